@@ -1,0 +1,13 @@
+# Embeds files into a generated C++ source as a table of {relative name, bytes}: one binary to deploy.
+# embed_files(<target> <namespace> <function> <base_dir> <files...>)
+set(GREENFLEET_EMBED_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/embed_script.cmake")
+function(embed_files target ns fn base_dir)
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/embedded_${fn}.cpp")
+  string(REPLACE ";" "|" files_arg "${ARGN}")
+  add_custom_command(OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} "-DFILES=${files_arg}" "-DOUT=${out}" "-DNS=${ns}" "-DFN=${fn}"
+            "-DBASE=${base_dir}" -P "${GREENFLEET_EMBED_SCRIPT}"
+    DEPENDS ${ARGN} "${GREENFLEET_EMBED_SCRIPT}"
+    COMMENT "Embedding ${fn}")
+  target_sources(${target} PRIVATE "${out}")
+endfunction()

@@ -1,0 +1,15 @@
+# ASan+UBSan (GREENFLEET_SANITIZE) or TSan (GREENFLEET_TSAN), never both.
+add_library(greenfleet_sanitizers INTERFACE)
+option(GREENFLEET_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(GREENFLEET_TSAN "Build with ThreadSanitizer" OFF)
+if(GREENFLEET_SANITIZE AND GREENFLEET_TSAN)
+  message(FATAL_ERROR "GREENFLEET_SANITIZE and GREENFLEET_TSAN are exclusive")
+endif()
+if(GREENFLEET_SANITIZE)
+  target_compile_options(greenfleet_sanitizers INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(greenfleet_sanitizers INTERFACE -fsanitize=address,undefined)
+elseif(GREENFLEET_TSAN)
+  target_compile_options(greenfleet_sanitizers INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(greenfleet_sanitizers INTERFACE -fsanitize=thread)
+endif()

@@ -1,0 +1,12 @@
+#include "app/command_table.hpp"
+#include "app/flags.hpp"
+
+namespace greenfleet::app {
+
+int runKeys(const CommandArgs& args) {
+  Flags flags("keys", "TODO");
+  if (!flags.parse(args)) return 0;
+  return 1;
+}
+
+}  // namespace greenfleet::app
