@@ -1,12 +1,30 @@
+#include <iostream>
+
 #include "app/command_table.hpp"
-#include "app/flags.hpp"
+#include "app/service_config.hpp"
+#include "store/migrator.hpp"
 
 namespace greenfleet::app {
 
 int runMigrate(const CommandArgs& args) {
-  Flags flags("migrate", "TODO");
+  Flags flags("migrate", "Apply pending database migrations, then exit. 'serve' does this too.");
+  addConfigFlags(flags);
+  flags.toggle("status", "only print the current and latest schema versions");
   if (!flags.parse(args)) return 0;
-  return 1;
+  const auto config = loadConfig(flags);
+  setupLogging(config);
+  store::Database db(databaseOptions(config));
+  store::Migrator migrator(db);
+  if (flags.isSet("status")) {
+    std::cout << "database " << databasePath(config) << ": schema version "
+              << migrator.currentVersion() << ", latest " << store::Migrator::latestVersion()
+              << "\n";
+    return 0;
+  }
+  const auto applied = migrator.migrate();
+  std::cout << "database " << databasePath(config) << ": applied " << applied.size()
+            << " migration(s); schema version " << migrator.currentVersion() << "\n";
+  return 0;
 }
 
 }  // namespace greenfleet::app

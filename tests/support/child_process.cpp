@@ -39,6 +39,7 @@ ChildProcess::ChildProcess(std::string program, std::vector<std::string> args,
   envp.push_back(nullptr);
 
   const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  log_offset_ = static_cast<std::size_t>(::lseek(fd, 0, SEEK_END));
   if (fd < 0) throw std::runtime_error("cannot open log " + log_path_);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -93,7 +94,8 @@ int ChildProcess::waitForListeningPort(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch m;
-    const std::string text = log();
+    const std::string all = log();
+    const std::string text = all.size() > log_offset_ ? all.substr(log_offset_) : std::string();
     if (std::regex_search(text, m, kListening)) return std::stoi(m[1]);
     if (wait(std::chrono::milliseconds(0))) {
       throw std::runtime_error("process exited before listening; log:\n" + text);

@@ -26,13 +26,14 @@ class ChildProcess {
   // Waits for exit; returns the exit code (128+signal when killed), nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   std::string log() const;
-  // Polls the log for "listening on http://HOST:PORT" and returns the port (throws on timeout).
+  // Polls this run's part of the log for "listening on http://HOST:PORT" and returns the port (throws on timeout).
   int waitForListeningPort(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
  private:
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
   std::string log_path_;
+  std::size_t log_offset_ = 0;  // earlier runs appended before this point
 };
 
 // Runs a command to completion; returns exit code, and captured output in `output`.

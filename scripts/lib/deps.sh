@@ -1,0 +1,37 @@
+# Sourced by scripts/run, scripts/test and scripts/bench: installs the Debian packages greenfleet
+# needs, and only those missing (no apt call at all when everything is present).
+
+GREENFLEET_BUILD_PACKAGES=(
+  cmake g++ make pkg-config
+  libpoco-dev libfmt-dev doctest-dev libsqlite3-dev
+  libqrencode-dev libpng-dev
+)
+GREENFLEET_TEST_PACKAGES=(
+  zbar-tools sqlite3 curl
+)
+
+greenfleet_install_packages() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    return 0
+  fi
+  echo "==> installing missing packages: ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      sudo=(sudo)
+    else
+      echo "error: need root (or sudo) to install: ${missing[*]}" >&2
+      return 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}

@@ -1,0 +1,63 @@
+#include "api/api_request.hpp"
+
+#include <charconv>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "api/api_error.hpp"
+
+namespace greenfleet::api {
+
+std::string ApiRequest::header(const std::string& lower_name) const {
+  const auto it = headers.find(lower_name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::int64_t ApiRequest::instanceId() const {
+  const auto it = params.find("id");
+  const std::string text = it == params.end() ? std::string() : it->second;
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) {
+    throw ApiError::notFound(fmt::format("no instance '{}': ids are positive integers", text));
+  }
+  return id;
+}
+
+void ApiRequest::allowQuery(std::initializer_list<const char*> allowed) const {
+  for (const auto& [name, value] : query) {
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || name == a;
+    if (!ok) {
+      throw ApiError::badRequest("unknown_parameter",
+                                 fmt::format("unknown query parameter '{}'", name), name);
+    }
+  }
+}
+
+std::string toJsonText(const Poco::JSON::Object& object) {
+  std::ostringstream out;
+  object.stringify(out);
+  return out.str();
+}
+
+Poco::JSON::Object::Ptr orderedObject() {
+  return new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+}
+
+ApiResponse ApiResponse::json(int status, const Poco::JSON::Object& object) {
+  ApiResponse r;
+  r.status = status;
+  r.body = toJsonText(object);
+  return r;
+}
+
+ApiResponse ApiResponse::noContent() {
+  ApiResponse r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+}  // namespace greenfleet::api

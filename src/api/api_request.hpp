@@ -1,0 +1,49 @@
+#pragma once
+// ApiRequest / ApiResponse: what a route handler sees and returns — a narrow view of the HTTP
+// exchange with the body already read (size-checked), query and path parameters decoded and the
+// caller authenticated. Handlers never touch Poco's request objects.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Poco/JSON/Object.h>
+
+#include "store/api_key_repository.hpp"
+
+namespace greenfleet::api {
+
+struct ApiRequest {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> params;   // from {name} segments of the route
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::optional<store::ApiKey> caller;
+
+  std::string header(const std::string& lower_name) const;
+  // The {id} path parameter as an idInstance; ApiError 404 when it is not a positive integer.
+  std::int64_t instanceId() const;
+  // Throws ApiError 400 unknown_parameter for a query parameter not in `allowed`.
+  void allowQuery(std::initializer_list<const char*> allowed) const;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static ApiResponse json(int status, const Poco::JSON::Object& object);
+  static ApiResponse noContent();
+};
+
+std::string toJsonText(const Poco::JSON::Object& object);
+// A Poco object that keeps keys in insertion order, for stable, readable JSON.
+Poco::JSON::Object::Ptr orderedObject();
+
+}  // namespace greenfleet::api

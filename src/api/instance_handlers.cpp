@@ -1,0 +1,168 @@
+#include "api/instance_handlers.hpp"
+
+#include <charconv>
+#include <set>
+
+#include <Poco/JSON/Array.h>
+#include <fmt/format.h>
+
+#include "api/api_error.hpp"
+#include "api/instance_json.hpp"
+#include "api/json_fields.hpp"
+
+namespace greenfleet::api {
+
+namespace {
+constexpr std::string_view kCursorPrefix = "i";
+const std::set<std::string, std::less<>> kAttentionNames = {
+    "none", "credentials_rejected", "blocked", "needs_scan", "suspended",
+    "stuck_starting", "unreachable", "stale"};
+
+std::size_t parseLimit(const ApiRequest& request) {
+  const auto it = request.query.find("limit");
+  if (it == request.query.end()) return 100;
+  long long v = 0;
+  const auto& t = it->second;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || ptr != t.data() + t.size()) {
+    throw ApiError::badRequest("invalid_type", "limit must be an integer", "limit");
+  }
+  if (v < 1 || v > 1000) throw ApiError::unprocessable("limit must be between 1 and 1000", "limit");
+  return static_cast<std::size_t>(v);
+}
+
+std::optional<std::string> nonEmptyQuery(const ApiRequest& request, const char* name) {
+  const auto it = request.query.find(name);
+  if (it == request.query.end()) return std::nullopt;
+  if (it->second.empty()) {
+    throw ApiError::unprocessable(fmt::format("{} must not be empty", name), name);
+  }
+  return it->second;
+}
+}  // namespace
+
+std::string encodeCursor(std::int64_t after_id) {
+  return std::string(kCursorPrefix) + std::to_string(after_id);
+}
+
+std::optional<std::int64_t> decodeCursor(const std::string& cursor) {
+  if (cursor.size() < 2 || cursor.compare(0, kCursorPrefix.size(), kCursorPrefix) != 0) {
+    return std::nullopt;
+  }
+  std::int64_t id = 0;
+  const char* begin = cursor.data() + kCursorPrefix.size();
+  const char* end = cursor.data() + cursor.size();
+  const auto [ptr, ec] = std::from_chars(begin, end, id);
+  if (ec != std::errc() || ptr != end || id < 0) return std::nullopt;
+  return id;
+}
+
+ApiResponse InstanceHandlers::create(ApiRequest& request) {
+  request.allowQuery({});
+  const Poco::Dynamic::Var body = parseJsonBody(request.body);
+  const bool batch = body.type() == typeid(Poco::JSON::Array::Ptr);
+  std::vector<fleet::RegisteredInstance> items;
+  if (batch) {
+    const auto arr = body.extract<Poco::JSON::Array::Ptr>();
+    if (arr->size() == 0) throw ApiError::unprocessable("the array of instances is empty", "[]");
+    if (arr->size() > kMaxBatch) {
+      throw ApiError::unprocessable(fmt::format("at most {} instances per request", kMaxBatch), "[]");
+    }
+    std::set<std::int64_t> seen;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string prefix = fmt::format("[{}].", i);
+      items.push_back(instanceFromJson(arr->get(static_cast<unsigned>(i)), prefix,
+                                       context_.default_api_url));
+      if (!seen.insert(items.back().id).second) {
+        throw ApiError(409, "conflict",
+                       fmt::format("instance {} appears twice in the batch", items.back().id),
+                       prefix + "id");
+      }
+    }
+  } else {
+    items.push_back(instanceFromJson(body, "", context_.default_api_url));
+  }
+  auto created = context_.instances.create(std::move(items));
+  if (!created) {
+    const auto& dup = created.error();
+    throw ApiError(409, "conflict", fmt::format("instance {} is already registered", dup.id),
+                   batch ? fmt::format("[{}].id", dup.index) : std::string("id"));
+  }
+  if (context_.observer != nullptr) {
+    for (const auto& row : created.value()) context_.observer->instanceUpserted(row.instance);
+  }
+  if (!batch) {
+    ApiResponse r = ApiResponse::json(201, *instanceToJson(created.value().front()));
+    r.headers.emplace_back("Location",
+                           fmt::format("/api/v1/instances/{}", created.value().front().instance.id));
+    return r;
+  }
+  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
+  for (const auto& row : created.value()) out->add(instanceToJson(row));
+  auto root = orderedObject();
+  root->set("items", out);
+  root->set("created", static_cast<Poco::Int64>(out->size()));
+  return ApiResponse::json(201, *root);
+}
+
+ApiResponse InstanceHandlers::list(ApiRequest& request) {
+  request.allowQuery({"state", "attention", "tag", "q", "limit", "cursor"});
+  store::InstanceFilter filter;
+  filter.limit = parseLimit(request);
+  filter.state = nonEmptyQuery(request, "state");
+  filter.tag = nonEmptyQuery(request, "tag");
+  filter.name_contains = nonEmptyQuery(request, "q");
+  filter.attention = nonEmptyQuery(request, "attention");
+  if (filter.attention && kAttentionNames.count(*filter.attention) == 0) {
+    throw ApiError::unprocessable(
+        fmt::format("attention '{}' is not one of none, credentials_rejected, blocked, "
+                    "needs_scan, suspended, stuck_starting, unreachable, stale",
+                    *filter.attention),
+        "attention");
+  }
+  if (const auto cursor = nonEmptyQuery(request, "cursor")) {
+    filter.after_id = decodeCursor(*cursor);
+    if (!filter.after_id) {
+      throw ApiError::badRequest("invalid_cursor",
+                                 "cursor is not one this server issued; use nextCursor as given",
+                                 "cursor");
+    }
+  }
+  const auto page = context_.instances.list(filter);
+  Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+  for (const auto& row : page.items) items->add(instanceToJson(row));
+  auto root = orderedObject();
+  root->set("items", items);
+  root->set("nextCursor", page.next_after_id ? Poco::Dynamic::Var(encodeCursor(*page.next_after_id))
+                                             : Poco::Dynamic::Var());
+  root->set("total", static_cast<Poco::Int64>(page.total));
+  return ApiResponse::json(200, *root);
+}
+
+ApiResponse InstanceHandlers::get(ApiRequest& request) {
+  request.allowQuery({});
+  const auto id = request.instanceId();
+  const auto row = context_.instances.get(id);
+  if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
+  return ApiResponse::json(200, *instanceToJson(*row));
+}
+
+ApiResponse InstanceHandlers::update(ApiRequest& request) {
+  request.allowQuery({});
+  const auto id = request.instanceId();
+  const auto patch = instancePatchFromJson(parseJsonBody(request.body));
+  const auto row = context_.instances.update(id, patch);
+  if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
+  if (context_.observer != nullptr) context_.observer->instanceUpserted(row->instance);
+  return ApiResponse::json(200, *instanceToJson(*row));
+}
+
+ApiResponse InstanceHandlers::remove(ApiRequest& request) {
+  request.allowQuery({});
+  const auto id = request.instanceId();
+  if (!context_.instances.remove(id)) throw ApiError::notFound(fmt::format("no instance {}", id));
+  if (context_.observer != nullptr) context_.observer->instanceRemoved(id);
+  return ApiResponse::noContent();
+}
+
+}  // namespace greenfleet::api

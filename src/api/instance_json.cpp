@@ -1,0 +1,134 @@
+#include "api/instance_json.hpp"
+
+#include <set>
+
+#include <Poco/JSON/Array.h>
+#include <fmt/format.h>
+
+#include "api/api_error.hpp"
+#include "api/api_request.hpp"
+#include "api/json_fields.hpp"
+#include "fleet/log.hpp"
+#include "fleet/time_format.hpp"
+
+namespace greenfleet::api {
+
+namespace {
+const fleet::Log kLog{"api"};
+
+void check(const std::optional<std::string>& problem, const std::string& field) {
+  if (problem) throw ApiError::unprocessable(fmt::format("{} {}", field, *problem), field);
+}
+
+std::vector<std::string> checkedTags(const std::vector<std::string>& tags, const std::string& field) {
+  if (tags.size() > fleet::kMaxTags) {
+    throw ApiError::unprocessable(fmt::format("{} may hold at most {} tags", field, fleet::kMaxTags),
+                                  field);
+  }
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    check(fleet::validateTag(tags[i]), fmt::format("{}[{}]", field, i));
+    if (seen.insert(tags[i]).second) out.push_back(tags[i]);  // duplicates folded, order kept
+  }
+  return out;
+}
+
+std::string checkedToken(const std::string& token, const std::string& field) {
+  check(fleet::validateToken(token), field);
+  if (!fleet::looksLikeGreenApiToken(token)) {
+    kLog.warn("event=unusual_token_format length={} hint={}", token.size(), fleet::tokenHint(token));
+  }
+  return token;
+}
+
+Poco::Dynamic::Var optTime(const std::optional<std::int64_t>& ms) {
+  if (!ms) return {};
+  return fleet::formatRfc3339(fleet::fromUnixMillis(*ms));
+}
+
+Poco::Dynamic::Var optText(const std::optional<std::string>& s) {
+  if (!s) return {};
+  return *s;
+}
+}  // namespace
+
+fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
+                                           const std::string& default_api_url) {
+  JsonFields f(json, prefix);
+  fleet::RegisteredInstance in;
+  const auto id = f.optInt64("id");
+  if (!id) {
+    throw ApiError::badRequest("missing_field", f.fieldName("id") + " is required (idInstance)",
+                               f.fieldName("id"));
+  }
+  check(fleet::validateInstanceId(*id), f.fieldName("id"));
+  in.id = *id;
+  const auto token = f.optString("token");
+  if (!token) {
+    throw ApiError::badRequest("missing_field",
+                               f.fieldName("token") + " is required (apiTokenInstance)",
+                               f.fieldName("token"));
+  }
+  in.token = checkedToken(*token, f.fieldName("token"));
+  in.api_url = f.optString("apiUrl").value_or(default_api_url);
+  check(fleet::validateApiUrl(in.api_url), f.fieldName("apiUrl"));
+  in.api_url = fleet::normalizeApiUrl(in.api_url);
+  in.name = f.optString("name").value_or("");
+  check(fleet::validateName(in.name), f.fieldName("name"));
+  if (auto tags = f.optStringArray("tags")) in.tags = checkedTags(*tags, f.fieldName("tags"));
+  in.enabled = f.optBool("enabled").value_or(true);
+  f.finish();
+  return in;
+}
+
+store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json) {
+  JsonFields f(json);
+  if (f.has("id")) {
+    throw ApiError::unprocessable("id cannot be changed; delete and re-register instead", "id");
+  }
+  store::InstancePatch p;
+  if (auto url = f.optString("apiUrl")) {
+    check(fleet::validateApiUrl(*url), "apiUrl");
+    p.api_url = fleet::normalizeApiUrl(*url);
+  }
+  if (auto token = f.optString("token")) p.token = checkedToken(*token, "token");
+  if (auto name = f.optString("name")) {
+    check(fleet::validateName(*name), "name");
+    p.name = *name;
+  }
+  if (auto tags = f.optStringArray("tags")) p.tags = checkedTags(*tags, "tags");
+  p.enabled = f.optBool("enabled");
+  f.finish();
+  if (!p.api_url && !p.token && !p.name && !p.tags && !p.enabled) {
+    throw ApiError::badRequest("empty_patch",
+                               "nothing to change: send one of apiUrl, token, name, tags, enabled");
+  }
+  return p;
+}
+
+Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row) {
+  const auto& in = row.instance;
+  const auto& st = row.status;
+  auto o = orderedObject();
+  o->set("id", static_cast<Poco::Int64>(in.id));
+  o->set("name", in.name);
+  o->set("apiUrl", in.api_url);
+  o->set("tokenHint", fleet::tokenHint(in.token));
+  Poco::JSON::Array::Ptr tags = new Poco::JSON::Array;
+  for (const auto& t : in.tags) tags->add(t);
+  o->set("tags", tags);
+  o->set("enabled", in.enabled);
+  o->set("state", optText(st.state));
+  o->set("attention", st.attention);
+  o->set("stateSince", optTime(st.state_since_ms));
+  o->set("lastCheckedAt", optTime(st.last_checked_at_ms));
+  o->set("nextCheckAt", optTime(st.next_check_at_ms));
+  o->set("lastError", optText(st.last_error));
+  o->set("phone", optText(st.phone));
+  o->set("createdAt", fleet::formatRfc3339(in.created_at));
+  o->set("updatedAt", fleet::formatRfc3339(in.updated_at));
+  return o;
+}
+
+}  // namespace greenfleet::api

@@ -1,0 +1,22 @@
+#pragma once
+// The JSON shape of an instance, both ways: fromJson() validates a create or patch body (every
+// field checked for presence, type and range, errors naming the field), toJson() renders a
+// stored row — with tokenHint, never the token.
+
+#include <string>
+
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Object.h>
+
+#include "fleet/registered_instance.hpp"
+#include "store/instance_repository.hpp"
+
+namespace greenfleet::api {
+
+// `prefix` names the item in a batch ("[3]."), empty for a single object.
+fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
+                                           const std::string& default_api_url);
+store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json);
+Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row);
+
+}  // namespace greenfleet::api

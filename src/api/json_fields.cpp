@@ -1,0 +1,123 @@
+#include "api/json_fields.hpp"
+
+#include <limits>
+
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
+
+#include "api/api_error.hpp"
+
+namespace greenfleet::api {
+
+namespace {
+std::string typeName(const Poco::Dynamic::Var& v) {
+  if (v.isEmpty()) return "null";
+  if (v.isString()) return "string";
+  if (v.type() == typeid(bool)) return "boolean";
+  if (v.isNumeric()) return "number";
+  if (v.type() == typeid(Poco::JSON::Object::Ptr)) return "object";
+  if (v.type() == typeid(Poco::JSON::Array::Ptr)) return "array";
+  return "value";
+}
+
+ApiError wrongType(const std::string& field, const char* expected, const Poco::Dynamic::Var& got) {
+  return ApiError::badRequest("invalid_type",
+                              fmt::format("{} must be {}, got {}", field, expected, typeName(got)),
+                              field);
+}
+}  // namespace
+
+Poco::Dynamic::Var parseJsonBody(const std::string& body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw ApiError::badRequest("malformed_json", "request body is empty; expected JSON");
+  }
+  try {
+    Poco::JSON::Parser parser;
+    return parser.parse(body);
+  } catch (const Poco::Exception& e) {
+    throw ApiError::badRequest("malformed_json", "request body is not valid JSON: " + e.message());
+  }
+}
+
+JsonFields::JsonFields(const Poco::Dynamic::Var& value, std::string prefix)
+    : prefix_(std::move(prefix)) {
+  if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
+    const std::string where = prefix_.empty() ? "request body" : prefix_.substr(0, prefix_.size() - 1);
+    throw ApiError::badRequest("invalid_type",
+                               fmt::format("{} must be a JSON object, got {}", where, typeName(value)),
+                               prefix_.empty() ? std::nullopt
+                                               : std::optional<std::string>(where));
+  }
+  object_ = value.extract<Poco::JSON::Object::Ptr>();
+}
+
+bool JsonFields::has(const std::string& name) const { return object_->has(name); }
+
+std::optional<Poco::Dynamic::Var> JsonFields::find(const std::string& name) {
+  read_.insert(name);
+  if (!object_->has(name)) return std::nullopt;
+  return object_->get(name);
+}
+
+std::optional<std::int64_t> JsonFields::optInt64(const std::string& name) {
+  const auto v = find(name);
+  if (!v || v->isEmpty()) return std::nullopt;
+  const auto& t = v->type();
+  if (t == typeid(int) || t == typeid(Poco::Int64) || t == typeid(long) || t == typeid(long long)) {
+    return v->convert<Poco::Int64>();
+  }
+  if (t == typeid(unsigned) || t == typeid(Poco::UInt64) || t == typeid(unsigned long) ||
+      t == typeid(unsigned long long)) {
+    const auto u = v->convert<Poco::UInt64>();
+    if (u > static_cast<Poco::UInt64>(std::numeric_limits<std::int64_t>::max())) {
+      throw ApiError::unprocessable(fieldName(name) + " is out of range for a 64-bit integer",
+                                    fieldName(name));
+    }
+    return static_cast<std::int64_t>(u);
+  }
+  throw wrongType(fieldName(name), "an integer", *v);
+}
+
+std::optional<std::string> JsonFields::optString(const std::string& name) {
+  const auto v = find(name);
+  if (!v || v->isEmpty()) return std::nullopt;
+  if (!v->isString()) throw wrongType(fieldName(name), "a string", *v);
+  return v->extract<std::string>();
+}
+
+std::optional<bool> JsonFields::optBool(const std::string& name) {
+  const auto v = find(name);
+  if (!v || v->isEmpty()) return std::nullopt;
+  if (v->type() != typeid(bool)) throw wrongType(fieldName(name), "true or false", *v);
+  return v->extract<bool>();
+}
+
+std::optional<std::vector<std::string>> JsonFields::optStringArray(const std::string& name) {
+  const auto v = find(name);
+  if (!v || v->isEmpty()) return std::nullopt;
+  if (v->type() != typeid(Poco::JSON::Array::Ptr)) {
+    throw wrongType(fieldName(name), "an array of strings", *v);
+  }
+  const auto arr = v->extract<Poco::JSON::Array::Ptr>();
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto item = arr->get(static_cast<unsigned>(i));
+    if (!item.isString()) {
+      throw wrongType(fmt::format("{}[{}]", fieldName(name), i), "a string", item);
+    }
+    out.push_back(item.extract<std::string>());
+  }
+  return out;
+}
+
+void JsonFields::finish() const {
+  for (const auto& name : object_->getNames()) {
+    if (read_.count(name) == 0) {
+      throw ApiError::badRequest("unknown_field", fmt::format("unknown field {}", fieldName(name)),
+                                 fieldName(name));
+    }
+  }
+}
+
+}  // namespace greenfleet::api

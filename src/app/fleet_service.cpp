@@ -1,0 +1,116 @@
+#include "app/fleet_service.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "api/admin_server.hpp"
+#include "api/api_context.hpp"
+#include "api/routes.hpp"
+#include "app/service_config.hpp"
+#include "fleet/log.hpp"
+#include "store/api_key_repository.hpp"
+#include "store/instance_repository.hpp"
+#include "store/migrator.hpp"
+
+namespace greenfleet::app {
+
+namespace {
+const fleet::Log kLog{"app"};
+
+void writeSecretFile(const std::string& path, const std::string& secret) {
+  namespace fs = std::filesystem;
+  const fs::path file(path);
+  if (file.has_parent_path() && !fs::exists(file.parent_path())) {
+    fs::create_directories(file.parent_path());
+    fs::permissions(file.parent_path(), fs::perms::owner_all, fs::perm_options::replace);
+  }
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + tmp);
+  const std::string line = secret + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot write " + tmp);
+  fs::rename(tmp, path);
+}
+}  // namespace
+
+struct FleetService::Parts {
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::InstanceRepository> instances;
+  std::unique_ptr<store::ApiKeyRepository> keys;
+  std::unique_ptr<api::ApiContext> context;
+  std::unique_ptr<api::AdminServer> server;
+  std::atomic<bool> ready{false};
+};
+
+FleetService::FleetService(config::Config config, const fleet::Clock& clock)
+    : config_(std::move(config)), clock_(clock), parts_(std::make_unique<Parts>()) {}
+
+FleetService::~FleetService() { stop(); }
+
+void FleetService::start() {
+  auto& p = *parts_;
+  const std::string data_dir = config_.getString("data.dir");
+  if (!std::filesystem::exists(data_dir)) {
+    std::filesystem::create_directories(data_dir);
+    std::filesystem::permissions(data_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace);
+  }
+  p.db = openMigratedDatabase(config_);
+  p.instances = std::make_unique<store::InstanceRepository>(*p.db, clock_);
+  p.keys = std::make_unique<store::ApiKeyRepository>(*p.db, clock_);
+
+  if (p.keys->countActive() == 0) {
+    const std::string path = adminKeyFile(config_);
+    const auto created = p.keys->create("initial-admin", store::Role::admin);
+    writeSecretFile(path, created.secret);
+    kLog.info("event=admin_key_created id={} file={}", created.key.id, path);
+    fmt::print("no API keys existed: created an admin key in {}\n", path);
+  }
+
+  p.context = std::make_unique<api::ApiContext>(api::ApiContext{
+      *p.instances, *p.keys, clock_, fleet::normalizeApiUrl(config_.getString("upstream.default_api_url")),
+      [&p] { return p.ready.load(); }, nullptr});
+  api::AdminServerOptions options;
+  options.host = config_.getString("http.host");
+  options.port = static_cast<int>(config_.getInt("http.port", 0, 65535));
+  options.threads = static_cast<int>(config_.getInt("http.threads", 1, 1024));
+  options.queue = static_cast<int>(config_.getInt("http.queue", 1, 100000));
+  options.keep_alive_timeout_s = static_cast<int>(config_.getInt("http.keep_alive_timeout_s", 1, 3600));
+  options.max_body_bytes =
+      static_cast<std::size_t>(config_.getInt("http.max_body_bytes", 1024, 1LL << 30));
+  p.server = std::make_unique<api::AdminServer>(options, api::buildRouter(*p.context), *p.keys);
+  p.server->start();
+  p.ready = true;
+  kLog.info("event=started instances={} schema={}", p.instances->count(),
+            store::Migrator::latestVersion());
+  fmt::print("listening on http://{}:{}\n", options.host, p.server->port());
+  std::fflush(stdout);
+}
+
+void FleetService::stop() {
+  auto& p = *parts_;
+  p.ready = false;
+  if (p.server) {
+    p.server->stop();
+    p.server.reset();
+  }
+  p.context.reset();
+  p.keys.reset();
+  p.instances.reset();
+  p.db.reset();
+}
+
+int FleetService::port() const { return parts_->server ? parts_->server->port() : 0; }
+
+std::string FleetService::host() const { return config_.getString("http.host"); }
+
+}  // namespace greenfleet::app

@@ -1,0 +1,34 @@
+#pragma once
+// FleetService: the composition root of `greenfleet serve` — opens and migrates the database,
+// makes sure an admin key exists, wires repositories into the API and starts the HTTP server.
+// stop() shuts down in order: HTTP first, then everything behind it. Not thread-safe: one
+// owner (the serve command or a test) drives start/stop.
+
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "fleet/clock.hpp"
+
+namespace greenfleet::app {
+
+class FleetService {
+ public:
+  FleetService(config::Config config, const fleet::Clock& clock);
+  ~FleetService();
+  FleetService(const FleetService&) = delete;
+  FleetService& operator=(const FleetService&) = delete;
+
+  void start();
+  void stop();
+  int port() const;
+  std::string host() const;
+
+ private:
+  struct Parts;
+  config::Config config_;
+  const fleet::Clock& clock_;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace greenfleet::app

@@ -1,0 +1,29 @@
+#pragma once
+// What every command that touches the database shares: the --config/--data-dir/--db flags, the
+// layered Config they resolve to, the derived file paths, and logging set-up.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "app/flags.hpp"
+#include "config/config.hpp"
+#include "store/database.hpp"
+
+namespace greenfleet::app {
+
+inline constexpr const char* kDefaultConfigFile = "etc/greenfleet.properties";
+
+void addConfigFlags(Flags& flags);
+// Config from the file (--config, else etc/greenfleet.properties when present), environment,
+// then the flags given, then `overrides` (flag-derived keys of the caller).
+config::Config loadConfig(const Flags& flags, std::map<std::string, std::string> overrides = {});
+
+std::string databasePath(const config::Config& config);
+std::string adminKeyFile(const config::Config& config);
+store::DatabaseOptions databaseOptions(const config::Config& config);
+// Opens the database and applies pending migrations (logging what was applied).
+std::unique_ptr<store::Database> openMigratedDatabase(const config::Config& config);
+void setupLogging(const config::Config& config);
+
+}  // namespace greenfleet::app

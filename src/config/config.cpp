@@ -1,0 +1,154 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/Util/PropertyFileConfiguration.h>
+#include <fmt/format.h>
+
+extern char** environ;
+
+namespace greenfleet::config {
+
+const std::vector<ConfigKey>& configKeys() {
+  static const std::vector<ConfigKey> keys = {
+      {"http.host", "127.0.0.1", "address the admin API listens on"},
+      {"http.port", "8080", "port of the admin API (0 = pick a free port and print it)"},
+      {"http.threads", "16", "HTTP worker threads"},
+      {"http.queue", "256", "accepted connections waiting for a worker before new ones are refused"},
+      {"http.keep_alive_timeout_s", "15", "idle keep-alive connections are closed after this"},
+      {"http.max_body_bytes", "1048576", "largest request body accepted (413 above)"},
+      {"http.cors_origins", "", "comma-separated origins allowed to call the API from a browser"},
+      {"data.dir", "var", "directory for the database and the generated admin key (created 0700)"},
+      {"db.path", "", "SQLite database file (default: <data.dir>/greenfleet.db)"},
+      {"db.busy_timeout_ms", "5000", "how long a write waits for another writer's lock"},
+      {"auth.admin_key_file", "", "where the first admin key is written (default: <data.dir>/admin.key)"},
+      {"upstream.default_api_url", "https://api.green-api.com", "apiUrl for instances registered without one"},
+      {"log.level", "information", "fatal|critical|error|warning|notice|information|debug|trace"},
+  };
+  return keys;
+}
+
+std::string envVarFor(std::string_view key) {
+  std::string out = "GREENFLEET_";
+  for (const char c : key) {
+    out.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+namespace {
+const ConfigKey* findKey(std::string_view key) {
+  const auto& keys = configKeys();
+  const auto it =
+      std::find_if(keys.begin(), keys.end(), [&](const ConfigKey& k) { return k.key == key; });
+  return it == keys.end() ? nullptr : &*it;
+}
+}  // namespace
+
+std::map<std::string, std::string> Config::processEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const auto eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return env;
+}
+
+Config Config::load(const std::string& file, const std::map<std::string, std::string>& env,
+                    const std::map<std::string, std::string>& overrides) {
+  Config c;
+  for (const auto& k : configKeys()) {
+    c.values_[std::string(k.key)] = std::string(k.default_value);
+    c.sources_[std::string(k.key)] = "default";
+  }
+  if (!file.empty()) {
+    if (!std::ifstream(file)) throw ConfigError(fmt::format("cannot read config file {}", file));
+    Poco::AutoPtr<Poco::Util::PropertyFileConfiguration> props;
+    try {
+      props = new Poco::Util::PropertyFileConfiguration(file);
+    } catch (const Poco::Exception& e) {
+      throw ConfigError(fmt::format("cannot parse config file {}: {}", file, e.displayText()));
+    }
+    std::vector<std::string> roots;
+    props->keys(roots);
+    // Walk the key tree: Poco exposes "http.port" as root "http" with child "port".
+    std::vector<std::string> pending(roots.begin(), roots.end());
+    while (!pending.empty()) {
+      const std::string key = pending.back();
+      pending.pop_back();
+      std::vector<std::string> children;
+      props->keys(key, children);
+      for (const auto& child : children) pending.push_back(key + "." + child);
+      if (!children.empty()) continue;
+      if (findKey(key) == nullptr) {
+        throw ConfigError(fmt::format("unknown configuration key '{}' in {}", key, file));
+      }
+      c.values_[key] = props->getRawString(key);
+      c.sources_[key] = "file";
+    }
+  }
+  for (const auto& k : configKeys()) {
+    if (const auto it = env.find(envVarFor(k.key)); it != env.end()) {
+      c.values_[std::string(k.key)] = it->second;
+      c.sources_[std::string(k.key)] = "env";
+    }
+  }
+  for (const auto& [key, value] : overrides) {
+    if (findKey(key) == nullptr) throw ConfigError(fmt::format("unknown configuration key '{}'", key));
+    c.values_[key] = value;
+    c.sources_[key] = "flag";
+  }
+  return c;
+}
+
+std::string Config::getString(std::string_view key) const {
+  const auto it = values_.find(key);
+  if (it == values_.end()) throw std::logic_error(fmt::format("config key '{}' is not declared", key));
+  return it->second;
+}
+
+std::int64_t Config::getInt(std::string_view key, std::int64_t min, std::int64_t max) const {
+  const std::string text = getString(key);
+  std::int64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) {
+    throw ConfigError(fmt::format("{} must be an integer in [{}, {}], got '{}' (from {})", key, min,
+                                  max, text, sourceOf(key)));
+  }
+  return v;
+}
+
+double Config::getDouble(std::string_view key, double min, double max) const {
+  const std::string text = getString(key);
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || !(v >= min && v <= max)) {
+    throw ConfigError(fmt::format("{} must be a number in [{}, {}], got '{}' (from {})", key, min,
+                                  max, text, sourceOf(key)));
+  }
+  return v;
+}
+
+bool Config::getBool(std::string_view key) const {
+  const std::string text = getString(key);
+  if (text == "true" || text == "yes" || text == "on" || text == "1") return true;
+  if (text == "false" || text == "no" || text == "off" || text == "0") return false;
+  throw ConfigError(fmt::format("{} must be true or false, got '{}' (from {})", key, text, sourceOf(key)));
+}
+
+std::string Config::sourceOf(std::string_view key) const {
+  const auto it = sources_.find(key);
+  return it == sources_.end() ? "unknown" : it->second;
+}
+
+}  // namespace greenfleet::config

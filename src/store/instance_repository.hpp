@@ -1,0 +1,86 @@
+#pragma once
+// InstanceRepository: the registry of instances in SQLite. Every write commits (BEGIN IMMEDIATE …
+// COMMIT) before it returns, so a 2xx answered on top of it survives a crash. Batch creation is
+// all or nothing. Thread-safe (each call leases its own connection).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fleet/clock.hpp"
+#include "fleet/registered_instance.hpp"
+#include "fleet/result.hpp"
+#include "store/database.hpp"
+
+namespace greenfleet::store {
+
+// The stored status columns shown beside an instance (NULL until the first probe).
+struct StoredStatus {
+  std::optional<std::string> state;
+  std::optional<std::int64_t> state_since_ms;
+  std::string attention = "none";
+  std::optional<std::int64_t> last_checked_at_ms;
+  std::optional<std::int64_t> last_ok_at_ms;
+  int consecutive_failures = 0;
+  std::optional<std::string> last_error_code;
+  std::optional<std::string> last_error;
+  std::optional<std::string> phone;
+  std::optional<std::int64_t> next_check_at_ms;
+};
+
+struct InstanceRow {
+  fleet::RegisteredInstance instance;
+  StoredStatus status;
+};
+
+struct InstanceFilter {
+  std::optional<std::string> state;      // exact upstream state; "unknown" = not yet probed
+  std::optional<std::string> attention;  // exact attention name
+  std::optional<std::string> tag;        // instances carrying this tag
+  std::optional<std::string> name_contains;  // case-insensitive substring of the name
+  std::size_t limit = 100;
+  std::optional<std::int64_t> after_id;  // keyset cursor: ids strictly greater
+};
+
+struct InstancePage {
+  std::vector<InstanceRow> items;
+  std::optional<std::int64_t> next_after_id;  // present when more rows follow
+  std::int64_t total = 0;                     // rows matching the filter, ignoring the cursor
+};
+
+struct InstancePatch {
+  std::optional<std::string> api_url;
+  std::optional<std::string> token;
+  std::optional<std::string> name;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<bool> enabled;
+};
+
+struct DuplicateInstance {
+  std::size_t index = 0;  // position in the batch
+  std::int64_t id = 0;
+};
+
+class InstanceRepository {
+ public:
+  InstanceRepository(Database& db, const fleet::Clock& clock);
+
+  // Inserts all or none; the first id already stored (or repeated in the batch) is the error.
+  fleet::Result<std::vector<InstanceRow>, DuplicateInstance> create(
+      std::vector<fleet::RegisteredInstance> instances);
+  std::optional<InstanceRow> get(std::int64_t id);
+  InstancePage list(const InstanceFilter& filter);
+  std::optional<InstanceRow> update(std::int64_t id, const InstancePatch& patch);
+  bool remove(std::int64_t id);
+  std::int64_t count();
+  // Streams every registered instance (token included) to `sink`, in id order, for the scheduler.
+  void forEach(const std::function<void(const fleet::RegisteredInstance&)>& sink);
+
+ private:
+  Database& db_;
+  const fleet::Clock& clock_;
+};
+
+}  // namespace greenfleet::store

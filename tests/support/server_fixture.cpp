@@ -1,0 +1,58 @@
+#include "support/server_fixture.hpp"
+
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace greenfleet::testing {
+
+ServerFixture::ServerFixture(std::vector<std::string> extra_args,
+                             std::map<std::string, std::string> env)
+    : extra_args_(std::move(extra_args)), env_(std::move(env)) {
+  start();
+}
+
+ServerFixture::~ServerFixture() = default;
+
+void ServerFixture::start() {
+  std::vector<std::string> args = {"serve", "--port", "0", "--data-dir", dataDir()};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  process_ = std::make_unique<ChildProcess>(greenfleetBinary(), args, dir_.file("server.log"),
+                                            env_, dir_.path().string());
+  port_ = process_->waitForListeningPort();
+  std::ifstream key(dataDir() + "/admin.key");
+  std::getline(key, admin_key_);
+}
+
+int ServerFixture::stop() {
+  if (!process_) return 0;
+  process_->signal(SIGTERM);
+  const auto code = process_->wait(std::chrono::seconds(30));
+  process_.reset();
+  if (!code) throw std::runtime_error("server did not stop within 30 s");
+  return *code;
+}
+
+void ServerFixture::kill9() {
+  if (!process_) return;
+  process_->signal(SIGKILL);
+  process_->wait(std::chrono::seconds(30));
+  process_.reset();
+}
+
+std::string ServerFixture::log() const {
+  std::ifstream in(dir_.file("server.log"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int ServerFixture::runCommand(std::vector<std::string> args, std::string& output) const {
+  args.push_back("--data-dir");
+  args.push_back(dataDir());
+  return runToCompletion(greenfleetBinary(), args, output, env_);
+}
+
+}  // namespace greenfleet::testing

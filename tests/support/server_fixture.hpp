@@ -1,0 +1,52 @@
+#pragma once
+// ServerFixture: a real `greenfleet serve` on a free loopback port, with its data directory (and
+// so its SQLite file) in a fresh temp dir, run from that dir so no stray config applies.
+// Restartable, killable with SIGKILL, its log readable. Not thread-safe.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/child_process.hpp"
+#include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
+
+namespace greenfleet::testing {
+
+class ServerFixture {
+ public:
+  explicit ServerFixture(std::vector<std::string> extra_args = {},
+                         std::map<std::string, std::string> env = {});
+  ~ServerFixture();
+
+  void start();
+  // SIGTERM and wait for a clean exit; returns the exit code.
+  int stop();
+  void kill9();
+  void restart() {
+    stop();
+    start();
+  }
+
+  HttpClient client() const { return HttpClient("127.0.0.1", port_); }
+  int port() const { return port_; }
+  const std::string& adminKey() const { return admin_key_; }
+  std::string dataDir() const { return dir_.file("var"); }
+  std::string dbPath() const { return dir_.file("var/greenfleet.db"); }
+  const TempDir& dir() const { return dir_; }
+  // Everything every run of the server has logged so far.
+  std::string log() const;
+  // Runs another greenfleet subcommand against the same data directory.
+  int runCommand(std::vector<std::string> args, std::string& output) const;
+
+ private:
+  TempDir dir_;
+  std::vector<std::string> extra_args_;
+  std::map<std::string, std::string> env_;
+  std::unique_ptr<ChildProcess> process_;
+  int port_ = 0;
+  std::string admin_key_;
+};
+
+}  // namespace greenfleet::testing

@@ -1,0 +1,48 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "config/config.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace greenfleet::config;
+
+TEST_CASE("etc/greenfleet.properties lists every key with its default") {
+  std::ifstream in(std::string(GREENFLEET_SOURCE_DIR) + "/etc/greenfleet.properties");
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  for (const auto& k : configKeys()) {
+    CAPTURE(k.key);
+    const std::string line = std::string(k.key) + " =" +
+                             (k.default_value.empty() ? "" : " " + std::string(k.default_value)) + "\n";
+    CHECK(text.find(line) != std::string::npos);
+  }
+  const auto c = Config::load(std::string(GREENFLEET_SOURCE_DIR) + "/etc/greenfleet.properties", {}, {});
+  for (const auto& k : configKeys()) CHECK(c.getString(k.key) == k.default_value);
+}
+
+TEST_CASE("environment overrides the file and flags override both") {
+  greenfleet::testing::TempDir dir;
+  std::ofstream(dir.file("a.properties")) << "http.port = 1000\nlog.level = debug\n";
+  const auto c = Config::load(dir.file("a.properties"), {{"GREENFLEET_HTTP_PORT", "2000"}},
+                              {{"log.level", "trace"}});
+  CHECK(c.getInt("http.port", 0, 65535) == 2000);
+  CHECK(c.sourceOf("http.port") == "env");
+  CHECK(c.getString("log.level") == "trace");
+  CHECK(c.sourceOf("log.level") == "flag");
+  CHECK(c.getString("http.host") == "127.0.0.1");
+  CHECK(c.sourceOf("http.host") == "default");
+}
+
+TEST_CASE("an unknown key or a bad value is a clear error") {
+  greenfleet::testing::TempDir dir;
+  std::ofstream(dir.file("b.properties")) << "http.prot = 1000\n";
+  CHECK_THROWS_WITH_AS(Config::load(dir.file("b.properties"), {}, {}),
+                       doctest::Contains("unknown configuration key 'http.prot'"), ConfigError);
+  const auto c = Config::load("", {{"GREENFLEET_HTTP_PORT", "eighty"}}, {});
+  CHECK_THROWS_WITH_AS(c.getInt("http.port", 0, 65535), doctest::Contains("from env"), ConfigError);
+  CHECK(envVarFor("http.keep_alive_timeout_s") == "GREENFLEET_HTTP_KEEP_ALIVE_TIMEOUT_S");
+}
