@@ -1,0 +1,35 @@
+#pragma once
+// AttentionRules: the thresholds of DESIGN §4 and the pure function that derives an instance's
+// Attention from its status snapshot at `now`. Attention depends on time (grace periods,
+// staleness), so readers that need it exact re-derive it rather than trust the stored value.
+
+#include <chrono>
+
+#include "fleet/attention.hpp"
+#include "fleet/clock.hpp"
+#include "fleet/instance_status.hpp"
+#include "fleet/probe_policy.hpp"
+
+namespace greenfleet::fleet {
+
+struct AttentionRules {
+  // 401 right after creation means "initializing", not a bad token (issue #306): give a new (or
+  // recently healthy) instance this long before calling its credentials rejected.
+  Duration authGrace = std::chrono::minutes(10);
+  Duration stuckStartingAfter = std::chrono::minutes(10);
+  int unreachableAfterFailures = 5;
+  int staleAfterIntervals = 3;
+  ProbePolicy probes;  // intervals by state, for staleness
+
+  // How long without an answer before an instance in `kind` is stale.
+  Duration staleAfter(StateKind kind) const;
+};
+
+Attention deriveAttention(const InstanceStatus& status, SteadyTime now,
+                          const AttentionRules& rules);
+
+// What counts as needing a scan: the derived attention is needs_scan — confirmed notAuthorized
+// (or a qrCode answer) and nothing more severe (a rejected token or a ban is not fixed by a scan).
+bool needsScan(const InstanceStatus& status, SteadyTime now, const AttentionRules& rules);
+
+}  // namespace greenfleet::fleet

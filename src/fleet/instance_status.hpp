@@ -1,0 +1,56 @@
+#pragma once
+// InstanceStatus: everything we know about one instance's health, as a plain snapshot. The
+// confirmed `state` is what is stored and announced; `lastObservedState` is the raw latest
+// reading (which may still await its confirmation, see observation.hpp). Times are steady time;
+// the wiring converts to wall time for SQLite/JSON (TimeAnchor). Value type, no invariants beyond
+// what applyObservation maintains.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fleet/attention.hpp"
+#include "fleet/clock.hpp"
+#include "fleet/instance_state.hpp"
+#include "fleet/outcome_kind.hpp"
+
+namespace greenfleet::fleet {
+
+// Where a reading came from; the `source` column of state_events.
+enum class ReadingSource { poll, webhook, action };
+std::string_view readingSourceName(ReadingSource source);
+
+// A reading that would make attention worse, waiting for a second reading to confirm it.
+struct PendingReading {
+  InstanceState state;     // proposed confirmed state
+  bool qrOffered = false;  // proposed qrOffered
+  SteadyTime firstSeenAt{};
+  ReadingSource source = ReadingSource::poll;
+};
+
+struct InstanceStatus {
+  InstanceState state;      // confirmed; unknown until the first reading
+  SteadyTime stateSince{};  // when the confirmed state was first seen
+  bool qrOffered = false;   // the qr method answered qrCode since the last state change
+  Attention attention = Attention::none;  // as derived at the last change; re-derive with `now`
+
+  InstanceState lastObservedState;  // raw latest reading, confirmed or not
+  std::optional<SteadyTime> lastObservedAt;
+  std::optional<PendingReading> pending;
+
+  SteadyTime registeredAt{};
+  std::optional<SteadyTime> lastCheckedAt;  // any probe finished (any outcome)
+  std::optional<SteadyTime> lastOkAt;       // last 2xx; anchors the 401 grace period
+  std::optional<SteadyTime> lastReadingAt;  // last answer that told us a state; anchors `stale`
+  int consecutiveFailures = 0;              // outages in a row (isOutage)
+  std::optional<SteadyTime> firstAuthFailureAt;  // start of the current 401/403 streak
+  std::optional<OutcomeKind> lastErrorKind;      // of the last probe; cleared on success
+  std::string lastError;                         // short text, never a token
+  Duration lastCheckDuration{};
+  std::optional<std::string> phone;  // from getWaSettings, when authorized
+
+  // A just-registered instance: state unknown since `registeredAt`.
+  static InstanceStatus registered(SteadyTime registeredAt);
+};
+
+}  // namespace greenfleet::fleet

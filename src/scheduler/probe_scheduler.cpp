@@ -1,0 +1,522 @@
+#include "scheduler/probe_scheduler.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "fleet/log.hpp"
+
+namespace greenfleet::scheduler {
+
+namespace {
+
+const fleet::Log kLog{"scheduler"};
+
+constexpr std::size_t idx(Method m) { return static_cast<std::size_t>(m); }
+
+bool readsState(Method m) { return m == Method::getStateInstance || m == Method::getWaSettings; }
+
+}  // namespace
+
+struct ProbeScheduler::HostState {
+  std::string name;
+  std::size_t inFlight = 0;
+  HostCircuitBreaker breaker;
+  std::deque<std::pair<fleet::InstanceId, std::uint64_t>> waiting;  // (id, generation)
+};
+
+struct ProbeScheduler::Entry {
+  fleet::InstanceId id = 0;
+  HostState* host = nullptr;
+  fleet::InstanceStatus status;
+  std::array<TokenBucket, kMethodCount> buckets;
+  std::array<Backoff, kMethodCount> backoffs;
+  std::array<std::optional<SteadyTime>, kMethodCount> lastFinishedAt{};
+  SteadyTime probeDue{};
+  JobReason probeReason = JobReason::scheduled;
+  std::optional<Method> action;  // logout | reboot | getWaSettings
+  SteadyTime actionRequestedAt{};
+  std::optional<QrSession> session;
+  std::optional<SteadyTime> lastRunStartedAt;  // of the last ended session run
+  std::optional<SteadyTime> lastRunEndedAt;
+  std::optional<QrSnapshot> latestQr;
+  std::uint64_t generation = 0;
+
+  explicit Entry(const SchedulerConfig& c)
+      : buckets{TokenBucket(c.accountMethodRps, 1), TokenBucket(c.qrRps, 1),
+                TokenBucket(c.accountMethodRps, 1), TokenBucket(c.accountMethodRps, 1),
+                TokenBucket(c.accountMethodRps, 1)},
+        backoffs{Backoff(c.backoffBase, c.backoffCap), Backoff(c.backoffBase, c.backoffCap),
+                 Backoff(c.backoffBase, c.backoffCap), Backoff(c.backoffBase, c.backoffCap),
+                 Backoff(c.backoffBase, c.backoffCap)} {}
+};
+
+ProbeScheduler::ProbeScheduler(SchedulerConfig config, std::uint64_t seed)
+    : config_(std::move(config)), rng_(seed), global_(config_.maxRps, config_.maxBurst) {}
+
+ProbeScheduler::~ProbeScheduler() = default;
+
+ProbeScheduler::Entry* ProbeScheduler::find(fleet::InstanceId id) {
+  const auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+
+const ProbeScheduler::Entry* ProbeScheduler::find(fleet::InstanceId id) const {
+  const auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+
+ProbeScheduler::HostState& ProbeScheduler::hostNamed(const std::string& name) {
+  auto& slot = hosts_[name];
+  if (!slot) slot.reset(new HostState{name, 0, HostCircuitBreaker(config_.breaker), {}});
+  return *slot;
+}
+
+bool ProbeScheduler::upsertInstance(const InstanceSpec& spec, SteadyTime now) {
+  if (Entry* e = find(spec.id)) {
+    e->host = &hostNamed(spec.host);
+    e->status.registeredAt = spec.registeredAt;
+    return false;
+  }
+  auto entry = std::make_unique<Entry>(config_);
+  entry->id = spec.id;
+  entry->host = &hostNamed(spec.host);
+  if (spec.status) {
+    entry->status = *spec.status;
+    entry->status.registeredAt = spec.registeredAt;
+    // Loaded at start: spread first probes over one interval by a hash of the id, so a restart
+    // with a big fleet is not one burst.
+    entry->probeDue =
+        now + config_.attention.probes.firstProbeOffset(spec.id, entry->status.state.kind());
+  } else {
+    entry->status = fleet::InstanceStatus::registered(spec.registeredAt);
+    entry->probeDue = now;
+  }
+  Entry& e = *entry;
+  entries_.emplace(spec.id, std::move(entry));
+  schedule(e);
+  return true;
+}
+
+bool ProbeScheduler::removeInstance(fleet::InstanceId id) {
+  const auto it = entries_.find(id);
+  if (it == entries_.end()) return false;
+  if (it->second->session) --activeSessions_;
+  entries_.erase(it);  // heap and wait-list items die lazily: their id no longer resolves
+  return true;
+}
+
+bool ProbeScheduler::contains(fleet::InstanceId id) const { return find(id) != nullptr; }
+
+const fleet::InstanceStatus* ProbeScheduler::status(fleet::InstanceId id) const {
+  const Entry* e = find(id);
+  return e ? &e->status : nullptr;
+}
+
+std::optional<SteadyTime> ProbeScheduler::nextProbeAt(fleet::InstanceId id) const {
+  const Entry* e = find(id);
+  if (!e) return std::nullopt;
+  return eligibleAt(*e, Method::getStateInstance, e->probeDue);
+}
+
+SteadyTime ProbeScheduler::eligibleAt(const Entry& e, Method method, SteadyTime due) const {
+  const std::size_t m = idx(method);
+  SteadyTime at = std::max({due, e.buckets[m].readyAt(), e.backoffs[m].readyAt()});
+  // Space requests of one method by a full period from the previous *completion* too: the
+  // previous request has certainly arrived upstream by then, so arrivals (which Green API
+  // counts) stay a period apart even when the previous request was slow on the way in.
+  if (e.lastFinishedAt[m]) at = std::max(at, *e.lastFinishedAt[m] + e.buckets[m].period());
+  return at;
+}
+
+std::optional<ProbeScheduler::Work> ProbeScheduler::pickWork(const Entry& e, SteadyTime now) const {
+  // Priority: operator action, then the state probe, then the scan session's qr poll.
+  if (e.action) {
+    const SteadyTime at = eligibleAt(e, *e.action, e.actionRequestedAt);
+    if (at <= now) return Work{*e.action, JobReason::action, at};
+  }
+  {
+    const SteadyTime at = eligibleAt(e, Method::getStateInstance, e.probeDue);
+    if (at <= now) return Work{Method::getStateInstance, e.probeReason, at};
+  }
+  if (e.session && !e.session->isOver(now)) {
+    const SteadyTime at = eligibleAt(e, Method::qr, e.session->nextPollAt());
+    if (at <= now) return Work{Method::qr, JobReason::session, at};
+  }
+  return std::nullopt;
+}
+
+SteadyTime ProbeScheduler::wakeKey(const Entry& e) const {
+  SteadyTime key = eligibleAt(e, Method::getStateInstance, e.probeDue);
+  if (e.action) key = std::min(key, eligibleAt(e, *e.action, e.actionRequestedAt));
+  if (e.session) {
+    key = std::min(key, eligibleAt(e, Method::qr, e.session->nextPollAt()));
+    key = std::min(key, e.session->endsAt());  // to end it on time even if its polls back off
+  }
+  return key;
+}
+
+void ProbeScheduler::push(SteadyTime at, const Entry& e) {
+  heap_.push(HeapItem{at, e.id, e.generation});
+}
+
+void ProbeScheduler::schedule(Entry& e) {
+  if (isInFlight(e.id)) return;  // onResult schedules it
+  ++e.generation;
+  push(wakeKey(e), e);
+  compactHeapIfBloated();
+}
+
+void ProbeScheduler::compactHeapIfBloated() {
+  // Lazy deletion leaves dead items behind; rebuild once they dominate (amortised O(log n)).
+  if (heap_.size() <= 2 * entries_.size() + 1024) return;
+  decltype(heap_) fresh;
+  heap_.swap(fresh);
+  for (auto& [id, entry] : entries_) {
+    if (isInFlight(id)) continue;
+    ++entry->generation;
+    push(wakeKey(*entry), *entry);
+  }
+}
+
+void ProbeScheduler::unpark(HostState& host) {
+  std::size_t free_slots =
+      config_.maxInFlightPerHost > host.inFlight ? config_.maxInFlightPerHost - host.inFlight : 0;
+  while (free_slots > 0 && !host.waiting.empty()) {
+    const auto [id, generation] = host.waiting.front();
+    host.waiting.pop_front();
+    const Entry* e = find(id);
+    if (!e || e->generation != generation || isInFlight(id)) continue;
+    push(wakeKey(*e), *e);
+    --free_slots;
+  }
+}
+
+std::vector<Job> ProbeScheduler::takeDue(SteadyTime now, std::size_t maxJobs) {
+  std::vector<Job> jobs;
+  while (jobs.size() < maxJobs && !heap_.empty()) {
+    const HeapItem top = heap_.top();
+    if (top.at > now) break;
+    if (!global_.mayConsume(now)) break;  // upstream.max_rps: everything waits alike
+    heap_.pop();
+    Entry* e = find(top.id);
+    if (!e || e->generation != top.generation || isInFlight(top.id)) continue;
+    expireSession(*e, now, nullptr);
+    const auto work = pickWork(*e, now);
+    if (!work) {
+      // Only a session end was due (handled above), or a limit moved: wait for the new key.
+      ++e->generation;
+      push(std::max(wakeKey(*e), now + Duration(1)), *e);
+      continue;
+    }
+    HostState& host = *e->host;
+    if (host.breaker.isOpen(now)) {
+      push(host.breaker.pausedUntil(), *e);
+      continue;
+    }
+    if (host.inFlight >= config_.maxInFlightPerHost) {
+      host.waiting.emplace_back(e->id, e->generation);
+      continue;
+    }
+    global_.consume(now);
+    e->buckets[idx(work->method)].consume(now);
+    ++host.inFlight;
+    ++e->generation;
+    if (work->reason == JobReason::action && e->action == work->method) e->action.reset();
+    Job job{e->id, work->method, work->reason, work->eligibleAt, now, ++nextTicket_};
+    inFlight_.emplace(e->id, InFlight{job.ticket, &host, job.method});
+    stats_.recordStart(now, now - work->eligibleAt);
+    jobs.push_back(job);
+  }
+  return jobs;
+}
+
+std::optional<SteadyTime> ProbeScheduler::nextWakeup() {
+  while (!heap_.empty()) {
+    const HeapItem& top = heap_.top();
+    const Entry* e = find(top.id);
+    if (e && e->generation == top.generation && !isInFlight(top.id)) {
+      return std::max(top.at, global_.readyAt());
+    }
+    heap_.pop();
+  }
+  return std::nullopt;
+}
+
+void ProbeScheduler::planProbeNoLaterThan(Entry& e, SteadyTime at, JobReason reason) {
+  if (at < e.probeDue) {
+    e.probeDue = at;
+    e.probeReason = reason;
+  }
+}
+
+bool ProbeScheduler::scanUseful(const Entry& e) const {
+  const auto kind = e.status.state.kind();
+  return kind == fleet::StateKind::notAuthorized || kind == fleet::StateKind::unknown ||
+         kind == fleet::StateKind::other || e.status.qrOffered ||
+         e.status.lastObservedState.kind() == fleet::StateKind::notAuthorized;
+}
+
+void ProbeScheduler::endSession(Entry& e, SessionEnd why, SteadyTime now, StatusUpdate* update) {
+  if (!e.session) return;
+  e.lastRunStartedAt = e.session->runStartedAt();
+  e.lastRunEndedAt = std::min(now, e.session->endsAt());
+  e.session.reset();
+  --activeSessions_;
+  if (update) update->sessionEnded = why;
+  kLog.debug("session_end id={} reason={}", e.id, sessionEndName(why));
+}
+
+void ProbeScheduler::expireSession(Entry& e, SteadyTime now, StatusUpdate* update) {
+  if (e.session && e.session->isOver(now)) endSession(e, e.session->expiryReason(), now, update);
+}
+
+SessionStart ProbeScheduler::tryStartSession(Entry& e, SessionOrigin origin, SteadyTime now) {
+  expireSession(e, now, nullptr);
+  if (e.session) {
+    e.session->touch(now);
+    return {SessionStartStatus::alreadyActive, e.session->endsAt()};
+  }
+  if (!scanUseful(e)) return {SessionStartStatus::notNeeded, {}};
+  const auto& cfg = config_.sessions;
+  SteadyTime run_start = now;
+  if (e.lastRunEndedAt && now - *e.lastRunEndedAt < cfg.cooldown) {
+    // Sessions less than a cooldown apart are one continuous run of qr polling (issue #285).
+    run_start = *e.lastRunStartedAt;
+    if (now >= run_start + cfg.maxRun) {
+      return {SessionStartStatus::coolingDown, *e.lastRunEndedAt + cfg.cooldown};
+    }
+  }
+  if (activeSessions_ >= cfg.maxConcurrent) return {SessionStartStatus::capReached, {}};
+  e.session.emplace(now, run_start, origin, cfg);
+  ++activeSessions_;
+  schedule(e);
+  return {SessionStartStatus::started, e.session->endsAt()};
+}
+
+SessionStart ProbeScheduler::startSession(fleet::InstanceId id, SteadyTime now) {
+  Entry* e = find(id);
+  if (!e) return {SessionStartStatus::unknownInstance, {}};
+  return tryStartSession(*e, SessionOrigin::operatorRequest, now);
+}
+
+bool ProbeScheduler::touchSession(fleet::InstanceId id, SteadyTime now) {
+  Entry* e = find(id);
+  if (!e) return false;
+  expireSession(*e, now, nullptr);
+  if (!e->session) return false;
+  e->session->touch(now);
+  schedule(*e);
+  return true;
+}
+
+std::optional<SessionView> ProbeScheduler::session(fleet::InstanceId id, SteadyTime now) const {
+  const Entry* e = find(id);
+  if (!e || !e->session || e->session->isOver(now)) return std::nullopt;
+  const QrSession& s = *e->session;
+  return SessionView{s.startedAt(), s.endsAt(), s.runCapAt(), s.origin()};
+}
+
+std::optional<QrSnapshot> ProbeScheduler::latestQr(fleet::InstanceId id, SteadyTime now) const {
+  const Entry* e = find(id);
+  if (!e || !e->latestQr || now >= e->latestQr->expiresAt) return std::nullopt;
+  return e->latestQr;
+}
+
+StatusUpdate ProbeScheduler::makeUpdate(const Entry& e,
+                                        const fleet::ObservationResult& folded) const {
+  StatusUpdate u;
+  u.id = e.id;
+  u.transition = folded.transition;
+  u.attentionChanged = folded.attentionChanged;
+  u.confirmationPending = folded.confirmationNeeded;
+  return u;
+}
+
+void ProbeScheduler::applySessionEffects(Entry& e, const fleet::Observation& obs,
+                                         const fleet::ObservationResult& folded, SteadyTime now,
+                                         StatusUpdate& update) {
+  if (obs.qr && *obs.qr == fleet::QrKind::alreadyLogged) {
+    // Authorized already: stop polling qr and find out the state now.
+    e.latestQr.reset();
+    endSession(e, SessionEnd::alreadyLogged, now, &update);
+    planProbeNoLaterThan(e, now, JobReason::session);
+  }
+  if (obs.state && obs.state->kind() != fleet::StateKind::notAuthorized) {
+    // Any other state means a QR is useless now; `starting` in particular may be the effect of
+    // polling qr for too long (issue #285).
+    e.latestQr.reset();
+    endSession(e, SessionEnd::stateChanged, now, &update);
+  }
+  if (folded.transition && folded.transition->to.kind() == fleet::StateKind::notAuthorized &&
+      config_.sessions.autoStartOnNotAuthorized && !e.session) {
+    update.sessionStarted =
+        tryStartSession(e, SessionOrigin::automatic, now).status == SessionStartStatus::started;
+  }
+}
+
+std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outcome& outcome,
+                                                     SteadyTime now) {
+  const auto flight = inFlight_.find(job.id);
+  if (flight == inFlight_.end() || flight->second.ticket != job.ticket) return std::nullopt;
+  HostState& host = *flight->second.host;
+  inFlight_.erase(flight);
+  --host.inFlight;
+  const bool outage = fleet::isOutage(outcome.kind);
+  if (host.breaker.record(now, outage)) {
+    kLog.warn("host_paused host={} until_ms={}", host.name,
+              std::chrono::duration_cast<std::chrono::milliseconds>(config_.breaker.pause).count());
+  }
+  stats_.recordOutcome(now, outcome.kind);
+
+  Entry* found = find(job.id);
+  if (!found) {
+    unpark(host);
+    return std::nullopt;
+  }
+  Entry& e = *found;
+  const std::size_t m = idx(job.method);
+  e.lastFinishedAt[m] = now;
+  using fleet::OutcomeKind;
+  const bool hint_400 = outcome.kind == OutcomeKind::badRequest && outcome.state.has_value();
+  if (outcome.kind == OutcomeKind::ok || hint_400) {
+    e.backoffs[m].reset();
+  } else if (!fleet::isAuthRejection(outcome.kind)) {
+    // 429, outages, and 400/404/466 answers we cannot act on: back off this method.
+    e.backoffs[m].onFailure(now, rng_);
+  }
+
+  fleet::Observation obs;
+  obs.at = now;
+  obs.outcome = outcome.kind;
+  obs.source =
+      job.reason == JobReason::action ? fleet::ReadingSource::action : fleet::ReadingSource::poll;
+  obs.error = outcome.error;
+  obs.took = outcome.took;
+  if (readsState(job.method) && (outcome.kind == OutcomeKind::ok || hint_400)) {
+    obs.state = outcome.kind == OutcomeKind::ok ? fleet::InstanceState::fromUpstream(outcome.state)
+                                                : fleet::InstanceState::fromRaw(*outcome.state);
+    if (outcome.phone && !outcome.phone->empty()) obs.phone = outcome.phone;
+  }
+  if (job.method == Method::qr && outcome.kind == OutcomeKind::ok) {
+    obs.qr = fleet::classifyQrType(outcome.qrType);
+    e.latestQr =
+        QrSnapshot{outcome.qrType, *obs.qr, outcome.qrMessage, now, now + config_.sessions.qrTtl};
+  }
+  if (job.method == Method::qr && e.session) e.session->polled(job.startedAt, now);
+
+  fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
+  e.status = folded.status;
+  StatusUpdate update = makeUpdate(e, folded);
+
+  // Plan the next state probe.
+  const auto& probes = config_.attention.probes;
+  if (readsState(job.method)) {
+    if (folded.confirmationNeeded) {
+      e.probeDue = now + config_.confirmDelay;
+      e.probeReason = JobReason::confirm;
+    } else if (outcome.kind == OutcomeKind::ok || hint_400 ||
+               fleet::isAuthRejection(outcome.kind)) {
+      auto kind = e.status.state.kind();
+      Duration interval = probes.jitteredInterval(kind, rng_);
+      if (interval <= Duration::zero())
+        interval = fleet::jitter(probes.starting, probes.jitterFraction, rng_);
+      e.probeDue = now + interval;
+      e.probeReason = JobReason::scheduled;
+    } else {
+      e.probeDue = now;  // the backoff just drawn decides when
+      e.probeReason = JobReason::scheduled;
+    }
+  } else if (folded.confirmationNeeded) {
+    planProbeNoLaterThan(e, now + config_.confirmDelay, JobReason::confirm);
+  }
+  if ((job.method == Method::logout || job.method == Method::reboot)) {
+    if (outcome.kind == OutcomeKind::ok) {
+      planProbeNoLaterThan(e, now + config_.actionFollowUp, JobReason::action);
+    } else if (outcome.kind == OutcomeKind::rateLimited && !e.action) {
+      // Our own pacing lost to upstream's: the operator asked for it, so try again after backoff.
+      e.action = job.method;
+      e.actionRequestedAt = now;
+    }
+  }
+  applySessionEffects(e, obs, folded, now, update);
+
+  schedule(e);
+  update.status = e.status;
+  update.nextProbeAt = eligibleAt(e, Method::getStateInstance, e.probeDue);
+  unpark(host);
+  return update;
+}
+
+std::optional<StatusUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId id,
+                                                              std::optional<std::string> state,
+                                                              SteadyTime now) {
+  Entry* found = find(id);
+  if (!found) return std::nullopt;
+  Entry& e = *found;
+  fleet::Observation obs;
+  obs.at = now;
+  obs.source = fleet::ReadingSource::webhook;
+  obs.state = fleet::InstanceState::fromUpstream(std::move(state));
+  fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
+  e.status = folded.status;
+  StatusUpdate update = makeUpdate(e, folded);
+  if (folded.confirmationNeeded) {
+    planProbeNoLaterThan(e, now + config_.confirmDelay, JobReason::confirm);
+  }
+  applySessionEffects(e, obs, folded, now, update);
+  schedule(e);
+  update.status = e.status;
+  update.nextProbeAt = eligibleAt(e, Method::getStateInstance, e.probeDue);
+  return update;
+}
+
+ActionDecision ProbeScheduler::requestAction(fleet::InstanceId id, Method method, SteadyTime now) {
+  Entry* found = find(id);
+  if (!found) return {ActionStatus::unknownInstance, {}, {}};
+  if (method == Method::qr) return {ActionStatus::unsupported, {}, {}};
+  Entry& e = *found;
+  const auto flight = inFlight_.find(id);
+  if (method == Method::getStateInstance) {
+    if (flight != inFlight_.end() && flight->second.method == Method::getStateInstance) {
+      return {ActionStatus::alreadyQueued, now, {}};  // the probe in flight answers it
+    }
+  } else if (e.action) {
+    return {ActionStatus::alreadyQueued, eligibleAt(e, *e.action, e.actionRequestedAt), {}};
+  }
+  const SteadyTime at = eligibleAt(e, method, now);
+  if (at - now > config_.actionMaxWait) return {ActionStatus::rateLimited, at, at - now};
+  if (method == Method::getStateInstance) {
+    planProbeNoLaterThan(e, now, JobReason::action);
+  } else {
+    e.action = method;
+    e.actionRequestedAt = now;
+  }
+  schedule(e);
+  return {ActionStatus::queued, at, {}};
+}
+
+bool ProbeScheduler::requestSweepProbe(fleet::InstanceId id, SteadyTime now) {
+  Entry* e = find(id);
+  if (!e) return false;
+  planProbeNoLaterThan(*e, now, JobReason::sweep);
+  schedule(*e);
+  return true;
+}
+
+SchedulerStats ProbeScheduler::stats(SteadyTime now) const {
+  SchedulerStats s;
+  s.instances = entries_.size();
+  s.inFlight = inFlight_.size();
+  s.heapEntries = heap_.size();
+  s.activeSessions = activeSessions_;
+  for (const auto& [name, host] : hosts_) {
+    s.parked += host->waiting.size();
+    if (host->breaker.isOpen(now)) ++s.hostsPaused;
+    s.breakerTrips += host->breaker.trips();
+  }
+  stats_.fill(s, now);
+  return s;
+}
+
+}  // namespace greenfleet::scheduler

@@ -1,0 +1,211 @@
+#pragma once
+// ProbeScheduler: the deterministic core of rate-aware polling (DESIGN §5). It owns, per
+// instance, the status (folded by fleet::applyObservation), the next state probe, a pending
+// operator action, a QR scan session, per-method token buckets and backoffs; per host, the
+// in-flight count, a wait list and a circuit breaker; globally, an upstream rps bucket. One timer
+// heap (lazy deletion by generation) keyed by the earliest time each instance has runnable work,
+// so every operation is O(log n) — no scans of the fleet per tick.
+//
+// Callers: a worker loop calls takeDue(now, freeWorkers), runs the jobs, and reports each with
+// onResult (always — a lost result keeps the instance "in flight" forever); it sleeps until
+// nextWakeup() or until a result/registry change arrives. API handlers call requestAction,
+// startSession, touchSession, latestQr; the webhook handler calls applyWebhookState.
+//
+// Every call takes `now` (steady time); no clock is read and no thread is started here; an Rng
+// seeded at construction drives jitter and backoff, so a test replays exactly.
+// NOT thread-safe: callers serialise all access (the runtime holds one mutex around it).
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "fleet/attention_rules.hpp"
+#include "fleet/clock.hpp"
+#include "fleet/instance_id.hpp"
+#include "fleet/instance_status.hpp"
+#include "fleet/observation.hpp"
+#include "fleet/random.hpp"
+#include "scheduler/backoff.hpp"
+#include "scheduler/host_circuit_breaker.hpp"
+#include "scheduler/job.hpp"
+#include "scheduler/probe_stats.hpp"
+#include "scheduler/qr_session.hpp"
+#include "scheduler/token_bucket.hpp"
+
+namespace greenfleet::scheduler {
+
+struct SchedulerConfig {
+  fleet::AttentionRules attention;  // thresholds; attention.probes = intervals and jitter
+  // Per instance and method, burst 1, at a margin below Green API's limits (green-api.md §6):
+  // qr is 3 rps upstream, the account methods 1 rps (and issue #771 saw 429s at 1 rps).
+  double qrRps = 2.0;
+  double accountMethodRps = 0.8;  // getStateInstance, logout, reboot, getWaSettings
+  double maxRps = 1000.0;         // upstream.max_rps, all hosts together
+  std::uint32_t maxBurst = 50;    // of the global bucket
+  std::size_t maxInFlightPerHost = 64;
+  Duration backoffBase = std::chrono::seconds(2);
+  Duration backoffCap = std::chrono::minutes(5);
+  CircuitBreakerConfig breaker;
+  QrSessionConfig sessions;
+  Duration confirmDelay = std::chrono::seconds(5);    // second reading before an alarm
+  Duration actionFollowUp = std::chrono::seconds(3);  // state probe after logout/reboot
+  // An operator action that could not start within this (backoff, bucket) is refused with a
+  // retry-after instead of queued.
+  Duration actionMaxWait = std::chrono::seconds(10);
+};
+
+// A registry entry as the scheduler needs it. `host` groups instances for the per-host cap and
+// breaker (use the apiUrl's host). `status` is the stored status when loading at start (first
+// probe then spread over one interval); nullopt for a new registration (first probe now).
+struct InstanceSpec {
+  fleet::InstanceId id = 0;
+  std::string host;
+  SteadyTime registeredAt{};
+  std::optional<fleet::InstanceStatus> status;
+};
+
+// What one result (or webhook) changed, for the status writer, the event log and SSE.
+struct StatusUpdate {
+  fleet::InstanceId id = 0;
+  fleet::InstanceStatus status;                      // persist as the instance_status row
+  std::optional<fleet::StateTransition> transition;  // → one state_events row
+  bool attentionChanged = false;
+  bool confirmationPending = false;  // a worse reading awaits its confirming probe
+  bool sessionStarted = false;       // automatic scan session started
+  std::optional<SessionEnd> sessionEnded;
+  SteadyTime nextProbeAt{};  // → next_check_at
+};
+
+enum class ActionStatus { queued, alreadyQueued, rateLimited, unknownInstance, unsupported };
+struct ActionDecision {
+  ActionStatus status = ActionStatus::queued;
+  SteadyTime expectedAt{};  // queued: earliest start the instance's own limits allow
+  Duration retryAfter{};    // rateLimited
+};
+
+enum class SessionStartStatus {
+  started,
+  alreadyActive,
+  coolingDown,
+  capReached,
+  notNeeded,
+  unknownInstance
+};
+struct SessionStart {
+  SessionStartStatus status = SessionStartStatus::started;
+  SteadyTime until{};  // started/alreadyActive: session end; coolingDown: when one may start
+};
+
+struct SessionView {
+  SteadyTime startedAt{};
+  SteadyTime endsAt{};
+  SteadyTime runCapAt{};
+  SessionOrigin origin = SessionOrigin::operatorRequest;
+};
+
+class ProbeScheduler {
+ public:
+  ProbeScheduler(SchedulerConfig config, std::uint64_t seed);
+  ~ProbeScheduler();
+  ProbeScheduler(const ProbeScheduler&) = delete;
+  ProbeScheduler& operator=(const ProbeScheduler&) = delete;
+
+  // Registry changes take effect at once. Returns true when the instance is new; an existing one
+  // gets the new host/registeredAt and keeps its status and schedule.
+  bool upsertInstance(const InstanceSpec& spec, SteadyTime now);
+  // Drops the instance, its pending work and session. A job already in flight still reports
+  // through onResult (its host slot is released then); its result is ignored.
+  bool removeInstance(fleet::InstanceId id);
+  bool contains(fleet::InstanceId id) const;
+  std::size_t size() const { return entries_.size(); }
+  const fleet::InstanceStatus* status(fleet::InstanceId id) const;
+  std::optional<SteadyTime> nextProbeAt(fleet::InstanceId id) const;
+
+  // Jobs runnable at `now` within every limit: per-instance one in flight and method buckets and
+  // backoff, host breaker and concurrency cap, global rps. At most `maxJobs`.
+  std::vector<Job> takeDue(SteadyTime now, std::size_t maxJobs);
+  // When takeDue may next return something; nullopt when nothing is scheduled. Results and
+  // registry/API calls can make work runnable sooner: re-check after each.
+  std::optional<SteadyTime> nextWakeup();
+  // Feeds a finished job back. nullopt for an unknown ticket or a removed instance.
+  std::optional<StatusUpdate> onResult(const Job& job, const Outcome& outcome, SteadyTime now);
+  // A stateInstanceChanged webhook (nullopt state = null). Ends a scan session at once unless the
+  // state is notAuthorized. nullopt for an unknown instance.
+  std::optional<StatusUpdate> applyWebhookState(fleet::InstanceId id,
+                                                std::optional<std::string> state, SteadyTime now);
+
+  // Operator poll (getStateInstance), logout, reboot, getWaSettings. qr → unsupported (sessions).
+  ActionDecision requestAction(fleet::InstanceId id, Method method, SteadyTime now);
+  // A sweep's immediate probe: limits still apply, never refused. False for an unknown id.
+  bool requestSweepProbe(fleet::InstanceId id, SteadyTime now);
+
+  // Starts a scan session (operator), or extends an active one.
+  SessionStart startSession(fleet::InstanceId id, SteadyTime now);
+  // Extends an active session (someone fetched its QR). False when none is active.
+  bool touchSession(fleet::InstanceId id, SteadyTime now);
+  std::optional<SessionView> session(fleet::InstanceId id, SteadyTime now) const;
+  // The latest qr answer while it is fresh (now < expiresAt).
+  std::optional<QrSnapshot> latestQr(fleet::InstanceId id, SteadyTime now) const;
+
+  SchedulerStats stats(SteadyTime now) const;
+  const SchedulerConfig& config() const { return config_; }
+
+ private:
+  struct Entry;
+  struct HostState;
+  struct HeapItem {
+    SteadyTime at;
+    fleet::InstanceId id;
+    std::uint64_t generation;
+    bool operator>(const HeapItem& o) const { return at != o.at ? at > o.at : id > o.id; }
+  };
+  struct InFlight {
+    std::uint64_t ticket;
+    HostState* host;
+    Method method;
+  };
+  struct Work {
+    Method method;
+    JobReason reason;
+    SteadyTime eligibleAt;
+  };
+
+  Entry* find(fleet::InstanceId id);
+  const Entry* find(fleet::InstanceId id) const;
+  HostState& hostNamed(const std::string& name);
+  bool isInFlight(fleet::InstanceId id) const { return inFlight_.count(id) != 0; }
+  SteadyTime eligibleAt(const Entry& e, Method method, SteadyTime due) const;
+  std::optional<Work> pickWork(const Entry& e, SteadyTime now) const;
+  SteadyTime wakeKey(const Entry& e) const;
+  void schedule(Entry& e);
+  void push(SteadyTime at, const Entry& e);
+  void unpark(HostState& host);
+  void compactHeapIfBloated();
+  void planProbeNoLaterThan(Entry& e, SteadyTime at, JobReason reason);
+  void expireSession(Entry& e, SteadyTime now, StatusUpdate* update);
+  void endSession(Entry& e, SessionEnd why, SteadyTime now, StatusUpdate* update);
+  bool scanUseful(const Entry& e) const;
+  SessionStart tryStartSession(Entry& e, SessionOrigin origin, SteadyTime now);
+  void applySessionEffects(Entry& e, const fleet::Observation& obs,
+                           const fleet::ObservationResult& folded, SteadyTime now,
+                           StatusUpdate& update);
+  StatusUpdate makeUpdate(const Entry& e, const fleet::ObservationResult& folded) const;
+
+  SchedulerConfig config_;
+  fleet::Rng rng_;
+  TokenBucket global_;
+  std::unordered_map<fleet::InstanceId, std::unique_ptr<Entry>> entries_;
+  std::unordered_map<std::string, std::unique_ptr<HostState>> hosts_;
+  std::unordered_map<fleet::InstanceId, InFlight> inFlight_;
+  std::priority_queue<HeapItem, std::vector<HeapItem>, std::greater<>> heap_;
+  std::size_t activeSessions_ = 0;
+  std::uint64_t nextTicket_ = 0;
+  ProbeStats stats_;
+};
+
+}  // namespace greenfleet::scheduler
