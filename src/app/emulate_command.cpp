@@ -1,16 +1,136 @@
+#include <csignal>
 #include <iostream>
+
+#include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
 
 #include "app/command_table.hpp"
 #include "app/flags.hpp"
+#include "emulator/emulator_server.hpp"
+#include "emulator/scenario.hpp"
+#include "fleet/clock.hpp"
 
 namespace greenfleet::app {
 
-// Placeholder until the emulator lands.
+namespace {
+
+struct DelayFlag {
+  const char* name;
+  emulator::Millis emulator::Delays::*field;
+};
+
+constexpr DelayFlag kDelayFlags[] = {
+    {"initializing-ms", &emulator::Delays::initializing},
+    {"starting-ms", &emulator::Delays::starting},
+    {"logout-ms", &emulator::Delays::logout},
+    {"reboot-ms", &emulator::Delays::reboot},
+    {"qr-rotation-ms", &emulator::Delays::qrRotation},
+    {"qr-quirk-ms", &emulator::Delays::qrQuirk},
+    {"qr-quirk-gap-ms", &emulator::Delays::qrQuirkGap},
+    {"ws-timeout-ms", &emulator::Delays::wsTimeout},
+};
+
+}  // namespace
+
 int runEmulate(const CommandArgs& args) {
-  Flags flags("emulate", "Run a local Green API emulator.");
+  Flags flags("emulate",
+              "Run a local Green API emulator (wire format, rate limits, faults, control API "
+              "under /_emulator/). See docs/EMULATOR.md.");
+  flags.option("host", "ADDR", "address to bind", "127.0.0.1")
+      .option("port", "N", "port to listen on; 0 picks a free port", "9090")
+      .option("instances", "N",
+              "number of instances to create when no --scenario is given, all in --state", "10")
+      .option("state", "STATE", "state of the --instances instances", "authorized")
+      .option("scenario", "FILE", "JSON fleet description (instances by state, faults, delays)")
+      .option("seed", "S", "seed for tokens, QR payloads and fault rolls", "1")
+      .option("faults", "JSON", "global fault profile, inline JSON (see docs/EMULATOR.md)")
+      .option("initializing-answer", "null|401",
+              "how a new instance answers getStateInstance while initializing")
+      .option("ws-timeout-type", "TYPE",
+              "type of the websocket timeout frame: timeoutExpired or timeout")
+      .option("hang-max-ms", "MS", "longest a hang fault holds a request", "30000")
+      .option("webhook-url", "URL", "POST stateInstanceChanged webhooks here")
+      .option("webhook-token", "TOKEN", "sent as Authorization: Bearer <token>")
+      .option("threads", "N", "HTTP server threads (one per open connection)", "128")
+      .option("queue", "N", "accepted connections waiting for a thread", "4096")
+      .option("keep-alive-ms", "MS", "idle keep-alive connection timeout", "10000");
+  for (const auto& d : kDelayFlags) {
+    flags.option(d.name, "MS", "state machine / QR timing in milliseconds (see docs)");
+  }
   if (!flags.parse(args)) return 0;
-  std::cerr << "emulate: not built yet\n";
-  return 1;
+
+  emulator::EmulatorOptions options;
+  options.host = flags.getOr("host", "127.0.0.1");
+  options.port = static_cast<int>(*flags.getInt("port", 0, 65535));
+  options.seed = static_cast<std::uint64_t>(*flags.getInt("seed", 0, 1LL << 62));
+  std::optional<emulator::Scenario> scenario;
+  if (const auto file = flags.get("scenario")) {
+    auto loaded = emulator::Scenario::load(*file, options);
+    if (!loaded) throw UsageError("--scenario: " + loaded.error());
+    scenario = std::move(loaded).value();
+    if (flags.isSet("seed")) options.seed = static_cast<std::uint64_t>(*flags.getInt("seed", 0, 1LL << 62));
+  }
+  for (const auto& d : kDelayFlags) {
+    if (flags.isSet(d.name)) {
+      options.delays.*d.field = emulator::Millis(*flags.getInt(d.name, 0, 86400000));
+    }
+  }
+  if (const auto v = flags.get("initializing-answer")) {
+    if (*v != "null" && *v != "401") throw UsageError("--initializing-answer must be null or 401");
+    options.initializingAnswer = *v;
+  }
+  if (const auto v = flags.get("ws-timeout-type")) options.wsTimeoutType = *v;
+  options.hangMax = emulator::Millis(*flags.getInt("hang-max-ms", 0, 3600000));
+  options.webhookUrl = flags.getOr("webhook-url", "");
+  options.webhookToken = flags.getOr("webhook-token", "");
+  options.threads = static_cast<int>(*flags.getInt("threads", 2, 4096));
+  options.queue = static_cast<int>(*flags.getInt("queue", 1, 1000000));
+  options.keepAlive = emulator::Millis(*flags.getInt("keep-alive-ms", 100, 3600000));
+  const int count = static_cast<int>(*flags.getInt("instances", 0, 1000000));
+  const std::string state = flags.getOr("state", "authorized");
+  if (!emulator::states::isKnown(state)) throw UsageError("--state: unknown state " + state);
+  std::optional<emulator::FaultProfile> faults = scenario ? scenario->faults : std::nullopt;
+  if (const auto json = flags.get("faults")) {
+    Poco::JSON::Object::Ptr obj;
+    try {
+      obj = Poco::JSON::Parser().parse(*json).extract<Poco::JSON::Object::Ptr>();
+    } catch (...) {
+      throw UsageError("--faults must be a JSON object");
+    }
+    auto parsed = emulator::FaultProfile::fromJson(obj);
+    if (!parsed) throw UsageError("--faults: " + parsed.error());
+    faults = std::move(parsed).value();
+  }
+
+  // Signals are waited for synchronously; block them before any thread starts so every thread
+  // inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  static const fleet::SystemClock clock;
+  emulator::EmulatorServer server(options, clock);
+  if (scenario && (!scenario->instances.empty() || !flags.isSet("instances"))) {
+    for (const auto& [s, n] : scenario->instances) server.registry().add(n, s);
+  } else {
+    server.registry().add(count, state);
+  }
+  if (faults) server.registry().setGlobalFaults(*faults);
+  server.start();
+  std::cout << "listening on " << server.baseUrl() << std::endl;
+  std::cout << fmt::format(
+                   "emulating {} instances; credentials (idInstance, apiTokenInstance): GET "
+                   "{}/_emulator/instances",
+                   server.registry().size(), server.baseUrl())
+            << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cout << "stopping (signal " << sig << ")" << std::endl;
+  server.stop();
+  return 0;
 }
 
 }  // namespace greenfleet::app

@@ -1,0 +1,320 @@
+#include "emulator/control_routes.hpp"
+
+#include <stdexcept>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/URI.h>
+#include <fmt/format.h>
+
+#include "emulator/webhook_sender.hpp"
+
+namespace greenfleet::emulator {
+
+namespace {
+
+using Poco::Net::HTTPRequest;
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    auto slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) parts.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+std::optional<std::int64_t> parseId(const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoll(text);
+}
+
+Poco::JSON::Object::Ptr totalsJson(const MethodCounters& c) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("requests", static_cast<Poco::UInt64>(c.requests));
+  o->set("accepted", static_cast<Poco::UInt64>(c.accepted));
+  o->set("rateLimited", static_cast<Poco::UInt64>(c.rateLimited));
+  o->set("injectedFaults", static_cast<Poco::UInt64>(c.injectedFaults));
+  o->set("maxPerSecond", c.maxPerSecond);
+  return o;
+}
+
+void addInto(MethodCounters& total, const MethodCounters& c) {
+  total.requests += c.requests;
+  total.accepted += c.accepted;
+  total.rateLimited += c.rateLimited;
+  total.injectedFaults += c.injectedFaults;
+  total.maxPerSecond = std::max(total.maxPerSecond, c.maxPerSecond);
+}
+
+void listInstances(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
+                   Poco::Net::HTTPServerResponse& response) {
+  std::string state_filter;
+  bool with_counters = false;
+  for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+    if (key == "state") state_filter = value;
+    if (key == "counters") with_counters = value == "1" || value == "true";
+  }
+  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+  for (const auto id : ctx.registry.ids()) {
+    ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime now,
+                              std::vector<Transition>&) {
+      if (!state_filter.empty() && inst.state() != state_filter) return;
+      arr->add(instanceJson(ctx, inst, now, with_counters));
+    });
+  }
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("apiUrl", ctx.baseUrl);
+  o->set("partnerToken", ctx.registry.partnerToken());
+  o->set("count", static_cast<int>(arr->size()));
+  o->set("instances", arr);
+  sendJson(response, 200, o);
+}
+
+void addInstances(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
+                  Poco::Net::HTTPServerResponse& response) {
+  const auto body = readJsonObject(request);
+  int count = 1;
+  std::string state = states::kNotAuthorized;
+  if (body->has("count")) {
+    const auto v = body->get("count");
+    if (!v.isInteger() || v.convert<int>() < 1 || v.convert<int>() > 100000) {
+      return sendError(response, 400, "count must be an integer within 1..100000");
+    }
+    count = v.convert<int>();
+  }
+  if (body->has("state")) {
+    const auto v = body->get("state");
+    if (!v.isString() || !states::isKnown(v.extract<std::string>())) {
+      return sendError(response, 400, "state must be a known state name");
+    }
+    state = v.extract<std::string>();
+  }
+  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
+  for (const auto id : ctx.registry.add(count, state)) {
+    ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime now,
+                              std::vector<Transition>&) {
+      arr->add(instanceJson(ctx, inst, now, false));
+    });
+  }
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("instances", arr);
+  sendJson(response, 201, o);
+}
+
+void counters(EmulatorContext& ctx, Poco::Net::HTTPServerResponse& response) {
+  Poco::JSON::Object::Ptr per_instance = new Poco::JSON::Object;
+  std::map<std::string, MethodCounters> per_method;
+  MethodCounters total;
+  for (const auto id : ctx.registry.ids()) {
+    ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime,
+                              std::vector<Transition>&) {
+      if (inst.counters().empty()) return;
+      per_instance->set(std::to_string(id), countersJson(inst.counters()));
+      for (const auto& [method, c] : inst.counters()) {
+        addInto(per_method[method], c);
+        addInto(total, c);
+      }
+    });
+  }
+  Poco::JSON::Object::Ptr methods = new Poco::JSON::Object;
+  for (const auto& [method, c] : per_method) methods->set(method, totalsJson(c));
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("instances", per_instance);
+  o->set("methods", methods);
+  o->set("totals", totalsJson(total));
+  Poco::JSON::Object::Ptr hooks = new Poco::JSON::Object;
+  hooks->set("sent", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->sent() : 0));
+  hooks->set("failed", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->failed() : 0));
+  hooks->set("dropped", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->dropped() : 0));
+  o->set("webhooks", hooks);
+  sendJson(response, 200, o);
+}
+
+void faults(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
+            Poco::Net::HTTPServerResponse& response, std::optional<std::int64_t> id) {
+  const std::string& verb = request.getMethod();
+  std::optional<FaultProfile> update;
+  bool clear = false;
+  if (verb == HTTPRequest::HTTP_PUT || verb == HTTPRequest::HTTP_POST) {
+    auto parsed = FaultProfile::fromJson(readJsonObject(request));
+    if (!parsed) return sendError(response, 400, parsed.error());
+    update = std::move(parsed).value();
+  } else if (verb == HTTPRequest::HTTP_DELETE) {
+    clear = true;
+  } else if (verb != HTTPRequest::HTTP_GET) {
+    return sendError(response, 405, "use GET, PUT, POST or DELETE");
+  }
+  if (!id) {
+    if (update) ctx.registry.setGlobalFaults(*update);
+    if (clear) ctx.registry.setGlobalFaults(FaultProfile{});
+    return sendJson(response, 200, ctx.registry.globalFaults()->toJson());
+  }
+  Poco::Dynamic::Var current;
+  const bool known = ctx.registry.with(
+      *id, [&](EmulatedInstance& inst, fleet::SteadyTime, std::vector<Transition>&) {
+        if (update) inst.faults = *update;
+        if (clear) inst.faults.reset();
+        if (inst.faults) current = inst.faults->toJson();
+      });
+  if (!known) return sendError(response, 404, "unknown instance");
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("idInstance", static_cast<Poco::Int64>(*id));
+  o->set("faults", current);  // null: the global profile applies
+  sendJson(response, 200, o);
+}
+
+void instanceRoute(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
+                   Poco::Net::HTTPServerResponse& response, std::int64_t id,
+                   const std::string& action) {
+  const std::string& verb = request.getMethod();
+  if (action == "faults") return faults(ctx, request, response, id);
+  if (action.empty() && verb == HTTPRequest::HTTP_GET) {
+    Poco::JSON::Object::Ptr out;
+    if (!ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime now,
+                                   std::vector<Transition>&) {
+          out = instanceJson(ctx, inst, now, true);
+        })) {
+      return sendError(response, 404, "unknown instance");
+    }
+    return sendJson(response, 200, out);
+  }
+  if (verb != HTTPRequest::HTTP_POST) return sendError(response, 405, "use POST");
+  std::string new_state;
+  if (action == "state") {
+    const auto body = readJsonObject(request);
+    if (!body->has("state") || !body->get("state").isString()) {
+      return sendError(response, 400, "field 'state' (string) is required");
+    }
+    new_state = body->get("state").extract<std::string>();
+    if (!states::isKnown(new_state)) {
+      return sendError(response, 400, fmt::format("unknown state '{}'", new_state));
+    }
+  } else if (action != "scan" && action != "logout" && action != "reboot") {
+    return sendError(response, 404, "no such control route");
+  }
+  Poco::JSON::Object::Ptr out;
+  bool conflict = false;
+  std::string state_now;
+  const bool known = ctx.registry.with(
+      id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>& tr) {
+        if (action == "scan") {
+          conflict = !inst.scan(now, tr);
+        } else if (action == "state") {
+          inst.setState(new_state, now, tr);
+        } else if (action == "logout") {
+          inst.logout(now, tr);
+        } else {
+          inst.reboot(now, tr);
+        }
+        state_now = inst.state();
+        out = instanceJson(ctx, inst, now, false);
+      });
+  if (!known) return sendError(response, 404, "unknown instance");
+  if (conflict) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("error", "instance is not waiting for a QR scan (state must be notAuthorized)");
+    o->set("state", state_now);
+    return sendJson(response, 409, o);
+  }
+  sendJson(response, 200, out);
+}
+
+Poco::JSON::Object::Ptr configJson(const EmulatorContext& ctx) {
+  const auto& o = ctx.options;
+  Poco::JSON::Object::Ptr d = new Poco::JSON::Object;
+  d->set("initializingMs", static_cast<Poco::Int64>(o.delays.initializing.count()));
+  d->set("startingMs", static_cast<Poco::Int64>(o.delays.starting.count()));
+  d->set("logoutMs", static_cast<Poco::Int64>(o.delays.logout.count()));
+  d->set("rebootMs", static_cast<Poco::Int64>(o.delays.reboot.count()));
+  d->set("qrRotationMs", static_cast<Poco::Int64>(o.delays.qrRotation.count()));
+  d->set("qrQuirkMs", static_cast<Poco::Int64>(o.delays.qrQuirk.count()));
+  d->set("qrQuirkGapMs", static_cast<Poco::Int64>(o.delays.qrQuirkGap.count()));
+  d->set("wsTimeoutMs", static_cast<Poco::Int64>(o.delays.wsTimeout.count()));
+  Poco::JSON::Object::Ptr limits = new Poco::JSON::Object;
+  for (const auto& [method, n] : o.rateLimits) limits->set(method, n);
+  Poco::JSON::Object::Ptr c = new Poco::JSON::Object;
+  c->set("apiUrl", ctx.baseUrl);
+  c->set("seed", static_cast<Poco::UInt64>(o.seed));
+  c->set("delays", d);
+  c->set("rateLimits", limits);
+  c->set("rateWindowMs", static_cast<Poco::Int64>(o.rateWindow.count()));
+  c->set("initializingAnswer", o.initializingAnswer);
+  c->set("wsTimeoutType", o.wsTimeoutType);
+  c->set("hangMaxMs", static_cast<Poco::Int64>(o.hangMax.count()));
+  c->set("webhookUrl", o.webhookUrl);
+  c->set("instances", static_cast<Poco::UInt64>(ctx.registry.size()));
+  return c;
+}
+
+}  // namespace
+
+Poco::JSON::Object::Ptr countersJson(const std::map<std::string, MethodCounters>& counters) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  for (const auto& [method, c] : counters) o->set(method, totalsJson(c));
+  return o;
+}
+
+Poco::JSON::Object::Ptr instanceJson(const EmulatorContext& ctx, EmulatedInstance& inst,
+                                     fleet::SteadyTime now, bool with_counters) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("idInstance", static_cast<Poco::Int64>(inst.id()));
+  o->set("apiTokenInstance", inst.token());
+  o->set("apiUrl", ctx.baseUrl);
+  o->set("state", inst.state());
+  o->set("phone", inst.phone());
+  o->set("wid", inst.wid());
+  if (inst.state() == states::kNotAuthorized) {
+    Poco::JSON::Object::Ptr qr = new Poco::JSON::Object;
+    qr->set("payload", inst.qrPayload(now));
+    qr->set("rotation", static_cast<Poco::UInt64>(inst.qrRotation(now)));
+    o->set("qr", qr);
+  } else {
+    o->set("qr", Poco::Dynamic::Var());
+  }
+  o->set("faults", inst.faults ? Poco::Dynamic::Var(inst.faults->toJson()) : Poco::Dynamic::Var());
+  if (with_counters) o->set("counters", countersJson(inst.counters()));
+  return o;
+}
+
+void handleControl(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
+                   Poco::Net::HTTPServerResponse& response, const std::string& path) {
+  try {
+    const auto parts = split(path);  // parts[0] == "_emulator"
+    const std::string& verb = request.getMethod();
+    if (parts.size() == 2 && parts[1] == "instances") {
+      if (verb == HTTPRequest::HTTP_GET) return listInstances(ctx, request, response);
+      if (verb == HTTPRequest::HTTP_POST) return addInstances(ctx, request, response);
+      return sendError(response, 405, "use GET or POST");
+    }
+    if (parts.size() >= 3 && parts.size() <= 4 && parts[1] == "instances") {
+      const auto id = parseId(parts[2]);
+      if (!id) return sendError(response, 404, "instance id must be digits");
+      return instanceRoute(ctx, request, response, *id, parts.size() == 4 ? parts[3] : "");
+    }
+    if (parts.size() == 2 && parts[1] == "faults") return faults(ctx, request, response, {});
+    if (parts.size() == 2 && parts[1] == "counters" && verb == HTTPRequest::HTTP_GET) {
+      return counters(ctx, response);
+    }
+    if (parts.size() == 2 && parts[1] == "reset-counters" && verb == HTTPRequest::HTTP_POST) {
+      for (const auto id : ctx.registry.ids()) {
+        ctx.registry.with(id, [](EmulatedInstance& inst, fleet::SteadyTime,
+                                 std::vector<Transition>&) { inst.resetCounters(); });
+      }
+      return sendJson(response, 200, R"({"reset":true})");
+    }
+    if (parts.size() == 2 && parts[1] == "config" && verb == HTTPRequest::HTTP_GET) {
+      return sendJson(response, 200, configJson(ctx));
+    }
+    if (parts.size() == 2 && parts[1] == "health") return sendJson(response, 200, R"({"ok":true})");
+    sendError(response, 404, "no such control route");
+  } catch (const std::invalid_argument& e) {
+    sendError(response, 400, e.what());
+  }
+}
+
+}  // namespace greenfleet::emulator

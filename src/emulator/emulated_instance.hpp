@@ -1,0 +1,122 @@
+#pragma once
+// EmulatedInstance: one fake WhatsApp instance — its state machine (new → starting →
+// notAuthorized → authorized …, logout, reboot, the 5-minute QR quirk), its rotating QR payload,
+// its per-method rate windows and counters, its RNG and optional fault profile. Every method takes
+// `now`, so unit tests drive it with a ManualClock. Not thread-safe: InstanceRegistry locks it.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "emulator/emulator_options.hpp"
+#include "emulator/fault_profile.hpp"
+#include "emulator/rate_window.hpp"
+#include "fleet/clock.hpp"
+
+namespace greenfleet::emulator {
+
+namespace states {
+inline constexpr const char* kNew = "new";  // emulator-only: initializing, answers null/401
+inline constexpr const char* kStarting = "starting";
+inline constexpr const char* kNotAuthorized = "notAuthorized";
+inline constexpr const char* kAuthorized = "authorized";
+inline constexpr const char* kBlocked = "blocked";
+inline constexpr const char* kSuspended = "suspended";
+inline constexpr const char* kYellowCard = "yellowCard";
+inline constexpr const char* kSleepMode = "sleepMode";
+bool isKnown(const std::string& state);
+}  // namespace states
+
+struct Transition {
+  std::int64_t id = 0;
+  std::string from;
+  std::string to;
+  std::string wid;  // phone@c.us once authorized, else ""
+};
+
+struct MethodCounters {
+  std::uint64_t requests = 0;        // every request naming this instance and method
+  std::uint64_t accepted = 0;        // passed auth and the rate window
+  std::uint64_t rateLimited = 0;     // answered 429 by the rate window
+  std::uint64_t injectedFaults = 0;  // a fault (error, hang, garbage, …) was injected
+  int maxPerSecond = 0;              // most accepted requests seen in one window
+};
+
+class EmulatedInstance {
+ public:
+  EmulatedInstance(std::int64_t id, std::string token, const std::string& initial_state,
+                   fleet::SteadyTime now, const EmulatorOptions& options);
+
+  std::int64_t id() const { return id_; }
+  const std::string& token() const { return token_; }
+  const std::string& state() const { return state_; }
+  std::string phone() const;
+  std::string wid() const;  // "" unless authorized-like
+
+  // Applies the timed transitions due at `now`, appending them to `out`.
+  void advance(fleet::SteadyTime now, std::vector<Transition>& out);
+
+  // Control API: notAuthorized → authorized; false in any other state.
+  bool scan(fleet::SteadyTime now, std::vector<Transition>& out);
+  // Control API: force a state; held until changed (a forced `starting` waits for a reboot,
+  // like upstream); "new" replays initialization.
+  void setState(const std::string& state, fleet::SteadyTime now, std::vector<Transition>& out);
+  // Wire: returns isLogout; a logged-in instance becomes notAuthorized after Delays::logout.
+  bool logout(fleet::SteadyTime now, std::vector<Transition>& out);
+  // Wire: starting now, back to the previous state after Delays::reboot.
+  void reboot(fleet::SteadyTime now, std::vector<Transition>& out);
+
+  // The current QR payload ("2@<id>-<rotation>-<random>"); meaningful in notAuthorized.
+  std::string qrPayload(fleet::SteadyTime now) const;
+  std::uint64_t qrRotation(fleet::SteadyTime now) const;
+  // Base64 PNG of the current payload, rendered once per rotation.
+  const std::string& qrPngBase64(fleet::SteadyTime now);
+  // Records an accepted qr poll; continuous polling for Delays::qrQuirk → starting (issue #285).
+  void noteQrPoll(fleet::SteadyTime now, std::vector<Transition>& out);
+
+  // Counts a request and applies the method's rate window: true = accepted, false = 429.
+  bool admit(const std::string& method, fleet::SteadyTime now);
+  void countFault(const std::string& method) { counters_[method].injectedFaults++; }
+  void countUnauthorized(const std::string& method) { counters_[method].requests++; }
+  const std::map<std::string, MethodCounters>& counters() const { return counters_; }
+  void resetCounters();
+
+  std::mt19937_64& rng() { return rng_; }
+  std::optional<FaultProfile> faults;  // overrides the global profile when set
+
+ private:
+  struct Step {
+    fleet::SteadyTime at;
+    std::string to;
+  };
+  void enter(const std::string& to, fleet::SteadyTime now, std::vector<Transition>& out);
+  void scheduleInitialization(fleet::SteadyTime now);
+
+  std::int64_t id_;
+  std::string token_;
+  const EmulatorOptions& options_;
+  std::string state_;
+  std::deque<Step> steps_;
+  // QR rotation: counter = qr_base_ + (now - qr_epoch_) / rotation; qr_base_ moves on each new
+  // notAuthorized period so payloads never repeat.
+  fleet::SteadyTime qr_epoch_;
+  std::uint64_t qr_base_ = 0;
+  std::optional<std::uint64_t> png_rotation_;
+  std::string png_base64_;
+  std::optional<fleet::SteadyTime> qr_run_start_;
+  fleet::SteadyTime qr_last_poll_;
+  std::map<std::string, RateWindow> windows_;
+  std::map<std::string, MethodCounters> counters_;
+  std::mt19937_64 rng_;
+};
+
+// Deterministic 64-bit mixing (splitmix64), for tokens and QR payloads derived from --seed.
+std::uint64_t mix64(std::uint64_t x);
+// 50 lowercase hex characters, deterministic from (seed, id).
+std::string tokenFor(std::uint64_t seed, std::int64_t id);
+
+}  // namespace greenfleet::emulator

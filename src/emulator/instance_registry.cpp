@@ -1,0 +1,83 @@
+#include "emulator/instance_registry.hpp"
+
+#include <fmt/format.h>
+
+namespace greenfleet::emulator {
+
+namespace {
+// Looks like a real WhatsApp idInstance (docs examples start at 1101000001).
+constexpr std::int64_t kFirstId = 1101000001;
+}  // namespace
+
+InstanceRegistry::InstanceRegistry(const fleet::Clock& clock, const EmulatorOptions& options)
+    : clock_(clock),
+      options_(options),
+      next_id_(kFirstId),
+      global_faults_(std::make_shared<const FaultProfile>()),
+      partner_token_("gac." + tokenFor(options.seed, -1).substr(0, 42)) {}
+
+std::vector<std::int64_t> InstanceRegistry::add(int count, const std::string& state) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(static_cast<std::size_t>(std::max(0, count)));
+  const auto now = clock_.steadyNow();
+  std::unique_lock lock(map_mutex_);
+  for (int i = 0; i < count; ++i) {
+    const std::int64_t id = next_id_++;
+    slots_.emplace(id, std::make_unique<Slot>(id, tokenFor(options_.seed, id), state, now, options_));
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+std::vector<std::int64_t> InstanceRegistry::ids() const {
+  std::shared_lock lock(map_mutex_);
+  std::vector<std::int64_t> out;
+  out.reserve(slots_.size());
+  for (const auto& [id, slot] : slots_) out.push_back(id);
+  return out;
+}
+
+std::size_t InstanceRegistry::size() const {
+  std::shared_lock lock(map_mutex_);
+  return slots_.size();
+}
+
+InstanceRegistry::Slot* InstanceRegistry::find(std::int64_t id) const {
+  std::shared_lock lock(map_mutex_);
+  const auto it = slots_.find(id);
+  return it == slots_.end() ? nullptr : it->second.get();  // slots are never removed
+}
+
+void InstanceRegistry::tick() {
+  for (const auto id : ids()) {
+    with(id, [](EmulatedInstance&, fleet::SteadyTime, std::vector<Transition>&) {});
+  }
+}
+
+void InstanceRegistry::publish(const std::vector<Transition>& transitions) {
+  if (transitions.empty()) return;
+  TransitionSink sink;
+  {
+    std::lock_guard lock(misc_mutex_);
+    sink = sink_;
+  }
+  if (!sink) return;
+  for (const auto& t : transitions) sink(t);
+}
+
+void InstanceRegistry::setTransitionSink(TransitionSink sink) {
+  std::lock_guard lock(misc_mutex_);
+  sink_ = std::move(sink);
+}
+
+void InstanceRegistry::setGlobalFaults(FaultProfile faults) {
+  std::lock_guard lock(misc_mutex_);
+  global_faults_ = std::make_shared<const FaultProfile>(std::move(faults));
+}
+
+std::shared_ptr<const FaultProfile> InstanceRegistry::globalFaults() const {
+  std::lock_guard lock(misc_mutex_);
+  return global_faults_;
+}
+
+}  // namespace greenfleet::emulator

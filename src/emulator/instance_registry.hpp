@@ -1,0 +1,83 @@
+#pragma once
+// InstanceRegistry: owns every EmulatedInstance of a running emulator, each behind its own
+// mutex, so requests to different instances never wait for each other. The map itself is guarded
+// by a shared mutex (adds are rare). State transitions are handed to the transition sink after the
+// instance lock is released. Thread-safe.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "emulator/emulated_instance.hpp"
+#include "emulator/emulator_options.hpp"
+#include "emulator/fault_profile.hpp"
+#include "fleet/clock.hpp"
+
+namespace greenfleet::emulator {
+
+class InstanceRegistry {
+ public:
+  using TransitionSink = std::function<void(const Transition&)>;
+
+  InstanceRegistry(const fleet::Clock& clock, const EmulatorOptions& options);
+
+  // Creates `count` instances in `state`, ids continuing from the last one; returns their ids.
+  std::vector<std::int64_t> add(int count, const std::string& state);
+  std::vector<std::int64_t> ids() const;
+  std::size_t size() const;
+
+  // Runs fn(instance, now, transitions) under the instance's lock, after advancing it to now.
+  // Returns false (fn not run) for an unknown id.
+  template <typename Fn>
+  bool with(std::int64_t id, Fn&& fn) {
+    Slot* slot = find(id);
+    if (slot == nullptr) return false;
+    std::vector<Transition> transitions;
+    {
+      std::lock_guard lock(slot->mutex);
+      const auto now = clock_.steadyNow();
+      slot->instance.advance(now, transitions);
+      fn(slot->instance, now, transitions);
+    }
+    publish(transitions);
+    return true;
+  }
+
+  // Advances every instance (so timed transitions reach the webhook without a request).
+  void tick();
+
+  void setTransitionSink(TransitionSink sink);
+  void setGlobalFaults(FaultProfile faults);
+  std::shared_ptr<const FaultProfile> globalFaults() const;
+  const std::string& partnerToken() const { return partner_token_; }
+  const fleet::Clock& clock() const { return clock_; }
+  const EmulatorOptions& options() const { return options_; }
+
+ private:
+  struct Slot {
+    Slot(std::int64_t id, std::string token, const std::string& state, fleet::SteadyTime now,
+         const EmulatorOptions& options)
+        : instance(id, std::move(token), state, now, options) {}
+    std::mutex mutex;
+    EmulatedInstance instance;
+  };
+  Slot* find(std::int64_t id) const;
+  void publish(const std::vector<Transition>& transitions);
+
+  const fleet::Clock& clock_;
+  const EmulatorOptions& options_;
+  mutable std::shared_mutex map_mutex_;
+  std::map<std::int64_t, std::unique_ptr<Slot>> slots_;
+  std::int64_t next_id_;
+  mutable std::mutex misc_mutex_;  // guards sink_ and global_faults_
+  TransitionSink sink_;
+  std::shared_ptr<const FaultProfile> global_faults_;
+  std::string partner_token_;
+};
+
+}  // namespace greenfleet::emulator
