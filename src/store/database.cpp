@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -50,13 +51,20 @@ Database::Database(DatabaseOptions options) : options_(std::move(options)) {
   } else if (!options_.read_only) {
     prepareFile(options_.path);
   }
-  idle_.push_back(open());  // fail fast on a bad path
+  idle_.push_back(open(options_.synchronous_full));  // fail fast on a bad path
   open_count_ = 1;
 }
 
 Database::~Database() = default;
 
-std::unique_ptr<Poco::Data::Session> Database::open() {
+std::unique_ptr<Poco::Data::Session> Database::openDedicated(bool synchronous_full) {
+  if (options_.path == ":memory:") {
+    throw std::logic_error("a dedicated connection to :memory: would open another database");
+  }
+  return open(synchronous_full);
+}
+
+std::unique_ptr<Poco::Data::Session> Database::open(bool synchronous_full) {
   std::string uri = options_.path;
   if (options_.read_only) uri = "file:" + options_.path + "?mode=ro";
   auto session = std::make_unique<Poco::Data::Session>(Poco::Data::SQLite::Connector::KEY, uri);
@@ -66,7 +74,7 @@ std::unique_ptr<Poco::Data::Session> Database::open() {
   *session << "PRAGMA foreign_keys = ON", now;
   if (!options_.read_only && options_.path != ":memory:") {
     *session << "PRAGMA journal_mode = WAL", now;
-    *session << (options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"),
+    *session << (synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"),
         now;
   }
   return session;
@@ -83,7 +91,7 @@ Database::Lease Database::acquire() {
   ++open_count_;
   lock.unlock();
   try {
-    return Lease(*this, open());
+    return Lease(*this, open(options_.synchronous_full));
   } catch (...) {
     std::lock_guard relock(mutex_);
     --open_count_;

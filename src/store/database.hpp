@@ -48,10 +48,13 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   Lease acquire();
+  // A connection outside the pool, owned by the caller (the status writer keeps one with
+  // synchronous=NORMAL). Throws std::logic_error for ":memory:", which it would not share.
+  std::unique_ptr<Poco::Data::Session> openDedicated(bool synchronous_full);
   const DatabaseOptions& options() const { return options_; }
 
  private:
-  std::unique_ptr<Poco::Data::Session> open();
+  std::unique_ptr<Poco::Data::Session> open(bool synchronous_full);
   void release(std::unique_ptr<Poco::Data::Session> session);
 
   DatabaseOptions options_;

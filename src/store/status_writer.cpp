@@ -1,0 +1,333 @@
+#include "store/status_writer.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <Poco/Data/Statement.h>
+#include <Poco/Nullable.h>
+
+#include "fleet/log.hpp"
+
+using namespace Poco::Data::Keywords;
+using Poco::Data::Statement;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace greenfleet::store {
+
+namespace {
+
+const fleet::Log kLog{"store"};
+
+// A batch this large is committed at once rather than at its deadline: it bounds how long one
+// transaction holds the write lock and how much a crash can take with it.
+constexpr std::size_t kEarlyCommitUpdates = 10000;
+constexpr std::chrono::milliseconds kFirstBackoff{100};
+constexpr std::chrono::milliseconds kMaxBackoff{5000};
+
+// The WHERE EXISTS skips rows of instances deleted since the probe instead of failing the whole
+// batch on the foreign key. (It also keeps SQLite's parser from reading ON CONFLICT as a join.)
+constexpr const char* kUpsertSql =
+    "INSERT INTO instance_status(id, state, state_since, needs_scan, attention, last_checked_at, "
+    "last_ok_at, consecutive_failures, last_error_code, last_error, phone, next_check_at) "
+    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM instances WHERE id = ?) "
+    "ON CONFLICT(id) DO UPDATE SET state = excluded.state, state_since = excluded.state_since, "
+    "needs_scan = excluded.needs_scan, attention = excluded.attention, "
+    "last_checked_at = excluded.last_checked_at, last_ok_at = excluded.last_ok_at, "
+    "consecutive_failures = excluded.consecutive_failures, "
+    "last_error_code = excluded.last_error_code, last_error = excluded.last_error, "
+    "phone = excluded.phone, next_check_at = excluded.next_check_at";
+
+constexpr const char* kEventSql =
+    "INSERT INTO state_events(id, at, from_state, to_state, source) VALUES (?, ?, ?, ?, ?)";
+
+template <typename T, typename U = T>
+Poco::Nullable<U> nullable(const std::optional<T>& v) {
+  if (!v) return Poco::Nullable<U>();
+  return Poco::Nullable<U>(static_cast<U>(*v));
+}
+
+// Column vectors bound with use(): Poco binds a container row by row and runs the statement once
+// per row while preparing it once (re-executing a Statement re-prepares it, which dominated the
+// profile).
+struct RowColumns {
+  std::vector<Poco::Int64> id;
+  std::vector<Poco::Nullable<std::string>> state;
+  std::vector<Poco::Nullable<Poco::Int64>> state_since;
+  std::vector<int> needs_scan;
+  std::vector<std::string> attention;
+  std::vector<Poco::Nullable<Poco::Int64>> last_checked_at;
+  std::vector<Poco::Nullable<Poco::Int64>> last_ok_at;
+  std::vector<int> consecutive_failures;
+  std::vector<Poco::Nullable<std::string>> last_error_code;
+  std::vector<Poco::Nullable<std::string>> last_error;
+  std::vector<Poco::Nullable<std::string>> phone;
+  std::vector<Poco::Nullable<Poco::Int64>> next_check_at;
+
+  explicit RowColumns(const std::vector<StatusUpdate>& rows) {
+    for (const auto& u : rows) {
+      id.push_back(u.id);
+      state.push_back(nullable(u.state));
+      state_since.push_back(nullable<std::int64_t, Poco::Int64>(u.state_since_ms));
+      needs_scan.push_back(u.needs_scan ? 1 : 0);
+      attention.push_back(u.attention);
+      last_checked_at.push_back(nullable<std::int64_t, Poco::Int64>(u.last_checked_at_ms));
+      last_ok_at.push_back(nullable<std::int64_t, Poco::Int64>(u.last_ok_at_ms));
+      consecutive_failures.push_back(u.consecutive_failures);
+      last_error_code.push_back(nullable(u.last_error_code));
+      last_error.push_back(nullable(u.last_error));
+      phone.push_back(nullable(u.phone));
+      next_check_at.push_back(nullable<std::int64_t, Poco::Int64>(u.next_check_at_ms));
+    }
+  }
+};
+
+struct EventColumns {
+  std::vector<Poco::Int64> id;
+  std::vector<Poco::Int64> at;
+  std::vector<Poco::Nullable<std::string>> from_state;
+  std::vector<Poco::Nullable<std::string>> to_state;
+  std::vector<std::string> source;
+
+  template <typename Events>
+  explicit EventColumns(const Events& events) {
+    for (const auto& e : events) {
+      id.push_back(e.id);
+      at.push_back(e.transition.at_ms);
+      from_state.push_back(nullable(e.transition.from_state));
+      to_state.push_back(nullable(e.transition.to_state));
+      source.push_back(e.transition.source);
+    }
+  }
+};
+
+}  // namespace
+
+StatusWriter::StatusWriter(Database& db, std::chrono::milliseconds max_batch_delay)
+    : db_(db), max_batch_delay_(max_batch_delay) {}
+
+StatusWriter::~StatusWriter() {
+  try {
+    if (!stop())
+      kLog.error("event=status_dropped updates={} reason=writer_destroyed", pendingCount());
+  } catch (const std::exception& e) {
+    kLog.error("event=status_writer_destroy_failed error=\"{}\"", e.what());
+  }
+}
+
+void StatusWriter::start() {
+  std::lock_guard lock(mutex_);
+  if (running_ || thread_.joinable()) throw std::logic_error("StatusWriter already started");
+  running_ = true;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void StatusWriter::enqueue(StatusUpdate update) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    Batch& b = pending_;
+    if (b.empty()) {
+      b.oldest = SteadyClock::now();
+      wake = true;
+    }
+    if (update.transition) {
+      b.events.push_back({update.id, std::move(*update.transition)});
+      update.transition.reset();
+    }
+    const auto [it, inserted] = b.row_of_id.try_emplace(update.id, b.rows.size());
+    if (inserted) {
+      b.rows.push_back(std::move(update));
+    } else {
+      b.rows[it->second] = std::move(update);
+    }
+    b.last_ticket = ++next_ticket_;
+    ++b.updates;
+    wake = wake || b.updates == kEarlyCommitUpdates;
+  }
+  if (wake) wake_.notify_one();
+}
+
+void StatusWriter::flush() {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t target = next_ticket_;
+  if (running_) {
+    flush_ticket_ = std::max(flush_ticket_, target);
+    wake_.notify_one();
+    committed_.wait(lock, [&] { return committed_ticket_ >= target || !running_; });
+  }
+  while (committed_ticket_ < target) {
+    lock.unlock();
+    const bool ok = commitPending();
+    lock.lock();
+    if (!ok) throw std::runtime_error("status batch could not be committed (see the log)");
+  }
+}
+
+bool StatusWriter::stop(std::chrono::milliseconds give_up_after) {
+  std::uint64_t dropped_before = 0;
+  bool joinable = false;
+  {
+    std::lock_guard lock(mutex_);
+    dropped_before = dropped_;
+    joinable = thread_.joinable();
+    if (joinable) {
+      stopping_ = true;
+      give_up_at_ = SteadyClock::now() + give_up_after;
+    }
+  }
+  if (!joinable) return commitPending();
+  wake_.notify_all();
+  thread_.join();
+  std::lock_guard lock(mutex_);
+  stopping_ = false;
+  return dropped_ == dropped_before && pending_.empty();
+}
+
+std::optional<fleet::SteadyTime> StatusWriter::lastCommitAt() const {
+  std::lock_guard lock(mutex_);
+  return last_commit_;
+}
+
+std::uint64_t StatusWriter::pendingCount() const {
+  std::lock_guard lock(mutex_);
+  return next_ticket_ - committed_ticket_;
+}
+
+std::uint64_t StatusWriter::committedBatches() const {
+  std::lock_guard lock(mutex_);
+  return batches_;
+}
+
+std::uint64_t StatusWriter::failedBatches() const {
+  std::lock_guard lock(mutex_);
+  return failures_;
+}
+
+void StatusWriter::run() {
+  std::unique_lock lock(mutex_);
+  auto backoff = kFirstBackoff;
+  while (true) {
+    wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+    if (pending_.empty()) break;  // stopping, and everything is committed
+    wake_.wait_until(lock, pending_.oldest + max_batch_delay_, [&] {
+      return stopping_ || flush_ticket_ > committed_ticket_ ||
+             pending_.updates >= kEarlyCommitUpdates;
+    });
+    lock.unlock();
+    const bool ok = commitPending();
+    lock.lock();
+    if (ok) {
+      backoff = kFirstBackoff;
+      continue;
+    }
+    const auto now = SteadyClock::now();
+    if (stopping_ && now >= give_up_at_) {
+      kLog.error("event=status_dropped updates={} reason=stop_deadline",
+                 next_ticket_ - committed_ticket_);
+      dropped_ += next_ticket_ - committed_ticket_;
+      pending_ = Batch{};
+      committed_ticket_ = next_ticket_;
+      break;
+    }
+    auto retry_at = now + backoff;
+    if (stopping_) retry_at = std::min(retry_at, give_up_at_);
+    backoff = std::min(backoff * 2, kMaxBackoff);
+    // A flush or a stop cuts the backoff short; nothing else does.
+    const auto flush_seen = flush_ticket_;
+    const bool stopping_seen = stopping_;
+    wake_.wait_until(lock, retry_at,
+                     [&] { return flush_ticket_ > flush_seen || stopping_ != stopping_seen; });
+  }
+  running_ = false;
+  committed_.notify_all();
+}
+
+bool StatusWriter::commitPending() {
+  std::lock_guard write_lock(write_mutex_);
+  Batch batch;
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_.empty()) return true;
+    batch = std::exchange(pending_, Batch{});
+  }
+  const auto started = SteadyClock::now();
+  std::string error;
+  try {
+    if (db_.options().path == ":memory:") {
+      // One shared connection there: borrow it per batch rather than starve the pool.
+      auto lease = db_.acquire();
+      write(*lease, batch);
+    } else {
+      if (!session_) session_ = db_.openDedicated(false);
+      write(*session_, batch);
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
+  } catch (...) {
+    error = "unknown exception";
+  }
+  const auto finished = SteadyClock::now();
+  if (!error.empty()) {
+    kLog.error("event=status_batch_failed rows={} events={} error=\"{}\"", batch.rows.size(),
+               batch.events.size(), error);
+    // Reopened on the next attempt: the connection itself may be what broke.
+    session_.reset();
+    std::lock_guard lock(mutex_);
+    ++failures_;
+    putBack(std::move(batch));
+    return false;
+  }
+  kLog.debug("event=status_batch rows={} events={} updates={} ms={}", batch.rows.size(),
+             batch.events.size(), batch.updates,
+             std::chrono::duration_cast<std::chrono::milliseconds>(finished - started).count());
+  {
+    std::lock_guard lock(mutex_);
+    committed_ticket_ = std::max(committed_ticket_, batch.last_ticket);
+    ++batches_;
+    last_commit_ = finished;
+  }
+  committed_.notify_all();
+  return true;
+}
+
+void StatusWriter::write(Poco::Data::Session& session, const Batch& batch) {
+  WriteTransaction tx(session);
+  if (!batch.rows.empty()) {
+    RowColumns c(batch.rows);
+    Statement upsert(session);
+    upsert << kUpsertSql, use(c.id), use(c.state), use(c.state_since), use(c.needs_scan),
+        use(c.attention), use(c.last_checked_at), use(c.last_ok_at), use(c.consecutive_failures),
+        use(c.last_error_code), use(c.last_error), use(c.phone), use(c.next_check_at), use(c.id);
+    upsert.execute();
+  }
+  if (!batch.events.empty()) {
+    EventColumns c(batch.events);
+    Statement insert(session);
+    insert << kEventSql, use(c.id), use(c.at), use(c.from_state), use(c.to_state), use(c.source);
+    insert.execute();
+  }
+  tx.commit();
+}
+
+void StatusWriter::putBack(Batch failed) {
+  // Rows enqueued since the batch was taken are newer and win; events keep their order, the
+  // failed batch's first.
+  Batch& p = pending_;
+  const bool had_pending = !p.empty();
+  for (auto& row : failed.rows) {
+    if (p.row_of_id.count(row.id) != 0) continue;
+    p.row_of_id.emplace(row.id, p.rows.size());
+    p.rows.push_back(std::move(row));
+  }
+  failed.events.insert(failed.events.end(), std::make_move_iterator(p.events.begin()),
+                       std::make_move_iterator(p.events.end()));
+  p.events = std::move(failed.events);
+  p.oldest = !had_pending ? failed.oldest : std::min(p.oldest, failed.oldest);
+  p.last_ticket = std::max(p.last_ticket, failed.last_ticket);
+  p.updates += failed.updates;
+}
+
+}  // namespace greenfleet::store

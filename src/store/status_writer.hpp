@@ -1,0 +1,103 @@
+#pragma once
+// StatusWriter: the single writer of probe observations. Producers enqueue() StatusUpdates; one
+// thread group-commits them, one transaction per batch, at most max_batch_delay after the oldest
+// pending update (sooner when a batch grows large or someone calls flush()). Within a batch the
+// updates of one id coalesce to the latest row, while every transition is appended to
+// state_events in enqueue order. Rows of instances deleted meanwhile are skipped; their events are
+// kept. A failed batch is logged and retried with backoff, newer updates winning over its rows.
+// The writer owns a dedicated connection with synchronous=NORMAL (a crash may lose the last
+// batch; the next probe re-derives it); it borrows the Database, which must outlive it.
+// Thread-safe: enqueue(), flush() and the stats may be called from any thread; enqueue() never
+// waits on SQLite. start() and stop() belong to the owner (one thread).
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <Poco/Data/Session.h>
+
+#include "fleet/clock.hpp"
+#include "store/database.hpp"
+#include "store/status_update.hpp"
+
+namespace greenfleet::store {
+
+class StatusWriter {
+ public:
+  explicit StatusWriter(Database& db,
+                        std::chrono::milliseconds max_batch_delay = std::chrono::milliseconds(250));
+  ~StatusWriter();  // stop()s if still running
+  StatusWriter(const StatusWriter&) = delete;
+  StatusWriter& operator=(const StatusWriter&) = delete;
+
+  void start();
+  // Updates enqueued while no thread runs wait for the next flush() or start().
+  void enqueue(StatusUpdate update);
+  // Blocks until everything enqueued before the call is committed. Without a running thread
+  // (before start(), after stop()) it commits in the calling thread and throws on failure.
+  void flush();
+  // Flushes, then joins the thread. While the database keeps failing it retries until
+  // give_up_after has passed, then drops what is left with an error log and returns false.
+  bool stop(std::chrono::milliseconds give_up_after = std::chrono::seconds(10));
+
+  // Steady time of the last successful commit; nullopt before the first.
+  std::optional<fleet::SteadyTime> lastCommitAt() const;
+  // Updates enqueued and not yet committed (nor dropped).
+  std::uint64_t pendingCount() const;
+  std::uint64_t committedBatches() const;
+  std::uint64_t failedBatches() const;
+
+ private:
+  // Pending work: coalesced rows (transition stripped) and every transition in order.
+  struct Batch {
+    struct Event {
+      std::int64_t id = 0;
+      StateTransition transition;
+    };
+    std::vector<StatusUpdate> rows;
+    std::unordered_map<std::int64_t, std::size_t> row_of_id;
+    std::vector<Event> events;
+    std::uint64_t last_ticket = 0;  // ticket of the newest update folded in
+    std::size_t updates = 0;        // enqueue() calls folded in
+    fleet::SteadyTime oldest{};     // when the oldest update arrived
+
+    bool empty() const { return updates == 0; }
+  };
+
+  void run();
+  // Takes the pending batch and writes it; on failure puts it back and returns false.
+  bool commitPending();
+  void write(Poco::Data::Session& session, const Batch& batch);
+  void putBack(Batch failed);  // requires mutex_
+
+  Database& db_;
+  const std::chrono::milliseconds max_batch_delay_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;       // writer: work, flush request or stop
+  std::condition_variable committed_;  // flush(): committed_ticket_ advanced
+  Batch pending_;
+  std::uint64_t next_ticket_ = 0;       // tickets handed out by enqueue()
+  std::uint64_t committed_ticket_ = 0;  // every ticket <= this is committed or dropped
+  std::uint64_t flush_ticket_ = 0;      // flush() waits for this ticket
+  std::uint64_t batches_ = 0;
+  std::uint64_t failures_ = 0;
+  std::uint64_t dropped_ = 0;
+  std::optional<fleet::SteadyTime> last_commit_;
+  bool running_ = false;
+  bool stopping_ = false;
+  fleet::SteadyTime give_up_at_{};  // while stopping: drop what still fails after this
+  std::thread thread_;
+
+  // Serialises writes (writer thread or an inline flush) and guards session_.
+  std::mutex write_mutex_;
+  std::unique_ptr<Poco::Data::Session> session_;
+};
+
+}  // namespace greenfleet::store
