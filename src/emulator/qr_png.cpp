@@ -23,6 +23,19 @@ void appendToString(png_structp png, png_bytep data, png_size_t length) {
 
 void noFlush(png_structp) {}
 
+// libpng reports errors by longjmp, so the jump target lives in a frame that holds only
+// pointers (no object with a destructor, no local a longjmp could clobber). False on error.
+bool writeGrayPng(png_structp png, png_infop info, std::string* out, png_bytepp rows,
+                  png_uint_32 size) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_set_write_fn(png, out, appendToString, noFlush);
+  png_set_IHDR(png, info, size, size, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_rows(png, info, rows);
+  png_write_png(png, info, PNG_TRANSFORM_IDENTITY, nullptr);
+  return true;
+}
+
 }  // namespace
 
 std::string renderQrPng(std::string_view payload) {
@@ -57,18 +70,9 @@ std::string renderQrPng(std::string_view payload) {
   }
   std::vector<png_bytep> rows(static_cast<std::size_t>(size));
   for (int y = 0; y < size; ++y) rows[y] = &pixels[static_cast<std::size_t>(y) * size];
-  // libpng reports errors by longjmp; nothing with a destructor is created after this point.
-  if (setjmp(png_jmpbuf(png))) {
-    png_destroy_write_struct(&png, &info);
-    throw std::runtime_error("libpng failed to write the QR image");
-  }
-  png_set_write_fn(png, &out, appendToString, noFlush);
-  png_set_IHDR(png, info, static_cast<png_uint_32>(size), static_cast<png_uint_32>(size), 8,
-               PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-               PNG_FILTER_TYPE_DEFAULT);
-  png_set_rows(png, info, rows.data());
-  png_write_png(png, info, PNG_TRANSFORM_IDENTITY, nullptr);
+  const bool written = writeGrayPng(png, info, &out, rows.data(), static_cast<png_uint_32>(size));
   png_destroy_write_struct(&png, &info);
+  if (!written) throw std::runtime_error("libpng failed to write the QR image");
   return out;
 }
 
