@@ -9,6 +9,7 @@
 
 #include "fleet/clock.hpp"
 #include "fleet/registered_instance.hpp"
+#include "scheduler/fleet_poller.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
 
@@ -29,6 +30,7 @@ struct ApiContext {
   std::string default_api_url;
   std::function<bool()> ready;  // /readyz: database open and migrated, scheduler running
   RegistryObserver* observer = nullptr;
+  scheduler::FleetPoller* poller = nullptr;  // live status, QR sessions, actions
 };
 
 }  // namespace greenfleet::api

@@ -144,6 +144,12 @@ ApiResponse InstanceHandlers::get(ApiRequest& request) {
   const auto id = request.instanceId();
   const auto row = context_.instances.get(id);
   if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
+  if (context_.poller != nullptr) {
+    const auto anchor = context_.poller->anchor();
+    if (const auto live = context_.poller->view(id)) {
+      return ApiResponse::json(200, *instanceToJson(*row, &*live, &anchor));
+    }
+  }
   return ApiResponse::json(200, *instanceToJson(*row));
 }
 

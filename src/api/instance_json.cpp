@@ -8,6 +8,7 @@
 #include "api/api_error.hpp"
 #include "api/api_request.hpp"
 #include "api/json_fields.hpp"
+#include "fleet/attention.hpp"
 #include "fleet/log.hpp"
 #include "fleet/time_format.hpp"
 
@@ -107,7 +108,41 @@ store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json) {
   return p;
 }
 
-Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row) {
+std::string wallText(fleet::SteadyTime t, const fleet::TimeAnchor& anchor) {
+  return fleet::formatRfc3339(anchor.toWall(t));
+}
+
+namespace {
+Poco::Dynamic::Var optWall(const std::optional<fleet::SteadyTime>& t, const fleet::TimeAnchor& a) {
+  if (!t) return {};
+  return wallText(*t, a);
+}
+
+void setLiveStatus(Poco::JSON::Object& o, const scheduler::InstanceView& v,
+                   const fleet::TimeAnchor& a) {
+  const auto& st = v.status;
+  const bool known = st.state.kind() != fleet::StateKind::unknown;
+  o.set("state", known ? Poco::Dynamic::Var(st.state.raw()) : Poco::Dynamic::Var());
+  o.set("attention", std::string(fleet::attentionName(v.attention)));
+  o.set("stateSince", known ? Poco::Dynamic::Var(wallText(st.stateSince, a)) : Poco::Dynamic::Var());
+  o.set("lastCheckedAt", optWall(st.lastCheckedAt, a));
+  o.set("nextCheckAt", optWall(v.nextProbeAt, a));
+  o.set("lastError", st.lastErrorKind ? Poco::Dynamic::Var(st.lastError) : Poco::Dynamic::Var());
+  o.set("phone", st.phone ? Poco::Dynamic::Var(*st.phone) : Poco::Dynamic::Var());
+  o.set("lastObservedState", st.lastObservedState.kind() == fleet::StateKind::unknown
+                                 ? Poco::Dynamic::Var()
+                                 : Poco::Dynamic::Var(st.lastObservedState.raw()));
+  o.set("lastCheckDurationMs",
+        static_cast<Poco::Int64>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(st.lastCheckDuration).count()));
+  o.set("scanSession", v.session.has_value());
+  o.set("qrAvailable", v.qr.has_value() && v.qr->kind == fleet::QrKind::qrCode);
+}
+}  // namespace
+
+Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row,
+                                       const scheduler::InstanceView* live,
+                                       const fleet::TimeAnchor* anchor) {
   const auto& in = row.instance;
   const auto& st = row.status;
   auto o = orderedObject();
@@ -119,13 +154,17 @@ Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row) {
   for (const auto& t : in.tags) tags->add(t);
   o->set("tags", tags);
   o->set("enabled", in.enabled);
-  o->set("state", optText(st.state));
-  o->set("attention", st.attention);
-  o->set("stateSince", optTime(st.state_since_ms));
-  o->set("lastCheckedAt", optTime(st.last_checked_at_ms));
-  o->set("nextCheckAt", optTime(st.next_check_at_ms));
-  o->set("lastError", optText(st.last_error));
-  o->set("phone", optText(st.phone));
+  if (live != nullptr && anchor != nullptr) {
+    setLiveStatus(*o, *live, *anchor);
+  } else {
+    o->set("state", optText(st.state));
+    o->set("attention", st.attention);
+    o->set("stateSince", optTime(st.state_since_ms));
+    o->set("lastCheckedAt", optTime(st.last_checked_at_ms));
+    o->set("nextCheckAt", optTime(st.next_check_at_ms));
+    o->set("lastError", optText(st.last_error));
+    o->set("phone", optText(st.phone));
+  }
   o->set("createdAt", fleet::formatRfc3339(in.created_at));
   o->set("updatedAt", fleet::formatRfc3339(in.updated_at));
   return o;

@@ -9,6 +9,8 @@
 #include <Poco/JSON/Object.h>
 
 #include "fleet/registered_instance.hpp"
+#include "fleet/time_anchor.hpp"
+#include "scheduler/fleet_poller.hpp"
 #include "store/instance_repository.hpp"
 
 namespace greenfleet::api {
@@ -17,6 +19,12 @@ namespace greenfleet::api {
 fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
                                            const std::string& default_api_url);
 store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json);
-Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row);
+// With `live`, the status fields come from the running scheduler (fresher than the stored row,
+// which lags by up to one status batch).
+Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row,
+                                       const scheduler::InstanceView* live = nullptr,
+                                       const fleet::TimeAnchor* anchor = nullptr);
+// RFC 3339 of a steady time, through the anchor.
+std::string wallText(fleet::SteadyTime t, const fleet::TimeAnchor& anchor);
 
 }  // namespace greenfleet::api

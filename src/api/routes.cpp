@@ -2,6 +2,7 @@
 
 #include "api/api_error.hpp"
 #include "api/instance_handlers.hpp"
+#include "api/scan_handlers.hpp"
 
 namespace greenfleet::api {
 
@@ -16,19 +17,24 @@ ApiResponse plainStatus(int status, const char* text) {
 std::shared_ptr<Router> buildRouter(ApiContext& context) {
   auto router = std::make_shared<Router>();
   auto instances = std::make_shared<InstanceHandlers>(context);
-  const auto bind = [instances](ApiResponse (InstanceHandlers::*fn)(ApiRequest&)) {
-    return [instances, fn](ApiRequest& r) { return ((*instances).*fn)(r); };
+  auto scans = std::make_shared<ScanHandlers>(context);
+  const auto bind = [](auto handlers, auto fn) {
+    return [handlers, fn](ApiRequest& r) { return ((*handlers).*fn)(r); };
   };
 
   router->add({"GET", "/healthz", Access::open, [](ApiRequest&) { return plainStatus(200, "ok"); }});
   router->add({"GET", "/readyz", Access::open, [&context](ApiRequest&) {
                  return context.ready() ? plainStatus(200, "ready") : plainStatus(503, "not ready");
                }});
-  router->add({"POST", "/api/v1/instances", Access::admin, bind(&InstanceHandlers::create)});
-  router->add({"GET", "/api/v1/instances", Access::read, bind(&InstanceHandlers::list)});
-  router->add({"GET", "/api/v1/instances/{id}", Access::read, bind(&InstanceHandlers::get)});
-  router->add({"PATCH", "/api/v1/instances/{id}", Access::admin, bind(&InstanceHandlers::update)});
-  router->add({"DELETE", "/api/v1/instances/{id}", Access::admin, bind(&InstanceHandlers::remove)});
+  router->add({"POST", "/api/v1/instances", Access::admin, bind(instances, &InstanceHandlers::create)});
+  router->add({"GET", "/api/v1/instances", Access::read, bind(instances, &InstanceHandlers::list)});
+  router->add({"GET", "/api/v1/instances/{id}", Access::read, bind(instances, &InstanceHandlers::get)});
+  router->add({"PATCH", "/api/v1/instances/{id}", Access::admin, bind(instances, &InstanceHandlers::update)});
+  router->add({"DELETE", "/api/v1/instances/{id}", Access::admin, bind(instances, &InstanceHandlers::remove)});
+  router->add({"GET", "/api/v1/needs-scan", Access::read, bind(scans, &ScanHandlers::needsScan)});
+  router->add({"GET", "/api/v1/instances/{id}/qr", Access::read, bind(scans, &ScanHandlers::qr)});
+  router->add({"POST", "/api/v1/instances/{id}/actions/{action}", Access::admin,
+               bind(scans, &ScanHandlers::action)});
   return router;
 }
 

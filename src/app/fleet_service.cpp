@@ -13,6 +13,10 @@
 #include "api/api_context.hpp"
 #include "api/routes.hpp"
 #include "app/service_config.hpp"
+#include "app/status_mapping.hpp"
+#include "greenapi/client.hpp"
+#include "scheduler/fleet_poller.hpp"
+#include "store/status_writer.hpp"
 #include "fleet/log.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
@@ -42,10 +46,27 @@ void writeSecretFile(const std::string& path, const std::string& secret) {
 }
 }  // namespace
 
+// Registry changes reach the poller at once, without a restart.
+class PollerRegistryObserver final : public api::RegistryObserver {
+ public:
+  explicit PollerRegistryObserver(scheduler::FleetPoller& poller) : poller_(poller) {}
+  void instanceUpserted(const fleet::RegisteredInstance& instance) override {
+    poller_.upsert(instance);
+  }
+  void instanceRemoved(std::int64_t id) override { poller_.remove(id); }
+
+ private:
+  scheduler::FleetPoller& poller_;
+};
+
 struct FleetService::Parts {
   std::unique_ptr<store::Database> db;
   std::unique_ptr<store::InstanceRepository> instances;
   std::unique_ptr<store::ApiKeyRepository> keys;
+  std::unique_ptr<store::StatusWriter> writer;
+  std::unique_ptr<greenapi::Client> client;
+  std::unique_ptr<scheduler::FleetPoller> poller;
+  std::unique_ptr<PollerRegistryObserver> observer;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
   std::atomic<bool> ready{false};
@@ -76,9 +97,33 @@ void FleetService::start() {
     fmt::print("no API keys existed: created an admin key in {}\n", path);
   }
 
+  p.writer = std::make_unique<store::StatusWriter>(
+      *p.db, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)));
+  p.writer->start();
+  p.client = std::make_unique<greenapi::Client>(clientOptions(config_), &clock_);
+  scheduler::PollerOptions poller_options;
+  poller_options.workers = static_cast<std::size_t>(config_.getInt("upstream.workers", 1, 4096));
+  auto* writer = p.writer.get();
+  const fleet::Clock* clock = &clock_;
+  p.poller = std::make_unique<scheduler::FleetPoller>(
+      schedulerConfig(config_), poller_options, *p.client, clock_,
+      [writer, clock](const scheduler::StatusUpdate& update) {
+        writer->enqueue(toStoredUpdate(update, fleet::TimeAnchor::of(*clock)));
+      });
+  std::size_t loaded = 0;
+  const auto anchor = fleet::TimeAnchor::of(clock_);
+  p.instances->forEachRow([&](const store::InstanceRow& row) {
+    // Resuming from the stored status spreads first probes over one interval.
+    p.poller->upsert(row.instance, fromStoredStatus(row.status, anchor.toSteady(row.instance.created_at), anchor));
+    ++loaded;
+  });
+  p.poller->start();
+  p.observer = std::make_unique<PollerRegistryObserver>(*p.poller);
+  kLog.info("event=scheduler_started instances={}", loaded);
+
   p.context = std::make_unique<api::ApiContext>(api::ApiContext{
       *p.instances, *p.keys, clock_, fleet::normalizeApiUrl(config_.getString("upstream.default_api_url")),
-      [&p] { return p.ready.load(); }, nullptr});
+      [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
   api::AdminServerOptions options;
   options.host = config_.getString("http.host");
   options.port = static_cast<int>(config_.getInt("http.port", 0, 65535));
@@ -103,7 +148,13 @@ void FleetService::stop() {
     p.server->stop();
     p.server.reset();
   }
+  if (p.poller) p.poller->stop();
+  if (p.writer) p.writer->stop();
   p.context.reset();
+  p.observer.reset();
+  p.poller.reset();
+  p.client.reset();
+  p.writer.reset();
   p.keys.reset();
   p.instances.reset();
   p.db.reset();

@@ -76,4 +76,51 @@ void setupLogging(const config::Config& config) {
   Poco::Logger::setChannel("", channel);
 }
 
+namespace {
+fleet::Duration seconds(const config::Config& c, std::string_view key, double min, double max) {
+  return std::chrono::duration_cast<fleet::Duration>(
+      std::chrono::duration<double>(c.getDouble(key, min, max)));
+}
+}  // namespace
+
+scheduler::SchedulerConfig schedulerConfig(const config::Config& c) {
+  scheduler::SchedulerConfig s;
+  auto& p = s.attention.probes;
+  p.authorized = seconds(c, "scheduler.interval_authorized_s", 1.25, 86400);
+  p.notAuthorized = seconds(c, "scheduler.interval_not_authorized_s", 1.25, 86400);
+  p.starting = seconds(c, "scheduler.interval_starting_s", 1.25, 86400);
+  p.blocked = seconds(c, "scheduler.interval_blocked_s", 1.25, 86400);
+  p.other = seconds(c, "scheduler.interval_other_s", 1.25, 86400);
+  p.startupSpread = seconds(c, "scheduler.startup_spread_s", 0, 86400);
+  p.jitterFraction = c.getDouble("scheduler.jitter", 0, 0.5);
+  s.attention.authGrace = seconds(c, "scheduler.auth_grace_s", 0, 30 * 86400);
+  s.attention.stuckStartingAfter = seconds(c, "scheduler.stuck_starting_s", 1, 30 * 86400);
+  s.attention.unreachableAfterFailures =
+      static_cast<int>(c.getInt("scheduler.unreachable_after_failures", 1, 1000));
+  s.confirmDelay = seconds(c, "scheduler.confirm_delay_s", 0, 3600);
+  // Green API: qr 3 rps, account methods 1 rps per instance (green-api.md section 6).
+  s.qrRps = c.getDouble("scheduler.qr_rps", 0.01, 2.5);
+  s.accountMethodRps = c.getDouble("scheduler.account_method_rps", 0.01, 0.9);
+  s.maxRps = c.getDouble("upstream.max_rps", 1, 1e6);
+  s.maxInFlightPerHost = static_cast<std::size_t>(c.getInt("upstream.max_in_flight_per_host", 1, 100000));
+  s.backoffBase = seconds(c, "scheduler.backoff_base_s", 0.1, 3600);
+  s.backoffCap = seconds(c, "scheduler.backoff_cap_s", 1, 86400);
+  auto& q = s.sessions;
+  q.autoStartOnNotAuthorized = c.getBool("sessions.auto_start");
+  q.pollInterval = seconds(c, "sessions.poll_interval_s", 0.5, 60);
+  q.idleLength = seconds(c, "sessions.idle_s", 1, 3600);
+  q.maxRun = seconds(c, "sessions.max_run_s", 1, 290);
+  q.cooldown = seconds(c, "sessions.cooldown_s", 0, 86400);
+  q.maxConcurrent = static_cast<std::size_t>(c.getInt("sessions.max_concurrent", 1, 100000));
+  return s;
+}
+
+greenapi::ClientOptions clientOptions(const config::Config& c) {
+  greenapi::ClientOptions o;
+  o.connectTimeout = std::chrono::milliseconds(c.getInt("upstream.connect_timeout_ms", 1, 600000));
+  o.requestTimeout = std::chrono::milliseconds(c.getInt("upstream.request_timeout_ms", 1, 600000));
+  o.userAgent = "greenfleet/" GREENFLEET_VERSION;
+  return o;
+}
+
 }  // namespace greenfleet::app

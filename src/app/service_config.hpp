@@ -8,6 +8,8 @@
 
 #include "app/flags.hpp"
 #include "config/config.hpp"
+#include "greenapi/client.hpp"
+#include "scheduler/probe_scheduler.hpp"
 #include "store/database.hpp"
 
 namespace greenfleet::app {
@@ -25,5 +27,8 @@ store::DatabaseOptions databaseOptions(const config::Config& config);
 // Opens the database and applies pending migrations (logging what was applied).
 std::unique_ptr<store::Database> openMigratedDatabase(const config::Config& config);
 void setupLogging(const config::Config& config);
+// The scheduler's limits and intervals; rates are capped below Green API's documented limits.
+scheduler::SchedulerConfig schedulerConfig(const config::Config& config);
+greenapi::ClientOptions clientOptions(const config::Config& config);
 
 }  // namespace greenfleet::app

@@ -106,6 +106,8 @@ bool ProbeScheduler::removeInstance(fleet::InstanceId id) {
   return true;
 }
 
+const fleet::InstanceStatus& ProbeScheduler::statusOf(const Entry& e) { return e.status; }
+
 bool ProbeScheduler::contains(fleet::InstanceId id) const { return find(id) != nullptr; }
 
 const fleet::InstanceStatus* ProbeScheduler::status(fleet::InstanceId id) const {

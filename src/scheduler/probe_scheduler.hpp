@@ -125,6 +125,11 @@ class ProbeScheduler {
   std::size_t size() const { return entries_.size(); }
   const fleet::InstanceStatus* status(fleet::InstanceId id) const;
   std::optional<SteadyTime> nextProbeAt(fleet::InstanceId id) const;
+  // Visits every instance's status (unordered); for fleet-wide views such as needs-scan.
+  template <typename Visitor>
+  void forEachStatus(Visitor&& visit) const {
+    for (const auto& [id, entry] : entries_) visit(id, statusOf(*entry));
+  }
 
   // Jobs runnable at `now` within every limit: per-instance one in flight and method buckets and
   // backoff, host breaker and concurrency cap, global rps. At most `maxJobs`.
@@ -175,6 +180,7 @@ class ProbeScheduler {
     SteadyTime eligibleAt;
   };
 
+  static const fleet::InstanceStatus& statusOf(const Entry& e);
   Entry* find(fleet::InstanceId id);
   const Entry* find(fleet::InstanceId id) const;
   HostState& hostNamed(const std::string& name);

@@ -243,11 +243,11 @@ std::int64_t InstanceRepository::count() {
   return n;
 }
 
-void InstanceRepository::forEach(const std::function<void(const fleet::RegisteredInstance&)>& sink) {
+void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)>& sink) {
   auto session = db_.acquire();
   Statement stmt(*session);
   stmt << kSelectColumns + std::string(" ORDER BY i.id");
-  for (const auto& row : readRows(stmt)) sink(row.instance);
+  for (const auto& row : readRows(stmt)) sink(row);
 }
 
 }  // namespace greenfleet::store

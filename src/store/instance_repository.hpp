@@ -75,8 +75,9 @@ class InstanceRepository {
   std::optional<InstanceRow> update(std::int64_t id, const InstancePatch& patch);
   bool remove(std::int64_t id);
   std::int64_t count();
-  // Streams every registered instance (token included) to `sink`, in id order, for the scheduler.
-  void forEach(const std::function<void(const fleet::RegisteredInstance&)>& sink);
+  // Streams every registered instance (token included) with its stored status to `sink`, in id
+  // order: the scheduler resumes from this at start.
+  void forEachRow(const std::function<void(const InstanceRow&)>& sink);
 
  private:
   Database& db_;

@@ -1,0 +1,242 @@
+#include "api/scan_handlers.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/JSON/Array.h>
+#include <fmt/format.h>
+
+#include "api/api_error.hpp"
+#include "api/instance_json.hpp"
+#include "fleet/log.hpp"
+
+namespace greenfleet::api {
+
+namespace {
+const fleet::Log kLog{"api"};
+
+std::string retryAfterSeconds(fleet::Duration d) {
+  const double s = std::chrono::duration<double>(d).count();
+  return std::to_string(std::max<long long>(1, static_cast<long long>(std::ceil(s))));
+}
+
+ApiError tooManyRequests(std::string code, std::string message, fleet::Duration retry_after) {
+  ApiError e(429, std::move(code), std::move(message));
+  e.headers.emplace_back("Retry-After", retryAfterSeconds(retry_after));
+  return e;
+}
+
+std::string decodeBase64(const std::string& text) {
+  std::istringstream in(text);
+  Poco::Base64Decoder decoder(in);
+  std::ostringstream out;
+  out << decoder.rdbuf();
+  return out.str();
+}
+
+bool wantsPng(const ApiRequest& request) {
+  const auto it = request.query.find("format");
+  if (it != request.query.end()) {
+    if (it->second == "png") return true;
+    if (it->second == "json") return false;
+    throw ApiError::unprocessable("format must be png or json", "format");
+  }
+  const std::string accept = request.header("accept");
+  return accept.find("image/png") != std::string::npos &&
+         accept.find("application/json") == std::string::npos;
+}
+
+std::size_t parseLimit(const ApiRequest& request, std::size_t fallback, std::size_t max) {
+  const auto it = request.query.find("limit");
+  if (it == request.query.end()) return fallback;
+  std::size_t v = 0;
+  const auto& t = it->second;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || ptr != t.data() + t.size()) {
+    throw ApiError::badRequest("invalid_type", "limit must be an integer", "limit");
+  }
+  if (v < 1 || v > max) {
+    throw ApiError::unprocessable(fmt::format("limit must be between 1 and {}", max), "limit");
+  }
+  return v;
+}
+}  // namespace
+
+scheduler::FleetPoller& ScanHandlers::poller() {
+  if (context_.poller == nullptr) throw ApiError(503, "unavailable", "the scheduler is not running");
+  return *context_.poller;
+}
+
+ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
+  request.allowQuery({"tag", "limit"});
+  const std::size_t limit = parseLimit(request, 1000, 100000);
+  const auto tag = request.query.count("tag") ? std::optional(request.query.at("tag")) : std::nullopt;
+  auto& p = poller();
+  const auto anchor = p.anchor();
+  const auto now = anchor.steady;
+  Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+  std::size_t total = 0;
+  for (const auto& v : p.needsScan()) {
+    if (tag && std::find(v.tags.begin(), v.tags.end(), *tag) == v.tags.end()) continue;
+    ++total;
+    if (items->size() >= limit) continue;
+    auto o = orderedObject();
+    o->set("id", static_cast<Poco::Int64>(v.id));
+    o->set("name", v.name);
+    Poco::JSON::Array::Ptr tags = new Poco::JSON::Array;
+    for (const auto& t : v.tags) tags->add(t);
+    o->set("tags", tags);
+    o->set("state", std::string(v.status.state.name()));
+    o->set("stateSince", wallText(v.status.stateSince, anchor));
+    o->set("waitingSeconds",
+           static_cast<Poco::Int64>(std::max<std::int64_t>(
+               0, std::chrono::duration_cast<std::chrono::seconds>(now - v.status.stateSince).count())));
+    o->set("qrAvailable", v.qr.has_value() && v.qr->kind == fleet::QrKind::qrCode);
+    o->set("scanSession", v.session.has_value());
+    o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", v.id));
+    items->add(o);
+  }
+  auto root = orderedObject();
+  root->set("items", items);
+  root->set("total", static_cast<Poco::Int64>(total));
+  root->set("generatedAt", wallText(now, anchor));
+  return ApiResponse::json(200, *root);
+}
+
+ApiResponse ScanHandlers::qr(ApiRequest& request) {
+  request.allowQuery({"format"});
+  const auto id = request.instanceId();
+  const bool png = wantsPng(request);
+  auto& p = poller();
+  const auto before = p.view(id);
+  if (!before) throw ApiError::notFound(fmt::format("no instance {} (or it is disabled)", id));
+  if (before->status.state.kind() == fleet::StateKind::authorized && !before->qr) {
+    throw ApiError(409, "already_authorized",
+                   fmt::format("instance {} is authorized; log it out first to get a QR code", id));
+  }
+  // A GET of the QR starts a session, or extends the running one.
+  const auto start = p.startSession(id);
+  using S = scheduler::SessionStartStatus;
+  const auto anchor = p.anchor();
+  switch (start.status) {
+    case S::started:
+    case S::alreadyActive:
+      break;
+    case S::coolingDown:
+      throw tooManyRequests("scan_cooldown",
+                            "QR polling paused: Green API moves an instance to 'starting' after "
+                            "minutes of continuous QR requests; try again later",
+                            start.until - anchor.steady);
+    case S::capReached:
+      throw tooManyRequests("scan_sessions_full", "too many scan sessions are running",
+                            std::chrono::seconds(5));
+    case S::notNeeded:
+      throw ApiError(409, "not_needed",
+                     fmt::format("instance {} is {}; it does not need a scan", id,
+                                 before->status.state.name()));
+    case S::unknownInstance:
+      throw ApiError::notFound(fmt::format("no instance {}", id));
+  }
+  const auto view = p.view(id);
+  if (!view || !view->qr) {
+    auto body = orderedObject();
+    body->set("status", std::string("pending"));
+    body->set("message", std::string("the first QR code of this scan session is on its way"));
+    body->set("retryAfterSeconds", 1);
+    body->set("sessionEndsAt", wallText(start.until, anchor));
+    ApiResponse r = ApiResponse::json(202, *body);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  const auto& q = *view->qr;
+  if (png) {
+    if (q.kind != fleet::QrKind::qrCode) {
+      throw ApiError(409, "no_qr_image",
+                     fmt::format("Green API answered '{}' instead of a QR code: {}", q.type, q.message));
+    }
+    ApiResponse r;
+    r.content_type = "image/png";
+    r.body = decodeBase64(q.message);
+    return r;
+  }
+  auto o = orderedObject();
+  o->set("type", q.type);
+  o->set("message", q.message);
+  o->set("fetchedAt", wallText(q.fetchedAt, anchor));
+  o->set("expiresAt", wallText(q.expiresAt, anchor));
+  if (view->session) o->set("sessionEndsAt", wallText(view->session->endsAt, anchor));
+  return ApiResponse::json(200, *o);
+}
+
+ApiResponse ScanHandlers::action(ApiRequest& request) {
+  request.allowQuery({});
+  const auto id = request.instanceId();
+  const std::string name = request.params.at("action");
+  if (!request.body.empty()) {
+    throw ApiError::badRequest("unexpected_body", "actions take no request body");
+  }
+  auto& p = poller();
+  const auto anchor = p.anchor();
+  auto o = orderedObject();
+  o->set("id", static_cast<Poco::Int64>(id));
+  o->set("action", name);
+  const std::string caller = request.caller ? request.caller->name : "-";
+  if (name == "scan-session") {
+    const auto start = p.startSession(id);
+    using S = scheduler::SessionStartStatus;
+    switch (start.status) {
+      case S::started:
+      case S::alreadyActive:
+        o->set("status", std::string(start.status == S::started ? "started" : "extended"));
+        o->set("sessionEndsAt", wallText(start.until, anchor));
+        o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", id));
+        kLog.info("event=action action=scan-session id={} by={}", id, caller);
+        return ApiResponse::json(202, *o);
+      case S::coolingDown:
+        throw tooManyRequests("scan_cooldown", "QR polling paused to protect the instance",
+                              start.until - anchor.steady);
+      case S::capReached:
+        throw tooManyRequests("scan_sessions_full", "too many scan sessions are running",
+                              std::chrono::seconds(5));
+      case S::notNeeded:
+        throw ApiError(409, "not_needed", fmt::format("instance {} does not need a scan", id));
+      case S::unknownInstance:
+        throw ApiError::notFound(fmt::format("no instance {}", id));
+    }
+  }
+  scheduler::Method method;
+  if (name == "poll") {
+    method = scheduler::Method::getStateInstance;
+  } else if (name == "logout") {
+    method = scheduler::Method::logout;
+  } else if (name == "reboot") {
+    method = scheduler::Method::reboot;
+  } else {
+    throw ApiError::notFound(
+        fmt::format("no action '{}'; use poll, logout, reboot or scan-session", name));
+  }
+  const auto decision = p.requestAction(id, method);
+  using A = scheduler::ActionStatus;
+  switch (decision.status) {
+    case A::queued:
+    case A::alreadyQueued:
+      o->set("status", std::string(decision.status == A::queued ? "queued" : "already_queued"));
+      o->set("expectedAt", wallText(std::max(decision.expectedAt, anchor.steady), anchor));
+      kLog.info("event=action action={} id={} by={}", name, id, caller);
+      return ApiResponse::json(202, *o);
+    case A::rateLimited:
+      throw tooManyRequests("rate_limited",
+                            fmt::format("{} for instance {} would exceed Green API's limits now",
+                                        name, id),
+                            decision.retryAfter);
+    case A::unknownInstance:
+      throw ApiError::notFound(fmt::format("no instance {} (or it is disabled)", id));
+    case A::unsupported:
+      break;
+  }
+  throw ApiError::badRequest("unsupported_action", fmt::format("action '{}' is not supported", name));
+}
+
+}  // namespace greenfleet::api

@@ -1,0 +1,25 @@
+#pragma once
+// ScanHandlers: what operators use to get accounts re-linked — GET /api/v1/needs-scan (from the
+// running scheduler, never stale by a batch), GET /api/v1/instances/{id}/qr (JSON or PNG; starts
+// or extends a scan session) and POST /api/v1/instances/{id}/actions/{action}
+// (poll|logout|reboot|scan-session, rate-limited like every upstream call). Thread-safe.
+
+#include "api/api_context.hpp"
+#include "api/router.hpp"
+
+namespace greenfleet::api {
+
+class ScanHandlers {
+ public:
+  explicit ScanHandlers(ApiContext& context) : context_(context) {}
+
+  ApiResponse needsScan(ApiRequest& request);
+  ApiResponse qr(ApiRequest& request);
+  ApiResponse action(ApiRequest& request);
+
+ private:
+  scheduler::FleetPoller& poller();
+  ApiContext& context_;
+};
+
+}  // namespace greenfleet::api

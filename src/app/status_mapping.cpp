@@ -1,0 +1,81 @@
+#include "app/status_mapping.hpp"
+
+#include "fleet/attention.hpp"
+#include "fleet/outcome_kind.hpp"
+#include "fleet/time_format.hpp"
+
+namespace greenfleet::app {
+
+namespace {
+std::optional<std::int64_t> wallMs(const std::optional<fleet::SteadyTime>& t,
+                                   const fleet::TimeAnchor& anchor) {
+  if (!t) return std::nullopt;
+  return fleet::toUnixMillis(anchor.toWall(*t));
+}
+
+std::optional<fleet::SteadyTime> steady(const std::optional<std::int64_t>& ms,
+                                        const fleet::TimeAnchor& anchor) {
+  if (!ms) return std::nullopt;
+  return anchor.toSteady(fleet::fromUnixMillis(*ms));
+}
+
+fleet::InstanceState loadState(const std::optional<std::string>& stored) {
+  if (!stored) return {};
+  return fleet::InstanceState::fromRaw(*stored);
+}
+}  // namespace
+
+std::optional<std::string> storedState(const fleet::InstanceState& state) {
+  if (state.kind() == fleet::StateKind::unknown) return std::nullopt;
+  return state.raw();
+}
+
+store::StatusUpdate toStoredUpdate(const scheduler::StatusUpdate& update,
+                                   const fleet::TimeAnchor& anchor) {
+  const auto& st = update.status;
+  store::StatusUpdate out;
+  out.id = update.id;
+  out.state = storedState(st.state);
+  if (out.state) out.state_since_ms = fleet::toUnixMillis(anchor.toWall(st.stateSince));
+  out.attention = std::string(fleet::attentionName(st.attention));
+  out.needs_scan = st.attention == fleet::Attention::needsScan;
+  out.last_checked_at_ms = wallMs(st.lastCheckedAt, anchor);
+  out.last_ok_at_ms = wallMs(st.lastOkAt, anchor);
+  out.consecutive_failures = st.consecutiveFailures;
+  if (st.lastErrorKind) {
+    out.last_error_code = std::string(fleet::outcomeKindName(*st.lastErrorKind));
+    out.last_error = st.lastError;
+  }
+  out.phone = st.phone;
+  out.next_check_at_ms = fleet::toUnixMillis(anchor.toWall(update.nextProbeAt));
+  if (update.transition) {
+    const auto& t = *update.transition;
+    out.transition = store::StateTransition{fleet::toUnixMillis(anchor.toWall(t.at)),
+                                            storedState(t.from), storedState(t.to),
+                                            std::string(fleet::readingSourceName(t.source))};
+  }
+  return out;
+}
+
+fleet::InstanceStatus fromStoredStatus(const store::StoredStatus& stored,
+                                       fleet::SteadyTime registered_at,
+                                       const fleet::TimeAnchor& anchor) {
+  auto st = fleet::InstanceStatus::registered(registered_at);
+  st.state = loadState(stored.state);
+  st.lastObservedState = st.state;
+  if (const auto since = steady(stored.state_since_ms, anchor)) st.stateSince = *since;
+  st.attention = fleet::parseAttention(stored.attention).value_or(fleet::Attention::none);
+  st.lastCheckedAt = steady(stored.last_checked_at_ms, anchor);
+  st.lastOkAt = steady(stored.last_ok_at_ms, anchor);
+  // The table has no separate column for the last state reading; the last OK is one.
+  st.lastReadingAt = st.lastOkAt;
+  st.consecutiveFailures = stored.consecutive_failures;
+  if (stored.last_error_code) {
+    st.lastErrorKind = fleet::parseOutcomeKind(*stored.last_error_code);
+    st.lastError = stored.last_error.value_or("");
+  }
+  st.phone = stored.phone;
+  return st;
+}
+
+}  // namespace greenfleet::app

@@ -1,0 +1,327 @@
+#include "scheduler/fleet_poller.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "fleet/log.hpp"
+
+namespace greenfleet::scheduler {
+
+namespace {
+const fleet::Log kLog{"scheduler"};
+// The dispatcher re-checks at least this often even with nothing due (sessions expire, stats).
+constexpr auto kMaxIdleWait = std::chrono::milliseconds(500);
+
+fleet::OutcomeKind toFleetKind(greenapi::OutcomeKind kind) {
+  return fleet::parseOutcomeKind(greenapi::outcomeName(kind))
+      .value_or(fleet::OutcomeKind::unexpectedStatus);
+}
+
+// Green API answers some states as HTTP 400 with text only (issue #571).
+std::optional<std::string> stateFromBadRequest(const std::string& message) {
+  if (message.find("starting process") != std::string::npos) return std::string("starting");
+  if (message.find("not authorized") != std::string::npos) return std::string("notAuthorized");
+  return std::nullopt;
+}
+}  // namespace
+
+std::string hostOf(const std::string& api_url) {
+  auto start = api_url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  const auto end = api_url.find_first_of("/?#", start);
+  return api_url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+FleetPoller::FleetPoller(SchedulerConfig config, PollerOptions options, greenapi::Client& client,
+                         const fleet::Clock& clock, UpdateSink sink)
+    : config_(config),
+      options_(options),
+      client_(client),
+      clock_(clock),
+      sink_(std::move(sink)),
+      core_(config, options.seed != 0 ? options.seed
+                                      : static_cast<std::uint64_t>(
+                                            clock.steadyNow().time_since_epoch().count())) {}
+
+FleetPoller::~FleetPoller() { stop(); }
+
+void FleetPoller::start() {
+  std::lock_guard lock(mutex_);
+  if (running_) return;
+  running_ = true;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { workerLoop(); });
+  }
+  dispatcher_ = std::thread([this] { dispatchLoop(); });
+}
+
+void FleetPoller::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_) return;
+    running_ = false;
+    queue_.clear();
+  }
+  dispatch_wake_.notify_all();
+  work_ready_.notify_all();
+  if (dispatcher_.joinable()) dispatcher_.join();
+  for (auto& w : workers_) w.join();
+  workers_.clear();
+}
+
+void FleetPoller::upsert(const fleet::RegisteredInstance& instance,
+                         std::optional<fleet::InstanceStatus> stored) {
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = clock_.steadyNow();
+    if (!instance.enabled) {
+      registry_.erase(instance.id);
+      core_.removeInstance(instance.id);
+      return;
+    }
+    registry_[instance.id] = Registered{{instance.api_url, instance.id, instance.token},
+                                        instance.name,
+                                        instance.tags};
+    const auto anchor = fleet::TimeAnchor::of(clock_);
+    core_.upsertInstance(
+        InstanceSpec{instance.id, hostOf(instance.api_url), anchor.toSteady(instance.created_at),
+                     std::move(stored)},
+        now);
+    wake_requested_ = true;
+  }
+  dispatch_wake_.notify_one();
+}
+
+void FleetPoller::remove(fleet::InstanceId id) {
+  std::lock_guard lock(mutex_);
+  registry_.erase(id);
+  core_.removeInstance(id);
+}
+
+ActionDecision FleetPoller::requestAction(fleet::InstanceId id, Method method) {
+  ActionDecision decision;
+  {
+    std::lock_guard lock(mutex_);
+    decision = core_.requestAction(id, method, clock_.steadyNow());
+    wake_requested_ = true;
+  }
+  dispatch_wake_.notify_one();
+  return decision;
+}
+
+SessionStart FleetPoller::startSession(fleet::InstanceId id) {
+  SessionStart start;
+  {
+    std::lock_guard lock(mutex_);
+    start = core_.startSession(id, clock_.steadyNow());
+    wake_requested_ = true;
+  }
+  dispatch_wake_.notify_one();
+  return start;
+}
+
+std::optional<StatusUpdate> FleetPoller::applyWebhookState(fleet::InstanceId id,
+                                                           std::optional<std::string> state) {
+  std::optional<StatusUpdate> update;
+  {
+    std::lock_guard lock(mutex_);
+    update = core_.applyWebhookState(id, std::move(state), clock_.steadyNow());
+    wake_requested_ = true;
+  }
+  dispatch_wake_.notify_one();
+  publish(update);
+  return update;
+}
+
+bool FleetPoller::requestSweepProbe(fleet::InstanceId id) {
+  bool ok = false;
+  {
+    std::lock_guard lock(mutex_);
+    ok = core_.requestSweepProbe(id, clock_.steadyNow());
+    wake_requested_ = true;
+  }
+  dispatch_wake_.notify_one();
+  return ok;
+}
+
+InstanceView FleetPoller::makeView(fleet::InstanceId id, const Registered& reg,
+                                   SteadyTime now) const {
+  InstanceView v;
+  v.id = id;
+  v.name = reg.name;
+  v.tags = reg.tags;
+  if (const auto* st = core_.status(id)) {
+    v.status = *st;
+    v.attention = fleet::deriveAttention(*st, now, config_.attention);
+  }
+  v.nextProbeAt = core_.nextProbeAt(id);
+  v.session = core_.session(id, now);
+  v.qr = core_.latestQr(id, now);
+  return v;
+}
+
+std::optional<InstanceView> FleetPoller::view(fleet::InstanceId id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = registry_.find(id);
+  if (it == registry_.end() || !core_.contains(id)) return std::nullopt;
+  return makeView(id, it->second, clock_.steadyNow());
+}
+
+std::vector<InstanceView> FleetPoller::needsScan() const {
+  std::vector<InstanceView> out;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = clock_.steadyNow();
+    core_.forEachStatus([&](fleet::InstanceId id, const fleet::InstanceStatus& status) {
+      if (fleet::deriveAttention(status, now, config_.attention) != fleet::Attention::needsScan) {
+        return;
+      }
+      const auto it = registry_.find(id);
+      if (it != registry_.end()) out.push_back(makeView(id, it->second, now));
+    });
+  }
+  std::sort(out.begin(), out.end(), [](const InstanceView& a, const InstanceView& b) {
+    return a.status.stateSince != b.status.stateSince ? a.status.stateSince < b.status.stateSince
+                                                      : a.id < b.id;
+  });
+  return out;
+}
+
+SchedulerStats FleetPoller::stats() const {
+  std::lock_guard lock(mutex_);
+  return core_.stats(clock_.steadyNow());
+}
+
+void FleetPoller::dispatchLoop() {
+  std::unique_lock lock(mutex_);
+  while (running_) {
+    wake_requested_ = false;
+    const auto now = clock_.steadyNow();
+    std::size_t taken = 0;
+    const std::size_t free = options_.workers > busy_ + queue_.size()
+                                 ? options_.workers - busy_ - queue_.size()
+                                 : 0;
+    if (free > 0) {
+      for (auto& job : core_.takeDue(now, free)) {
+        const auto it = registry_.find(job.id);
+        if (it == registry_.end()) {
+          // Removed between scheduling and now: report so its slot is released.
+          core_.onResult(job, Outcome::failure(fleet::OutcomeKind::transportError, "removed"), now);
+          continue;
+        }
+        queue_.push_back(Task{job, it->second.credentials});
+        ++taken;
+      }
+      if (!queue_.empty()) work_ready_.notify_all();
+    }
+    auto wait = kMaxIdleWait;
+    if (const auto next = core_.nextWakeup()) {
+      wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - now),
+                        std::chrono::milliseconds(0), kMaxIdleWait);
+    }
+    // With no free worker, a finishing worker wakes us; work due but held back (host cap,
+    // global rate) must not turn this loop into a spin.
+    if (free == 0) wait = kMaxIdleWait;
+    if (taken == 0) wait = std::max(wait, std::chrono::milliseconds(1));
+    if (wait.count() > 0) {
+      dispatch_wake_.wait_for(lock, wait, [this] { return wake_requested_ || !running_; });
+    }
+  }
+}
+
+void FleetPoller::workerLoop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    work_ready_.wait(lock, [this] { return !queue_.empty() || !running_; });
+    if (!running_) return;
+    Task task = std::move(queue_.front());
+    queue_.pop_front();
+    ++busy_;
+    lock.unlock();
+    const Outcome outcome = execute(task);
+    lock.lock();
+    --busy_;
+    auto update = core_.onResult(task.job, outcome, clock_.steadyNow());
+    wake_requested_ = true;
+    dispatch_wake_.notify_one();
+    if (update) {
+      lock.unlock();
+      publish(update);
+      lock.lock();
+    }
+  }
+}
+
+void FleetPoller::publish(const std::optional<StatusUpdate>& update) {
+  if (!update || !sink_) return;
+  try {
+    sink_(*update);
+  } catch (const std::exception& e) {
+    kLog.error("event=status_sink_failed id={} error=\"{}\"", update->id, e.what());
+  }
+}
+
+Outcome FleetPoller::toOutcome(Method method, const greenapi::CallOutcome& outcome,
+                               const std::optional<std::string>& state,
+                               const std::optional<std::string>& phone,
+                               const std::string& qr_type, const std::string& qr_message) {
+  Outcome out;
+  if (!outcome.ok()) {
+    out = Outcome::failure(toFleetKind(outcome.kind), outcome.message);
+    if (outcome.kind == greenapi::OutcomeKind::badRequest &&
+        (method == Method::getStateInstance || method == Method::getWaSettings)) {
+      out.state = stateFromBadRequest(outcome.message);
+    }
+  } else if (method == Method::qr) {
+    out = Outcome::qrAnswer(qr_type, qr_message);
+  } else if (method == Method::getStateInstance || method == Method::getWaSettings) {
+    out = Outcome::stateReading(state);
+    if (phone && !phone->empty()) out.phone = phone;
+  } else {
+    out = Outcome::ok();
+  }
+  out.took = std::chrono::duration_cast<Duration>(outcome.latency);
+  return out;
+}
+
+Outcome FleetPoller::execute(const Task& task) {
+  const auto& creds = task.credentials;
+  try {
+    switch (task.job.method) {
+      case Method::getStateInstance: {
+        const auto r = client_.getStateInstance(creds);
+        std::optional<std::string> state;
+        if (r.value && !r.value->initializing) state = r.value->state;
+        return toOutcome(task.job.method, r.outcome, state, std::nullopt, {}, {});
+      }
+      case Method::qr: {
+        const auto r = client_.qr(creds);
+        return toOutcome(task.job.method, r.outcome, std::nullopt, std::nullopt,
+                         r.value ? r.value->type : std::string(),
+                         r.value ? r.value->message : std::string());
+      }
+      case Method::logout:
+        return toOutcome(task.job.method, client_.logout(creds).outcome, std::nullopt,
+                         std::nullopt, {}, {});
+      case Method::reboot:
+        return toOutcome(task.job.method, client_.reboot(creds).outcome, std::nullopt,
+                         std::nullopt, {}, {});
+      case Method::getWaSettings: {
+        const auto r = client_.getWaSettings(creds);
+        std::optional<std::string> state, phone;
+        if (r.value) {
+          state = r.value->stateInstance;
+          phone = r.value->phone;
+        }
+        return toOutcome(task.job.method, r.outcome, state, phone, {}, {});
+      }
+    }
+  } catch (const std::exception& e) {
+    // The client promises values, not exceptions; a broken promise must not lose the result.
+    kLog.error("event=call_threw id={} method={} error=\"{}\"", task.job.id,
+               methodName(task.job.method), e.what());
+  }
+  return Outcome::failure(fleet::OutcomeKind::transportError, "internal error");
+}
+
+}  // namespace greenfleet::scheduler

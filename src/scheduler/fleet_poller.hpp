@@ -1,0 +1,127 @@
+#pragma once
+// FleetPoller: the running scheduler. It wraps the deterministic ProbeScheduler in one mutex,
+// runs a dispatch thread (takeDue → queue, sleep until nextWakeup or a wake-up) and a bounded
+// pool of workers that execute the Green API calls and feed the results back. Every status
+// change goes to the UpdateSink (the status writer), outside the lock. It also keeps the
+// registry's view of each instance (credentials, name, tags) for the calls and the API's
+// fleet-wide views. Thread-safe: API handlers, the registry and the webhook call in from any
+// thread.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "fleet/attention.hpp"
+#include "fleet/clock.hpp"
+#include "fleet/registered_instance.hpp"
+#include "fleet/time_anchor.hpp"
+#include "greenapi/client.hpp"
+#include "scheduler/probe_scheduler.hpp"
+
+namespace greenfleet::scheduler {
+
+struct PollerOptions {
+  std::size_t workers = 32;  // concurrent upstream requests at most
+  std::uint64_t seed = 0;    // 0 = from the clock
+};
+
+// One instance as the API shows it, read under the lock at one `now`.
+struct InstanceView {
+  fleet::InstanceId id = 0;
+  std::string name;
+  std::vector<std::string> tags;
+  fleet::InstanceStatus status;
+  fleet::Attention attention = fleet::Attention::none;  // derived at `now`
+  std::optional<SteadyTime> nextProbeAt;
+  std::optional<SessionView> session;
+  std::optional<QrSnapshot> qr;  // fresh only
+};
+
+class FleetPoller {
+ public:
+  using UpdateSink = std::function<void(const StatusUpdate&)>;
+
+  FleetPoller(SchedulerConfig config, PollerOptions options, greenapi::Client& client,
+              const fleet::Clock& clock, UpdateSink sink);
+  ~FleetPoller();
+  FleetPoller(const FleetPoller&) = delete;
+  FleetPoller& operator=(const FleetPoller&) = delete;
+
+  void start();
+  // Stops dispatching, lets requests in flight finish (bounded by the client's timeouts).
+  void stop();
+
+  // Registry changes. A disabled instance is dropped from polling. `stored` resumes an instance
+  // from its persisted status (first probe spread over one interval); nullopt probes it now.
+  void upsert(const fleet::RegisteredInstance& instance,
+              std::optional<fleet::InstanceStatus> stored = std::nullopt);
+  void remove(fleet::InstanceId id);
+
+  ActionDecision requestAction(fleet::InstanceId id, Method method);
+  SessionStart startSession(fleet::InstanceId id);
+  std::optional<StatusUpdate> applyWebhookState(fleet::InstanceId id,
+                                                std::optional<std::string> state);
+  bool requestSweepProbe(fleet::InstanceId id);
+
+  std::optional<InstanceView> view(fleet::InstanceId id) const;
+  // Instances whose attention is needs_scan now, longest-waiting first.
+  std::vector<InstanceView> needsScan() const;
+  SchedulerStats stats() const;
+  fleet::TimeAnchor anchor() const { return fleet::TimeAnchor::of(clock_); }
+  const SchedulerConfig& config() const { return config_; }
+  const fleet::Clock& clock() const { return clock_; }
+
+  // greenapi outcome of one call → the scheduler's Outcome (pure; exposed for tests).
+  static Outcome toOutcome(Method method, const greenapi::CallOutcome& outcome,
+                           const std::optional<std::string>& state,
+                           const std::optional<std::string>& phone, const std::string& qr_type,
+                           const std::string& qr_message);
+
+ private:
+  struct Registered {
+    greenapi::InstanceCredentials credentials;
+    std::string name;
+    std::vector<std::string> tags;
+  };
+  struct Task {
+    Job job;
+    greenapi::InstanceCredentials credentials;
+  };
+
+  void dispatchLoop();
+  void workerLoop();
+  Outcome execute(const Task& task);
+  InstanceView makeView(fleet::InstanceId id, const Registered& reg, SteadyTime now) const;
+  void publish(const std::optional<StatusUpdate>& update);
+
+  const SchedulerConfig config_;
+  const PollerOptions options_;
+  greenapi::Client& client_;
+  const fleet::Clock& clock_;
+  UpdateSink sink_;
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::condition_variable dispatch_wake_;
+  std::condition_variable work_ready_;
+  ProbeScheduler core_;
+  std::unordered_map<fleet::InstanceId, Registered> registry_;
+  std::deque<Task> queue_;
+  std::size_t busy_ = 0;
+  bool running_ = false;
+  bool wake_requested_ = false;
+  std::thread dispatcher_;
+  std::vector<std::thread> workers_;
+};
+
+// The host part of an apiUrl ("https://7103.api.green-api.com:443/x" → "7103.api.green-api.com:443").
+std::string hostOf(const std::string& api_url);
+
+}  // namespace greenfleet::scheduler
