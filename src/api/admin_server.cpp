@@ -51,8 +51,9 @@ bool isJsonContentType(const std::string& value) {
 
 class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
  public:
-  DispatchHandler(const Router& router, store::ApiKeyRepository& keys, std::size_t max_body)
-      : router_(router), keys_(keys), max_body_(max_body) {}
+  DispatchHandler(const Router& router, store::ApiKeyRepository& keys,
+                  const AdminServerOptions& options)
+      : router_(router), keys_(keys), max_body_(options.max_body_bytes), options_(options) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
@@ -78,7 +79,10 @@ class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
     } catch (const std::exception& e) {
       kLog.warn("event=write_failed path={} error=\"{}\"", req.path, e.what());
     }
-    const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double ms = seconds * 1000.0;
+    if (options_.on_request) options_.on_request(route_, res.status, seconds);
     kLog.info("event=request method={} path={} status={} ms={:.1f} key={}", req.method, req.path,
               res.status, ms, req.caller ? req.caller->name : "-");
   }
@@ -114,6 +118,7 @@ class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
       throw e;
     }
     req.params = match.params;
+    route_ = match.route->pattern;
     authenticate(req, match.route->access);
     readBody(request, req, close);
     return match.route->handler(req);
@@ -197,21 +202,23 @@ class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
   const Router& router_;
   store::ApiKeyRepository& keys_;
   std::size_t max_body_;
+  const AdminServerOptions& options_;
+  std::string route_;
 };
 
 class DispatchFactory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   DispatchFactory(std::shared_ptr<const Router> router, store::ApiKeyRepository& keys,
-                  std::size_t max_body)
-      : router_(std::move(router)), keys_(keys), max_body_(max_body) {}
+                  const AdminServerOptions& options)
+      : router_(std::move(router)), keys_(keys), options_(options) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new DispatchHandler(*router_, keys_, max_body_);
+    return new DispatchHandler(*router_, keys_, options_);
   }
 
  private:
   std::shared_ptr<const Router> router_;
   store::ApiKeyRepository& keys_;
-  std::size_t max_body_;
+  const AdminServerOptions& options_;
 };
 }  // namespace
 
@@ -227,7 +234,7 @@ AdminServer::AdminServer(AdminServerOptions options, std::shared_ptr<const Route
   params->setKeepAliveTimeout(Poco::Timespan(options_.keep_alive_timeout_s, 0));
   params->setTimeout(Poco::Timespan(30, 0));
   server_ = std::make_unique<Poco::Net::HTTPServer>(
-      new DispatchFactory(std::move(router), keys, options_.max_body_bytes), socket, params);
+      new DispatchFactory(std::move(router), keys, options_), socket, params);
 }
 
 AdminServer::~AdminServer() {

@@ -4,6 +4,7 @@
 // body, call the handler inside a wrapper (ApiError → its status, anything else → 500 JSON,
 // logged once), write the answer and one access-log line. Thread-safe; owns its threads.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ struct AdminServerOptions {
   int queue = 256;
   int keep_alive_timeout_s = 15;
   std::size_t max_body_bytes = 1 << 20;
+  // Told of every answered request (metrics): the route pattern ("" when none matched), the
+  // status and the handling time. Called from HTTP threads.
+  std::function<void(const std::string& route, int status, double seconds)> on_request;
 };
 
 class AdminServer {

@@ -239,6 +239,7 @@ void FleetPoller::workerLoop() {
     ++busy_;
     lock.unlock();
     const Outcome outcome = execute(task);
+    if (options_.on_result) options_.on_result(task.job, outcome);
     lock.lock();
     --busy_;
     auto update = core_.onResult(task.job, outcome, clock_.steadyNow());

@@ -31,6 +31,8 @@ namespace greenfleet::scheduler {
 struct PollerOptions {
   std::size_t workers = 32;  // concurrent upstream requests at most
   std::uint64_t seed = 0;    // 0 = from the clock
+  // Told of every finished upstream call (metrics); called from worker threads, outside the lock.
+  std::function<void(const Job&, const Outcome&)> on_result;
 };
 
 // One instance as the API shows it, read under the lock at one `now`.
