@@ -3,11 +3,13 @@
 set(GREENFLEET_EMBED_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/embed_script.cmake")
 function(embed_files target ns fn base_dir)
   set(out "${CMAKE_CURRENT_BINARY_DIR}/embedded_${fn}.cpp")
-  string(REPLACE ";" "|" files_arg "${ARGN}")
+  # The list goes through a file: any separator on the command line would meet a shell.
+  set(list_file "${CMAKE_CURRENT_BINARY_DIR}/embed_${fn}.list")
+  file(WRITE "${list_file}" "${ARGN}")
   add_custom_command(OUTPUT "${out}"
-    COMMAND ${CMAKE_COMMAND} "-DFILES=${files_arg}" "-DOUT=${out}" "-DNS=${ns}" "-DFN=${fn}"
+    COMMAND ${CMAKE_COMMAND} "-DLIST_FILE=${list_file}" "-DOUT=${out}" "-DNS=${ns}" "-DFN=${fn}"
             "-DBASE=${base_dir}" -P "${GREENFLEET_EMBED_SCRIPT}"
-    DEPENDS ${ARGN} "${GREENFLEET_EMBED_SCRIPT}"
+    DEPENDS ${ARGN} "${GREENFLEET_EMBED_SCRIPT}" "${list_file}"
     COMMENT "Embedding ${fn}")
   target_sources(${target} PRIVATE "${out}")
 endfunction()

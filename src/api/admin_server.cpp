@@ -72,6 +72,11 @@ class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
       kLog.error("event=handler_failed method={} path={} error=unknown", req.method, req.path);
       res = errorResponse(ApiError(500, "internal", "internal error; see the server log"));
     }
+    if (const auto origin = allowedOrigin(req)) {
+      res.headers.emplace_back("Access-Control-Allow-Origin", *origin);
+      res.headers.emplace_back("Vary", "Origin");
+      res.headers.emplace_back("Access-Control-Expose-Headers", "Retry-After, Location");
+    }
     // Reading what the client is still sending lets it see our error instead of a reset.
     if (close_connection && drainBody(request.stream())) close_connection = false;
     try {
@@ -105,6 +110,9 @@ class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
     }
     for (const auto& [k, v] : request) req.headers[lower(k)] = v;
 
+    if (req.method == "OPTIONS" && !req.header("access-control-request-method").empty()) {
+      return preflight(req);
+    }
     const RouteMatch match = router_.match(req.method, req.path);
     if (match.route == nullptr) {
       if (match.allowed_methods.empty()) {
@@ -122,6 +130,31 @@ class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
     authenticate(req, match.route->access);
     readBody(request, req, close);
     return match.route->handler(req);
+  }
+
+  // The CORS origin to echo, when the request's Origin is allowed.
+  std::optional<std::string> allowedOrigin(const ApiRequest& req) const {
+    const std::string origin = req.header("origin");
+    if (origin.empty()) return std::nullopt;
+    for (const auto& o : options_.cors_origins) {
+      if (o == "*" || o == origin) return origin;
+    }
+    return std::nullopt;
+  }
+
+  ApiResponse preflight(const ApiRequest& req) const {
+    const auto origin = allowedOrigin(req);
+    if (!origin) throw ApiError(403, "cors_forbidden", "this origin may not call the API");
+    const std::string method = req.header("access-control-request-method");
+    const RouteMatch match = router_.match(method, req.path);
+    if (match.route == nullptr) {
+      throw ApiError::notFound(fmt::format("no route for {} {}", method, req.path));
+    }
+    ApiResponse r = ApiResponse::noContent();
+    r.headers.emplace_back("Access-Control-Allow-Methods", method);
+    r.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID");
+    r.headers.emplace_back("Access-Control-Max-Age", "600");
+    return r;
   }
 
   void authenticate(ApiRequest& req, Access access) {
@@ -194,6 +227,14 @@ class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
     response.set("Cache-Control", "no-store");
     if (close) response.setKeepAlive(false);
     if (!res.content_type.empty()) response.setContentType(res.content_type);
+    if (res.stream) {
+      response.setKeepAlive(false);
+      response.setChunkedTransferEncoding(true);
+      auto& out = response.send();
+      out.flush();
+      res.stream(out);
+      return;
+    }
     response.setContentLength64(static_cast<Poco::Int64>(res.body.size()));
     auto& out = response.send();
     if (request.getMethod() != "HEAD") out.write(res.body.data(), static_cast<std::streamsize>(res.body.size()));

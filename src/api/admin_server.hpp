@@ -25,6 +25,8 @@ struct AdminServerOptions {
   int queue = 256;
   int keep_alive_timeout_s = 15;
   std::size_t max_body_bytes = 1 << 20;
+  // Browser origins allowed to call the API (CORS); "*" allows any. Empty: no CORS headers.
+  std::vector<std::string> cors_origins;
   // Told of every answered request (metrics): the route pattern ("" when none matched), the
   // status and the handling time. Called from HTTP threads.
   std::function<void(const std::string& route, int status, double seconds)> on_request;

@@ -3,6 +3,7 @@
 // service — handed in by the composition root (app/). Handlers hold references; the context
 // outlives the server.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,6 +24,12 @@ class RegistryObserver {
   virtual void instanceRemoved(std::int64_t id) = 0;
 };
 
+class EventHub;
+
+// Records a notable event (an operator action) in the event log.
+using EventRecorder = std::function<void(std::int64_t id, const std::string& type,
+                                         const std::string& detail, const std::string& actor)>;
+
 struct ApiContext {
   store::InstanceRepository& instances;
   store::ApiKeyRepository& keys;
@@ -31,6 +38,10 @@ struct ApiContext {
   std::function<bool()> ready;  // /readyz: database open and migrated, scheduler running
   RegistryObserver* observer = nullptr;
   scheduler::FleetPoller* poller = nullptr;  // live status, QR sessions, actions
+  EventHub* events = nullptr;                // event log reads and the live stream
+  EventRecorder record_event;
+  std::string webhook_token;  // Bearer token Green API sends (webhookUrlToken); empty = disabled
+  std::chrono::milliseconds sse_heartbeat{15000};
 };
 
 }  // namespace greenfleet::api

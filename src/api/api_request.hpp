@@ -4,6 +4,8 @@
 // caller authenticated. Handlers never touch Poco's request objects.
 
 #include <cstdint>
+#include <functional>
+#include <ostream>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +39,9 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set for a streamed answer (Server-Sent Events): headers go out at once with chunked
+  // encoding, then this writes until it returns; `body` is ignored.
+  std::function<void(std::ostream&)> stream;
 
   static ApiResponse json(int status, const Poco::JSON::Object& object);
   static ApiResponse noContent();

@@ -3,6 +3,8 @@
 #include "api/api_error.hpp"
 #include "api/instance_handlers.hpp"
 #include "api/scan_handlers.hpp"
+#include "api/event_handlers.hpp"
+#include "api/webhook_handler.hpp"
 
 namespace greenfleet::api {
 
@@ -18,6 +20,8 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   auto router = std::make_shared<Router>();
   auto instances = std::make_shared<InstanceHandlers>(context);
   auto scans = std::make_shared<ScanHandlers>(context);
+  auto events = std::make_shared<EventHandlers>(context);
+  auto webhooks = std::make_shared<WebhookHandler>(context);
   const auto bind = [](auto handlers, auto fn) {
     return [handlers, fn](ApiRequest& r) { return ((*handlers).*fn)(r); };
   };
@@ -35,6 +39,12 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/api/v1/instances/{id}/qr", Access::read, bind(scans, &ScanHandlers::qr)});
   router->add({"POST", "/api/v1/instances/{id}/actions/{action}", Access::admin,
                bind(scans, &ScanHandlers::action)});
+  router->add({"GET", "/api/v1/events", Access::read, bind(events, &EventHandlers::list)});
+  router->add({"GET", "/api/v1/events/stream", Access::read, bind(events, &EventHandlers::stream)});
+  router->add({"GET", "/api/v1/instances/{id}/events", Access::read,
+               bind(events, &EventHandlers::history)});
+  // Authenticated by the webhook token inside the handler, not by an API key.
+  router->add({"POST", "/webhooks/green-api", Access::open, bind(webhooks, &WebhookHandler::handle)});
   return router;
 }
 

@@ -193,6 +193,7 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
         o->set("sessionEndsAt", wallText(start.until, anchor));
         o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", id));
         kLog.info("event=action action=scan-session id={} by={}", id, caller);
+        if (context_.record_event) context_.record_event(id, "action", "scan-session", caller);
         return ApiResponse::json(202, *o);
       case S::coolingDown:
         throw tooManyRequests("scan_cooldown", "QR polling paused to protect the instance",
@@ -225,6 +226,7 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
       o->set("status", std::string(decision.status == A::queued ? "queued" : "already_queued"));
       o->set("expectedAt", wallText(std::max(decision.expectedAt, anchor.steady), anchor));
       kLog.info("event=action action={} id={} by={}", name, id, caller);
+      if (context_.record_event) context_.record_event(id, "action", name, caller);
       return ApiResponse::json(202, *o);
     case A::rateLimited:
       throw tooManyRequests("rate_limited",

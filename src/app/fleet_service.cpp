@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <system_error>
 
@@ -11,13 +14,16 @@
 
 #include "api/admin_server.hpp"
 #include "api/api_context.hpp"
+#include "api/event_hub.hpp"
 #include "api/routes.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
 #include "greenapi/client.hpp"
 #include "scheduler/fleet_poller.hpp"
+#include "store/state_event_log.hpp"
 #include "store/status_writer.hpp"
 #include "fleet/log.hpp"
+#include "fleet/time_format.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
@@ -67,9 +73,16 @@ struct FleetService::Parts {
   std::unique_ptr<greenapi::Client> client;
   std::unique_ptr<scheduler::FleetPoller> poller;
   std::unique_ptr<PollerRegistryObserver> observer;
+  std::unique_ptr<store::StateEventLog> event_log;
+  std::unique_ptr<api::EventHub> event_hub;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
   std::atomic<bool> ready{false};
+  // Retention: prunes old events in the background.
+  std::thread pruner;
+  std::mutex pruner_mutex;
+  std::condition_variable pruner_wake;
+  bool pruner_stop = false;
 };
 
 FleetService::FleetService(config::Config config, const fleet::Clock& clock)
@@ -108,7 +121,9 @@ void FleetService::start() {
   p.poller = std::make_unique<scheduler::FleetPoller>(
       schedulerConfig(config_), poller_options, *p.client, clock_,
       [writer, clock](const scheduler::StatusUpdate& update) {
-        writer->enqueue(toStoredUpdate(update, fleet::TimeAnchor::of(*clock)));
+        const auto anchor = fleet::TimeAnchor::of(*clock);
+        writer->enqueue(toStoredUpdate(update, anchor));
+        for (auto& e : notableEvents(update, anchor)) writer->enqueueEvent(update.id, std::move(e));
       });
   std::size_t loaded = 0;
   const auto anchor = fleet::TimeAnchor::of(clock_);
@@ -121,9 +136,31 @@ void FleetService::start() {
   p.observer = std::make_unique<PollerRegistryObserver>(*p.poller);
   kLog.info("event=scheduler_started instances={}", loaded);
 
+  p.event_log = std::make_unique<store::StateEventLog>(*p.db);
+  api::EventHubOptions hub_options;
+  hub_options.max_subscribers =
+      static_cast<std::size_t>(config_.getInt("events.max_subscribers", 1, 10000));
+  p.event_hub = std::make_unique<api::EventHub>(*p.event_log, hub_options);
+  p.event_hub->start();
+  startPruner();
+
   p.context = std::make_unique<api::ApiContext>(api::ApiContext{
       *p.instances, *p.keys, clock_, fleet::normalizeApiUrl(config_.getString("upstream.default_api_url")),
       [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
+  p.context->events = p.event_hub.get();
+  p.context->webhook_token = config_.getString("webhooks.token");
+  p.context->sse_heartbeat = std::chrono::milliseconds(
+      static_cast<std::int64_t>(config_.getDouble("events.heartbeat_s", 0.05, 3600) * 1000));
+  p.context->record_event = [writer, clock](std::int64_t id, const std::string& type,
+                                            const std::string& detail, const std::string& actor) {
+    store::StateTransition e;
+    e.at_ms = fleet::toUnixMillis(clock->wallNow());
+    e.source = "action";
+    e.type = type;
+    e.detail = detail;
+    e.actor = actor;
+    writer->enqueueEvent(id, std::move(e));
+  };
   api::AdminServerOptions options;
   options.host = config_.getString("http.host");
   options.port = static_cast<int>(config_.getInt("http.port", 0, 65535));
@@ -132,6 +169,16 @@ void FleetService::start() {
   options.keep_alive_timeout_s = static_cast<int>(config_.getInt("http.keep_alive_timeout_s", 1, 3600));
   options.max_body_bytes =
       static_cast<std::size_t>(config_.getInt("http.max_body_bytes", 1024, 1LL << 30));
+  const std::string origins = config_.getString("http.cors_origins");
+  for (std::size_t start = 0; start < origins.size();) {
+    auto end = origins.find(',', start);
+    if (end == std::string::npos) end = origins.size();
+    std::string origin = origins.substr(start, end - start);
+    origin.erase(0, origin.find_first_not_of(' '));
+    origin.erase(origin.find_last_not_of(' ') + 1);
+    if (!origin.empty()) options.cors_origins.push_back(origin);
+    start = end + 1;
+  }
   p.server = std::make_unique<api::AdminServer>(options, api::buildRouter(*p.context), *p.keys);
   p.server->start();
   p.ready = true;
@@ -144,13 +191,18 @@ void FleetService::start() {
 void FleetService::stop() {
   auto& p = *parts_;
   p.ready = false;
+  // Event streams hold HTTP threads until their hub stops.
+  if (p.event_hub) p.event_hub->stop();
   if (p.server) {
     p.server->stop();
     p.server.reset();
   }
+  stopPruner();
   if (p.poller) p.poller->stop();
   if (p.writer) p.writer->stop();
   p.context.reset();
+  p.event_hub.reset();
+  p.event_log.reset();
   p.observer.reset();
   p.poller.reset();
   p.client.reset();
@@ -158,6 +210,39 @@ void FleetService::stop() {
   p.keys.reset();
   p.instances.reset();
   p.db.reset();
+}
+
+void FleetService::startPruner() {
+  auto& p = *parts_;
+  const auto days = config_.getInt("events.retention_days", 0, 36500);
+  if (days == 0) return;
+  p.pruner_stop = false;
+  p.pruner = std::thread([this, days] {
+    auto& parts = *parts_;
+    std::unique_lock lock(parts.pruner_mutex);
+    while (!parts.pruner_stop) {
+      lock.unlock();
+      try {
+        const auto cutoff = clock_.wallNow() - std::chrono::hours(24 * days);
+        const auto pruned = parts.event_log->pruneOlderThan(fleet::toUnixMillis(cutoff));
+        if (pruned > 0) kLog.info("event=events_pruned rows={} older_than_days={}", pruned, days);
+      } catch (const std::exception& e) {
+        kLog.warn("event=events_prune_failed error=\"{}\"", e.what());
+      }
+      lock.lock();
+      parts.pruner_wake.wait_for(lock, std::chrono::hours(1), [&] { return parts.pruner_stop; });
+    }
+  });
+}
+
+void FleetService::stopPruner() {
+  auto& p = *parts_;
+  {
+    std::lock_guard lock(p.pruner_mutex);
+    p.pruner_stop = true;
+  }
+  p.pruner_wake.notify_all();
+  if (p.pruner.joinable()) p.pruner.join();
 }
 
 int FleetService::port() const { return parts_->server ? parts_->server->port() : 0; }

@@ -26,6 +26,8 @@ class FleetService {
 
  private:
   struct Parts;
+  void startPruner();
+  void stopPruner();
   config::Config config_;
   const fleet::Clock& clock_;
   std::unique_ptr<Parts> parts_;

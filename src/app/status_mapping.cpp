@@ -57,6 +57,31 @@ store::StatusUpdate toStoredUpdate(const scheduler::StatusUpdate& update,
   return out;
 }
 
+std::vector<store::StateTransition> notableEvents(const scheduler::StatusUpdate& update,
+                                                  const fleet::TimeAnchor& anchor) {
+  std::vector<store::StateTransition> out;
+  const auto at = fleet::toUnixMillis(anchor.wall);
+  const auto source = update.transition
+                          ? std::string(fleet::readingSourceName(update.transition->source))
+                          : std::string("poll");
+  const auto event = [&](std::string type, std::string detail) {
+    store::StateTransition e;
+    e.at_ms = at;
+    e.source = source;
+    e.type = std::move(type);
+    e.detail = std::move(detail);
+    out.push_back(std::move(e));
+  };
+  if (update.attentionChanged) {
+    event("attention_changed", std::string(fleet::attentionName(update.status.attention)));
+  }
+  if (update.sessionStarted) event("scan_session_started", "automatic");
+  if (update.sessionEnded) {
+    event("scan_session_ended", std::string(scheduler::sessionEndName(*update.sessionEnded)));
+  }
+  return out;
+}
+
 fleet::InstanceStatus fromStoredStatus(const store::StoredStatus& stored,
                                        fleet::SteadyTime registered_at,
                                        const fleet::TimeAnchor& anchor) {

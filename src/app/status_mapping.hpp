@@ -3,6 +3,8 @@
 // stored rows of instance_status/state_events (wall-clock milliseconds, strings). Lives in the
 // composition root because neither side may know the other. Pure functions.
 
+#include <vector>
+
 #include "fleet/instance_status.hpp"
 #include "fleet/time_anchor.hpp"
 #include "scheduler/probe_scheduler.hpp"
@@ -13,6 +15,10 @@ namespace greenfleet::app {
 
 store::StatusUpdate toStoredUpdate(const scheduler::StatusUpdate& update,
                                    const fleet::TimeAnchor& anchor);
+// The notable events an update carries besides its state transition: attention changes and
+// scan sessions started or ended.
+std::vector<store::StateTransition> notableEvents(const scheduler::StatusUpdate& update,
+                                                  const fleet::TimeAnchor& anchor);
 // A stored row back into a status the scheduler resumes from.
 fleet::InstanceStatus fromStoredStatus(const store::StoredStatus& stored,
                                        fleet::SteadyTime registered_at,

@@ -54,6 +54,10 @@ const std::vector<ConfigKey>& configKeys() {
       {"sessions.cooldown_s", "120", "pause after a session ran its maximum"},
       {"sessions.max_concurrent", "50", "scan sessions running at once at most"},
       {"status.batch_ms", "250", "status observations are committed in batches at least this often"},
+      {"events.retention_days", "30", "events older than this are pruned (0 = keep forever)"},
+      {"events.heartbeat_s", "15", "an idle event stream sends a heartbeat this often"},
+      {"events.max_subscribers", "64", "event streams open at once at most (each holds an HTTP thread)"},
+      {"webhooks.token", "", "token Green API must send (the instance's webhookUrlToken); empty = webhooks off"},
       {"log.level", "information", "fatal|critical|error|warning|notice|information|debug|trace"},
   };
   return keys;

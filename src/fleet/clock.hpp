@@ -36,7 +36,7 @@ class ManualClock final : public Clock {
   void advance(Duration by) { offset_ += by.count(); }
 
  private:
-  std::atomic<Duration::rep> offset_{std::chrono::hours(1).count()};
+  std::atomic<Duration::rep> offset_{std::chrono::duration_cast<Duration>(std::chrono::hours(1)).count()};
 };
 
 }  // namespace greenfleet::fleet

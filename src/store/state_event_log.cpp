@@ -19,7 +19,7 @@ namespace {
 const fleet::Log kLog{"store"};
 
 constexpr const char* kSelectColumns =
-    "SELECT seq, id, at, from_state, to_state, source FROM state_events";
+    "SELECT seq, id, at, from_state, to_state, source, type, detail, actor FROM state_events";
 
 std::optional<std::string> optText(RecordSet& rs, std::size_t col) {
   const auto& v = rs.value(col);
@@ -40,6 +40,9 @@ std::vector<StateEvent> readEvents(Statement& stmt) {
     e.from_state = optText(rs, 3);
     e.to_state = optText(rs, 4);
     e.source = rs.value(5).convert<std::string>();
+    e.type = rs.value(6).convert<std::string>();
+    e.detail = optText(rs, 7);
+    e.actor = optText(rs, 8);
     out.push_back(std::move(e));
   }
   return out;
@@ -52,17 +55,20 @@ StateEventLog::StateEventLog(Database& db, std::size_t prune_chunk)
 
 std::vector<StateEvent> StateEventLog::after(std::int64_t after_seq, std::size_t limit,
                                              std::optional<std::int64_t> id,
-                                             std::optional<std::string> source) {
+                                             std::optional<std::string> source,
+                                             std::optional<std::string> type) {
   if (limit == 0) return {};
   std::string sql = std::string(kSelectColumns) + " WHERE seq > ?";
   if (id) sql += " AND id = ?";
   if (source) sql += " AND source = ?";
+  if (type) sql += " AND type = ?";
   sql += " ORDER BY seq LIMIT ?";
   auto session = db_.acquire();
   Statement stmt(*session);
   stmt << sql, bind(static_cast<Poco::Int64>(after_seq));
   if (id) stmt, bind(static_cast<Poco::Int64>(*id));
   if (source) stmt, bind(*source);
+  if (type) stmt, bind(*type);
   stmt, bind(static_cast<Poco::Int64>(limit));
   return readEvents(stmt);
 }

@@ -21,6 +21,9 @@ struct StateEvent {
   std::optional<std::string> from_state;
   std::optional<std::string> to_state;
   std::string source;  // poll | webhook | action
+  std::string type = "state_changed";
+  std::optional<std::string> detail;
+  std::optional<std::string> actor;  // API key name, for operator actions
 };
 
 class StateEventLog {
@@ -28,11 +31,12 @@ class StateEventLog {
   // prune_chunk: rows deleted per transaction, so a large prune never holds the write lock long.
   explicit StateEventLog(Database& db, std::size_t prune_chunk = 5000);
 
-  // Events with seq > after_seq, oldest first, at most `limit`, optionally of one instance
-  // and/or one source.
+  // Events with seq > after_seq, oldest first, at most `limit`, optionally of one instance,
+  // one source and/or one type.
   std::vector<StateEvent> after(std::int64_t after_seq, std::size_t limit,
                                 std::optional<std::int64_t> id = std::nullopt,
-                                std::optional<std::string> source = std::nullopt);
+                                std::optional<std::string> source = std::nullopt,
+                                std::optional<std::string> type = std::nullopt);
   // The newest `limit` events of one instance, newest first.
   std::vector<StateEvent> history(std::int64_t id, std::size_t limit);
   // Highest seq ever assigned (a prune does not lower it), 0 before the first event.

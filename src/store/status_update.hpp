@@ -11,11 +11,17 @@
 
 namespace greenfleet::store {
 
+// One row of the event log. A state change has type "state_changed" and from/to states; other
+// notable events (attention_changed, scan_session_started/ended, action) carry a detail and,
+// for operator actions, the name of the API key that asked.
 struct StateTransition {
   std::int64_t at_ms = 0;  // unix milliseconds
   std::optional<std::string> from_state;
   std::optional<std::string> to_state;
   std::string source;  // poll | webhook | action
+  std::string type = "state_changed";
+  std::optional<std::string> detail;
+  std::optional<std::string> actor;
 };
 
 struct StatusUpdate {

@@ -40,7 +40,8 @@ constexpr const char* kUpsertSql =
     "phone = excluded.phone, next_check_at = excluded.next_check_at";
 
 constexpr const char* kEventSql =
-    "INSERT INTO state_events(id, at, from_state, to_state, source) VALUES (?, ?, ?, ?, ?)";
+    "INSERT INTO state_events(id, at, from_state, to_state, source, type, detail, actor) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
 template <typename T, typename U = T>
 Poco::Nullable<U> nullable(const std::optional<T>& v) {
@@ -89,6 +90,9 @@ struct EventColumns {
   std::vector<Poco::Nullable<std::string>> from_state;
   std::vector<Poco::Nullable<std::string>> to_state;
   std::vector<std::string> source;
+  std::vector<std::string> type;
+  std::vector<Poco::Nullable<std::string>> detail;
+  std::vector<Poco::Nullable<std::string>> actor;
 
   template <typename Events>
   explicit EventColumns(const Events& events) {
@@ -98,6 +102,9 @@ struct EventColumns {
       from_state.push_back(nullable(e.transition.from_state));
       to_state.push_back(nullable(e.transition.to_state));
       source.push_back(e.transition.source);
+      type.push_back(e.transition.type);
+      detail.push_back(nullable(e.transition.detail));
+      actor.push_back(nullable(e.transition.actor));
     }
   }
 };
@@ -146,6 +153,22 @@ void StatusWriter::enqueue(StatusUpdate update) {
     b.last_ticket = ++next_ticket_;
     ++b.updates;
     wake = wake || b.updates == kEarlyCommitUpdates;
+  }
+  if (wake) wake_.notify_one();
+}
+
+void StatusWriter::enqueueEvent(std::int64_t id, StateTransition event) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    Batch& b = pending_;
+    if (b.empty()) {
+      b.oldest = SteadyClock::now();
+      wake = true;
+    }
+    b.events.push_back({id, std::move(event)});
+    b.last_ticket = ++next_ticket_;
+    ++b.updates;
   }
   if (wake) wake_.notify_one();
 }
@@ -306,7 +329,8 @@ void StatusWriter::write(Poco::Data::Session& session, const Batch& batch) {
   if (!batch.events.empty()) {
     EventColumns c(batch.events);
     Statement insert(session);
-    insert << kEventSql, use(c.id), use(c.at), use(c.from_state), use(c.to_state), use(c.source);
+    insert << kEventSql, use(c.id), use(c.at), use(c.from_state), use(c.to_state), use(c.source),
+        use(c.type), use(c.detail), use(c.actor);
     insert.execute();
   }
   tx.commit();

@@ -39,6 +39,9 @@ class StatusWriter {
   void start();
   // Updates enqueued while no thread runs wait for the next flush() or start().
   void enqueue(StatusUpdate update);
+  // Appends one event that changes no status row (an operator action, a session end), in
+  // order with the transitions of enqueued updates. Thread-safe, never touches SQLite.
+  void enqueueEvent(std::int64_t id, StateTransition event);
   // Blocks until everything enqueued before the call is committed. Without a running thread
   // (before start(), after stop()) it commits in the calling thread and throws on failure.
   void flush();

@@ -1,0 +1,171 @@
+#include "api/event_handlers.hpp"
+
+#include <charconv>
+
+#include <Poco/JSON/Array.h>
+#include <fmt/format.h>
+
+#include "api/api_error.hpp"
+#include "api/event_hub.hpp"
+#include "fleet/time_format.hpp"
+
+namespace greenfleet::api {
+
+namespace {
+const std::set<std::string, std::less<>> kEventTypes = {
+    "state_changed", "attention_changed", "scan_session_started", "scan_session_ended", "action"};
+
+std::int64_t queryInt(const ApiRequest& request, const char* name, std::int64_t fallback,
+                      std::int64_t min, std::int64_t max) {
+  const auto it = request.query.find(name);
+  if (it == request.query.end()) return fallback;
+  std::int64_t v = 0;
+  const auto& t = it->second;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || ptr != t.data() + t.size()) {
+    throw ApiError::badRequest("invalid_type", fmt::format("{} must be an integer", name), name);
+  }
+  if (v < min || v > max) {
+    throw ApiError::unprocessable(fmt::format("{} must be between {} and {}", name, min, max), name);
+  }
+  return v;
+}
+
+Poco::Dynamic::Var opt(const std::optional<std::string>& s) {
+  return s ? Poco::Dynamic::Var(*s) : Poco::Dynamic::Var();
+}
+
+Poco::JSON::Object::Ptr eventToJson(const store::StateEvent& e) {
+  auto o = orderedObject();
+  o->set("seq", static_cast<Poco::Int64>(e.seq));
+  o->set("id", static_cast<Poco::Int64>(e.id));
+  o->set("at", fleet::formatRfc3339(fleet::fromUnixMillis(e.at_ms)));
+  o->set("type", e.type);
+  o->set("fromState", opt(e.from_state));
+  o->set("toState", opt(e.to_state));
+  o->set("source", e.source);
+  o->set("detail", opt(e.detail));
+  o->set("actor", opt(e.actor));
+  return o;
+}
+
+std::string sseFrame(const store::StateEvent& e) {
+  return fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.seq, e.type, toJsonText(*eventToJson(e)));
+}
+}  // namespace
+
+EventHub& EventHandlers::hub() {
+  if (context_.events == nullptr) throw ApiError(503, "unavailable", "the event log is not running");
+  return *context_.events;
+}
+
+ApiResponse EventHandlers::list(ApiRequest& request) {
+  request.allowQuery({"after", "limit", "id", "type"});
+  const auto after = queryInt(request, "after", 0, 0, std::numeric_limits<std::int64_t>::max());
+  const auto limit = queryInt(request, "limit", 100, 1, 1000);
+  std::optional<std::int64_t> id;
+  if (request.query.count("id")) id = queryInt(request, "id", 0, 1, std::numeric_limits<std::int64_t>::max());
+  std::optional<std::string> type;
+  if (const auto it = request.query.find("type"); it != request.query.end()) {
+    if (kEventTypes.count(it->second) == 0) {
+      throw ApiError::unprocessable(
+          "type must be one of state_changed, attention_changed, scan_session_started, "
+          "scan_session_ended, action",
+          "type");
+    }
+    type = it->second;
+  }
+  const auto events = hub().log().after(after, static_cast<std::size_t>(limit), id, std::nullopt, type);
+  Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+  for (const auto& e : events) items->add(eventToJson(e));
+  auto root = orderedObject();
+  root->set("items", items);
+  root->set("nextAfter", static_cast<Poco::Int64>(events.empty() ? after : events.back().seq));
+  return ApiResponse::json(200, *root);
+}
+
+ApiResponse EventHandlers::history(ApiRequest& request) {
+  request.allowQuery({"limit"});
+  const auto id = request.instanceId();
+  if (!context_.instances.get(id)) throw ApiError::notFound(fmt::format("no instance {}", id));
+  const auto limit = queryInt(request, "limit", 100, 1, 1000);
+  Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+  for (const auto& e : hub().log().history(id, static_cast<std::size_t>(limit))) {
+    items->add(eventToJson(e));
+  }
+  auto root = orderedObject();
+  root->set("items", items);
+  return ApiResponse::json(200, *root);
+}
+
+ApiResponse EventHandlers::stream(ApiRequest& request) {
+  request.allowQuery({});
+  std::int64_t last_sent = -1;  // -1: live only
+  const std::string last_id = request.header("last-event-id");
+  if (!last_id.empty()) {
+    std::int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(last_id.data(), last_id.data() + last_id.size(), v);
+    if (ec != std::errc() || ptr != last_id.data() + last_id.size() || v < 0) {
+      throw ApiError::badRequest("invalid_last_event_id", "Last-Event-ID must be an event seq");
+    }
+    last_sent = v;
+  }
+  auto& events = hub();
+  // Subscribe before reading the backlog so nothing committed in between is missed; seq
+  // removes the overlap.
+  auto sub = events.subscribe();
+  if (!sub) {
+    ApiError e(503, "too_many_subscribers", "too many event streams are open; try again later");
+    e.headers.emplace_back("Retry-After", "5");
+    throw e;
+  }
+  const auto heartbeat = context_.sse_heartbeat;
+  ApiResponse r;
+  r.content_type = "text/event-stream";
+  r.headers.emplace_back("X-Accel-Buffering", "no");
+  r.stream = [&events, sub, last_sent, heartbeat](std::ostream& out) mutable {
+    struct Unsubscribe {
+      EventHub& hub;
+      std::shared_ptr<EventHub::Subscription> sub;
+      ~Unsubscribe() { hub.unsubscribe(sub); }
+    } guard{events, sub};
+    try {
+      out << "retry: 2000\n\n";
+      out.flush();
+      if (last_sent >= 0) {
+        while (true) {
+          const auto backlog = events.log().after(last_sent, 500);
+          for (const auto& e : backlog) out << sseFrame(e);
+          out.flush();
+          if (backlog.size() < 500) break;
+          last_sent = backlog.back().seq;
+        }
+        if (!out) return;
+      }
+      auto last_beat = std::chrono::steady_clock::now();
+      while (out) {
+        const auto batch = sub->next(std::chrono::milliseconds(500));
+        if (sub->dropped() || sub->closed()) return;
+        for (const auto& e : batch) {
+          if (e.seq <= last_sent) continue;
+          out << sseFrame(e);
+          last_sent = e.seq;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (!batch.empty()) {
+          out.flush();
+          last_beat = now;
+        } else if (now - last_beat >= heartbeat) {
+          out << ": heartbeat\n\n";
+          out.flush();
+          last_beat = now;
+        }
+      }
+    } catch (const std::exception&) {
+      // The client went away; nothing to answer.
+    }
+  };
+  return r;
+}
+
+}  // namespace greenfleet::api

@@ -1,0 +1,98 @@
+#include "api/webhook_handler.hpp"
+
+#include <fmt/format.h>
+
+#include "api/api_error.hpp"
+#include "api/json_fields.hpp"
+#include "fleet/log.hpp"
+
+namespace greenfleet::api {
+
+namespace {
+const fleet::Log kLog{"webhook"};
+
+// Comparison time independent of where the strings differ.
+bool sameSecret(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+ApiResponse accepted(const char* what) {
+  auto o = orderedObject();
+  o->set("status", std::string(what));
+  return ApiResponse::json(200, *o);
+}
+}  // namespace
+
+void WebhookHandler::authenticate(const ApiRequest& request) {
+  if (context_.webhook_token.empty()) {
+    throw ApiError(403, "webhooks_disabled",
+                   "webhooks are disabled: set webhooks.token and use it as the instance's "
+                   "webhookUrlToken");
+  }
+  // Green API sends webhookUrlToken in Authorization; official receivers accept it with
+  // "Bearer " or "Basic " in front, or bare (green-api.md section 8).
+  std::string token = request.header("authorization");
+  for (const char* scheme : {"Bearer ", "bearer ", "Basic ", "basic "}) {
+    if (token.rfind(scheme, 0) == 0) {
+      token = token.substr(std::string(scheme).size());
+      break;
+    }
+  }
+  if (!sameSecret(token, context_.webhook_token)) {
+    ++counters_.rejected;
+    ApiError e(401, "unauthorized", "missing or wrong webhook token");
+    e.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"greenfleet-webhooks\"");
+    throw e;
+  }
+}
+
+ApiResponse WebhookHandler::handle(ApiRequest& request) {
+  request.allowQuery({});
+  authenticate(request);
+  const auto body = parseJsonBody(request.body);
+  if (body.type() != typeid(Poco::JSON::Object::Ptr)) {
+    throw ApiError::badRequest("invalid_type", "a notification is a JSON object");
+  }
+  const auto object = body.extract<Poco::JSON::Object::Ptr>();
+  const auto type_var = object->get("typeWebhook");
+  if (!type_var.isString()) {
+    throw ApiError::badRequest("missing_field", "typeWebhook is required", "typeWebhook");
+  }
+  const std::string type = type_var.extract<std::string>();
+  if (type != "stateInstanceChanged") {
+    ++counters_.other_types;
+    return accepted("ignored");
+  }
+  const auto data_var = object->get("instanceData");
+  if (data_var.type() != typeid(Poco::JSON::Object::Ptr)) {
+    throw ApiError::badRequest("missing_field", "instanceData is required", "instanceData");
+  }
+  JsonFields data(data_var, "instanceData.");
+  const auto id = data.optInt64("idInstance");
+  if (!id || *id <= 0) {
+    throw ApiError::badRequest("missing_field", "instanceData.idInstance is required",
+                               "instanceData.idInstance");
+  }
+  const auto state_var = object->get("stateInstance");
+  std::optional<std::string> state;
+  if (state_var.isString()) {
+    state = state_var.extract<std::string>();
+  } else if (!state_var.isEmpty()) {
+    throw ApiError::badRequest("invalid_type", "stateInstance must be a string", "stateInstance");
+  }
+  if (context_.poller == nullptr || !context_.poller->applyWebhookState(*id, state)) {
+    ++counters_.unknown_instances;
+    kLog.info("event=webhook_unknown_instance id={}", *id);
+    return accepted("unknown_instance");
+  }
+  ++counters_.state_changes;
+  // Trust, then verify: the webhook moves the instance now, a probe confirms it.
+  context_.poller->requestSweepProbe(*id);
+  kLog.info("event=webhook_state id={} state={}", *id, state.value_or("null"));
+  return accepted("applied");
+}
+
+}  // namespace greenfleet::api
