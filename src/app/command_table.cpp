@@ -15,6 +15,7 @@ const std::vector<Command>& commands() {
       {"migrate", runMigrate, "apply pending database migrations and exit"},
       {"keys", runKeys, "create, list or revoke admin API keys"},
       {"emulate", runEmulate, "run a local Green API emulator for tests and demos"},
+      {"sweep", runSweep, "check the fleet once and exit 0/1/2/3 like a Nagios plugin"},
       {"version", runVersion, "print the version"},
   };
   return table;

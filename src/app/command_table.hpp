@@ -25,5 +25,6 @@ int runMigrate(const CommandArgs& args);
 int runKeys(const CommandArgs& args);
 int runVersion(const CommandArgs& args);
 int runEmulate(const CommandArgs& args);
+int runSweep(const CommandArgs& args);
 
 }  // namespace greenfleet::app

@@ -1,0 +1,48 @@
+#pragma once
+// ReadOnlyStatusReader: reads instances and their stored status straight from a greenfleet
+// SQLite file without changing it, for `greenfleet sweep --db` on a host whose server is down.
+// Uses the sqlite3 C API (not Database): no migration, no pragmas, no journal-mode change.
+// When no `-wal` file sits beside the database (the server stopped cleanly) it opens the file as
+// `immutable`, so SQLite creates no `-wal`/`-shm` files at all; when one exists (the server runs
+// or crashed) it opens read-only with normal locking, which must read the WAL and so may create
+// the `-shm` index. Tokens are never read. Owns its connection; not thread-safe.
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "store/instance_repository.hpp"
+
+struct sqlite3;
+
+namespace greenfleet::store {
+
+class ReadOnlyStoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class ReadOnlyStatusReader {
+ public:
+  // Throws ReadOnlyStoreError when the file is missing, unreadable or not a greenfleet database.
+  explicit ReadOnlyStatusReader(const std::string& path);
+  ~ReadOnlyStatusReader();
+  ReadOnlyStatusReader(const ReadOnlyStatusReader&) = delete;
+  ReadOnlyStatusReader& operator=(const ReadOnlyStatusReader&) = delete;
+
+  // Every instance (only those tagged `tag`, when given) with its status, in id order; the
+  // `token` field is left empty.
+  std::vector<InstanceRow> rows(const std::optional<std::string>& tag) const;
+  // True when a `-wal` file existed, i.e. the server may be running or did not stop cleanly.
+  bool walPresent() const { return wal_present_; }
+  int schemaVersion() const { return schema_version_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  bool wal_present_ = false;
+  int schema_version_ = 0;
+};
+
+}  // namespace greenfleet::store

@@ -1,0 +1,16 @@
+#pragma once
+// The human output of a sweep: a verdict line, a summary of counts, and a table of the problem
+// instances (most severe first, at most `max_rows` rows, then "… and N more"). Pure function;
+// thread-safe.
+
+#include <cstddef>
+#include <string>
+
+#include "fleet/clock.hpp"
+#include "sweep/sweep_outcome.hpp"
+
+namespace greenfleet::sweep {
+
+std::string formatText(const SweepOutcome& outcome, std::size_t max_rows, fleet::WallTime now);
+
+}  // namespace greenfleet::sweep
