@@ -25,6 +25,11 @@ class RegistryObserver {
 };
 
 class EventHub;
+}  // namespace greenfleet::api
+namespace greenfleet::sweep {
+class SweepRunner;
+}  // namespace greenfleet::sweep
+namespace greenfleet::api {
 
 // Records a notable event (an operator action) in the event log.
 using EventRecorder = std::function<void(std::int64_t id, const std::string& type,
@@ -39,6 +44,7 @@ struct ApiContext {
   RegistryObserver* observer = nullptr;
   scheduler::FleetPoller* poller = nullptr;  // live status, QR sessions, actions
   EventHub* events = nullptr;                // event log reads and the live stream
+  sweep::SweepRunner* sweeps = nullptr;      // health sweeps
   EventRecorder record_event;
   std::string webhook_token;  // Bearer token Green API sends (webhookUrlToken); empty = disabled
   std::chrono::milliseconds sse_heartbeat{15000};

@@ -111,6 +111,26 @@ std::optional<std::vector<std::string>> JsonFields::optStringArray(const std::st
   return out;
 }
 
+std::optional<std::vector<std::int64_t>> JsonFields::optInt64Array(const std::string& name) {
+  const auto v = find(name);
+  if (!v || v->isEmpty()) return std::nullopt;
+  if (v->type() != typeid(Poco::JSON::Array::Ptr)) {
+    throw wrongType(fieldName(name), "an array of integers", *v);
+  }
+  const auto arr = v->extract<Poco::JSON::Array::Ptr>();
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto item = arr->get(static_cast<unsigned>(i));
+    const std::string field = fmt::format("{}[{}]", fieldName(name), i);
+    if (!item.isInteger() || item.isBoolean()) throw wrongType(field, "an integer", item);
+    if (item.convert<Poco::Int64>() <= 0) {
+      throw ApiError::unprocessable(field + " must be a positive integer", field);
+    }
+    out.push_back(item.convert<Poco::Int64>());
+  }
+  return out;
+}
+
 void JsonFields::finish() const {
   for (const auto& name : object_->getNames()) {
     if (read_.count(name) == 0) {

@@ -26,6 +26,8 @@ class JsonFields {
   std::optional<std::string> optString(const std::string& name);
   std::optional<bool> optBool(const std::string& name);
   std::optional<std::vector<std::string>> optStringArray(const std::string& name);
+  // An array of positive 64-bit integers (ids).
+  std::optional<std::vector<std::int64_t>> optInt64Array(const std::string& name);
   bool has(const std::string& name) const;
   // Throws ApiError 400 unknown_field for the first field not read.
   void finish() const;

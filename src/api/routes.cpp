@@ -5,6 +5,7 @@
 #include "api/scan_handlers.hpp"
 #include "api/event_handlers.hpp"
 #include "api/webhook_handler.hpp"
+#include "api/sweep_handlers.hpp"
 
 namespace greenfleet::api {
 
@@ -22,6 +23,7 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   auto scans = std::make_shared<ScanHandlers>(context);
   auto events = std::make_shared<EventHandlers>(context);
   auto webhooks = std::make_shared<WebhookHandler>(context);
+  auto sweeps = std::make_shared<SweepHandlers>(context);
   const auto bind = [](auto handlers, auto fn) {
     return [handlers, fn](ApiRequest& r) { return ((*handlers).*fn)(r); };
   };
@@ -43,6 +45,10 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/api/v1/events/stream", Access::read, bind(events, &EventHandlers::stream)});
   router->add({"GET", "/api/v1/instances/{id}/events", Access::read,
                bind(events, &EventHandlers::history)});
+  router->add({"POST", "/api/v1/sweeps", Access::admin, bind(sweeps, &SweepHandlers::create)});
+  router->add({"GET", "/api/v1/sweeps", Access::read, bind(sweeps, &SweepHandlers::list)});
+  router->add({"GET", "/api/v1/sweeps/{id}", Access::read, bind(sweeps, &SweepHandlers::get)});
+  router->add({"GET", "/api/v1/report", Access::read, bind(sweeps, &SweepHandlers::report)});
   // Authenticated by the webhook token inside the handler, not by an API key.
   router->add({"POST", "/webhooks/green-api", Access::open, bind(webhooks, &WebhookHandler::handle)});
   return router;

@@ -21,6 +21,8 @@
 #include "greenapi/client.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "store/state_event_log.hpp"
+#include "store/sweep_repository.hpp"
+#include "sweep/sweep_runner.hpp"
 #include "store/status_writer.hpp"
 #include "fleet/log.hpp"
 #include "fleet/time_format.hpp"
@@ -75,6 +77,8 @@ struct FleetService::Parts {
   std::unique_ptr<PollerRegistryObserver> observer;
   std::unique_ptr<store::StateEventLog> event_log;
   std::unique_ptr<api::EventHub> event_hub;
+  std::unique_ptr<store::SweepRepository> sweep_store;
+  std::unique_ptr<sweep::SweepRunner> sweeps;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
   std::atomic<bool> ready{false};
@@ -142,12 +146,17 @@ void FleetService::start() {
       static_cast<std::size_t>(config_.getInt("events.max_subscribers", 1, 10000));
   p.event_hub = std::make_unique<api::EventHub>(*p.event_log, hub_options);
   p.event_hub->start();
+  p.sweep_store = std::make_unique<store::SweepRepository>(*p.db);
   startPruner();
+  p.sweeps = std::make_unique<sweep::SweepRunner>(*p.poller, *p.instances, *p.sweep_store,
+                                                  [writer] { writer->flush(); }, clock_);
+  p.sweeps->start();
 
   p.context = std::make_unique<api::ApiContext>(api::ApiContext{
       *p.instances, *p.keys, clock_, fleet::normalizeApiUrl(config_.getString("upstream.default_api_url")),
       [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
   p.context->events = p.event_hub.get();
+  p.context->sweeps = p.sweeps.get();
   p.context->webhook_token = config_.getString("webhooks.token");
   p.context->sse_heartbeat = std::chrono::milliseconds(
       static_cast<std::int64_t>(config_.getDouble("events.heartbeat_s", 0.05, 3600) * 1000));
@@ -198,10 +207,13 @@ void FleetService::stop() {
     p.server.reset();
   }
   stopPruner();
+  if (p.sweeps) p.sweeps->stop();
   if (p.poller) p.poller->stop();
   if (p.writer) p.writer->stop();
   p.context.reset();
   p.event_hub.reset();
+  p.sweeps.reset();
+  p.sweep_store.reset();
   p.event_log.reset();
   p.observer.reset();
   p.poller.reset();
@@ -224,8 +236,12 @@ void FleetService::startPruner() {
       lock.unlock();
       try {
         const auto cutoff = clock_.wallNow() - std::chrono::hours(24 * days);
-        const auto pruned = parts.event_log->pruneOlderThan(fleet::toUnixMillis(cutoff));
-        if (pruned > 0) kLog.info("event=events_pruned rows={} older_than_days={}", pruned, days);
+        const auto cutoff_ms = fleet::toUnixMillis(cutoff);
+        const auto pruned = parts.event_log->pruneOlderThan(cutoff_ms);
+        const auto sweeps = parts.sweep_store->pruneOlderThan(cutoff_ms);
+        if (pruned + sweeps > 0) {
+          kLog.info("event=pruned events={} sweeps={} older_than_days={}", pruned, sweeps, days);
+        }
       } catch (const std::exception& e) {
         kLog.warn("event=events_prune_failed error=\"{}\"", e.what());
       }
