@@ -78,16 +78,25 @@ bool ProbeScheduler::upsertInstance(const InstanceSpec& spec, SteadyTime now) {
     e->status.registeredAt = spec.registeredAt;
     return false;
   }
+  pruneRetired(now);
   auto entry = std::make_unique<Entry>(config_);
   entry->id = spec.id;
   entry->host = &hostNamed(spec.host);
+  if (const auto retired = retired_.find(spec.id); retired != retired_.end()) {
+    entry->buckets = retired->second.buckets;
+    entry->backoffs = retired->second.backoffs;
+    entry->lastFinishedAt = retired->second.lastFinishedAt;
+    retired_.erase(retired);
+  }
   if (spec.status) {
     entry->status = *spec.status;
     entry->status.registeredAt = spec.registeredAt;
     // Loaded at start: spread first probes over one interval by a hash of the id, so a restart
-    // with a big fleet is not one burst.
-    entry->probeDue =
-        now + config_.attention.probes.firstProbeOffset(spec.id, entry->status.state.kind());
+    // with a big fleet is not one burst; and not within one period of the limit, since the
+    // previous process may have probed just before it stopped.
+    entry->probeDue = now + std::max(config_.attention.probes.firstProbeOffset(
+                                         spec.id, entry->status.state.kind()),
+                                     entry->buckets[idx(Method::getStateInstance)].period());
   } else {
     entry->status = fleet::InstanceStatus::registered(spec.registeredAt);
     entry->probeDue = now;
@@ -101,9 +110,28 @@ bool ProbeScheduler::upsertInstance(const InstanceSpec& spec, SteadyTime now) {
 bool ProbeScheduler::removeInstance(fleet::InstanceId id) {
   const auto it = entries_.find(id);
   if (it == entries_.end()) return false;
-  if (it->second->session) --activeSessions_;
+  Entry& e = *it->second;
+  if (e.session) --activeSessions_;
+  retired_.insert_or_assign(id, Pacing{e.buckets, e.backoffs, e.lastFinishedAt});
   entries_.erase(it);  // heap and wait-list items die lazily: their id no longer resolves
   return true;
+}
+
+bool ProbeScheduler::paces(fleet::InstanceId id, const Pacing& p, SteadyTime now) const {
+  if (isInFlight(id)) return true;  // its result still moves lastFinishedAt
+  for (std::size_t m = 0; m < kMethodCount; ++m) {
+    if (p.buckets[m].readyAt() > now || p.backoffs[m].readyAt() > now) return true;
+    if (p.lastFinishedAt[m] && *p.lastFinishedAt[m] + p.buckets[m].period() > now) return true;
+  }
+  return false;
+}
+
+void ProbeScheduler::pruneRetired(SteadyTime now) {
+  if (retired_.size() < retiredPruneAt_) return;
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    it = paces(it->first, it->second, now) ? std::next(it) : retired_.erase(it);
+  }
+  retiredPruneAt_ = std::max<std::size_t>(64, 2 * retired_.size());
 }
 
 const fleet::InstanceStatus& ProbeScheduler::statusOf(const Entry& e) { return e.status; }
@@ -373,6 +401,10 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
 
   Entry* found = find(job.id);
   if (!found) {
+    if (const auto retired = retired_.find(job.id); retired != retired_.end()) {
+      retired->second.lastFinishedAt[idx(job.method)] = now;
+    }
+    pruneRetired(now);
     unpark(host);
     return std::nullopt;
   }

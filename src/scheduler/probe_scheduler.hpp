@@ -15,6 +15,7 @@
 // seeded at construction drives jitter and backoff, so a test replays exactly.
 // NOT thread-safe: callers serialise all access (the runtime holds one mutex around it).
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -116,10 +117,14 @@ class ProbeScheduler {
   ProbeScheduler& operator=(const ProbeScheduler&) = delete;
 
   // Registry changes take effect at once. Returns true when the instance is new; an existing one
-  // gets the new host/registeredAt and keeps its status and schedule.
+  // gets the new host/registeredAt and keeps its status and schedule. A new one that was removed
+  // a moment ago (delete + register, disable + enable) keeps its request pacing: upstream counts
+  // requests per instance, whatever our registry did in between. One loaded with a stored status
+  // (a process start) is first probed after a hash-spread offset, and never within one period
+  // of the state probe's limit: the previous process may have probed just before it stopped.
   bool upsertInstance(const InstanceSpec& spec, SteadyTime now);
   // Drops the instance, its pending work and session. A job already in flight still reports
-  // through onResult (its host slot is released then); its result is ignored.
+  // through onResult (its host slot is released then); its result is ignored but for pacing.
   bool removeInstance(fleet::InstanceId id);
   bool contains(fleet::InstanceId id) const;
   std::size_t size() const { return entries_.size(); }
@@ -179,6 +184,12 @@ class ProbeScheduler {
     JobReason reason;
     SteadyTime eligibleAt;
   };
+  // What paces a removed instance's requests, kept while it still constrains a re-registration.
+  struct Pacing {
+    std::array<TokenBucket, kMethodCount> buckets;
+    std::array<Backoff, kMethodCount> backoffs;
+    std::array<std::optional<SteadyTime>, kMethodCount> lastFinishedAt;
+  };
 
   static const fleet::InstanceStatus& statusOf(const Entry& e);
   Entry* find(fleet::InstanceId id);
@@ -201,6 +212,8 @@ class ProbeScheduler {
                            const fleet::ObservationResult& folded, SteadyTime now,
                            StatusUpdate& update);
   StatusUpdate makeUpdate(const Entry& e, const fleet::ObservationResult& folded) const;
+  bool paces(fleet::InstanceId id, const Pacing& p, SteadyTime now) const;
+  void pruneRetired(SteadyTime now);
 
   SchedulerConfig config_;
   fleet::Rng rng_;
@@ -208,6 +221,8 @@ class ProbeScheduler {
   std::unordered_map<fleet::InstanceId, std::unique_ptr<Entry>> entries_;
   std::unordered_map<std::string, std::unique_ptr<HostState>> hosts_;
   std::unordered_map<fleet::InstanceId, InFlight> inFlight_;
+  std::unordered_map<fleet::InstanceId, Pacing> retired_;  // removed instances' pacing
+  std::size_t retiredPruneAt_ = 64;                        // amortises pruneRetired
   std::priority_queue<HeapItem, std::vector<HeapItem>, std::greater<>> heap_;
   std::size_t activeSessions_ = 0;
   std::uint64_t nextTicket_ = 0;

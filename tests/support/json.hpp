@@ -1,6 +1,7 @@
 #pragma once
 // JSON reading for tests: parse a body and walk it without ceremony.
 
+#include <sstream>
 #include <string>
 
 #include <Poco/JSON/Array.h>
@@ -17,6 +18,13 @@ inline Poco::JSON::Object::Ptr parseObject(const std::string& text) {
 inline Poco::JSON::Array::Ptr parseArray(const std::string& text) {
   Poco::JSON::Parser parser;
   return parser.parse(text).extract<Poco::JSON::Array::Ptr>();
+}
+
+// A parsed object back as text, for CAPTURE in failing assertions.
+inline std::string toJsonForCapture(const Poco::JSON::Object::Ptr& object) {
+  std::ostringstream out;
+  object->stringify(out);
+  return out.str();
 }
 
 // The "error.code" of an error body, or "" when the body is not one.

@@ -28,6 +28,9 @@ class ServerFixture {
     stop();
     start();
   }
+  // Environment and extra arguments for the next start(); a running server keeps its own.
+  void setEnv(std::map<std::string, std::string> env) { env_ = std::move(env); }
+  void setExtraArgs(std::vector<std::string> extra_args) { extra_args_ = std::move(extra_args); }
 
   HttpClient client() const { return HttpClient("127.0.0.1", port_); }
   int port() const { return port_; }

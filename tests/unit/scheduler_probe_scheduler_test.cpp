@@ -250,6 +250,44 @@ TEST_CASE("A removed and re-added instance never gets a second request in flight
   CHECK(s.nextWakeup().has_value());
 }
 
+TEST_CASE("A removed instance registered again keeps its pacing: no request within the limit") {
+  ProbeScheduler s(SchedulerConfig{}, 8);
+  s.upsertInstance(newInstance(1), kT0);
+  auto jobs = s.takeDue(kT0, 10);
+  REQUIRE(jobs.size() == 1);
+  s.onResult(jobs[0], Outcome::stateReading("authorized"), kT0 + 10ms);
+  SteadyTime finished = kT0 + 10ms;
+  SteadyTime again = kT0 + 100ms;
+  SUBCASE("deleted and registered again") {
+    REQUIRE(s.removeInstance(1));
+    s.upsertInstance(newInstance(1), again);
+  }
+  SUBCASE("removed while in flight, registered again after the answer") {
+    REQUIRE(s.requestAction(1, Method::getStateInstance, kT0 + 2s).status == ActionStatus::queued);
+    jobs = s.takeDue(kT0 + 2s, 10);
+    REQUIRE(jobs.size() == 1);
+    REQUIRE(s.removeInstance(1));
+    finished = kT0 + 2100ms;
+    CHECK_FALSE(s.onResult(jobs[0], Outcome::stateReading("authorized"), finished).has_value());
+    again = kT0 + 2200ms;
+    s.upsertInstance(newInstance(1), again);
+  }
+  CHECK(s.takeDue(again, 10).empty());
+  const auto at = s.nextWakeup();
+  REQUIRE(at.has_value());
+  CHECK(*at >= jobs[0].startedAt + 1250ms);
+  CHECK(*at >= finished + 1250ms);
+  CHECK(s.takeDue(*at, 10).size() == 1);
+}
+
+TEST_CASE("An instance loaded at start is not probed within one period of the start") {
+  ProbeScheduler s(SchedulerConfig{}, 8);
+  for (fleet::InstanceId id = 1; id <= 200; ++id)
+    s.upsertInstance(loadedInstance(id, "authorized"), kT0);
+  CHECK(s.takeDue(kT0 + 1249ms, 1000).empty());
+  CHECK_FALSE(s.takeDue(kT0 + 1250ms, 1000).empty());
+}
+
 TEST_CASE("A 429 backs off that instance and method with growing delays, and success resets it") {
   SchedulerConfig cfg;
   ProbeScheduler s(cfg, 9);
