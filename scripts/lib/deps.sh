@@ -4,10 +4,11 @@
 GREENFLEET_BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libpoco-dev libfmt-dev doctest-dev libsqlite3-dev
-  libqrencode-dev libpng-dev
+  libqrencode-dev libpng-dev prometheus-cpp-dev
 )
 GREENFLEET_TEST_PACKAGES=(
   zbar-tools sqlite3 curl
+  prometheus  # promtool: the /metrics tests run `promtool check metrics`
 )
 
 greenfleet_install_packages() {

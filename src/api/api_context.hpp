@@ -25,10 +25,14 @@ class RegistryObserver {
 };
 
 class EventHub;
+class FleetMetrics;
 }  // namespace greenfleet::api
 namespace greenfleet::sweep {
 class SweepRunner;
 }  // namespace greenfleet::sweep
+namespace greenfleet::store {
+class StatusWriter;
+}  // namespace greenfleet::store
 namespace greenfleet::api {
 
 // Records a notable event (an operator action) in the event log.
@@ -43,8 +47,11 @@ struct ApiContext {
   std::function<bool()> ready;  // /readyz: database open and migrated, scheduler running
   RegistryObserver* observer = nullptr;
   scheduler::FleetPoller* poller = nullptr;  // live status, QR sessions, actions
+  FleetMetrics* metrics = nullptr;           // GET /metrics
+  bool metrics_require_key = false;          // metrics.require_key: /metrics needs a read key
   EventHub* events = nullptr;                // event log reads and the live stream
   sweep::SweepRunner* sweeps = nullptr;      // health sweeps
+  store::StatusWriter* status_writer = nullptr;  // store health for /summary
   EventRecorder record_event;
   std::string webhook_token;  // Bearer token Green API sends (webhookUrlToken); empty = disabled
   std::chrono::milliseconds sse_heartbeat{15000};

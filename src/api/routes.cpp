@@ -6,6 +6,8 @@
 #include "api/event_handlers.hpp"
 #include "api/webhook_handler.hpp"
 #include "api/sweep_handlers.hpp"
+#include "api/summary_handler.hpp"
+#include "api/metrics_handler.hpp"
 
 namespace greenfleet::api {
 
@@ -24,6 +26,7 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   auto events = std::make_shared<EventHandlers>(context);
   auto webhooks = std::make_shared<WebhookHandler>(context);
   auto sweeps = std::make_shared<SweepHandlers>(context);
+  auto summary = std::make_shared<SummaryHandler>(context);
   const auto bind = [](auto handlers, auto fn) {
     return [handlers, fn](ApiRequest& r) { return ((*handlers).*fn)(r); };
   };
@@ -32,6 +35,8 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/readyz", Access::open, [&context](ApiRequest&) {
                  return context.ready() ? plainStatus(200, "ready") : plainStatus(503, "not ready");
                }});
+  router->add({"GET", "/metrics", context.metrics_require_key ? Access::read : Access::open,
+               [&context](ApiRequest&) { return metricsResponse(context.metrics, context.poller); }});
   router->add({"POST", "/api/v1/instances", Access::admin, bind(instances, &InstanceHandlers::create)});
   router->add({"GET", "/api/v1/instances", Access::read, bind(instances, &InstanceHandlers::list)});
   router->add({"GET", "/api/v1/instances/{id}", Access::read, bind(instances, &InstanceHandlers::get)});
@@ -45,6 +50,7 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/api/v1/events/stream", Access::read, bind(events, &EventHandlers::stream)});
   router->add({"GET", "/api/v1/instances/{id}/events", Access::read,
                bind(events, &EventHandlers::history)});
+  router->add({"GET", "/api/v1/summary", Access::read, bind(summary, &SummaryHandler::handle)});
   router->add({"POST", "/api/v1/sweeps", Access::admin, bind(sweeps, &SweepHandlers::create)});
   router->add({"GET", "/api/v1/sweeps", Access::read, bind(sweeps, &SweepHandlers::list)});
   router->add({"GET", "/api/v1/sweeps/{id}", Access::read, bind(sweeps, &SweepHandlers::get)});

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "api/admin_server.hpp"
 #include "api/api_context.hpp"
 #include "api/event_hub.hpp"
+#include "api/fleet_metrics.hpp"
 #include "api/routes.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
@@ -73,6 +75,7 @@ struct FleetService::Parts {
   std::unique_ptr<store::ApiKeyRepository> keys;
   std::unique_ptr<store::StatusWriter> writer;
   std::unique_ptr<greenapi::Client> client;
+  std::unique_ptr<api::FleetMetrics> metrics;  // declared before the poller: outlives its hook
   std::unique_ptr<scheduler::FleetPoller> poller;
   std::unique_ptr<PollerRegistryObserver> observer;
   std::unique_ptr<store::StateEventLog> event_log;
@@ -118,7 +121,12 @@ void FleetService::start() {
       *p.db, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)));
   p.writer->start();
   p.client = std::make_unique<greenapi::Client>(clientOptions(config_), &clock_);
+  p.metrics = std::make_unique<api::FleetMetrics>(GREENFLEET_VERSION);
+  auto* metrics = p.metrics.get();
   scheduler::PollerOptions poller_options;
+  poller_options.on_result = [metrics](const scheduler::Job& job, const scheduler::Outcome& outcome) {
+    metrics->recordUpstream(job, outcome);
+  };
   poller_options.workers = static_cast<std::size_t>(config_.getInt("upstream.workers", 1, 4096));
   auto* writer = p.writer.get();
   const fleet::Clock* clock = &clock_;
@@ -144,6 +152,18 @@ void FleetService::start() {
   api::EventHubOptions hub_options;
   hub_options.max_subscribers =
       static_cast<std::size_t>(config_.getInt("events.max_subscribers", 1, 10000));
+  {
+    // Each stream holds an HTTP thread for as long as it is open: leave a quarter of them
+    // (at least 2) to the rest of the API, or open streams starve /healthz, webhooks and actions.
+    const auto threads = static_cast<std::size_t>(config_.getInt("http.threads", 1, 1024));
+    const std::size_t reserve = std::max<std::size_t>(2, threads / 4);
+    const std::size_t cap = threads > reserve ? threads - reserve : 0;
+    if (hub_options.max_subscribers > cap) {
+      kLog.warn("event=events_max_subscribers_capped configured={} used={} http_threads={}",
+                hub_options.max_subscribers, cap, threads);
+      hub_options.max_subscribers = cap;
+    }
+  }
   p.event_hub = std::make_unique<api::EventHub>(*p.event_log, hub_options);
   p.event_hub->start();
   p.sweep_store = std::make_unique<store::SweepRepository>(*p.db);
@@ -156,7 +176,10 @@ void FleetService::start() {
       *p.instances, *p.keys, clock_, fleet::normalizeApiUrl(config_.getString("upstream.default_api_url")),
       [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
   p.context->events = p.event_hub.get();
+  p.context->metrics = p.metrics.get();
+  p.context->metrics_require_key = config_.getBool("metrics.require_key");
   p.context->sweeps = p.sweeps.get();
+  p.context->status_writer = p.writer.get();
   p.context->webhook_token = config_.getString("webhooks.token");
   p.context->sse_heartbeat = std::chrono::milliseconds(
       static_cast<std::int64_t>(config_.getDouble("events.heartbeat_s", 0.05, 3600) * 1000));
@@ -188,6 +211,9 @@ void FleetService::start() {
     if (!origin.empty()) options.cors_origins.push_back(origin);
     start = end + 1;
   }
+  options.on_request = [metrics](const std::string& route, int status, double seconds) {
+    metrics->recordApiRequest(route, status, seconds);
+  };
   p.server = std::make_unique<api::AdminServer>(options, api::buildRouter(*p.context), *p.keys);
   p.server->start();
   p.ready = true;
@@ -218,6 +244,7 @@ void FleetService::stop() {
   p.observer.reset();
   p.poller.reset();
   p.client.reset();
+  p.metrics.reset();
   p.writer.reset();
   p.keys.reset();
   p.instances.reset();

@@ -58,6 +58,7 @@ const std::vector<ConfigKey>& configKeys() {
       {"events.heartbeat_s", "15", "an idle event stream sends a heartbeat this often"},
       {"events.max_subscribers", "64", "event streams open at once at most (each holds an HTTP thread)"},
       {"webhooks.token", "", "token Green API must send (the instance's webhookUrlToken); empty = webhooks off"},
+      {"metrics.require_key", "false", "GET /metrics needs a read API key (default: open, like /healthz)"},
       {"log.level", "information", "fatal|critical|error|warning|notice|information|debug|trace"},
   };
   return keys;

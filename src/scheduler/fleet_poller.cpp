@@ -192,6 +192,20 @@ SchedulerStats FleetPoller::stats() const {
   return core_.stats(clock_.steadyNow());
 }
 
+FleetCounts FleetPoller::counts() const {
+  FleetCounts out;
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.steadyNow();
+  core_.forEachStatus([&](fleet::InstanceId, const fleet::InstanceStatus& status) {
+    const auto attention = fleet::deriveAttention(status, now, config_.attention);
+    ++out.instances;
+    ++out.byState[std::string(status.state.name())];
+    ++out.byAttention.at(static_cast<std::size_t>(attention));
+    if (attention == fleet::Attention::needsScan) ++out.needsScan;
+  });
+  return out;
+}
+
 void FleetPoller::dispatchLoop() {
   std::unique_lock lock(mutex_);
   while (running_) {

@@ -7,6 +7,7 @@
 // fleet-wide views. Thread-safe: API handlers, the registry and the webhook call in from any
 // thread.
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -33,6 +34,15 @@ struct PollerOptions {
   std::uint64_t seed = 0;    // 0 = from the clock
   // Told of every finished upstream call (metrics); called from worker threads, outside the lock.
   std::function<void(const Job&, const Outcome&)> on_result;
+};
+
+// How many instances are in each state and attention, read in one pass under the lock at one
+// `now` (for /metrics). byState keys are fleet::InstanceState::name() ("unknown" = never read).
+struct FleetCounts {
+  std::size_t instances = 0;
+  std::unordered_map<std::string, std::size_t> byState;
+  std::array<std::size_t, fleet::kAttentionCount> byAttention{};  // index = fleet::Attention
+  std::size_t needsScan = 0;
 };
 
 // One instance as the API shows it, read under the lock at one `now`.
@@ -77,6 +87,7 @@ class FleetPoller {
   // Instances whose attention is needs_scan now, longest-waiting first.
   std::vector<InstanceView> needsScan() const;
   SchedulerStats stats() const;
+  FleetCounts counts() const;
   fleet::TimeAnchor anchor() const { return fleet::TimeAnchor::of(clock_); }
   const SchedulerConfig& config() const { return config_; }
   const fleet::Clock& clock() const { return clock_; }

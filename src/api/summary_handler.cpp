@@ -1,0 +1,88 @@
+#include "api/summary_handler.hpp"
+
+#include <chrono>
+
+#include "api/api_error.hpp"
+#include "api/instance_json.hpp"
+#include "fleet/attention.hpp"
+#include "fleet/outcome_kind.hpp"
+#include "store/status_writer.hpp"
+
+namespace greenfleet::api {
+
+namespace {
+double millis(fleet::Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+}  // namespace
+
+ApiResponse SummaryHandler::handle(ApiRequest& request) {
+  request.allowQuery({});
+  if (context_.poller == nullptr) throw ApiError(503, "unavailable", "the scheduler is not running");
+  auto& poller = *context_.poller;
+  const auto anchor = poller.anchor();
+  const auto counts = poller.counts();
+  const auto stats = poller.stats();
+
+  auto root = orderedObject();
+  root->set("generatedAt", wallText(anchor.steady, anchor));
+  root->set("instances", static_cast<Poco::Int64>(counts.instances));
+  auto by_state = orderedObject();
+  for (const auto& [state, n] : counts.byState) by_state->set(state, static_cast<Poco::Int64>(n));
+  root->set("byState", by_state);
+  auto by_attention = orderedObject();
+  for (std::size_t i = 0; i < fleet::kAttentionCount; ++i) {
+    by_attention->set(std::string(fleet::attentionName(static_cast<fleet::Attention>(i))),
+                      static_cast<Poco::Int64>(counts.byAttention[i]));
+  }
+  root->set("byAttention", by_attention);
+  root->set("needsScan", static_cast<Poco::Int64>(counts.needsScan));
+  Poco::Dynamic::Var oldest;
+  if (counts.needsScan > 0) {
+    const auto waiting = poller.needsScan();
+    if (!waiting.empty()) {
+      const auto& v = waiting.front();
+      auto o = orderedObject();
+      o->set("id", static_cast<Poco::Int64>(v.id));
+      o->set("name", v.name);
+      o->set("stateSince", wallText(v.status.stateSince, anchor));
+      o->set("waitingSeconds",
+             static_cast<Poco::Int64>(std::chrono::duration_cast<std::chrono::seconds>(
+                                          anchor.steady - v.status.stateSince)
+                                          .count()));
+      oldest = o;
+    }
+  }
+  root->set("oldestWaitingScan", oldest);
+
+  auto sched = orderedObject();
+  sched->set("probesPerSecond", stats.startsPerSecond);
+  sched->set("inFlight", static_cast<Poco::Int64>(stats.inFlight));
+  sched->set("waitingForHost", static_cast<Poco::Int64>(stats.parked));
+  sched->set("activeScanSessions", static_cast<Poco::Int64>(stats.activeSessions));
+  sched->set("hostsPaused", static_cast<Poco::Int64>(stats.hostsPaused));
+  sched->set("latenessP50Ms", millis(stats.latenessP50));
+  sched->set("latenessP99Ms", millis(stats.latenessP99));
+  sched->set("rateLimited5m", static_cast<Poco::Int64>(stats.rateLimited5m));
+  sched->set("outages5m", static_cast<Poco::Int64>(stats.outages5m));
+  auto errors = orderedObject();
+  for (std::size_t i = 0; i < fleet::kOutcomeKindCount; ++i) {
+    const auto kind = static_cast<fleet::OutcomeKind>(i);
+    if (kind == fleet::OutcomeKind::ok) continue;
+    errors->set(std::string(fleet::outcomeKindName(kind)), static_cast<Poco::Int64>(stats.outcomes5m[i]));
+  }
+  sched->set("errors5m", errors);
+  root->set("scheduler", sched);
+
+  auto store_health = orderedObject();
+  if (context_.status_writer != nullptr) {
+    const auto last = context_.status_writer->lastCommitAt();
+    store_health->set("lastBatchCommitAgeMs",
+                      last ? Poco::Dynamic::Var(millis(std::chrono::steady_clock::now() - *last))
+                           : Poco::Dynamic::Var());
+    store_health->set("pendingUpdates",
+                      static_cast<Poco::Int64>(context_.status_writer->pendingCount()));
+  }
+  root->set("store", store_health);
+  return ApiResponse::json(200, *root);
+}
+
+}  // namespace greenfleet::api

@@ -1,0 +1,21 @@
+#pragma once
+// SummaryHandler: GET /api/v1/summary — the fleet at a glance for dashboards and humans: totals
+// by state and by attention, how many need a scan and who has waited longest, scheduler health
+// (probe rate, in flight, lateness, 429s and errors by class) and store health (age of the last
+// status batch). One pass over the in-memory fleet, no SQL. Thread-safe.
+
+#include "api/api_context.hpp"
+#include "api/router.hpp"
+
+namespace greenfleet::api {
+
+class SummaryHandler {
+ public:
+  explicit SummaryHandler(ApiContext& context) : context_(context) {}
+  ApiResponse handle(ApiRequest& request);
+
+ private:
+  ApiContext& context_;
+};
+
+}  // namespace greenfleet::api
