@@ -132,6 +132,17 @@ void StatusWriter::start() {
 }
 
 void StatusWriter::enqueue(StatusUpdate update) {
+  std::optional<StateTransition> transition = std::exchange(update.transition, std::nullopt);
+  const std::int64_t id = update.id;
+  fold(id, std::move(transition), std::move(update));
+}
+
+void StatusWriter::enqueueEvent(std::int64_t id, StateTransition event) {
+  fold(id, std::move(event), std::nullopt);
+}
+
+void StatusWriter::fold(std::int64_t id, std::optional<StateTransition> event,
+                        std::optional<StatusUpdate> row) {
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
@@ -140,35 +151,18 @@ void StatusWriter::enqueue(StatusUpdate update) {
       b.oldest = SteadyClock::now();
       wake = true;
     }
-    if (update.transition) {
-      b.events.push_back({update.id, std::move(*update.transition)});
-      update.transition.reset();
-    }
-    const auto [it, inserted] = b.row_of_id.try_emplace(update.id, b.rows.size());
-    if (inserted) {
-      b.rows.push_back(std::move(update));
-    } else {
-      b.rows[it->second] = std::move(update);
+    if (event) b.events.push_back({id, std::move(*event)});
+    if (row) {
+      const auto [it, inserted] = b.row_of_id.try_emplace(id, b.rows.size());
+      if (inserted) {
+        b.rows.push_back(std::move(*row));
+      } else {
+        b.rows[it->second] = std::move(*row);
+      }
     }
     b.last_ticket = ++next_ticket_;
     ++b.updates;
     wake = wake || b.updates == kEarlyCommitUpdates;
-  }
-  if (wake) wake_.notify_one();
-}
-
-void StatusWriter::enqueueEvent(std::int64_t id, StateTransition event) {
-  bool wake = false;
-  {
-    std::lock_guard lock(mutex_);
-    Batch& b = pending_;
-    if (b.empty()) {
-      b.oldest = SteadyClock::now();
-      wake = true;
-    }
-    b.events.push_back({id, std::move(event)});
-    b.last_ticket = ++next_ticket_;
-    ++b.updates;
   }
   if (wake) wake_.notify_one();
 }

@@ -57,6 +57,8 @@ class StatusWriter {
   std::uint64_t failedBatches() const;
 
  private:
+  // Adds an event and/or a row to the pending batch (one update ticket).
+  void fold(std::int64_t id, std::optional<StateTransition> event, std::optional<StatusUpdate> row);
   // Pending work: coalesced rows (transition stripped) and every transition in order.
   struct Batch {
     struct Event {
