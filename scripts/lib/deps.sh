@@ -9,6 +9,11 @@ GREENFLEET_BUILD_PACKAGES=(
 GREENFLEET_TEST_PACKAGES=(
   zbar-tools sqlite3 curl
   prometheus  # promtool: the /metrics tests run `promtool check metrics`
+  chromium    # the dashboard test (tests/ui) drives it headless through puppeteer-core
+)
+# scripts/bench: load generator, static-file reference server, JSON/timing helpers, profiler.
+GREENFLEET_BENCH_PACKAGES=(
+  wrk nginx python3 curl linux-perf
 )
 
 greenfleet_install_packages() {

@@ -224,7 +224,8 @@ class DispatchHandler final : public Poco::Net::HTTPRequestHandler {
                     const ApiResponse& res, bool close) {
     response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.status));
     for (const auto& [k, v] : res.headers) response.set(k, v);
-    response.set("Cache-Control", "no-store");
+    // API answers are never cached; a handler may choose otherwise (the dashboard revalidates).
+    if (!response.has("Cache-Control")) response.set("Cache-Control", "no-store");
     if (close) response.setKeepAlive(false);
     if (!res.content_type.empty()) response.setContentType(res.content_type);
     if (res.stream) {

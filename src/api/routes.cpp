@@ -8,6 +8,7 @@
 #include "api/sweep_handlers.hpp"
 #include "api/summary_handler.hpp"
 #include "api/metrics_handler.hpp"
+#include "api/dashboard_handler.hpp"
 
 namespace greenfleet::api {
 
@@ -27,6 +28,7 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   auto webhooks = std::make_shared<WebhookHandler>(context);
   auto sweeps = std::make_shared<SweepHandlers>(context);
   auto summary = std::make_shared<SummaryHandler>(context);
+  auto dashboard = std::make_shared<DashboardHandler>();
   const auto bind = [](auto handlers, auto fn) {
     return [handlers, fn](ApiRequest& r) { return ((*handlers).*fn)(r); };
   };
@@ -55,6 +57,10 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/api/v1/sweeps", Access::read, bind(sweeps, &SweepHandlers::list)});
   router->add({"GET", "/api/v1/sweeps/{id}", Access::read, bind(sweeps, &SweepHandlers::get)});
   router->add({"GET", "/api/v1/report", Access::read, bind(sweeps, &SweepHandlers::report)});
+  // The dashboard's static files hold no data (every call it makes needs a key): open.
+  router->add({"GET", "/", Access::open, bind(dashboard, &DashboardHandler::redirect)});
+  router->add({"GET", "/ui/", Access::open, bind(dashboard, &DashboardHandler::serve)});
+  router->add({"GET", "/ui/{file}", Access::open, bind(dashboard, &DashboardHandler::serve)});
   // Authenticated by the webhook token inside the handler, not by an API key.
   router->add({"POST", "/webhooks/green-api", Access::open, bind(webhooks, &WebhookHandler::handle)});
   return router;

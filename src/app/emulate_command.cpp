@@ -1,6 +1,10 @@
 #include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
 
@@ -30,6 +34,37 @@ constexpr DelayFlag kDelayFlags[] = {
     {"ws-timeout-ms", &emulator::Delays::wsTimeout},
 };
 
+// Writes the fleet as a greenfleet registration batch (POST /api/v1/instances), so a demo or a
+// script needs nothing beyond the binary and curl. Written to a temporary name and renamed: a
+// reader waiting for the file never sees half of it.
+void exportFleet(emulator::EmulatorServer& server, const std::string& path) {
+  Poco::JSON::Array batch;
+  for (const auto id : server.registry().ids()) {
+    server.registry().with(id, [&](const emulator::EmulatedInstance& instance, auto, auto&) {
+      Poco::JSON::Object::Ptr item = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+      item->set("id", instance.id());
+      item->set("token", instance.token());
+      item->set("apiUrl", server.baseUrl());
+      item->set("name", fmt::format("emulated-{}", instance.id() % 100000));
+      Poco::JSON::Array::Ptr tags = new Poco::JSON::Array;
+      tags->add(std::string("emulator"));
+      tags->add(instance.state());
+      item->set("tags", tags);
+      batch.add(item);
+    });
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    batch.stringify(out);
+    out << "\n";
+    if (!out) throw UsageError("--export-fleet: cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw UsageError("--export-fleet: cannot rename " + tmp + " to " + path);
+  }
+}
+
 }  // namespace
 
 int runEmulate(const CommandArgs& args) {
@@ -53,7 +88,10 @@ int runEmulate(const CommandArgs& args) {
       .option("webhook-token", "TOKEN", "sent as Authorization: Bearer <token>")
       .option("threads", "N", "HTTP server threads (one per open connection)", "128")
       .option("queue", "N", "accepted connections waiting for a thread", "4096")
-      .option("keep-alive-ms", "MS", "idle keep-alive connection timeout", "10000");
+      .option("keep-alive-ms", "MS", "idle keep-alive connection timeout", "10000")
+      .option("export-fleet", "FILE",
+              "write the fleet as a greenfleet registration batch (JSON array for POST "
+              "/api/v1/instances, apiUrl = this emulator) once listening");
   for (const auto& d : kDelayFlags) {
     flags.option(d.name, "MS", "state machine / QR timing in milliseconds (see docs)");
   }
@@ -119,6 +157,7 @@ int runEmulate(const CommandArgs& args) {
   }
   if (faults) server.registry().setGlobalFaults(*faults);
   server.start();
+  if (const auto file = flags.get("export-fleet")) exportFleet(server, *file);
   std::cout << "listening on " << server.baseUrl() << std::endl;
   std::cout << fmt::format(
                    "emulating {} instances; credentials (idInstance, apiTokenInstance): GET "
