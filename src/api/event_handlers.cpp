@@ -1,6 +1,9 @@
 #include "api/event_handlers.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <memory>
 
 #include <Poco/JSON/Array.h>
 #include <fmt/format.h>
@@ -119,46 +122,67 @@ ApiResponse EventHandlers::stream(ApiRequest& request) {
     e.headers.emplace_back("Retry-After", "5");
     throw e;
   }
+  // The slot is released when the stream function is destroyed, whether or not it ever ran
+  // (the headers may fail to go out to a client that has already left).
+  class Unsubscribe {
+   public:
+    Unsubscribe(EventHub& hub, std::shared_ptr<EventHub::Subscription> sub)
+        : hub_(hub), sub_(std::move(sub)) {}
+    Unsubscribe(const Unsubscribe&) = delete;
+    Unsubscribe& operator=(const Unsubscribe&) = delete;
+    ~Unsubscribe() { hub_.unsubscribe(sub_); }
+
+   private:
+    EventHub& hub_;
+    std::shared_ptr<EventHub::Subscription> sub_;
+  };
+  auto guard = std::make_shared<Unsubscribe>(events, sub);
+  // A live-only stream starts at the newest event committed now; anything later is queued for
+  // this subscription already.
+  if (last_sent < 0) last_sent = events.log().latestSeq();
   const auto heartbeat = context_.sse_heartbeat;
   ApiResponse r;
   r.content_type = "text/event-stream";
   r.headers.emplace_back("X-Accel-Buffering", "no");
-  r.stream = [&events, sub, last_sent, heartbeat](std::ostream& out) mutable {
-    struct Unsubscribe {
-      EventHub& hub;
-      std::shared_ptr<EventHub::Subscription> sub;
-      ~Unsubscribe() { hub.unsubscribe(sub); }
-    } guard{events, sub};
+  r.stream = [&events, sub, guard, last_sent, replay = !last_id.empty(),
+              heartbeat](std::ostream& out) mutable {
     try {
       out << "retry: 2000\n\n";
       out.flush();
-      if (last_sent >= 0) {
+      if (replay) {
         while (true) {
           const auto backlog = events.log().after(last_sent, 500);
-          for (const auto& e : backlog) out << sseFrame(e);
+          for (const auto& e : backlog) {
+            out << sseFrame(e);
+            last_sent = e.seq;
+          }
           out.flush();
           if (backlog.size() < 500) break;
-          last_sent = backlog.back().seq;
         }
         if (!out) return;
       }
-      auto last_beat = std::chrono::steady_clock::now();
+      auto next_beat = std::chrono::steady_clock::now() + heartbeat;
       while (out) {
-        const auto batch = sub->next(std::chrono::milliseconds(500));
+        // Wake for events, for the next heartbeat, and at once when the hub stops or drops us.
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+            next_beat - std::chrono::steady_clock::now());
+        const auto batch = sub->next(std::max(wait, std::chrono::milliseconds(1)));
         if (sub->dropped() || sub->closed()) return;
+        bool wrote = false;
         for (const auto& e : batch) {
           if (e.seq <= last_sent) continue;
           out << sseFrame(e);
           last_sent = e.seq;
+          wrote = true;
         }
         const auto now = std::chrono::steady_clock::now();
-        if (!batch.empty()) {
+        if (wrote) {
           out.flush();
-          last_beat = now;
-        } else if (now - last_beat >= heartbeat) {
+          next_beat = now + heartbeat;
+        } else if (now >= next_beat) {
           out << ": heartbeat\n\n";
           out.flush();
-          last_beat = now;
+          next_beat = now + heartbeat;
         }
       }
     } catch (const std::exception&) {

@@ -91,11 +91,15 @@ void EventHub::run() {
     if (!running_) break;
     if (subscribers_.empty()) {
       lock.unlock();
+      std::int64_t latest = last;
       try {
-        last = std::max(last, log_.latestSeq());
+        latest = log_.latestSeq();
       } catch (const std::exception&) {
       }
       lock.lock();
+      // Skip ahead only if still nobody listens: a subscriber that arrived while we read may
+      // already have read its backlog up to an event below `latest`, and must get the rest.
+      if (subscribers_.empty()) last = std::max(last, latest);
       continue;
     }
     lock.unlock();
