@@ -37,9 +37,8 @@ ApiResponse SummaryHandler::handle(ApiRequest& request) {
   root->set("needsScan", static_cast<Poco::Int64>(counts.needsScan));
   Poco::Dynamic::Var oldest;
   if (counts.needsScan > 0) {
-    const auto waiting = poller.needsScan();
-    if (!waiting.empty()) {
-      const auto& v = waiting.front();
+    if (const auto oldest_view = poller.oldestNeedsScan()) {
+      const auto& v = *oldest_view;
       auto o = orderedObject();
       o->set("id", static_cast<Poco::Int64>(v.id));
       o->set("name", v.name);

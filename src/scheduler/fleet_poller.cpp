@@ -187,6 +187,21 @@ std::vector<InstanceView> FleetPoller::needsScan() const {
   return out;
 }
 
+std::optional<InstanceView> FleetPoller::oldestNeedsScan() const {
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.steadyNow();
+  std::optional<std::pair<SteadyTime, fleet::InstanceId>> best;  // same order as needsScan()
+  core_.forEachStatus([&](fleet::InstanceId id, const fleet::InstanceStatus& status) {
+    if (fleet::deriveAttention(status, now, config_.attention) != fleet::Attention::needsScan) {
+      return;
+    }
+    const std::pair key{status.stateSince, id};
+    if ((!best || key < *best) && registry_.count(id) != 0) best = key;
+  });
+  if (!best) return std::nullopt;
+  return makeView(best->second, registry_.at(best->second), now);
+}
+
 SchedulerStats FleetPoller::stats() const {
   std::lock_guard lock(mutex_);
   return core_.stats(clock_.steadyNow());
@@ -194,15 +209,29 @@ SchedulerStats FleetPoller::stats() const {
 
 FleetCounts FleetPoller::counts() const {
   FleetCounts out;
+  // States are few: count them by name in first-seen order without a string allocation and a
+  // hash per instance, then fill byState in that same order (as the map was filled before).
+  std::vector<std::pair<std::string_view, std::size_t>> states;
+  constexpr std::size_t kMaxLinear = 32;  // beyond that (odd upstream states) use the map
   std::lock_guard lock(mutex_);
   const auto now = clock_.steadyNow();
   core_.forEachStatus([&](fleet::InstanceId, const fleet::InstanceStatus& status) {
     const auto attention = fleet::deriveAttention(status, now, config_.attention);
     ++out.instances;
-    ++out.byState[std::string(status.state.name())];
+    const std::string_view name = status.state.name();
+    auto it = std::find_if(states.begin(), states.end(),
+                           [&](const auto& entry) { return entry.first == name; });
+    if (it != states.end()) {
+      ++it->second;
+    } else if (states.size() < kMaxLinear) {
+      states.emplace_back(name, 1);
+    } else {
+      ++out.byState[std::string(name)];
+    }
     ++out.byAttention.at(static_cast<std::size_t>(attention));
     if (attention == fleet::Attention::needsScan) ++out.needsScan;
   });
+  for (const auto& [name, n] : states) out.byState[std::string(name)] += n;
   return out;
 }
 

@@ -86,6 +86,8 @@ class FleetPoller {
   std::optional<InstanceView> view(fleet::InstanceId id) const;
   // Instances whose attention is needs_scan now, longest-waiting first.
   std::vector<InstanceView> needsScan() const;
+  // The first of needsScan() (longest waiting, then lowest id) without building the others.
+  std::optional<InstanceView> oldestNeedsScan() const;
   SchedulerStats stats() const;
   FleetCounts counts() const;
   fleet::TimeAnchor anchor() const { return fleet::TimeAnchor::of(clock_); }

@@ -163,7 +163,9 @@ TEST_CASE("a sweep of 1000 instances stays within every limit while a scan sessi
     }
   }
   CHECK(probed >= 999);
-  // The scan session went on polling qr about once a second through the sweep.
+  // The scan session went on polling qr through the sweep (about once a second; the bound leaves
+  // room for a loaded CI machine — a sweep that starved the session would give ~0).
   const auto qr = instances->getObject(std::to_string(scanned))->getObject("qr");
-  CHECK(qr->getValue<double>("accepted") >= elapsed * 0.7 - 1);
+  CAPTURE(elapsed);
+  CHECK(qr->getValue<double>("accepted") >= elapsed * 0.5 - 1);
 }

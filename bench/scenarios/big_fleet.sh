@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Scenario 3: 100,000 instances (90 % authorized, 10 % notAuthorized) registered through the API
+# in batches of 10,000, a restart timed to /readyz, then RSS, lateness and limits at the default
+# intervals. Scenario 4 then loads the admin API of that fleet with wrk, against nginx serving the
+# same bodies as static files.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+nginx_pid=""
+trap '[ -n "$nginx_pid" ] && stop_pid "$nginx_pid"; stop_all' EXIT
+n="${BENCH_S3_INSTANCES:-100000}"
+settle="${BENCH_S3_SETTLE_SECONDS:-20}"
+conns="${BENCH_S4_CONNECTIONS:-32}"
+dur="${BENCH_WRK_SECONDS:-5}"
+not_auth=$((n / 10))
+
+start_emulator s3 $((n - not_auth)) --threads 256
+emu_start_ms="$EMU_START_MS"
+curl -fsS -X POST -H 'Content-Type: application/json' --data "{\"count\":$not_auth,\"state\":\"notAuthorized\"}" \
+  "$EMU_URL/_emulator/instances" >/dev/null
+# Default intervals and spread; only the global request budget is raised: 100,000 instances at
+# 60 s need ~1,700 polls/s on average, above the default upstream.max_rps of 1,000.
+gf_env=(GREENFLEET_UPSTREAM_MAX_RPS=5000 GREENFLEET_UPSTREAM_WORKERS=64)
+start_greenfleet s3 "${gf_env[@]}"
+read -r count secs rate < <($TOOLS import "$EMU_URL" "$GF_URL" "$GF_KEY" 10000)
+log "imported $count instances in ${secs}s ($rate/s); restarting"
+s="3 big fleet (${n} inst)"
+row "$s" "emulator start-up, --instances $((n - not_auth))" "$emu_start_ms" ms "-" - info 0 ""
+row "$s" "bulk import (batches of 10,000)" "$rate" inst/s "-" - info 0 "$count in ${secs} s"
+
+stop_pid "$GF_PID"
+start_greenfleet s3 "${gf_env[@]}"
+row "$s" "restart: process start → /readyz 200" "$GF_READY_MS" ms "-" - le 2000 ""
+curl -fsS -X POST "$EMU_URL/_emulator/reset-counters" >/dev/null
+log "running ${settle}s at the default intervals"
+sleep "$settle"
+p99="$(summary scheduler.latenessP99Ms)"
+pps="$(summary scheduler.probesPerSecond)"
+rss="$($TOOLS rss "$GF_PID")"
+emu_rss="$($TOOLS rss "$EMU_PID")"
+limited="$(counter totals.rateLimited)"
+maxps="$(counter methods.getStateInstance.maxPerSecond)"
+qrmax="$(counter methods.qr.maxPerSecond 2>/dev/null || echo 0)"
+row "$s" "greenfleet RSS" "$rss" MB "-" - le 300 "emulator RSS $(printf %.0f "$emu_rss") MB"
+row "$s" "lateness p99 (since restart)" "$p99" ms "-" - le 100 "$(printf %.0f "$pps") probes/s"
+row "$s" "emulator 429s (rateLimited)" "$limited" "" "-" - le 0 ""
+row "$s" "getStateInstance maxPerSecond per instance" "$maxps" /s "-" - le 1 "qr max $qrmax/s (limit 3)"
+
+# ---- scenario 4: admin API vs nginx with the same bodies --------------------------------------
+www="$WORK/nginx/www"; mkdir -p "$www/api/v1" "$WORK/nginx/tmp"
+auth=(-H "Authorization: Bearer $GF_KEY")
+curl -fsS "${auth[@]}" "$GF_URL/api/v1/needs-scan" -o "$www/api/v1/needs-scan"
+curl -fsS "${auth[@]}" "$GF_URL/api/v1/summary" -o "$www/api/v1/summary"
+ns_items="$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['items']))" "$www/api/v1/needs-scan")"
+ns_total="$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['total'])" "$www/api/v1/needs-scan")"
+nginx_port="$($TOOLS free-port)"
+cat >"$WORK/nginx/nginx.conf" <<CONF
+user $(id -un);
+worker_processes auto;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/json;
+  client_body_temp_path $WORK/nginx/tmp/body;
+  proxy_temp_path $WORK/nginx/tmp/proxy;
+  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+  scgi_temp_path $WORK/nginx/tmp/scgi;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$nginx_port; root $www; location / { } }
+}
+CONF
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" 2>>"$WORK/nginx/error.log" &
+nginx_pid=$!
+$TOOLS wait-http "http://127.0.0.1:$nginx_port/api/v1/summary" 10 "$(now_ns)" >/dev/null
+
+s4="4 admin API (c=$conns)"
+for route in needs-scan summary; do
+  bytes="$(stat -c %s "$www/api/v1/$route")"
+  run_wrk "$WORK/s4-nginx-$route" -t 2 -c "$conns" -d "${dur}s" --timeout 5s --latency \
+    "${auth[@]}" "http://127.0.0.1:$nginx_port/api/v1/$route"
+  ng_rps="$WRK_RPS"
+  run_wrk "$WORK/s4-gf-$route" -t 2 -c "$conns" -d "${dur}s" --timeout 5s --latency \
+    "${auth[@]}" "$GF_URL/api/v1/$route"
+  note="$bytes B body"
+  [ "$route" = needs-scan ] && note="$ns_items of $ns_total items, $bytes B body"
+  [ "$WRK_NON2XX" != 0 ] && note="$note, $WRK_NON2XX non-2xx"
+  row "$s4" "GET /api/v1/$route req/s" "$WRK_RPS" req/s "nginx static" "$ng_rps" ge 0.5 "$note"
+  row "$s4" "GET /api/v1/$route p99" "$WRK_P99_MS" ms "-" - le 10 ""
+done
