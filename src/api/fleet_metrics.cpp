@@ -135,7 +135,7 @@ void FleetMetrics::recordApiRequest(const std::string& route, int status, double
 
 std::string FleetMetrics::scrape(scheduler::FleetPoller& poller) {
   // Read the poller before taking our lock: its lock and ours are never held together.
-  const scheduler::FleetCounts counts = poller.counts();
+  const scheduler::FleetCounts counts = poller.snapshot()->counts;
   const scheduler::SchedulerStats stats = poller.stats();
   // Refresh and collect under one lock, so a concurrent scrape never sees half-refreshed gauges.
   std::lock_guard lock(scrape_mutex_);

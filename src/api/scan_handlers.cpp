@@ -78,7 +78,8 @@ ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
   const auto now = anchor.steady;
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
   std::size_t total = 0;
-  for (const auto& v : p.needsScan()) {
+  const auto snapshot = p.snapshot();
+  for (const auto& v : snapshot->needsScan) {
     if (tag && std::find(v.tags.begin(), v.tags.end(), *tag) == v.tags.end()) continue;
     ++total;
     if (items->size() >= limit) continue;

@@ -19,7 +19,8 @@ ApiResponse SummaryHandler::handle(ApiRequest& request) {
   if (context_.poller == nullptr) throw ApiError(503, "unavailable", "the scheduler is not running");
   auto& poller = *context_.poller;
   const auto anchor = poller.anchor();
-  const auto counts = poller.counts();
+  const auto snapshot = poller.snapshot();
+  const auto& counts = snapshot->counts;
   const auto stats = poller.stats();
 
   auto root = orderedObject();
@@ -37,8 +38,8 @@ ApiResponse SummaryHandler::handle(ApiRequest& request) {
   root->set("needsScan", static_cast<Poco::Int64>(counts.needsScan));
   Poco::Dynamic::Var oldest;
   if (counts.needsScan > 0) {
-    if (const auto oldest_view = poller.oldestNeedsScan()) {
-      const auto& v = *oldest_view;
+    if (!snapshot->needsScan.empty()) {
+      const auto& v = snapshot->needsScan.front();
       auto o = orderedObject();
       o->set("id", static_cast<Poco::Int64>(v.id));
       o->set("name", v.name);

@@ -71,6 +71,7 @@ void FleetPoller::stop() {
 
 void FleetPoller::upsert(const fleet::RegisteredInstance& instance,
                          std::optional<fleet::InstanceStatus> stored) {
+  invalidateSnapshot();
   {
     std::lock_guard lock(mutex_);
     const auto now = clock_.steadyNow();
@@ -93,12 +94,14 @@ void FleetPoller::upsert(const fleet::RegisteredInstance& instance,
 }
 
 void FleetPoller::remove(fleet::InstanceId id) {
+  invalidateSnapshot();
   std::lock_guard lock(mutex_);
   registry_.erase(id);
   core_.removeInstance(id);
 }
 
 ActionDecision FleetPoller::requestAction(fleet::InstanceId id, Method method) {
+  invalidateSnapshot();
   ActionDecision decision;
   {
     std::lock_guard lock(mutex_);
@@ -110,6 +113,7 @@ ActionDecision FleetPoller::requestAction(fleet::InstanceId id, Method method) {
 }
 
 SessionStart FleetPoller::startSession(fleet::InstanceId id) {
+  invalidateSnapshot();
   SessionStart start;
   {
     std::lock_guard lock(mutex_);
@@ -122,6 +126,7 @@ SessionStart FleetPoller::startSession(fleet::InstanceId id) {
 
 std::optional<StatusUpdate> FleetPoller::applyWebhookState(fleet::InstanceId id,
                                                            std::optional<std::string> state) {
+  invalidateSnapshot();
   std::optional<StatusUpdate> update;
   {
     std::lock_guard lock(mutex_);
@@ -187,19 +192,19 @@ std::vector<InstanceView> FleetPoller::needsScan() const {
   return out;
 }
 
-std::optional<InstanceView> FleetPoller::oldestNeedsScan() const {
-  std::lock_guard lock(mutex_);
+std::shared_ptr<const FleetSnapshot> FleetPoller::snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
   const auto now = clock_.steadyNow();
-  std::optional<std::pair<SteadyTime, fleet::InstanceId>> best;  // same order as needsScan()
-  core_.forEachStatus([&](fleet::InstanceId id, const fleet::InstanceStatus& status) {
-    if (fleet::deriveAttention(status, now, config_.attention) != fleet::Attention::needsScan) {
-      return;
-    }
-    const std::pair key{status.stateSince, id};
-    if ((!best || key < *best) && registry_.count(id) != 0) best = key;
-  });
-  if (!best) return std::nullopt;
-  return makeView(best->second, registry_.at(best->second), now);
+  if (snapshot_ && !snapshot_stale_ && now - snapshot_->takenAt < options_.snapshot_ttl) {
+    return snapshot_;
+  }
+  snapshot_stale_ = false;
+  auto fresh = std::make_shared<FleetSnapshot>();
+  fresh->takenAt = now;
+  fresh->counts = counts();
+  fresh->needsScan = needsScan();
+  snapshot_ = std::move(fresh);
+  return snapshot_;
 }
 
 SchedulerStats FleetPoller::stats() const {

@@ -8,6 +8,7 @@
 // thread.
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -32,6 +33,10 @@ namespace greenfleet::scheduler {
 struct PollerOptions {
   std::size_t workers = 32;  // concurrent upstream requests at most
   std::uint64_t seed = 0;    // 0 = from the clock
+  // Fleet-wide views (counts, needs-scan) are computed at most this often and shared by every
+  // reader in between: one pass over 100k instances per reader would hold the scheduler's lock
+  // for each dashboard poll. Registry changes and API writes refresh them at once.
+  std::chrono::milliseconds snapshot_ttl{250};
   // Told of every finished upstream call (metrics); called from worker threads, outside the lock.
   std::function<void(const Job&, const Outcome&)> on_result;
 };
@@ -55,6 +60,12 @@ struct InstanceView {
   std::optional<SteadyTime> nextProbeAt;
   std::optional<SessionView> session;
   std::optional<QrSnapshot> qr;  // fresh only
+};
+
+struct FleetSnapshot {
+  FleetCounts counts;
+  std::vector<InstanceView> needsScan;  // longest-waiting first
+  SteadyTime takenAt{};
 };
 
 class FleetPoller {
@@ -86,8 +97,8 @@ class FleetPoller {
   std::optional<InstanceView> view(fleet::InstanceId id) const;
   // Instances whose attention is needs_scan now, longest-waiting first.
   std::vector<InstanceView> needsScan() const;
-  // The first of needsScan() (longest waiting, then lowest id) without building the others.
-  std::optional<InstanceView> oldestNeedsScan() const;
+  // Counts and the needs-scan list, at most options.snapshot_ttl old; shared, never copied.
+  std::shared_ptr<const FleetSnapshot> snapshot() const;
   SchedulerStats stats() const;
   FleetCounts counts() const;
   fleet::TimeAnchor anchor() const { return fleet::TimeAnchor::of(clock_); }
@@ -122,6 +133,12 @@ class FleetPoller {
   greenapi::Client& client_;
   const fleet::Clock& clock_;
   UpdateSink sink_;
+
+  void invalidateSnapshot() { snapshot_stale_ = true; }
+
+  mutable std::mutex snapshot_mutex_;  // one reader recomputes, the others wait for its result
+  mutable std::shared_ptr<const FleetSnapshot> snapshot_;
+  mutable std::atomic<bool> snapshot_stale_{true};
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable dispatch_wake_;
