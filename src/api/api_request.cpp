@@ -25,6 +25,22 @@ std::int64_t ApiRequest::instanceId() const {
   return id;
 }
 
+std::int64_t ApiRequest::queryInt(const char* name, std::int64_t fallback, std::int64_t min,
+                                  std::int64_t max) const {
+  const auto it = query.find(name);
+  if (it == query.end()) return fallback;
+  std::int64_t v = 0;
+  const auto& t = it->second;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || ptr != t.data() + t.size()) {
+    throw ApiError::badRequest("invalid_type", fmt::format("{} must be an integer", name), name);
+  }
+  if (v < min || v > max) {
+    throw ApiError::unprocessable(fmt::format("{} must be between {} and {}", name, min, max), name);
+  }
+  return v;
+}
+
 void ApiRequest::allowQuery(std::initializer_list<const char*> allowed) const {
   for (const auto& [name, value] : query) {
     bool ok = false;

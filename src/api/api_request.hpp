@@ -30,6 +30,10 @@ struct ApiRequest {
   std::string header(const std::string& lower_name) const;
   // The {id} path parameter as an idInstance; ApiError 404 when it is not a positive integer.
   std::int64_t instanceId() const;
+  // An integer query parameter: `fallback` when absent, ApiError 400 invalid_type when not an
+  // integer, 422 invalid_value outside [min, max].
+  std::int64_t queryInt(const char* name, std::int64_t fallback, std::int64_t min,
+                        std::int64_t max) const;
   // Throws ApiError 400 unknown_parameter for a query parameter not in `allowed`.
   void allowQuery(std::initializer_list<const char*> allowed) const;
 };

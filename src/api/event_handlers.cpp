@@ -18,22 +18,6 @@ namespace {
 const std::set<std::string, std::less<>> kEventTypes = {
     "state_changed", "attention_changed", "scan_session_started", "scan_session_ended", "action"};
 
-std::int64_t queryInt(const ApiRequest& request, const char* name, std::int64_t fallback,
-                      std::int64_t min, std::int64_t max) {
-  const auto it = request.query.find(name);
-  if (it == request.query.end()) return fallback;
-  std::int64_t v = 0;
-  const auto& t = it->second;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc() || ptr != t.data() + t.size()) {
-    throw ApiError::badRequest("invalid_type", fmt::format("{} must be an integer", name), name);
-  }
-  if (v < min || v > max) {
-    throw ApiError::unprocessable(fmt::format("{} must be between {} and {}", name, min, max), name);
-  }
-  return v;
-}
-
 Poco::Dynamic::Var opt(const std::optional<std::string>& s) {
   return s ? Poco::Dynamic::Var(*s) : Poco::Dynamic::Var();
 }
@@ -64,10 +48,10 @@ EventHub& EventHandlers::hub() {
 
 ApiResponse EventHandlers::list(ApiRequest& request) {
   request.allowQuery({"after", "limit", "id", "type"});
-  const auto after = queryInt(request, "after", 0, 0, std::numeric_limits<std::int64_t>::max());
-  const auto limit = queryInt(request, "limit", 100, 1, 1000);
+  const auto after = request.queryInt("after", 0, 0, std::numeric_limits<std::int64_t>::max());
+  const auto limit = request.queryInt("limit", 100, 1, 1000);
   std::optional<std::int64_t> id;
-  if (request.query.count("id")) id = queryInt(request, "id", 0, 1, std::numeric_limits<std::int64_t>::max());
+  if (request.query.count("id")) id = request.queryInt("id", 0, 1, std::numeric_limits<std::int64_t>::max());
   std::optional<std::string> type;
   if (const auto it = request.query.find("type"); it != request.query.end()) {
     if (kEventTypes.count(it->second) == 0) {
@@ -91,7 +75,7 @@ ApiResponse EventHandlers::history(ApiRequest& request) {
   request.allowQuery({"limit"});
   const auto id = request.instanceId();
   if (!context_.instances.get(id)) throw ApiError::notFound(fmt::format("no instance {}", id));
-  const auto limit = queryInt(request, "limit", 100, 1, 1000);
+  const auto limit = request.queryInt("limit", 100, 1, 1000);
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
   for (const auto& e : hub().log().history(id, static_cast<std::size_t>(limit))) {
     items->add(eventToJson(e));

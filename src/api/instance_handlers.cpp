@@ -18,19 +18,6 @@ const std::set<std::string, std::less<>> kAttentionNames = {
     "none", "credentials_rejected", "blocked", "needs_scan", "suspended",
     "stuck_starting", "unreachable", "stale"};
 
-std::size_t parseLimit(const ApiRequest& request) {
-  const auto it = request.query.find("limit");
-  if (it == request.query.end()) return 100;
-  long long v = 0;
-  const auto& t = it->second;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc() || ptr != t.data() + t.size()) {
-    throw ApiError::badRequest("invalid_type", "limit must be an integer", "limit");
-  }
-  if (v < 1 || v > 1000) throw ApiError::unprocessable("limit must be between 1 and 1000", "limit");
-  return static_cast<std::size_t>(v);
-}
-
 std::optional<std::string> nonEmptyQuery(const ApiRequest& request, const char* name) {
   const auto it = request.query.find(name);
   if (it == request.query.end()) return std::nullopt;
@@ -108,7 +95,7 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
 ApiResponse InstanceHandlers::list(ApiRequest& request) {
   request.allowQuery({"state", "attention", "tag", "q", "limit", "cursor"});
   store::InstanceFilter filter;
-  filter.limit = parseLimit(request);
+  filter.limit = static_cast<std::size_t>(request.queryInt("limit", 100, 1, 1000));
   filter.state = nonEmptyQuery(request, "state");
   filter.tag = nonEmptyQuery(request, "tag");
   filter.name_contains = nonEmptyQuery(request, "q");

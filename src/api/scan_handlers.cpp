@@ -48,20 +48,6 @@ bool wantsPng(const ApiRequest& request) {
          accept.find("application/json") == std::string::npos;
 }
 
-std::size_t parseLimit(const ApiRequest& request, std::size_t fallback, std::size_t max) {
-  const auto it = request.query.find("limit");
-  if (it == request.query.end()) return fallback;
-  std::size_t v = 0;
-  const auto& t = it->second;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-  if (ec != std::errc() || ptr != t.data() + t.size()) {
-    throw ApiError::badRequest("invalid_type", "limit must be an integer", "limit");
-  }
-  if (v < 1 || v > max) {
-    throw ApiError::unprocessable(fmt::format("limit must be between 1 and {}", max), "limit");
-  }
-  return v;
-}
 }  // namespace
 
 scheduler::FleetPoller& ScanHandlers::poller() {
@@ -71,7 +57,7 @@ scheduler::FleetPoller& ScanHandlers::poller() {
 
 ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
   request.allowQuery({"tag", "limit"});
-  const std::size_t limit = parseLimit(request, 1000, 100000);
+  const auto limit = static_cast<std::size_t>(request.queryInt("limit", 1000, 1, 100000));
   const auto tag = request.query.count("tag") ? std::optional(request.query.at("tag")) : std::nullopt;
   auto& p = poller();
   const auto anchor = p.anchor();

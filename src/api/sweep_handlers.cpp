@@ -61,15 +61,7 @@ ApiResponse SweepHandlers::get(ApiRequest& request) {
 
 ApiResponse SweepHandlers::list(ApiRequest& request) {
   request.allowQuery({"limit", "before"});
-  std::size_t limit = 20;
-  if (const auto it = request.query.find("limit"); it != request.query.end()) {
-    std::size_t v = 0;
-    const auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
-    if (ec != std::errc() || ptr != it->second.data() + it->second.size() || v < 1 || v > 200) {
-      throw ApiError::unprocessable("limit must be between 1 and 200", "limit");
-    }
-    limit = v;
-  }
+  const auto limit = static_cast<std::size_t>(request.queryInt("limit", 20, 1, 200));
   std::optional<std::int64_t> before;
   if (const auto it = request.query.find("before"); it != request.query.end()) {
     before = positiveId(it->second, "sweep");
