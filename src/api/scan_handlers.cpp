@@ -60,36 +60,44 @@ ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
   const auto limit = static_cast<std::size_t>(request.queryInt("limit", 1000, 1, 100000));
   const auto tag = request.query.count("tag") ? std::optional(request.query.at("tag")) : std::nullopt;
   auto& p = poller();
-  const auto anchor = p.anchor();
-  const auto now = anchor.steady;
-  Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-  std::size_t total = 0;
   const auto snapshot = p.snapshot();
-  for (const auto& v : snapshot->needsScan) {
-    if (tag && std::find(v.tags.begin(), v.tags.end(), *tag) == v.tags.end()) continue;
-    ++total;
-    if (items->size() >= limit) continue;
-    auto o = orderedObject();
-    o->set("id", static_cast<Poco::Int64>(v.id));
-    o->set("name", v.name);
-    Poco::JSON::Array::Ptr tags = new Poco::JSON::Array;
-    for (const auto& t : v.tags) tags->add(t);
-    o->set("tags", tags);
-    o->set("state", std::string(v.status.state.name()));
-    o->set("stateSince", wallText(v.status.stateSince, anchor));
-    o->set("waitingSeconds",
-           static_cast<Poco::Int64>(std::max<std::int64_t>(
-               0, std::chrono::duration_cast<std::chrono::seconds>(now - v.status.stateSince).count())));
-    o->set("qrAvailable", v.qr.has_value() && v.qr->kind == fleet::QrKind::qrCode);
-    o->set("scanSession", v.session.has_value());
-    o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", v.id));
-    items->add(o);
-  }
-  auto root = orderedObject();
-  root->set("items", items);
-  root->set("total", static_cast<Poco::Int64>(total));
-  root->set("generatedAt", wallText(now, anchor));
-  return ApiResponse::json(200, *root);
+  const auto render = [&] {
+    // Times as of the snapshot, so every reader of one snapshot gets the same answer.
+    const auto anchor = p.anchor();
+    const auto now = snapshot->takenAt;
+    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+    std::size_t total = 0;
+    for (const auto& v : snapshot->needsScan) {
+      if (tag && std::find(v.tags.begin(), v.tags.end(), *tag) == v.tags.end()) continue;
+      ++total;
+      if (items->size() >= limit) continue;
+      auto o = orderedObject();
+      o->set("id", static_cast<Poco::Int64>(v.id));
+      o->set("name", v.name);
+      Poco::JSON::Array::Ptr tags = new Poco::JSON::Array;
+      for (const auto& t : v.tags) tags->add(t);
+      o->set("tags", tags);
+      o->set("state", std::string(v.status.state.name()));
+      o->set("stateSince", wallText(v.status.stateSince, anchor));
+      o->set("waitingSeconds", static_cast<Poco::Int64>(std::max<std::int64_t>(
+                                   0, std::chrono::duration_cast<std::chrono::seconds>(
+                                          now - v.status.stateSince)
+                                          .count())));
+      o->set("qrAvailable", v.qr.has_value() && v.qr->kind == fleet::QrKind::qrCode);
+      o->set("scanSession", v.session.has_value());
+      o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", v.id));
+      items->add(o);
+    }
+    auto root = orderedObject();
+    root->set("items", items);
+    root->set("total", static_cast<Poco::Int64>(total));
+    root->set("generatedAt", wallText(now, anchor));
+    return toJsonText(*root);
+  };
+  ApiResponse r;
+  r.body = *bodies_.get(snapshot, fmt::format("{}|{}", limit, tag ? "t:" + *tag : std::string()),
+                        render);
+  return r;
 }
 
 ApiResponse ScanHandlers::qr(ApiRequest& request) {

@@ -6,6 +6,7 @@
 
 #include "api/api_context.hpp"
 #include "api/router.hpp"
+#include "api/snapshot_body_cache.hpp"
 
 namespace greenfleet::api {
 
@@ -20,6 +21,7 @@ class ScanHandlers {
  private:
   scheduler::FleetPoller& poller();
   ApiContext& context_;
+  SnapshotBodyCache bodies_;  // needs-scan answers per snapshot and query
 };
 
 }  // namespace greenfleet::api

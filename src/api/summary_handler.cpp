@@ -18,13 +18,20 @@ ApiResponse SummaryHandler::handle(ApiRequest& request) {
   request.allowQuery({});
   if (context_.poller == nullptr) throw ApiError(503, "unavailable", "the scheduler is not running");
   auto& poller = *context_.poller;
-  const auto anchor = poller.anchor();
   const auto snapshot = poller.snapshot();
-  const auto& counts = snapshot->counts;
+  ApiResponse response;
+  response.body = *bodies_.get(snapshot, "", [&] { return render(*snapshot); });
+  return response;
+}
+
+std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
+  auto& poller = *context_.poller;
+  const auto anchor = poller.anchor();
+  const auto& counts = snapshot.counts;
   const auto stats = poller.stats();
 
   auto root = orderedObject();
-  root->set("generatedAt", wallText(anchor.steady, anchor));
+  root->set("generatedAt", wallText(snapshot.takenAt, anchor));
   root->set("instances", static_cast<Poco::Int64>(counts.instances));
   auto by_state = orderedObject();
   for (const auto& [state, n] : counts.byState) by_state->set(state, static_cast<Poco::Int64>(n));
@@ -38,15 +45,15 @@ ApiResponse SummaryHandler::handle(ApiRequest& request) {
   root->set("needsScan", static_cast<Poco::Int64>(counts.needsScan));
   Poco::Dynamic::Var oldest;
   if (counts.needsScan > 0) {
-    if (!snapshot->needsScan.empty()) {
-      const auto& v = snapshot->needsScan.front();
+    if (!snapshot.needsScan.empty()) {
+      const auto& v = snapshot.needsScan.front();
       auto o = orderedObject();
       o->set("id", static_cast<Poco::Int64>(v.id));
       o->set("name", v.name);
       o->set("stateSince", wallText(v.status.stateSince, anchor));
       o->set("waitingSeconds",
              static_cast<Poco::Int64>(std::chrono::duration_cast<std::chrono::seconds>(
-                                          anchor.steady - v.status.stateSince)
+                                          snapshot.takenAt - v.status.stateSince)
                                           .count()));
       oldest = o;
     }
@@ -82,7 +89,7 @@ ApiResponse SummaryHandler::handle(ApiRequest& request) {
                       static_cast<Poco::Int64>(context_.status_writer->pendingCount()));
   }
   root->set("store", store_health);
-  return ApiResponse::json(200, *root);
+  return toJsonText(*root);
 }
 
 }  // namespace greenfleet::api

@@ -2,10 +2,11 @@
 // SummaryHandler: GET /api/v1/summary — the fleet at a glance for dashboards and humans: totals
 // by state and by attention, how many need a scan and who has waited longest, scheduler health
 // (probe rate, in flight, lateness, 429s and errors by class) and store health (age of the last
-// status batch). One pass over the in-memory fleet, no SQL. Thread-safe.
+// status batch). Rendered once per fleet snapshot (≤ 250 ms old), no SQL. Thread-safe.
 
 #include "api/api_context.hpp"
 #include "api/router.hpp"
+#include "api/snapshot_body_cache.hpp"
 
 namespace greenfleet::api {
 
@@ -15,7 +16,9 @@ class SummaryHandler {
   ApiResponse handle(ApiRequest& request);
 
  private:
+  std::string render(const scheduler::FleetSnapshot& snapshot);
   ApiContext& context_;
+  SnapshotBodyCache bodies_;  // one rendering per fleet snapshot
 };
 
 }  // namespace greenfleet::api
