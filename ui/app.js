@@ -439,10 +439,15 @@ function instanceView(id) {
       el('section', { class: 'card', 'aria-label': 'Status' },
         facts,
         el('div', { class: 'row actions' },
-          actionBtn('poll', 'Poll now'), actionBtn('logout', 'Log out', 'btn-danger'),
-          actionBtn('reboot', 'Reboot', 'btn-danger'),
+          ...(app.role === 'admin'
+            ? [actionBtn('poll', 'Poll now'), actionBtn('logout', 'Log out', 'btn-danger'),
+               actionBtn('reboot', 'Reboot', 'btn-danger')]
+            : []),
           el('a', { class: 'btn btn-primary', href: `#/scan/${id}`, id: 'scan-this' }, 'Show QR')),
-        message),
+        app.role === 'admin'
+          ? message
+          : el('p', { class: 'note', id: 'read-only-note' },
+            'This key is read-only: poll, log out and reboot need an admin key.')),
       el('section', { 'aria-label': 'State history' }, el('h2', {}, 'History'), history)));
 
   const fact = (k, v) => [el('dt', {}, k), el('dd', {}, v)];
@@ -606,6 +611,7 @@ function showLogin(message = '') {
 async function start() {
   try {
     await loadSummary();
+    app.role = (await api.get('/me')).role;
   } catch (err) {
     api.setKey('');
     showLogin(err instanceof api.ApiError && err.status === 401

@@ -39,6 +39,14 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
                }});
   router->add({"GET", "/metrics", context.metrics_require_key ? Access::read : Access::open,
                [&context](ApiRequest&) { return metricsResponse(context.metrics, context.poller); }});
+  // Who the caller is: the dashboard offers actions only to admin keys.
+  router->add({"GET", "/api/v1/me", Access::read, [](ApiRequest& request) {
+                 request.allowQuery({});
+                 auto o = orderedObject();
+                 o->set("name", request.caller->name);
+                 o->set("role", std::string(store::roleName(request.caller->role)));
+                 return ApiResponse::json(200, *o);
+               }});
   router->add({"POST", "/api/v1/instances", Access::admin, bind(instances, &InstanceHandlers::create)});
   router->add({"GET", "/api/v1/instances", Access::read, bind(instances, &InstanceHandlers::list)});
   router->add({"GET", "/api/v1/instances/{id}", Access::read, bind(instances, &InstanceHandlers::get)});

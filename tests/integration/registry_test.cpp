@@ -159,6 +159,12 @@ TEST_CASE("missing, unknown and read-only keys get 401 and 403") {
   r = http.get("/api/v1/instances", "gf_0000000000000000000000000000000000000000000000000000000000000000");
   CHECK(r.status == 401);
   CHECK(http.get("/api/v1/instances", read_key).status == 200);
+  auto me = parseObject(http.get("/api/v1/me", read_key).body);
+  CHECK(me->getValue<std::string>("name") == "dashboard");
+  CHECK(me->getValue<std::string>("role") == "read");
+  me = parseObject(http.get("/api/v1/me", server.adminKey()).body);
+  CHECK(me->getValue<std::string>("role") == "admin");
+  CHECK(http.get("/api/v1/me").status == 401);
   r = http.post("/api/v1/instances", instanceJson(1), read_key);
   CHECK(r.status == 403);
   CHECK(errorCode(r.body) == "forbidden");
