@@ -28,6 +28,32 @@ ApiError tooManyRequests(std::string code, std::string message, fleet::Duration 
   return e;
 }
 
+// A scan session that could not start, as both the QR GET and the scan-session action answer
+// it; returns when the session runs. `state` names the instance's state in the 409 when known.
+void throwIfSessionRefused(const scheduler::SessionStart& start, std::int64_t id,
+                           std::optional<std::string_view> state, fleet::SteadyTime now) {
+  using S = scheduler::SessionStartStatus;
+  switch (start.status) {
+    case S::started:
+    case S::alreadyActive:
+      return;
+    case S::coolingDown:
+      throw tooManyRequests("scan_cooldown",
+                            "QR polling paused: Green API moves an instance to 'starting' after "
+                            "minutes of continuous QR requests; try again later",
+                            start.until - now);
+    case S::capReached:
+      throw tooManyRequests("scan_sessions_full", "too many scan sessions are running",
+                            std::chrono::seconds(5));
+    case S::notNeeded:
+      throw ApiError(409, "not_needed",
+                     state ? fmt::format("instance {} is {}; it does not need a scan", id, *state)
+                           : fmt::format("instance {} does not need a scan", id));
+    case S::unknownInstance:
+      throw ApiError::notFound(fmt::format("no instance {}", id));
+  }
+}
+
 std::string decodeBase64(const std::string& text) {
   std::istringstream in(text);
   Poco::Base64Decoder decoder(in);
@@ -113,27 +139,8 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
   }
   // A GET of the QR starts a session, or extends the running one.
   const auto start = p.startSession(id);
-  using S = scheduler::SessionStartStatus;
   const auto anchor = p.anchor();
-  switch (start.status) {
-    case S::started:
-    case S::alreadyActive:
-      break;
-    case S::coolingDown:
-      throw tooManyRequests("scan_cooldown",
-                            "QR polling paused: Green API moves an instance to 'starting' after "
-                            "minutes of continuous QR requests; try again later",
-                            start.until - anchor.steady);
-    case S::capReached:
-      throw tooManyRequests("scan_sessions_full", "too many scan sessions are running",
-                            std::chrono::seconds(5));
-    case S::notNeeded:
-      throw ApiError(409, "not_needed",
-                     fmt::format("instance {} is {}; it does not need a scan", id,
-                                 before->status.state.name()));
-    case S::unknownInstance:
-      throw ApiError::notFound(fmt::format("no instance {}", id));
-  }
+  throwIfSessionRefused(start, id, before->status.state.name(), anchor.steady);
   const auto view = p.view(id);
   if (!view || !view->qr) {
     auto body = orderedObject();
@@ -180,27 +187,15 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
   const std::string caller = request.caller ? request.caller->name : "-";
   if (name == "scan-session") {
     const auto start = p.startSession(id);
-    using S = scheduler::SessionStartStatus;
-    switch (start.status) {
-      case S::started:
-      case S::alreadyActive:
-        o->set("status", std::string(start.status == S::started ? "started" : "extended"));
-        o->set("sessionEndsAt", wallText(start.until, anchor));
-        o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", id));
-        kLog.info("event=action action=scan-session id={} by={}", id, caller);
-        if (context_.record_event) context_.record_event(id, "action", "scan-session", caller);
-        return ApiResponse::json(202, *o);
-      case S::coolingDown:
-        throw tooManyRequests("scan_cooldown", "QR polling paused to protect the instance",
-                              start.until - anchor.steady);
-      case S::capReached:
-        throw tooManyRequests("scan_sessions_full", "too many scan sessions are running",
-                              std::chrono::seconds(5));
-      case S::notNeeded:
-        throw ApiError(409, "not_needed", fmt::format("instance {} does not need a scan", id));
-      case S::unknownInstance:
-        throw ApiError::notFound(fmt::format("no instance {}", id));
-    }
+    throwIfSessionRefused(start, id, std::nullopt, anchor.steady);
+    o->set("status", std::string(start.status == scheduler::SessionStartStatus::started
+                                     ? "started"
+                                     : "extended"));
+    o->set("sessionEndsAt", wallText(start.until, anchor));
+    o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", id));
+    kLog.info("event=action action=scan-session id={} by={}", id, caller);
+    if (context_.record_event) context_.record_event(id, "action", "scan-session", caller);
+    return ApiResponse::json(202, *o);
   }
   scheduler::Method method;
   if (name == "poll") {

@@ -124,9 +124,6 @@ std::vector<SweepRun> SweepRunner::list(std::size_t limit, std::optional<std::in
 }
 
 Report SweepRunner::currentReport(const std::optional<std::string>& tag) {
-  SweepFilter filter;
-  filter.tag = tag;
-  std::set<std::int64_t> none;
   std::vector<store::InstanceRow> rows;
   // Disabled instances are counted (but never alarm), as in `greenfleet sweep --db`.
   instances_.forEachRow([&](const store::InstanceRow& row) {
@@ -156,7 +153,7 @@ void SweepRunner::monitor() {
   while (running_) {
     wake_.wait_for(lock, options_.tick, [this] { return !running_; });
     if (!running_) break;
-    std::vector<std::int64_t> ids_to_check;
+    std::vector<std::int64_t> finished;
     for (auto& [id, active] : active_) {
       lock.unlock();
       const auto probed = probedSince(active.ids, active.started);
@@ -173,10 +170,10 @@ void SweepRunner::monitor() {
         lock.unlock();
         finish(active, probed);
         lock.lock();
-        ids_to_check.push_back(id);
+        finished.push_back(id);
       }
     }
-    for (const auto id : ids_to_check) active_.erase(id);
+    for (const auto id : finished) active_.erase(id);
   }
 }
 
