@@ -5,8 +5,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <ostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,6 +14,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include "http/exchange.hpp"
 #include "store/api_key_repository.hpp"
 
 namespace greenfleet::api {
@@ -43,9 +44,11 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  // Set for a streamed answer (Server-Sent Events): headers go out at once with chunked
-  // encoding, then this writes until it returns; `body` is ignored.
-  std::function<void(std::ostream&)> stream;
+  // Set for a streamed answer (Server-Sent Events): the head goes out with chunked encoding,
+  // then this is called once with the stream to feed (from any thread, never blocking); `body`
+  // is ignored.
+  std::function<void(const std::shared_ptr<http::Stream>&)> stream;
+  http::StreamOptions stream_options;
 
   static ApiResponse json(int status, const Poco::JSON::Object& object);
   static ApiResponse noContent();

@@ -1,8 +1,6 @@
 #include "api/event_handlers.hpp"
 
-#include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <memory>
 
 #include <Poco/JSON/Array.h>
@@ -42,7 +40,8 @@ std::string sseFrame(const store::StateEvent& e) {
 }  // namespace
 
 EventHub& EventHandlers::hub() {
-  if (context_.events == nullptr) throw ApiError(503, "unavailable", "the event log is not running");
+  if (context_.events == nullptr)
+    throw ApiError(503, "unavailable", "the event log is not running");
   return *context_.events;
 }
 
@@ -51,7 +50,8 @@ ApiResponse EventHandlers::list(ApiRequest& request) {
   const auto after = request.queryInt("after", 0, 0, std::numeric_limits<std::int64_t>::max());
   const auto limit = request.queryInt("limit", 100, 1, 1000);
   std::optional<std::int64_t> id;
-  if (request.query.count("id")) id = request.queryInt("id", 0, 1, std::numeric_limits<std::int64_t>::max());
+  if (request.query.count("id"))
+    id = request.queryInt("id", 0, 1, std::numeric_limits<std::int64_t>::max());
   std::optional<std::string> type;
   if (const auto it = request.query.find("type"); it != request.query.end()) {
     if (kEventTypes.count(it->second) == 0) {
@@ -62,7 +62,8 @@ ApiResponse EventHandlers::list(ApiRequest& request) {
     }
     type = it->second;
   }
-  const auto events = hub().log().after(after, static_cast<std::size_t>(limit), id, std::nullopt, type);
+  const auto events =
+      hub().log().after(after, static_cast<std::size_t>(limit), id, std::nullopt, type);
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
   for (const auto& e : events) items->add(eventToJson(e));
   auto root = orderedObject();
@@ -100,78 +101,62 @@ ApiResponse EventHandlers::stream(ApiRequest& request) {
   auto& events = hub();
   // Subscribe before reading the backlog so nothing committed in between is missed; seq
   // removes the overlap.
-  auto sub = events.subscribe();
+  EventHub::Refusal refusal = EventHub::Refusal::none;
+  auto sub = events.subscribe(request.caller ? request.caller->name : std::string(), &refusal);
   if (!sub) {
-    ApiError e(503, "too_many_subscribers", "too many event streams are open; try again later");
+    ApiError e(503, "too_many_subscribers",
+               refusal == EventHub::Refusal::owner_full
+                   ? "this API key has too many event streams open; close one or try later"
+                   : "too many event streams are open; try again later");
     e.headers.emplace_back("Retry-After", "5");
     throw e;
   }
-  // The slot is released when the stream function is destroyed, whether or not it ever ran
-  // (the headers may fail to go out to a client that has already left).
-  class Unsubscribe {
-   public:
-    Unsubscribe(EventHub& hub, std::shared_ptr<EventHub::Subscription> sub)
-        : hub_(hub), sub_(std::move(sub)) {}
-    Unsubscribe(const Unsubscribe&) = delete;
-    Unsubscribe& operator=(const Unsubscribe&) = delete;
-    ~Unsubscribe() { hub_.unsubscribe(sub_); }
-
-   private:
-    EventHub& hub_;
-    std::shared_ptr<EventHub::Subscription> sub_;
-  };
-  auto guard = std::make_shared<Unsubscribe>(events, sub);
-  // A live-only stream starts at the newest event committed now; anything later is queued for
-  // this subscription already.
-  if (last_sent < 0) last_sent = events.log().latestSeq();
-  const auto heartbeat = context_.sse_heartbeat;
+  std::string opening = "retry: 2000\n\n";
+  try {
+    if (last_sent >= 0) {
+      while (true) {
+        const auto backlog = events.log().after(last_sent, 500);
+        for (const auto& e : backlog) {
+          opening += sseFrame(e);
+          last_sent = e.seq;
+        }
+        if (backlog.size() < 500) break;
+      }
+    } else {
+      // A live-only stream starts at the newest event committed now; anything later is queued
+      // for this subscription already.
+      last_sent = events.log().latestSeq();
+    }
+  } catch (...) {
+    events.unsubscribe(sub);
+    throw;
+  }
   ApiResponse r;
   r.content_type = "text/event-stream";
   r.headers.emplace_back("X-Accel-Buffering", "no");
-  r.stream = [&events, sub, guard, last_sent, replay = !last_id.empty(),
-              heartbeat](std::ostream& out) mutable {
-    try {
-      out << "retry: 2000\n\n";
-      out.flush();
-      if (replay) {
-        while (true) {
-          const auto backlog = events.log().after(last_sent, 500);
-          for (const auto& e : backlog) {
-            out << sseFrame(e);
+  r.stream_options.heartbeat = context_.sse_heartbeat;
+  r.stream_options.heartbeat_data = ": heartbeat\n\n";
+  r.stream = [&events, sub, last_sent,
+              opening = std::move(opening)](const std::shared_ptr<http::Stream>& stream) mutable {
+    // The slot is released when the client leaves, the front drops it, or the server stops.
+    stream->onClose([&events, sub] { events.unsubscribe(sub); });
+    stream->send(std::move(opening));
+    std::weak_ptr<http::Stream> weak = stream;
+    sub->attach(
+        [weak, last_sent](const std::vector<store::StateEvent>& batch) mutable {
+          const auto out = weak.lock();
+          if (!out) return false;
+          std::string frames;
+          for (const auto& e : batch) {
+            if (e.seq <= last_sent) continue;
+            frames += sseFrame(e);
             last_sent = e.seq;
           }
-          out.flush();
-          if (backlog.size() < 500) break;
-        }
-        if (!out) return;
-      }
-      auto next_beat = std::chrono::steady_clock::now() + heartbeat;
-      while (out) {
-        // Wake for events, for the next heartbeat, and at once when the hub stops or drops us.
-        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-            next_beat - std::chrono::steady_clock::now());
-        const auto batch = sub->next(std::max(wait, std::chrono::milliseconds(1)));
-        if (sub->dropped() || sub->closed()) return;
-        bool wrote = false;
-        for (const auto& e : batch) {
-          if (e.seq <= last_sent) continue;
-          out << sseFrame(e);
-          last_sent = e.seq;
-          wrote = true;
-        }
-        const auto now = std::chrono::steady_clock::now();
-        if (wrote) {
-          out.flush();
-          next_beat = now + heartbeat;
-        } else if (now >= next_beat) {
-          out << ": heartbeat\n\n";
-          out.flush();
-          next_beat = now + heartbeat;
-        }
-      }
-    } catch (const std::exception&) {
-      // The client went away; nothing to answer.
-    }
+          return frames.empty() || out->send(std::move(frames));
+        },
+        [weak] {
+          if (const auto out = weak.lock()) out->close();
+        });
   };
   return r;
 }

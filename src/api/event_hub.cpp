@@ -11,14 +11,23 @@ const fleet::Log kLog{"api"};
 constexpr std::size_t kReadBatch = 1000;
 }  // namespace
 
-std::vector<store::StateEvent> EventHub::Subscription::next(std::chrono::milliseconds timeout) {
+void EventHub::Subscription::attach(Sink sink, std::function<void()> on_end) {
   std::unique_lock lock(mutex_);
-  ready_.wait_for(lock, timeout, [this] { return !queue_.empty() || dropped_ || closed_; });
-  if (dropped_ || closed_) return {};
-  std::vector<store::StateEvent> out(std::make_move_iterator(queue_.begin()),
-                                     std::make_move_iterator(queue_.end()));
-  queue_.clear();
-  return out;
+  if (ended_) {
+    lock.unlock();
+    if (on_end) on_end();
+    return;
+  }
+  on_end_ = std::move(on_end);
+  std::vector<store::StateEvent> backlog;
+  backlog.swap(buffered_);
+  if (!backlog.empty() && !sink(backlog)) {
+    sink_ = {};
+    lock.unlock();
+    end(false);
+    return;
+  }
+  sink_ = std::move(sink);
 }
 
 bool EventHub::Subscription::dropped() const {
@@ -26,9 +35,36 @@ bool EventHub::Subscription::dropped() const {
   return dropped_;
 }
 
-bool EventHub::Subscription::closed() const {
-  std::lock_guard lock(mutex_);
-  return closed_;
+bool EventHub::Subscription::deliver(const std::vector<store::StateEvent>& events,
+                                     std::size_t max_queue) {
+  {
+    std::lock_guard lock(mutex_);
+    if (ended_) return false;
+    if (sink_) {
+      if (sink_(events)) return true;
+    } else if (buffered_.size() + events.size() <= max_queue) {
+      buffered_.insert(buffered_.end(), events.begin(), events.end());
+      return true;
+    } else {
+      dropped_ = true;
+      buffered_.clear();
+    }
+  }
+  end(dropped());
+  return false;
+}
+
+void EventHub::Subscription::end(bool dropped) {
+  std::function<void()> on_end;
+  {
+    std::lock_guard lock(mutex_);
+    if (ended_) return;
+    ended_ = true;
+    dropped_ = dropped_ || dropped;
+    sink_ = {};
+    on_end.swap(on_end_);
+  }
+  if (on_end) on_end();
 }
 
 EventHub::EventHub(store::StateEventLog& log, EventHubOptions options)
@@ -52,25 +88,38 @@ void EventHub::stop() {
     subs = subscribers_;
   }
   stop_.notify_all();
-  for (auto& s : subs) {
-    std::lock_guard lock(s->mutex_);
-    s->closed_ = true;
-    s->ready_.notify_all();
-  }
   if (thread_.joinable()) thread_.join();
+  for (auto& s : subs) s->end(false);
 }
 
-std::shared_ptr<EventHub::Subscription> EventHub::subscribe() {
+std::shared_ptr<EventHub::Subscription> EventHub::subscribe(const std::string& owner,
+                                                            Refusal* refusal) {
+  const auto refuse = [&](Refusal why) -> std::shared_ptr<Subscription> {
+    if (refusal != nullptr) *refusal = why;
+    return nullptr;
+  };
   std::lock_guard lock(mutex_);
-  if (!running_ || subscribers_.size() >= options_.max_subscribers) return nullptr;
-  subscribers_.push_back(std::make_shared<Subscription>());
+  if (!running_) return refuse(Refusal::stopped);
+  if (subscribers_.size() >= options_.max_subscribers) return refuse(Refusal::hub_full);
+  auto& mine = per_owner_[owner];
+  if (mine >= options_.max_per_owner) return refuse(Refusal::owner_full);
+  ++mine;
+  subscribers_.push_back(std::make_shared<Subscription>(owner));
+  if (refusal != nullptr) *refusal = Refusal::none;
   return subscribers_.back();
 }
 
 void EventHub::unsubscribe(const std::shared_ptr<Subscription>& subscription) {
-  std::lock_guard lock(mutex_);
-  subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), subscription),
-                     subscribers_.end());
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = std::find(subscribers_.begin(), subscribers_.end(), subscription);
+    if (it != subscribers_.end()) {
+      subscribers_.erase(it);
+      const auto owner = per_owner_.find(subscription->owner_);
+      if (owner != per_owner_.end() && --owner->second == 0) per_owner_.erase(owner);
+    }
+  }
+  subscription->end(false);
 }
 
 std::size_t EventHub::subscribers() const {
@@ -112,17 +161,9 @@ void EventHub::run() {
     lock.lock();
     if (events.empty()) continue;
     last = events.back().seq;
-    for (auto& sub : subscribers_) {
-      std::lock_guard sub_lock(sub->mutex_);
-      if (sub->dropped_) continue;
-      if (sub->queue_.size() + events.size() > options_.max_queue) {
-        sub->dropped_ = true;
-        sub->queue_.clear();
-      } else {
-        sub->queue_.insert(sub->queue_.end(), events.begin(), events.end());
-      }
-      sub->ready_.notify_all();
-    }
+    // Sinks only queue bytes, so delivering under the lock is cheap; a finished subscription
+    // stays listed until its stream's close unsubscribes it.
+    for (auto& sub : subscribers_) sub->deliver(events, options_.max_queue);
   }
 }
 

@@ -20,6 +20,9 @@ struct Route {
   std::string pattern;  // e.g. "/api/v1/instances/{id}"
   Access access = Access::read;
   std::function<ApiResponse(ApiRequest&)> handler;
+  // Served on the public listener when one is configured (and then only there); otherwise on
+  // the admin listener like every route.
+  bool is_public = false;
 };
 
 struct RouteMatch {

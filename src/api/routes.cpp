@@ -70,7 +70,8 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/ui/", Access::open, bind(dashboard, &DashboardHandler::serve)});
   router->add({"GET", "/ui/{file}", Access::open, bind(dashboard, &DashboardHandler::serve)});
   // Authenticated by the webhook token inside the handler, not by an API key.
-  router->add({"POST", "/webhooks/green-api", Access::open, bind(webhooks, &WebhookHandler::handle)});
+  router->add({"POST", "/webhooks/green-api", Access::open, bind(webhooks, &WebhookHandler::handle),
+               /*is_public=*/true});
   return router;
 }
 

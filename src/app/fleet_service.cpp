@@ -152,18 +152,8 @@ void FleetService::start() {
   api::EventHubOptions hub_options;
   hub_options.max_subscribers =
       static_cast<std::size_t>(config_.getInt("events.max_subscribers", 1, 10000));
-  {
-    // Each stream holds an HTTP thread for as long as it is open: leave a quarter of them
-    // (at least 2) to the rest of the API, or open streams starve /healthz, webhooks and actions.
-    const auto threads = static_cast<std::size_t>(config_.getInt("http.threads", 1, 1024));
-    const std::size_t reserve = std::max<std::size_t>(2, threads / 4);
-    const std::size_t cap = threads > reserve ? threads - reserve : 0;
-    if (hub_options.max_subscribers > cap) {
-      kLog.warn("event=events_max_subscribers_capped configured={} used={} http_threads={}",
-                hub_options.max_subscribers, cap, threads);
-      hub_options.max_subscribers = cap;
-    }
-  }
+  hub_options.max_per_owner =
+      static_cast<std::size_t>(config_.getInt("events.max_streams_per_key", 1, 10000));
   p.event_hub = std::make_unique<api::EventHub>(*p.event_log, hub_options);
   p.event_hub->start();
   p.sweep_store = std::make_unique<store::SweepRepository>(*p.db);
@@ -194,13 +184,7 @@ void FleetService::start() {
     writer->enqueueEvent(id, std::move(e));
   };
   api::AdminServerOptions options;
-  options.host = config_.getString("http.host");
-  options.port = static_cast<int>(config_.getInt("http.port", 0, 65535));
-  options.threads = static_cast<int>(config_.getInt("http.threads", 1, 1024));
-  options.queue = static_cast<int>(config_.getInt("http.queue", 1, 100000));
-  options.keep_alive_timeout_s = static_cast<int>(config_.getInt("http.keep_alive_timeout_s", 1, 3600));
-  options.max_body_bytes =
-      static_cast<std::size_t>(config_.getInt("http.max_body_bytes", 1024, 1LL << 30));
+  options.http = httpOptions(config_);
   const std::string origins = config_.getString("http.cors_origins");
   for (std::size_t start = 0; start < origins.size();) {
     auto end = origins.find(',', start);
@@ -219,14 +203,18 @@ void FleetService::start() {
   p.ready = true;
   kLog.info("event=started instances={} schema={}", p.instances->count(),
             store::Migrator::latestVersion());
-  fmt::print("listening on http://{}:{}\n", options.host, p.server->port());
+  fmt::print("listening on http://{}:{}\n", options.http.listeners[0].host, p.server->port());
+  if (p.server->publicPort() != 0) {
+    fmt::print("public listener on http://{}:{}\n", options.http.listeners[1].host,
+               p.server->publicPort());
+  }
   std::fflush(stdout);
 }
 
 void FleetService::stop() {
   auto& p = *parts_;
   p.ready = false;
-  // Event streams hold HTTP threads until their hub stops.
+  // Ending the streams first lets them close cleanly (terminating chunk) before the front stops.
   if (p.event_hub) p.event_hub->stop();
   if (p.server) {
     p.server->stop();

@@ -123,4 +123,28 @@ greenapi::ClientOptions clientOptions(const config::Config& c) {
   return o;
 }
 
+http::ServerOptions httpOptions(const config::Config& config) {
+  const auto seconds = [&](std::string_view key) {
+    return std::chrono::milliseconds(config.getInt(key, 1, 86400) * 1000);
+  };
+  http::ServerOptions o;
+  o.listeners.push_back({"admin", config.getString("http.host"),
+                         static_cast<int>(config.getInt("http.port", 0, 65535))});
+  if (config.getBool("public.enabled")) {
+    o.listeners.push_back({"public", config.getString("public.host"),
+                           static_cast<int>(config.getInt("public.port", 0, 65535))});
+  }
+  o.workers = static_cast<std::size_t>(config.getInt("http.threads", 1, 1024));
+  o.max_queued = static_cast<std::size_t>(config.getInt("http.queue", 1, 1000000));
+  o.idle_timeout = seconds("http.keep_alive_timeout_s");
+  o.header_timeout = seconds("http.header_timeout_s");
+  o.body_timeout = seconds("http.body_timeout_s");
+  o.send_timeout = seconds("http.send_timeout_s");
+  o.max_connections = static_cast<std::size_t>(config.getInt("http.max_connections", 1, 10000000));
+  o.max_connections_per_ip =
+      static_cast<std::size_t>(config.getInt("http.max_connections_per_ip", 1, 10000000));
+  o.max_body_bytes = static_cast<std::size_t>(config.getInt("http.max_body_bytes", 1024, 1LL << 30));
+  return o;
+}
+
 }  // namespace greenfleet::app

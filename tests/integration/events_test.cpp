@@ -677,7 +677,8 @@ TEST_CASE("an operator action is an event naming the key that asked for it") {
 TEST_CASE("twenty streams all get the same event, one more gets 503, and SIGTERM ends them all") {
   Fleet fleet(
       {"--instances", "1", "--state", "authorized"},
-      quietEnv({{"GREENFLEET_EVENTS_MAX_SUBSCRIBERS", "20"}, {"GREENFLEET_HTTP_THREADS", "32"}}));
+      quietEnv({{"GREENFLEET_EVENTS_MAX_SUBSCRIBERS", "20"},
+                {"GREENFLEET_EVENTS_MAX_STREAMS_PER_KEY", "20"}}));
   const Id id = fleet.registerAll().at(0).idInstance;
   REQUIRE(waitFor([&] { return fleet.stateOf(id) == "authorized"; }, 10s, 50ms));
   // The first reading's event is committed before the streams open, so they start quiet.
@@ -694,7 +695,7 @@ TEST_CASE("twenty streams all get the same event, one more gets 503, and SIGTERM
   CHECK(refused->status() == 503);
   CHECK(errorCode(refused->body()) == "too_many_subscribers");
   CHECK_FALSE(refused->header("Retry-After").empty());
-  // Twenty streams hold twenty HTTP threads; the rest of the API still answers.
+  // Twenty open streams; the rest of the API still answers.
   CHECK(fleet.http().get("/healthz").status == 200);
 
   const auto sent = fleet.sentinel(id);
@@ -708,7 +709,7 @@ TEST_CASE("twenty streams all get the same event, one more gets 503, and SIGTERM
     CHECK(e.actor == "initial-admin");
   }
 
-  // Closed streams free their slots once the server notices (at the next heartbeat).
+  // Closed streams free their slots once the server notices.
   for (int i = 0; i < 3; ++i) {
     streams.back()->close();
     streams.pop_back();
@@ -730,7 +731,7 @@ TEST_CASE("twenty streams all get the same event, one more gets 503, and SIGTERM
 
 TEST_CASE("event streams never take every HTTP thread: with the defaults the API stays reachable") {
   ServerFixture server({}, quietEnv({{"GREENFLEET_EVENTS_HEARTBEAT_S", "15"}}));
-  // Defaults: http.threads 16, events.max_subscribers 64.
+  // Defaults: events.max_streams_per_key 8 for the one key used here.
   std::vector<std::unique_ptr<SseClient>> streams;
   int refused_status = 0;
   for (int i = 0; i < 64 && refused_status == 0; ++i) {
