@@ -10,8 +10,8 @@ namespace greenfleet::emulator {
 
 namespace states {
 bool isKnown(const std::string& state) {
-  static const std::set<std::string> kAll{kNew,      kStarting,  kNotAuthorized, kAuthorized,
-                                          kBlocked,  kSuspended, kYellowCard,    kSleepMode};
+  static const std::set<std::string> kAll{kNew,     kStarting,  kNotAuthorized, kAuthorized,
+                                          kBlocked, kSuspended, kYellowCard,    kSleepMode};
   return kAll.count(state) > 0;
 }
 }  // namespace states
@@ -53,9 +53,6 @@ EmulatedInstance::EmulatedInstance(std::int64_t id, std::string token,
       qr_epoch_(now),
       qr_last_poll_(now),
       rng_(mix64(options.seed ^ static_cast<std::uint64_t>(id) * 31)) {
-  for (const auto& [method, limit] : options_.rateLimits) {
-    windows_.emplace(method, RateWindow(limit, options_.rateWindow));
-  }
   if (state_ == states::kNew) {
     scheduleInitialization(now);
   } else if (state_ == states::kStarting) {
@@ -94,9 +91,10 @@ void EmulatedInstance::enter(const std::string& to, fleet::SteadyTime now,
 void EmulatedInstance::advance(fleet::SteadyTime now, std::vector<Transition>& out) {
   while (!steps_.empty() && steps_.front().at <= now) {
     const Step step = steps_.front();
-    steps_.pop_front();
+    steps_.erase(steps_.begin());
     enter(step.to, step.at, out);
   }
+  if (steps_.empty() && steps_.capacity() > 0) steps_.shrink_to_fit();  // most instances idle
 }
 
 bool EmulatedInstance::scan(fleet::SteadyTime now, std::vector<Transition>& out) {
@@ -144,8 +142,8 @@ std::uint64_t EmulatedInstance::qrRotation(fleet::SteadyTime now) const {
 
 std::string EmulatedInstance::qrPayload(fleet::SteadyTime now) const {
   const std::uint64_t rotation = qrRotation(now);
-  const std::uint64_t r = mix64(options_.seed ^ mix64(static_cast<std::uint64_t>(id_)) ^
-                                mix64(rotation + 0x51ed));
+  const std::uint64_t r =
+      mix64(options_.seed ^ mix64(static_cast<std::uint64_t>(id_)) ^ mix64(rotation + 0x51ed));
   return fmt::format("2@{}-{}-{:016x}", id_, rotation, r);
 }
 
@@ -170,22 +168,32 @@ void EmulatedInstance::noteQrPoll(fleet::SteadyTime now, std::vector<Transition>
   }
 }
 
+RateWindow* EmulatedInstance::windowFor(const std::string& method) {
+  for (auto& [name, window] : windows_) {
+    if (*name == method) return &window;
+  }
+  const auto limit = options_.rateLimits.find(method);
+  if (limit == options_.rateLimits.end()) return nullptr;
+  return &windows_.emplace_back(&limit->first, RateWindow(limit->second, options_.rateWindow))
+              .second;
+}
+
 bool EmulatedInstance::admit(const std::string& method, fleet::SteadyTime now) {
   MethodCounters& c = counters_[method];
   c.requests++;
-  auto it = windows_.find(method);
-  if (it != windows_.end() && !it->second.tryAccept(now)) {
+  RateWindow* window = windowFor(method);
+  if (window && !window->tryAccept(now)) {
     c.rateLimited++;
     return false;
   }
   c.accepted++;
-  if (it != windows_.end()) c.maxPerSecond = it->second.maxPerWindow();
+  if (window) c.maxPerSecond = window->maxPerWindow();
   return true;
 }
 
 void EmulatedInstance::resetCounters() {
   counters_.clear();
-  for (auto& [method, window] : windows_) window.resetMax();
+  for (auto& [name, window] : windows_) window.resetMax();
 }
 
 }  // namespace greenfleet::emulator

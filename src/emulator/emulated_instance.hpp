@@ -3,12 +3,12 @@
 // notAuthorized → authorized …, logout, reboot, the 5-minute QR quirk), its rotating QR payload,
 // its per-method rate windows and counters, its RNG and optional fault profile. Every method takes
 // `now`, so unit tests drive it with a ManualClock. Not thread-safe: InstanceRegistry locks it.
+// Kept small (a million of them fit in a benchmark): a rate window exists only for a method that
+// was called, the RNG is 8 bytes, a per-instance fault profile lives on the heap when set.
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -85,8 +85,8 @@ class EmulatedInstance {
   const std::map<std::string, MethodCounters>& counters() const { return counters_; }
   void resetCounters();
 
-  std::mt19937_64& rng() { return rng_; }
-  std::optional<FaultProfile> faults;  // overrides the global profile when set
+  FaultRng& rng() { return rng_; }
+  OptionalFaultProfile faults;  // overrides the global profile when set
 
  private:
   struct Step {
@@ -95,12 +95,13 @@ class EmulatedInstance {
   };
   void enter(const std::string& to, fleet::SteadyTime now, std::vector<Transition>& out);
   void scheduleInitialization(fleet::SteadyTime now);
+  RateWindow* windowFor(const std::string& method);
 
   std::int64_t id_;
   std::string token_;
   const EmulatorOptions& options_;
   std::string state_;
-  std::deque<Step> steps_;
+  std::vector<Step> steps_;  // timed transitions, earliest first (at most a few)
   // QR rotation: counter = qr_base_ + (now - qr_epoch_) / rotation; qr_base_ moves on each new
   // notAuthorized period so payloads never repeat.
   fleet::SteadyTime qr_epoch_;
@@ -109,9 +110,10 @@ class EmulatedInstance {
   std::string png_base64_;
   std::optional<fleet::SteadyTime> qr_run_start_;
   fleet::SteadyTime qr_last_poll_;
-  std::map<std::string, RateWindow> windows_;
+  // Windows of the methods called so far; the name points at options_.rateLimits' key.
+  std::vector<std::pair<const std::string*, RateWindow>> windows_;
   std::map<std::string, MethodCounters> counters_;
-  std::mt19937_64 rng_;
+  FaultRng rng_;
 };
 
 // Deterministic 64-bit mixing (splitmix64), for tokens and QR payloads derived from --seed.

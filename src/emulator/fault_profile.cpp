@@ -59,6 +59,15 @@ bool FaultProfile::appliesTo(const std::string& method_lower) const {
 }
 
 FaultDecision FaultProfile::decide(std::mt19937_64& rng, const std::string& method_lower) const {
+  return decideWith(rng, method_lower);
+}
+
+FaultDecision FaultProfile::decide(FaultRng& rng, const std::string& method_lower) const {
+  return decideWith(rng, method_lower);
+}
+
+template <typename Rng>
+FaultDecision FaultProfile::decideWith(Rng& rng, const std::string& method_lower) const {
   FaultDecision d;
   if (!appliesTo(method_lower)) return d;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -101,9 +110,10 @@ fleet::Result<FaultProfile, std::string> FaultProfile::fromJson(
   FaultProfile p;
   std::string error;
   static const std::set<std::string> kKnown{
-      "latencyMinMs", "latencyMaxMs", "latencyMs",      "tailProbability",
-      "tailMs",       "errorRates",   "hangProbability", "hangMs",
-      "garbageProbability", "hugeProbability", "hugeBytes", "resetProbability",
+      "latencyMinMs",       "latencyMaxMs",   "latencyMs",
+      "tailProbability",    "tailMs",         "errorRates",
+      "hangProbability",    "hangMs",         "garbageProbability",
+      "hugeProbability",    "hugeBytes",      "resetProbability",
       "qrErrorProbability", "qrErrorMessage", "methods"};
   for (const auto& name : json->getNames()) {
     if (kKnown.count(name) == 0) return Error(fmt::format("unknown field '{}'", name));

@@ -4,7 +4,9 @@
 // and per instance through the control API; a per-instance profile replaces the global one for
 // that instance. Value type; decide() uses the caller's RNG (under the caller's lock).
 
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -15,6 +17,25 @@
 #include "fleet/result.hpp"
 
 namespace greenfleet::emulator {
+
+// A splitmix64 generator (a UniformRandomBitGenerator of 8 bytes): each emulated instance owns
+// one, where a std::mt19937_64 would cost 2.5 KB per instance. Value type.
+class FaultRng {
+ public:
+  using result_type = std::uint64_t;
+  explicit FaultRng(std::uint64_t seed) : state_(seed) {}
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return ~result_type{0}; }
+  result_type operator()() {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  std::uint64_t state_;
+};
 
 enum class FaultAction { none, error, hang, garbage, huge, reset, qrError };
 
@@ -43,9 +64,41 @@ struct FaultProfile {
   bool empty() const;
   bool appliesTo(const std::string& method_lower) const;
   FaultDecision decide(std::mt19937_64& rng, const std::string& method_lower) const;
+  FaultDecision decide(FaultRng& rng, const std::string& method_lower) const;
 
   static fleet::Result<FaultProfile, std::string> fromJson(const Poco::JSON::Object::Ptr& json);
   Poco::JSON::Object::Ptr toJson() const;
+
+ private:
+  template <typename Rng>
+  FaultDecision decideWith(Rng& rng, const std::string& method_lower) const;
+};
+
+// An optional FaultProfile held on the heap: most instances have none, and an inline
+// std::optional<FaultProfile> would cost its ~200 bytes in every one. Reads like std::optional.
+class OptionalFaultProfile {
+ public:
+  OptionalFaultProfile() = default;
+  OptionalFaultProfile(const OptionalFaultProfile& o)
+      : value_(o.value_ ? std::make_unique<FaultProfile>(*o.value_) : nullptr) {}
+  OptionalFaultProfile& operator=(const OptionalFaultProfile& o) {
+    value_ = o.value_ ? std::make_unique<FaultProfile>(*o.value_) : nullptr;
+    return *this;
+  }
+  OptionalFaultProfile& operator=(FaultProfile profile) {
+    value_ = std::make_unique<FaultProfile>(std::move(profile));
+    return *this;
+  }
+  explicit operator bool() const { return value_ != nullptr; }
+  bool has_value() const { return value_ != nullptr; }
+  const FaultProfile& operator*() const { return *value_; }
+  FaultProfile& operator*() { return *value_; }
+  const FaultProfile* operator->() const { return value_.get(); }
+  FaultProfile* operator->() { return value_.get(); }
+  void reset() { value_.reset(); }
+
+ private:
+  std::unique_ptr<FaultProfile> value_;
 };
 
 }  // namespace greenfleet::emulator

@@ -12,7 +12,7 @@ constexpr std::int64_t kFirstId = 1101000001;
 InstanceRegistry::InstanceRegistry(const fleet::Clock& clock, const EmulatorOptions& options)
     : clock_(clock),
       options_(options),
-      next_id_(kFirstId),
+      first_id_(kFirstId),
       global_faults_(std::make_shared<const FaultProfile>()),
       partner_token_("gac." + tokenFor(options.seed, -1).substr(0, 42)) {}
 
@@ -22,8 +22,8 @@ std::vector<std::int64_t> InstanceRegistry::add(int count, const std::string& st
   const auto now = clock_.steadyNow();
   std::unique_lock lock(map_mutex_);
   for (int i = 0; i < count; ++i) {
-    const std::int64_t id = next_id_++;
-    slots_.emplace(id, std::make_unique<Slot>(id, tokenFor(options_.seed, id), state, now, options_));
+    const std::int64_t id = first_id_ + static_cast<std::int64_t>(slots_.size());
+    slots_.emplace_back(id, tokenFor(options_.seed, id), state, now, options_);
     ids.push_back(id);
   }
   return ids;
@@ -33,7 +33,9 @@ std::vector<std::int64_t> InstanceRegistry::ids() const {
   std::shared_lock lock(map_mutex_);
   std::vector<std::int64_t> out;
   out.reserve(slots_.size());
-  for (const auto& [id, slot] : slots_) out.push_back(id);
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    out.push_back(first_id_ + static_cast<std::int64_t>(i));
+  }
   return out;
 }
 
@@ -42,10 +44,11 @@ std::size_t InstanceRegistry::size() const {
   return slots_.size();
 }
 
-InstanceRegistry::Slot* InstanceRegistry::find(std::int64_t id) const {
+InstanceRegistry::Slot* InstanceRegistry::find(std::int64_t id) {
   std::shared_lock lock(map_mutex_);
-  const auto it = slots_.find(id);
-  return it == slots_.end() ? nullptr : it->second.get();  // slots are never removed
+  if (id < first_id_ || id - first_id_ >= static_cast<std::int64_t>(slots_.size())) return nullptr;
+  // A deque never moves its elements on emplace_back, and slots are never removed.
+  return &slots_[static_cast<std::size_t>(id - first_id_)];
 }
 
 void InstanceRegistry::tick() {

@@ -1,12 +1,13 @@
 #pragma once
 // InstanceRegistry: owns every EmulatedInstance of a running emulator, each behind its own
-// mutex, so requests to different instances never wait for each other. The map itself is guarded
-// by a shared mutex (adds are rare). State transitions are handed to the transition sink after the
-// instance lock is released. Thread-safe.
+// mutex, so requests to different instances never wait for each other. Ids are consecutive and
+// never removed, so the instances sit in a deque indexed by id (stable addresses, no per-id map
+// node), guarded by a shared mutex (adds are rare). State transitions are handed to the transition
+// sink after the instance lock is released. Thread-safe.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -66,14 +67,14 @@ class InstanceRegistry {
     std::mutex mutex;
     EmulatedInstance instance;
   };
-  Slot* find(std::int64_t id) const;
+  Slot* find(std::int64_t id);
   void publish(const std::vector<Transition>& transitions);
 
   const fleet::Clock& clock_;
   const EmulatorOptions& options_;
   mutable std::shared_mutex map_mutex_;
-  std::map<std::int64_t, std::unique_ptr<Slot>> slots_;
-  std::int64_t next_id_;
+  std::deque<Slot> slots_;  // slots_[i] has id first_id_ + i
+  const std::int64_t first_id_;
   mutable std::mutex misc_mutex_;  // guards sink_ and global_faults_
   TransitionSink sink_;
   std::shared_ptr<const FaultProfile> global_faults_;

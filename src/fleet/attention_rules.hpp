@@ -4,6 +4,7 @@
 // staleness), so readers that need it exact re-derive it rather than trust the stored value.
 
 #include <chrono>
+#include <optional>
 
 #include "fleet/attention.hpp"
 #include "fleet/clock.hpp"
@@ -27,6 +28,13 @@ struct AttentionRules {
 
 Attention deriveAttention(const InstanceStatus& status, SteadyTime now,
                           const AttentionRules& rules);
+
+// The earliest time after `now` at which deriveAttention(status, t, rules) may differ from its
+// value at `now` with no new reading (a grace period ends, starting turns stuck, an answer turns
+// stale); nullopt when it cannot change by time alone. May name a time at which nothing changes
+// (a stale threshold behind a ban): callers re-derive then and ask again.
+std::optional<SteadyTime> attentionChangesAt(const InstanceStatus& status, SteadyTime now,
+                                             const AttentionRules& rules);
 
 // What counts as needing a scan: the derived attention is needs_scan — confirmed notAuthorized
 // (or a qrCode answer) and nothing more severe (a rejected token or a ban is not fixed by a scan).

@@ -174,20 +174,13 @@ std::optional<InstanceView> FleetPoller::view(fleet::InstanceId id) const {
 
 std::vector<InstanceView> FleetPoller::needsScan() const {
   std::vector<InstanceView> out;
-  {
-    std::lock_guard lock(mutex_);
-    const auto now = clock_.steadyNow();
-    core_.forEachStatus([&](fleet::InstanceId id, const fleet::InstanceStatus& status) {
-      if (fleet::deriveAttention(status, now, config_.attention) != fleet::Attention::needsScan) {
-        return;
-      }
-      const auto it = registry_.find(id);
-      if (it != registry_.end()) out.push_back(makeView(id, it->second, now));
-    });
-  }
-  std::sort(out.begin(), out.end(), [](const InstanceView& a, const InstanceView& b) {
-    return a.status.stateSince != b.status.stateSince ? a.status.stateSince < b.status.stateSince
-                                                      : a.id < b.id;
+  std::lock_guard lock(mutex_);
+  const auto now = clock_.steadyNow();
+  core_.index().forEachNeedsScan(now, [&](fleet::InstanceId id) {
+    if (const auto it = registry_.find(id); it != registry_.end()) {
+      out.push_back(makeView(id, it->second, now));
+    }
+    return true;
   });
   return out;
 }
@@ -213,31 +206,8 @@ SchedulerStats FleetPoller::stats() const {
 }
 
 FleetCounts FleetPoller::counts() const {
-  FleetCounts out;
-  // States are few: count them by name in first-seen order without a string allocation and a
-  // hash per instance, then fill byState in that same order (as the map was filled before).
-  std::vector<std::pair<std::string_view, std::size_t>> states;
-  constexpr std::size_t kMaxLinear = 32;  // beyond that (odd upstream states) use the map
   std::lock_guard lock(mutex_);
-  const auto now = clock_.steadyNow();
-  core_.forEachStatus([&](fleet::InstanceId, const fleet::InstanceStatus& status) {
-    const auto attention = fleet::deriveAttention(status, now, config_.attention);
-    ++out.instances;
-    const std::string_view name = status.state.name();
-    auto it = std::find_if(states.begin(), states.end(),
-                           [&](const auto& entry) { return entry.first == name; });
-    if (it != states.end()) {
-      ++it->second;
-    } else if (states.size() < kMaxLinear) {
-      states.emplace_back(name, 1);
-    } else {
-      ++out.byState[std::string(name)];
-    }
-    ++out.byAttention.at(static_cast<std::size_t>(attention));
-    if (attention == fleet::Attention::needsScan) ++out.needsScan;
-  });
-  for (const auto& [name, n] : states) out.byState[std::string(name)] += n;
-  return out;
+  return core_.index().counts(clock_.steadyNow());
 }
 
 void FleetPoller::dispatchLoop() {

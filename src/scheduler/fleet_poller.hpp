@@ -33,21 +33,12 @@ namespace greenfleet::scheduler {
 struct PollerOptions {
   std::size_t workers = 32;  // concurrent upstream requests at most
   std::uint64_t seed = 0;    // 0 = from the clock
-  // Fleet-wide views (counts, needs-scan) are computed at most this often and shared by every
-  // reader in between: one pass over 100k instances per reader would hold the scheduler's lock
-  // for each dashboard poll. Registry changes and API writes refresh them at once.
+  // The snapshot (counts, needs-scan views) is rebuilt at most this often and shared by every
+  // reader in between, so its rendered bodies can be shared too. Registry changes and API
+  // writes refresh it at once. Building it costs O(needs-scan), not O(fleet): see FleetIndex.
   std::chrono::milliseconds snapshot_ttl{250};
   // Told of every finished upstream call (metrics); called from worker threads, outside the lock.
   std::function<void(const Job&, const Outcome&)> on_result;
-};
-
-// How many instances are in each state and attention, read in one pass under the lock at one
-// `now` (for /metrics). byState keys are fleet::InstanceState::name() ("unknown" = never read).
-struct FleetCounts {
-  std::size_t instances = 0;
-  std::unordered_map<std::string, std::size_t> byState;
-  std::array<std::size_t, fleet::kAttentionCount> byAttention{};  // index = fleet::Attention
-  std::size_t needsScan = 0;
 };
 
 // One instance as the API shows it, read under the lock at one `now`.
@@ -95,11 +86,13 @@ class FleetPoller {
   bool requestSweepProbe(fleet::InstanceId id);
 
   std::optional<InstanceView> view(fleet::InstanceId id) const;
-  // Instances whose attention is needs_scan now, longest-waiting first.
+  // Instances whose attention is needs_scan now, longest-waiting first (O(result), from the
+  // scheduler's FleetIndex).
   std::vector<InstanceView> needsScan() const;
   // Counts and the needs-scan list, at most options.snapshot_ttl old; shared, never copied.
   std::shared_ptr<const FleetSnapshot> snapshot() const;
   SchedulerStats stats() const;
+  // O(states), from the scheduler's FleetIndex.
   FleetCounts counts() const;
   fleet::TimeAnchor anchor() const { return fleet::TimeAnchor::of(clock_); }
   const SchedulerConfig& config() const { return config_; }

@@ -52,7 +52,10 @@ struct ProbeScheduler::Entry {
 };
 
 ProbeScheduler::ProbeScheduler(SchedulerConfig config, std::uint64_t seed)
-    : config_(std::move(config)), rng_(seed), global_(config_.maxRps, config_.maxBurst) {}
+    : config_(std::move(config)),
+      rng_(seed),
+      global_(config_.maxRps, config_.maxBurst),
+      index_(config_.attention, [this](fleet::InstanceId id) { return status(id); }) {}
 
 ProbeScheduler::~ProbeScheduler() = default;
 
@@ -76,6 +79,7 @@ bool ProbeScheduler::upsertInstance(const InstanceSpec& spec, SteadyTime now) {
   if (Entry* e = find(spec.id)) {
     e->host = &hostNamed(spec.host);
     e->status.registeredAt = spec.registeredAt;
+    index_.update(spec.id, e->status, now);
     return false;
   }
   pruneRetired(now);
@@ -104,6 +108,7 @@ bool ProbeScheduler::upsertInstance(const InstanceSpec& spec, SteadyTime now) {
   Entry& e = *entry;
   entries_.emplace(spec.id, std::move(entry));
   schedule(e);
+  index_.update(spec.id, e.status, now);
   return true;
 }
 
@@ -114,6 +119,7 @@ bool ProbeScheduler::removeInstance(fleet::InstanceId id) {
   if (e.session) --activeSessions_;
   retired_.insert_or_assign(id, Pacing{e.buckets, e.backoffs, e.lastFinishedAt});
   entries_.erase(it);  // heap and wait-list items die lazily: their id no longer resolves
+  index_.remove(id);
   return true;
 }
 
@@ -441,6 +447,7 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
 
   fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
   e.status = folded.status;
+  index_.update(e.id, e.status, now);
   StatusUpdate update = makeUpdate(e, folded);
 
   // Plan the next state probe.
@@ -494,6 +501,7 @@ std::optional<StatusUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId 
   obs.state = fleet::InstanceState::fromUpstream(std::move(state));
   fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
   e.status = folded.status;
+  index_.update(e.id, e.status, now);
   StatusUpdate update = makeUpdate(e, folded);
   if (folded.confirmationNeeded) {
     planProbeNoLaterThan(e, now + config_.confirmDelay, JobReason::confirm);

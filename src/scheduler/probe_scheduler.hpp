@@ -11,6 +11,7 @@
 // nextWakeup() or until a result/registry change arrives. API handlers call requestAction,
 // startSession, touchSession, latestQr; the webhook handler calls applyWebhookState.
 //
+// Every status change is also reported to a FleetIndex (fleet-wide counts, needs-scan order).
 // Every call takes `now` (steady time); no clock is read and no thread is started here; an Rng
 // seeded at construction drives jitter and backoff, so a test replays exactly.
 // NOT thread-safe: callers serialise all access (the runtime holds one mutex around it).
@@ -32,6 +33,7 @@
 #include "fleet/observation.hpp"
 #include "fleet/random.hpp"
 #include "scheduler/backoff.hpp"
+#include "scheduler/fleet_index.hpp"
 #include "scheduler/host_circuit_breaker.hpp"
 #include "scheduler/job.hpp"
 #include "scheduler/probe_stats.hpp"
@@ -164,6 +166,8 @@ class ProbeScheduler {
 
   SchedulerStats stats(SteadyTime now) const;
   const SchedulerConfig& config() const { return config_; }
+  // Counts by state and attention and the needs-scan order, fed on every status change.
+  const FleetIndex& index() const { return index_; }
 
  private:
   struct Entry;
@@ -227,6 +231,7 @@ class ProbeScheduler {
   std::size_t activeSessions_ = 0;
   std::uint64_t nextTicket_ = 0;
   ProbeStats stats_;
+  FleetIndex index_;  // after config_: built from its attention rules
 };
 
 }  // namespace greenfleet::scheduler

@@ -6,6 +6,7 @@
 
 #include "support/json.hpp"
 #include "support/server_fixture.hpp"
+#include "support/wait_for.hpp"
 
 using namespace greenfleet::testing;
 
@@ -178,7 +179,28 @@ TEST_CASE("missing, unknown and read-only keys get 401 and 403") {
   CHECK(out.find("dashboard") != std::string::npos);
   CHECK(out.find("gf_") == std::string::npos);
   REQUIRE(server.runCommand({"keys", "revoke", "2"}, out) == 0);
+  // Keys are cached in the server and re-read at most once a second.
+  waitFor([&] { return http.get("/api/v1/instances", read_key).status == 401; },
+          std::chrono::seconds(5));
   CHECK(http.get("/api/v1/instances", read_key).status == 401);
+}
+
+TEST_CASE("a key created or revoked by the keys command in another process takes effect") {
+  ServerFixture server;
+  const auto http = server.client();
+  std::string out;
+  // The server's key map is loaded and in use before the other process changes the keys.
+  REQUIRE(http.get("/api/v1/me", server.adminKey()).status == 200);
+  REQUIRE(server.runCommand({"keys", "create", "--name", "viewer", "--role", "read"}, out) == 0);
+  const std::string key = out.substr(out.rfind("gf_"), 67);
+  CHECK(waitFor([&] { return http.get("/api/v1/me", key).status == 200; },
+                std::chrono::seconds(10)));
+  REQUIRE(http.get("/api/v1/me", server.adminKey()).status == 200);
+
+  REQUIRE(server.runCommand({"keys", "revoke", "2"}, out) == 0);
+  CHECK(waitFor([&] { return http.get("/api/v1/me", key).status == 401; },
+                std::chrono::seconds(10)));
+  CHECK(http.get("/api/v1/me", server.adminKey()).status == 200);
 }
 
 TEST_CASE("every bad-input class answers its 4xx JSON and writes nothing") {
