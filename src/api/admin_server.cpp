@@ -4,6 +4,7 @@
 
 #include <Poco/Net/MediaType.h>
 #include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
 #include <Poco/URI.h>
 #include <fmt/format.h>
 
@@ -40,6 +41,43 @@ bool isJsonContentType(const std::string& value) {
            Poco::icompare(media.getSubType(), "json") == 0;
   } catch (const Poco::Exception&) {
     return false;
+  }
+}
+
+// Bodies smaller than this go out as they are: gzip would save little and cost a copy.
+constexpr std::size_t kGzipThreshold = 256;
+
+bool acceptsGzip(const std::string& accept_encoding) {
+  const Poco::StringTokenizer codings(
+      accept_encoding, ",",
+      Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+  for (const auto& coding : codings) {
+    const auto semi = coding.find(';');
+    const std::string name = Poco::trim(coding.substr(0, semi));
+    const std::string params = semi == std::string::npos ? "" : coding.substr(semi + 1);
+    const bool refused = params.find("q=0") != std::string::npos &&
+                         params.find_first_of("123456789", params.find("q=0")) == std::string::npos;
+    if ((Poco::icompare(name, "gzip") == 0 || name == "*") && !refused) return true;
+  }
+  return false;
+}
+
+// A shared body: its ETag, 304 when the client has it already, gzip when it takes it.
+void answerCached(http::Response& out, const std::shared_ptr<const CachedBody>& cached,
+                  const ApiRequest& req) {
+  out.headers.emplace_back("ETag", cached->etag());
+  // Revalidate every time (the fleet changes), but let clients keep the bytes for If-None-Match.
+  out.headers.emplace_back("Cache-Control", "no-cache");
+  out.headers.emplace_back("Vary", "Accept-Encoding");
+  if (out.status == 200 && etagMatches(req.header("if-none-match"), cached->etag())) {
+    out.status = 304;
+    return;
+  }
+  if (cached->body().size() >= kGzipThreshold && acceptsGzip(req.header("accept-encoding"))) {
+    out.headers.emplace_back("Content-Encoding", "gzip");
+    out.shared_body = std::shared_ptr<const std::string>(cached, &cached->gzipped());
+  } else {
+    out.shared_body = std::shared_ptr<const std::string>(cached, &cached->body());
   }
 }
 
@@ -107,10 +145,16 @@ http::Admission AdminServer::admit(http::Request& request) {
     if (req.method == "OPTIONS" && !req.header("access-control-request-method").empty()) {
       const ApiResponse r = preflight(req, request.listener);
       finish("", req, r.status, secondsSince(started));
-      return http::Admission::reject(toHttp(r, req));
+      return http::Admission::answered(toHttp(r, req));
     }
     admitted.route = &route(req, request.listener);
     authenticate(req, admitted.route->access);
+    if (admitted.route->fast) {
+      if (auto answer = admitted.route->fast(req)) {
+        finish(admitted.route->pattern, req, answer->status, secondsSince(started));
+        return http::Admission::answered(toHttp(std::move(*answer), req));
+      }
+    }
     if (!request.header("Content-Length").empty() && request.header("Content-Length") != "0" &&
         !isJsonContentType(request.header("Content-Type"))) {
       throw ApiError(415, "unsupported_media_type",
@@ -121,7 +165,7 @@ http::Admission AdminServer::admit(http::Request& request) {
     const ApiResponse r = errorResponse(e);
     finish(admitted.route ? admitted.route->pattern : "", admitted.request, r.status,
            secondsSince(started));
-    return http::Admission::reject(toHttp(r, admitted.request));
+    return http::Admission::answered(toHttp(r, admitted.request));
   }
   request.context = std::move(admitted);
   return http::Admission::onWorker();
@@ -225,6 +269,7 @@ http::Response AdminServer::toHttp(ApiResponse res, const ApiRequest& req) const
   out.content_type = std::move(res.content_type);
   out.body = std::move(res.body);
   out.headers = std::move(res.headers);
+  if (res.cached) answerCached(out, res.cached, req);
   if (const auto origin = allowedOrigin(req)) {
     out.headers.emplace_back("Access-Control-Allow-Origin", *origin);
     out.headers.emplace_back("Vary", "Origin");

@@ -14,6 +14,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include "api/cached_body.hpp"
 #include "http/exchange.hpp"
 #include "store/api_key_repository.hpp"
 
@@ -43,6 +44,10 @@ struct ApiResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // A body shared with other requests (rendered once per fleet snapshot): answered with its
+  // ETag, as 304 to a matching If-None-Match, gzip-compressed when the client accepts it.
+  // Used instead of `body` when set.
+  std::shared_ptr<const CachedBody> cached;
   std::vector<std::pair<std::string, std::string>> headers;
   // Set for a streamed answer (Server-Sent Events): the head goes out with chunked encoding,
   // then this is called once with the stream to feed (from any thread, never blocking); `body`

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct Route {
   // Served on the public listener when one is configured (and then only there); otherwise on
   // the admin listener like every route.
   bool is_public = false;
+  // Optional: answers from memory on the HTTP loop when it can without waiting (a body already
+  // rendered for the current snapshot); nullopt sends the request to `handler` on a worker.
+  // Must never block.
+  std::function<std::optional<ApiResponse>(ApiRequest&)> fast;
 };
 
 struct RouteMatch {

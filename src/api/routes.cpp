@@ -52,7 +52,8 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/api/v1/instances/{id}", Access::read, bind(instances, &InstanceHandlers::get)});
   router->add({"PATCH", "/api/v1/instances/{id}", Access::admin, bind(instances, &InstanceHandlers::update)});
   router->add({"DELETE", "/api/v1/instances/{id}", Access::admin, bind(instances, &InstanceHandlers::remove)});
-  router->add({"GET", "/api/v1/needs-scan", Access::read, bind(scans, &ScanHandlers::needsScan)});
+  router->add({"GET", "/api/v1/needs-scan", Access::read, bind(scans, &ScanHandlers::needsScan),
+               false, [scans](ApiRequest& r) { return scans->needsScanFast(r); }});
   router->add({"GET", "/api/v1/instances/{id}/qr", Access::read, bind(scans, &ScanHandlers::qr)});
   router->add({"POST", "/api/v1/instances/{id}/actions/{action}", Access::admin,
                bind(scans, &ScanHandlers::action)});
@@ -60,7 +61,8 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/api/v1/events/stream", Access::read, bind(events, &EventHandlers::stream)});
   router->add({"GET", "/api/v1/instances/{id}/events", Access::read,
                bind(events, &EventHandlers::history)});
-  router->add({"GET", "/api/v1/summary", Access::read, bind(summary, &SummaryHandler::handle)});
+  router->add({"GET", "/api/v1/summary", Access::read, bind(summary, &SummaryHandler::handle),
+               false, [summary](ApiRequest& r) { return summary->fast(r); }});
   router->add({"POST", "/api/v1/sweeps", Access::admin, bind(sweeps, &SweepHandlers::create)});
   router->add({"GET", "/api/v1/sweeps", Access::read, bind(sweeps, &SweepHandlers::list)});
   router->add({"GET", "/api/v1/sweeps/{id}", Access::read, bind(sweeps, &SweepHandlers::get)});

@@ -77,14 +77,22 @@ bool wantsPng(const ApiRequest& request) {
 }  // namespace
 
 scheduler::FleetPoller& ScanHandlers::poller() {
-  if (context_.poller == nullptr) throw ApiError(503, "unavailable", "the scheduler is not running");
+  if (context_.poller == nullptr)
+    throw ApiError(503, "unavailable", "the scheduler is not running");
   return *context_.poller;
 }
+
+namespace {
+std::string needsScanKey(std::size_t limit, const std::optional<std::string>& tag) {
+  return fmt::format("{}|{}", limit, tag ? "t:" + *tag : std::string());
+}
+}  // namespace
 
 ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
   request.allowQuery({"tag", "limit"});
   const auto limit = static_cast<std::size_t>(request.queryInt("limit", 1000, 1, 100000));
-  const auto tag = request.query.count("tag") ? std::optional(request.query.at("tag")) : std::nullopt;
+  const auto tag =
+      request.query.count("tag") ? std::optional(request.query.at("tag")) : std::nullopt;
   auto& p = poller();
   const auto snapshot = p.snapshot();
   const auto render = [&] {
@@ -105,10 +113,10 @@ ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
       o->set("tags", tags);
       o->set("state", std::string(v.status.state.name()));
       o->set("stateSince", wallText(v.status.stateSince, anchor));
-      o->set("waitingSeconds", static_cast<Poco::Int64>(std::max<std::int64_t>(
-                                   0, std::chrono::duration_cast<std::chrono::seconds>(
-                                          now - v.status.stateSince)
-                                          .count())));
+      o->set("waitingSeconds",
+             static_cast<Poco::Int64>(std::max<std::int64_t>(
+                 0, std::chrono::duration_cast<std::chrono::seconds>(now - v.status.stateSince)
+                        .count())));
       o->set("qrAvailable", v.qr.has_value() && v.qr->kind == fleet::QrKind::qrCode);
       o->set("scanSession", v.session.has_value());
       o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", v.id));
@@ -121,8 +129,27 @@ ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
     return toJsonText(*root);
   };
   ApiResponse r;
-  r.body = *bodies_.get(snapshot, fmt::format("{}|{}", limit, tag ? "t:" + *tag : std::string()),
-                        render);
+  r.cached = bodies_.get(snapshot, needsScanKey(limit, tag), render);
+  return r;
+}
+
+std::optional<ApiResponse> ScanHandlers::needsScanFast(ApiRequest& request) {
+  if (context_.poller == nullptr) return std::nullopt;
+  std::size_t limit = 0;
+  std::optional<std::string> tag;
+  try {
+    request.allowQuery({"tag", "limit"});
+    limit = static_cast<std::size_t>(request.queryInt("limit", 1000, 1, 100000));
+    if (request.query.count("tag")) tag = request.query.at("tag");
+  } catch (const ApiError&) {
+    return std::nullopt;  // the worker answers the error
+  }
+  const auto snapshot = context_.poller->snapshotIfFresh();
+  if (!snapshot) return std::nullopt;
+  auto body = bodies_.peek(snapshot, needsScanKey(limit, tag));
+  if (!body) return std::nullopt;
+  ApiResponse r;
+  r.cached = std::move(body);
   return r;
 }
 
@@ -155,8 +182,9 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
   const auto& q = *view->qr;
   if (png) {
     if (q.kind != fleet::QrKind::qrCode) {
-      throw ApiError(409, "no_qr_image",
-                     fmt::format("Green API answered '{}' instead of a QR code: {}", q.type, q.message));
+      throw ApiError(
+          409, "no_qr_image",
+          fmt::format("Green API answered '{}' instead of a QR code: {}", q.type, q.message));
     }
     ApiResponse r;
     r.content_type = "image/png";
@@ -188,9 +216,9 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
   if (name == "scan-session") {
     const auto start = p.startSession(id);
     throwIfSessionRefused(start, id, std::nullopt, anchor.steady);
-    o->set("status", std::string(start.status == scheduler::SessionStartStatus::started
-                                     ? "started"
-                                     : "extended"));
+    o->set("status",
+           std::string(start.status == scheduler::SessionStartStatus::started ? "started"
+                                                                              : "extended"));
     o->set("sessionEndsAt", wallText(start.until, anchor));
     o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", id));
     kLog.info("event=action action=scan-session id={} by={}", id, caller);
@@ -219,16 +247,17 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
       if (context_.record_event) context_.record_event(id, "action", name, caller);
       return ApiResponse::json(202, *o);
     case A::rateLimited:
-      throw tooManyRequests("rate_limited",
-                            fmt::format("{} for instance {} would exceed Green API's limits now",
-                                        name, id),
-                            decision.retryAfter);
+      throw tooManyRequests(
+          "rate_limited",
+          fmt::format("{} for instance {} would exceed Green API's limits now", name, id),
+          decision.retryAfter);
     case A::unknownInstance:
       throw ApiError::notFound(fmt::format("no instance {} (or it is disabled)", id));
     case A::unsupported:
       break;
   }
-  throw ApiError::badRequest("unsupported_action", fmt::format("action '{}' is not supported", name));
+  throw ApiError::badRequest("unsupported_action",
+                             fmt::format("action '{}' is not supported", name));
 }
 
 }  // namespace greenfleet::api

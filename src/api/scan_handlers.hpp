@@ -15,6 +15,8 @@ class ScanHandlers {
   explicit ScanHandlers(ApiContext& context) : context_(context) {}
 
   ApiResponse needsScan(ApiRequest& request);
+  // The needs-scan body already rendered for the current snapshot, without waiting.
+  std::optional<ApiResponse> needsScanFast(ApiRequest& request);
   ApiResponse qr(ApiRequest& request);
   ApiResponse action(ApiRequest& request);
 

@@ -11,20 +11,25 @@
 #include <mutex>
 #include <string>
 
+#include "api/cached_body.hpp"
+
 namespace greenfleet::api {
 
 class SnapshotBodyCache {
  public:
   // The body for `key` rendered from `snapshot`, rendering it with `render` on first use.
-  std::shared_ptr<const std::string> get(const std::shared_ptr<const void>& snapshot,
-                                         const std::string& key,
-                                         const std::function<std::string()>& render);
+  std::shared_ptr<const CachedBody> get(const std::shared_ptr<const void>& snapshot,
+                                        const std::string& key,
+                                        const std::function<std::string()>& render);
+  // The body for `key` if it was already rendered from `snapshot`; never renders.
+  std::shared_ptr<const CachedBody> peek(const std::shared_ptr<const void>& snapshot,
+                                         const std::string& key);
 
  private:
   static constexpr std::size_t kMaxKeys = 64;  // distinct queries kept per snapshot
   std::mutex mutex_;
   std::shared_ptr<const void> snapshot_;
-  std::map<std::string, std::shared_ptr<const std::string>> bodies_;
+  std::map<std::string, std::shared_ptr<const CachedBody>> bodies_;
 };
 
 }  // namespace greenfleet::api

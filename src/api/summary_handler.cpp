@@ -16,11 +16,23 @@ double millis(fleet::Duration d) { return std::chrono::duration<double, std::mil
 
 ApiResponse SummaryHandler::handle(ApiRequest& request) {
   request.allowQuery({});
-  if (context_.poller == nullptr) throw ApiError(503, "unavailable", "the scheduler is not running");
+  if (context_.poller == nullptr)
+    throw ApiError(503, "unavailable", "the scheduler is not running");
   auto& poller = *context_.poller;
   const auto snapshot = poller.snapshot();
   ApiResponse response;
-  response.body = *bodies_.get(snapshot, "", [&] { return render(*snapshot); });
+  response.cached = bodies_.get(snapshot, "", [&] { return render(*snapshot); });
+  return response;
+}
+
+std::optional<ApiResponse> SummaryHandler::fast(ApiRequest& request) {
+  if (!request.query.empty() || context_.poller == nullptr) return std::nullopt;
+  const auto snapshot = context_.poller->snapshotIfFresh();
+  if (!snapshot) return std::nullopt;
+  auto body = bodies_.peek(snapshot, "");
+  if (!body) return std::nullopt;
+  ApiResponse response;
+  response.cached = std::move(body);
   return response;
 }
 
@@ -74,7 +86,8 @@ std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
   for (std::size_t i = 0; i < fleet::kOutcomeKindCount; ++i) {
     const auto kind = static_cast<fleet::OutcomeKind>(i);
     if (kind == fleet::OutcomeKind::ok) continue;
-    errors->set(std::string(fleet::outcomeKindName(kind)), static_cast<Poco::Int64>(stats.outcomes5m[i]));
+    errors->set(std::string(fleet::outcomeKindName(kind)),
+                static_cast<Poco::Int64>(stats.outcomes5m[i]));
   }
   sched->set("errors5m", errors);
   root->set("scheduler", sched);

@@ -14,6 +14,8 @@ class SummaryHandler {
  public:
   explicit SummaryHandler(ApiContext& context) : context_(context) {}
   ApiResponse handle(ApiRequest& request);
+  // The body already rendered for the current snapshot, without waiting (the loop's fast path).
+  std::optional<ApiResponse> fast(ApiRequest& request);
 
  private:
   std::string render(const scheduler::FleetSnapshot& snapshot);

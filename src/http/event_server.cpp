@@ -515,20 +515,20 @@ class EventServer::Loop {
     return true;
   }
 
-  // Asks the handler about the head; false when it was answered here (rejected or too large).
+  // Asks the handler about the head; false when it was answered from the head alone.
   bool admit(Connection& c) {
     Admission a;
     try {
       a = handler_.admit(c.request);
     } catch (const std::exception& e) {
       kLog.error("event=admit_failed error=\"{}\"", e.what());
-      a = Admission::reject(errorResponse(500, "internal", "internal error; see the server log"));
+      a = Admission::answered(errorResponse(500, "internal", "internal error; see the server log"));
     }
-    if (a.kind == Admission::Kind::reject) {
+    if (a.kind == Admission::Kind::answer) {
       // An unread body would be parsed as the next request: answer and close instead of
       // waiting for bytes we do not want.
       const bool close_after = c.body_expected > 0;
-      answer(c, a.rejection, close_after);
+      answer(c, a.answer, close_after);
       return false;
     }
     if (c.body_expected > options_.max_body_bytes) {
@@ -605,9 +605,10 @@ class EventServer::Loop {
   void answer(Connection& c, const Response& r, bool close_after) {
     close_after = close_after || r.close || !c.keep_alive || c.peer_closed || stage_ >= 1;
     compactOutput(c);
-    appendHead(c, r, close_after, false, r.body.size());
+    const std::string& payload = r.payload();
+    appendHead(c, r, close_after, false, payload.size());
     const bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;
-    if (!c.head_only && !bodiless) c.out.append(r.body);
+    if (!c.head_only && !bodiless) c.out.append(payload);
     c.request = Request{};
     c.body_expected = 0;
     if (close_after) {

@@ -46,15 +46,16 @@ struct ServerOptions {
 
 // What a handler decides from the head alone, on the loop thread, before any body byte is read.
 struct Admission {
-  enum class Kind { worker, inline_loop, reject };
+  enum class Kind { worker, inline_loop, answer };
   Kind kind = Kind::worker;
-  Response
-      rejection;  // for reject: answered at once; the connection closes if a body was announced
+  // For answer: sent at once (an error, or a reply known from the head alone); the connection
+  // closes if a body was announced, since it is not read.
+  Response answer;
 
   static Admission onWorker() { return {}; }
   // handle() runs on the loop thread: only for handlers that never block.
   static Admission inLoop() { return {Kind::inline_loop, {}}; }
-  static Admission reject(Response response) { return {Kind::reject, std::move(response)}; }
+  static Admission answered(Response response) { return {Kind::answer, std::move(response)}; }
 };
 
 class Handler {

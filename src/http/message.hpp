@@ -6,6 +6,7 @@
 #include <any>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,10 +39,13 @@ struct Response {
   std::string content_type;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Bytes shared with other responses, sent instead of `body` when set (saves a copy).
+  std::shared_ptr<const std::string> shared_body;
   bool close = false;  // close the connection once written
 
   static Response text(int status, std::string content_type, std::string body);
   bool has(std::string_view name) const;
+  const std::string& payload() const { return shared_body ? *shared_body : body; }
 };
 
 // The standard reason phrase for a status code ("Too Many Requests"); "Unknown" when none.

@@ -185,6 +185,13 @@ std::vector<InstanceView> FleetPoller::needsScan() const {
   return out;
 }
 
+std::shared_ptr<const FleetSnapshot> FleetPoller::snapshotIfFresh() const {
+  std::unique_lock lock(snapshot_mutex_, std::try_to_lock);
+  if (!lock.owns_lock() || !snapshot_ || snapshot_stale_) return nullptr;
+  if (clock_.steadyNow() - snapshot_->takenAt >= options_.snapshot_ttl) return nullptr;
+  return snapshot_;
+}
+
 std::shared_ptr<const FleetSnapshot> FleetPoller::snapshot() const {
   std::lock_guard lock(snapshot_mutex_);
   const auto now = clock_.steadyNow();

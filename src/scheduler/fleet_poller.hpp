@@ -91,6 +91,9 @@ class FleetPoller {
   std::vector<InstanceView> needsScan() const;
   // Counts and the needs-scan list, at most options.snapshot_ttl old; shared, never copied.
   std::shared_ptr<const FleetSnapshot> snapshot() const;
+  // The shared snapshot when it is still fresh, else nullptr; never waits (the HTTP loop's fast
+  // path calls it).
+  std::shared_ptr<const FleetSnapshot> snapshotIfFresh() const;
   SchedulerStats stats() const;
   // O(states), from the scheduler's FleetIndex.
   FleetCounts counts() const;

@@ -237,3 +237,63 @@ TEST_CASE("the public listener serves only the webhook route, which leaves the a
   CHECK(pub.get("/api/v1/summary", server.adminKey()).status == 404);
   CHECK(server.client().get("/healthz").status == 200);
 }
+
+TEST_CASE(
+    "summary and needs-scan carry an ETag, answer 304 to it, change it after a change, gzip on "
+    "request") {
+  ServerFixture server({}, Env{{"GREENFLEET_UPSTREAM_DEFAULT_API_URL", "http://127.0.0.1:9"}});
+  const auto http = server.client();
+  const auto& key = server.adminKey();
+  for (const std::string path : {"/api/v1/summary", "/api/v1/needs-scan"}) {
+    CAPTURE(path);
+    const auto first = http.get(path, key);
+    REQUIRE(first.status == 200);
+    const std::string etag = first.header("ETag");
+    REQUIRE(etag.size() > 2);
+    HttpRequest again{
+        "GET", path, "", {{"Authorization", "Bearer " + key}, {"If-None-Match", etag}}};
+    const auto not_modified = http.send(again);
+    // The snapshot may have been renewed in between (generatedAt moves): then a new tag.
+    if (not_modified.status == 304) {
+      CHECK(not_modified.body.empty());
+      CHECK(not_modified.header("ETag") == etag);
+    } else {
+      CHECK(not_modified.status == 200);
+      CHECK(not_modified.header("ETag") != etag);
+    }
+    HttpRequest stale{
+        "GET", path, "", {{"Authorization", "Bearer " + key}, {"If-None-Match", "\"0\""}}};
+    CHECK(http.send(stale).status == 200);
+  }
+
+  // A registry change is a new fleet: a new body, a new tag.
+  const auto before = http.get("/api/v1/summary", key);
+  REQUIRE(
+      http.post("/api/v1/instances",
+                R"({"id":1101000001,"token":"0123456789abcdef0123456789abcdef0123456789abcdef01"})",
+                key)
+          .status == 201);
+  const auto after = http.get("/api/v1/summary", key);
+  CHECK(after.header("ETag") != before.header("ETag"));
+  HttpRequest conditional{
+      "GET",
+      "/api/v1/summary",
+      "",
+      {{"Authorization", "Bearer " + key}, {"If-None-Match", before.header("ETag")}}};
+  CHECK(http.send(conditional).status == 200);
+
+  // gzip on request (the raw bytes start with the gzip magic), plain otherwise.
+  RawSocket raw(server.port());
+  REQUIRE(
+      raw.send(fmt::format("GET /api/v1/summary HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n"
+                           "Accept-Encoding: gzip, deflate\r\n\r\n",
+                           key)));
+  const auto zipped = raw.receiveResponse(10s);
+  REQUIRE(statusOf(zipped) == 200);
+  CHECK(zipped.find("Content-Encoding: gzip") != std::string::npos);
+  const auto body_at = zipped.find("\r\n\r\n") + 4;
+  REQUIRE(zipped.size() > body_at + 2);
+  CHECK(static_cast<unsigned char>(zipped[body_at]) == 0x1f);
+  CHECK(static_cast<unsigned char>(zipped[body_at + 1]) == 0x8b);
+  CHECK(http.get("/api/v1/summary", key).header("Content-Encoding").empty());
+}
