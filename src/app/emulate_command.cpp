@@ -1,3 +1,5 @@
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -33,6 +35,16 @@ constexpr DelayFlag kDelayFlags[] = {
     {"qr-quirk-gap-ms", &emulator::Delays::qrQuirkGap},
     {"ws-timeout-ms", &emulator::Delays::wsTimeout},
 };
+
+// Every open connection is a descriptor and benchmarks hold tens of thousands: lift the soft
+// limit (often 1024) to the hard one.
+void raiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
 
 // Writes the fleet as a greenfleet registration batch (POST /api/v1/instances), so a demo or a
 // script needs nothing beyond the binary and curl. Written to a temporary name and renamed: a
@@ -86,8 +98,10 @@ int runEmulate(const CommandArgs& args) {
       .option("hang-max-ms", "MS", "longest a hang fault holds a request", "30000")
       .option("webhook-url", "URL", "POST stateInstanceChanged webhooks here")
       .option("webhook-token", "TOKEN", "sent as Authorization: Bearer <token>")
-      .option("threads", "N", "HTTP server threads (one per open connection)", "128")
-      .option("queue", "N", "accepted connections waiting for a thread", "4096")
+      .option("threads", "N",
+              "worker threads for slow routes (qr PNGs, control API); connections cost none",
+              "16")
+      .option("queue", "N", "requests waiting for a worker thread; beyond: 503", "4096")
       .option("keep-alive-ms", "MS", "idle keep-alive connection timeout", "10000")
       .option("export-fleet", "FILE",
               "write the fleet as a greenfleet registration batch (JSON array for POST "
@@ -148,6 +162,7 @@ int runEmulate(const CommandArgs& args) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  raiseOpenFileLimit();
   static const fleet::SystemClock clock;
   emulator::EmulatorServer server(options, clock);
   if (scenario && (!scenario->instances.empty() || !flags.isSet("instances"))) {

@@ -1,6 +1,8 @@
 #include "emulator/control_routes.hpp"
 
+#include <optional>
 #include <stdexcept>
+#include <string_view>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/URI.h>
@@ -12,7 +14,11 @@ namespace greenfleet::emulator {
 
 namespace {
 
-using Poco::Net::HTTPRequest;
+// Verbs as Poco spells them (kGet …), without pulling Poco's server types in.
+constexpr std::string_view kGet = "GET";
+constexpr std::string_view kPost = "POST";
+constexpr std::string_view kPut = "PUT";
+constexpr std::string_view kDelete = "DELETE";
 
 std::vector<std::string> split(const std::string& path) {
   std::vector<std::string> parts;
@@ -27,7 +33,8 @@ std::vector<std::string> split(const std::string& path) {
 }
 
 std::optional<std::int64_t> parseId(const std::string& text) {
-  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
     return std::nullopt;
   }
   return std::stoll(text);
@@ -51,68 +58,65 @@ void addInto(MethodCounters& total, const MethodCounters& c) {
   total.maxPerSecond = std::max(total.maxPerSecond, c.maxPerSecond);
 }
 
-void listInstances(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
-                   Poco::Net::HTTPServerResponse& response) {
+http::Response listInstances(EmulatorContext& ctx, const http::Request& request) {
   std::string state_filter;
   bool with_counters = false;
-  for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+  for (const auto& [key, value] : Poco::URI(request.uri).getQueryParameters()) {
     if (key == "state") state_filter = value;
     if (key == "counters") with_counters = value == "1" || value == "true";
   }
   Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
   for (const auto id : ctx.registry.ids()) {
-    ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime now,
-                              std::vector<Transition>&) {
-      if (!state_filter.empty() && inst.state() != state_filter) return;
-      arr->add(instanceJson(ctx, inst, now, with_counters));
-    });
+    ctx.registry.with(id,
+                      [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+                        if (!state_filter.empty() && inst.state() != state_filter) return;
+                        arr->add(instanceJson(ctx, inst, now, with_counters));
+                      });
   }
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("apiUrl", ctx.baseUrl);
   o->set("partnerToken", ctx.registry.partnerToken());
   o->set("count", static_cast<int>(arr->size()));
   o->set("instances", arr);
-  sendJson(response, 200, o);
+  return jsonResponse(200, o);
 }
 
-void addInstances(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
-                  Poco::Net::HTTPServerResponse& response) {
-  const auto body = readJsonObject(request);
+http::Response addInstances(EmulatorContext& ctx, const http::Request& request) {
+  const auto body = readJsonObject(request.body);
   int count = 1;
   std::string state = states::kNotAuthorized;
   if (body->has("count")) {
     const auto v = body->get("count");
     if (!v.isInteger() || v.convert<int>() < 1 || v.convert<int>() > 100000) {
-      return sendError(response, 400, "count must be an integer within 1..100000");
+      return errorResponse(400, "count must be an integer within 1..100000");
     }
     count = v.convert<int>();
   }
   if (body->has("state")) {
     const auto v = body->get("state");
     if (!v.isString() || !states::isKnown(v.extract<std::string>())) {
-      return sendError(response, 400, "state must be a known state name");
+      return errorResponse(400, "state must be a known state name");
     }
     state = v.extract<std::string>();
   }
   Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
   for (const auto id : ctx.registry.add(count, state)) {
-    ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime now,
-                              std::vector<Transition>&) {
-      arr->add(instanceJson(ctx, inst, now, false));
-    });
+    ctx.registry.with(id,
+                      [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+                        arr->add(instanceJson(ctx, inst, now, false));
+                      });
   }
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("instances", arr);
-  sendJson(response, 201, o);
+  return jsonResponse(201, o);
 }
 
-void counters(EmulatorContext& ctx, Poco::Net::HTTPServerResponse& response) {
+http::Response counters(EmulatorContext& ctx) {
   Poco::JSON::Object::Ptr per_instance = new Poco::JSON::Object;
   std::map<std::string, MethodCounters> per_method;
   MethodCounters total;
   for (const auto id : ctx.registry.ids()) {
-    ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime,
-                              std::vector<Transition>&) {
+    ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime, std::vector<Transition>&) {
       if (inst.counters().empty()) return;
       per_instance->set(std::to_string(id), countersJson(inst.counters()));
       for (const auto& [method, c] : inst.counters()) {
@@ -132,27 +136,27 @@ void counters(EmulatorContext& ctx, Poco::Net::HTTPServerResponse& response) {
   hooks->set("failed", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->failed() : 0));
   hooks->set("dropped", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->dropped() : 0));
   o->set("webhooks", hooks);
-  sendJson(response, 200, o);
+  return jsonResponse(200, o);
 }
 
-void faults(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
-            Poco::Net::HTTPServerResponse& response, std::optional<std::int64_t> id) {
-  const std::string& verb = request.getMethod();
+http::Response faults(EmulatorContext& ctx, const http::Request& request,
+                      std::optional<std::int64_t> id) {
+  const std::string& verb = request.method;
   std::optional<FaultProfile> update;
   bool clear = false;
-  if (verb == HTTPRequest::HTTP_PUT || verb == HTTPRequest::HTTP_POST) {
-    auto parsed = FaultProfile::fromJson(readJsonObject(request));
-    if (!parsed) return sendError(response, 400, parsed.error());
+  if (verb == kPut || verb == kPost) {
+    auto parsed = FaultProfile::fromJson(readJsonObject(request.body));
+    if (!parsed) return errorResponse(400, parsed.error());
     update = std::move(parsed).value();
-  } else if (verb == HTTPRequest::HTTP_DELETE) {
+  } else if (verb == kDelete) {
     clear = true;
-  } else if (verb != HTTPRequest::HTTP_GET) {
-    return sendError(response, 405, "use GET, PUT, POST or DELETE");
+  } else if (verb != kGet) {
+    return errorResponse(405, "use GET, PUT, POST or DELETE");
   }
   if (!id) {
     if (update) ctx.registry.setGlobalFaults(*update);
     if (clear) ctx.registry.setGlobalFaults(FaultProfile{});
-    return sendJson(response, 200, ctx.registry.globalFaults()->toJson());
+    return jsonResponse(200, ctx.registry.globalFaults()->toJson());
   }
   Poco::Dynamic::Var current;
   const bool known = ctx.registry.with(
@@ -161,41 +165,40 @@ void faults(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
         if (clear) inst.faults.reset();
         if (inst.faults) current = inst.faults->toJson();
       });
-  if (!known) return sendError(response, 404, "unknown instance");
+  if (!known) return errorResponse(404, "unknown instance");
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("idInstance", static_cast<Poco::Int64>(*id));
   o->set("faults", current);  // null: the global profile applies
-  sendJson(response, 200, o);
+  return jsonResponse(200, o);
 }
 
-void instanceRoute(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
-                   Poco::Net::HTTPServerResponse& response, std::int64_t id,
-                   const std::string& action) {
-  const std::string& verb = request.getMethod();
-  if (action == "faults") return faults(ctx, request, response, id);
-  if (action.empty() && verb == HTTPRequest::HTTP_GET) {
+http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request, std::int64_t id,
+                             const std::string& action) {
+  const std::string& verb = request.method;
+  if (action == "faults") return faults(ctx, request, id);
+  if (action.empty() && verb == kGet) {
     Poco::JSON::Object::Ptr out;
-    if (!ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime now,
-                                   std::vector<Transition>&) {
-          out = instanceJson(ctx, inst, now, true);
-        })) {
-      return sendError(response, 404, "unknown instance");
+    if (!ctx.registry.with(
+            id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+              out = instanceJson(ctx, inst, now, true);
+            })) {
+      return errorResponse(404, "unknown instance");
     }
-    return sendJson(response, 200, out);
+    return jsonResponse(200, out);
   }
-  if (verb != HTTPRequest::HTTP_POST) return sendError(response, 405, "use POST");
+  if (verb != kPost) return errorResponse(405, "use POST");
   std::string new_state;
   if (action == "state") {
-    const auto body = readJsonObject(request);
+    const auto body = readJsonObject(request.body);
     if (!body->has("state") || !body->get("state").isString()) {
-      return sendError(response, 400, "field 'state' (string) is required");
+      return errorResponse(400, "field 'state' (string) is required");
     }
     new_state = body->get("state").extract<std::string>();
     if (!states::isKnown(new_state)) {
-      return sendError(response, 400, fmt::format("unknown state '{}'", new_state));
+      return errorResponse(400, fmt::format("unknown state '{}'", new_state));
     }
   } else if (action != "scan" && action != "logout" && action != "reboot") {
-    return sendError(response, 404, "no such control route");
+    return errorResponse(404, "no such control route");
   }
   Poco::JSON::Object::Ptr out;
   bool conflict = false;
@@ -214,14 +217,14 @@ void instanceRoute(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
         state_now = inst.state();
         out = instanceJson(ctx, inst, now, false);
       });
-  if (!known) return sendError(response, 404, "unknown instance");
+  if (!known) return errorResponse(404, "unknown instance");
   if (conflict) {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
     o->set("error", "instance is not waiting for a QR scan (state must be notAuthorized)");
     o->set("state", state_now);
-    return sendJson(response, 409, o);
+    return jsonResponse(409, o);
   }
-  sendJson(response, 200, out);
+  return jsonResponse(200, out);
 }
 
 Poco::JSON::Object::Ptr configJson(const EmulatorContext& ctx) {
@@ -281,39 +284,39 @@ Poco::JSON::Object::Ptr instanceJson(const EmulatorContext& ctx, EmulatedInstanc
   return o;
 }
 
-void handleControl(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
-                   Poco::Net::HTTPServerResponse& response, const std::string& path) {
+http::Response handleControl(EmulatorContext& ctx, const http::Request& request,
+                             const std::string& path) {
   try {
     const auto parts = split(path);  // parts[0] == "_emulator"
-    const std::string& verb = request.getMethod();
+    const std::string& verb = request.method;
     if (parts.size() == 2 && parts[1] == "instances") {
-      if (verb == HTTPRequest::HTTP_GET) return listInstances(ctx, request, response);
-      if (verb == HTTPRequest::HTTP_POST) return addInstances(ctx, request, response);
-      return sendError(response, 405, "use GET or POST");
+      if (verb == kGet) return listInstances(ctx, request);
+      if (verb == kPost) return addInstances(ctx, request);
+      return errorResponse(405, "use GET or POST");
     }
     if (parts.size() >= 3 && parts.size() <= 4 && parts[1] == "instances") {
       const auto id = parseId(parts[2]);
-      if (!id) return sendError(response, 404, "instance id must be digits");
-      return instanceRoute(ctx, request, response, *id, parts.size() == 4 ? parts[3] : "");
+      if (!id) return errorResponse(404, "instance id must be digits");
+      return instanceRoute(ctx, request, *id, parts.size() == 4 ? parts[3] : "");
     }
-    if (parts.size() == 2 && parts[1] == "faults") return faults(ctx, request, response, {});
-    if (parts.size() == 2 && parts[1] == "counters" && verb == HTTPRequest::HTTP_GET) {
-      return counters(ctx, response);
+    if (parts.size() == 2 && parts[1] == "faults") return faults(ctx, request, {});
+    if (parts.size() == 2 && parts[1] == "counters" && verb == kGet) {
+      return counters(ctx);
     }
-    if (parts.size() == 2 && parts[1] == "reset-counters" && verb == HTTPRequest::HTTP_POST) {
+    if (parts.size() == 2 && parts[1] == "reset-counters" && verb == kPost) {
       for (const auto id : ctx.registry.ids()) {
         ctx.registry.with(id, [](EmulatedInstance& inst, fleet::SteadyTime,
                                  std::vector<Transition>&) { inst.resetCounters(); });
       }
-      return sendJson(response, 200, R"({"reset":true})");
+      return jsonResponse(200, R"({"reset":true})");
     }
-    if (parts.size() == 2 && parts[1] == "config" && verb == HTTPRequest::HTTP_GET) {
-      return sendJson(response, 200, configJson(ctx));
+    if (parts.size() == 2 && parts[1] == "config" && verb == kGet) {
+      return jsonResponse(200, configJson(ctx));
     }
-    if (parts.size() == 2 && parts[1] == "health") return sendJson(response, 200, R"({"ok":true})");
-    sendError(response, 404, "no such control route");
+    if (parts.size() == 2 && parts[1] == "health") return jsonResponse(200, R"({"ok":true})");
+    return errorResponse(404, "no such control route");
   } catch (const std::invalid_argument& e) {
-    sendError(response, 400, e.what());
+    return errorResponse(400, e.what());
   }
 }
 

@@ -3,15 +3,14 @@
 // state, set faults globally or per instance, read and reset counters. Tests and demos drive the
 // emulator through it; routes and shapes are listed in docs/EMULATOR.md. Thread-safe.
 
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-
 #include "emulator/http_io.hpp"
+#include "http/message.hpp"
 
 namespace greenfleet::emulator {
 
-void handleControl(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
-                   Poco::Net::HTTPServerResponse& response, const std::string& path);
+// The answer to a request under /_emulator (request.body is complete).
+http::Response handleControl(EmulatorContext& ctx, const http::Request& request,
+                             const std::string& path);
 
 // The control API's view of one instance (also used for the startup summary).
 Poco::JSON::Object::Ptr instanceJson(const EmulatorContext& ctx, EmulatedInstance& inst,

@@ -14,16 +14,11 @@ bool isKnown(const std::string& state) {
                                           kBlocked, kSuspended, kYellowCard,    kSleepMode};
   return kAll.count(state) > 0;
 }
-}  // namespace states
-
-namespace {
 
 bool isLoggedIn(const std::string& s) {
-  return s == states::kAuthorized || s == states::kYellowCard || s == states::kSuspended ||
-         s == states::kSleepMode;
+  return s == kAuthorized || s == kYellowCard || s == kSuspended || s == kSleepMode;
 }
-
-}  // namespace
+}  // namespace states
 
 std::uint64_t mix64(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -71,7 +66,7 @@ std::string EmulatedInstance::phone() const {
 }
 
 std::string EmulatedInstance::wid() const {
-  return isLoggedIn(state_) ? phone() + "@c.us" : std::string();
+  return states::isLoggedIn(state_) ? phone() + "@c.us" : std::string();
 }
 
 void EmulatedInstance::enter(const std::string& to, fleet::SteadyTime now,
@@ -114,7 +109,7 @@ void EmulatedInstance::setState(const std::string& state, fleet::SteadyTime now,
 
 bool EmulatedInstance::logout(fleet::SteadyTime now, std::vector<Transition>& out) {
   advance(now, out);
-  if (!isLoggedIn(state_)) return false;
+  if (!states::isLoggedIn(state_)) return false;
   steps_.clear();
   if (options_.delays.logout.count() == 0) {
     enter(states::kNotAuthorized, now, out);

@@ -29,6 +29,8 @@ inline constexpr const char* kSuspended = "suspended";
 inline constexpr const char* kYellowCard = "yellowCard";
 inline constexpr const char* kSleepMode = "sleepMode";
 bool isKnown(const std::string& state);
+// authorized, yellowCard, suspended, sleepMode: an account is attached.
+bool isLoggedIn(const std::string& state);
 }  // namespace states
 
 struct Transition {

@@ -34,9 +34,9 @@ struct EmulatorOptions {
   Millis hangMax{30000};  // a hang fault holds the request at most this long, then resets
   std::string webhookUrl;
   std::string webhookToken;
-  int threads = 128;
-  int queue = 4096;
-  Millis keepAlive{10000};
+  int threads = 16;         // workers of the HTTP front (slow routes only)
+  int queue = 4096;         // requests waiting for a worker
+  Millis keepAlive{10000};  // idle keep-alive connection timeout
   // Requests per second per instance, per method (Green API ratelimiter table, section 6).
   std::map<std::string, int> rateLimits{
       {"getStateInstance", 1}, {"getStatusInstance", 1}, {"qr", 3},

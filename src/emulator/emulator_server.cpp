@@ -1,10 +1,5 @@
 #include "emulator/emulator_server.hpp"
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
 #include <Poco/URI.h>
 #include <fmt/format.h>
 
@@ -18,54 +13,17 @@ namespace {
 
 const fleet::Log kLog{"emulator"};
 
-// One handler for every request: routes by path prefix and never lets an exception escape
-// (a std::exception escaping a Poco handler drops the connection).
-class RequestHandler final : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit RequestHandler(EmulatorContext& ctx) : ctx_(ctx) {}
+// Benchmarks open tens of thousands of connections, all from one address.
+constexpr std::size_t kMaxConnections = 20000;
 
-  void handleRequest(Poco::Net::HTTPServerRequest& request,
-                     Poco::Net::HTTPServerResponse& response) override {
-    try {
-      const std::string path = Poco::URI(request.getURI()).getPath();
-      if (path.rfind("/waInstance", 0) == 0) {
-        handleInstanceMethod(ctx_, request, response, path);
-      } else if (path.rfind("/partner/", 0) == 0) {
-        handlePartnerMethod(ctx_, request, response, path);
-      } else if (path == "/_emulator" || path.rfind("/_emulator/", 0) == 0) {
-        handleControl(ctx_, request, response, path);
-      } else {
-        sendError(response, 404, "not found");
-      }
-    } catch (const std::exception& e) {
-      kLog.error("handler failed error={}", e.what());
-      try {
-        if (!response.sent()) sendError(response, 500, "internal error");
-      } catch (...) {
-      }
-    } catch (...) {
-      try {
-        if (!response.sent()) sendError(response, 500, "internal error");
-      } catch (...) {
-      }
-    }
-  }
+// The front's own errors (413, 503 …) in the emulator's {"error": …} shape.
+std::string frontErrorBody(int, std::string_view, std::string_view message) {
+  return errorBody(message);
+}
 
- private:
-  EmulatorContext& ctx_;
-};
-
-// Never returns nullptr (Poco would answer 501): every request gets the routing handler.
-class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit HandlerFactory(EmulatorContext& ctx) : ctx_(ctx) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
-    return new RequestHandler(ctx_);
-  }
-
- private:
-  EmulatorContext& ctx_;
+// What admit() learnt from the head, carried to handle().
+struct Route {
+  std::string path;
 };
 
 }  // namespace
@@ -80,31 +38,27 @@ std::string EmulatorServer::baseUrl() const {
 }
 
 void EmulatorServer::start() {
-  Poco::Net::ServerSocket socket;
-  socket.bind(Poco::Net::SocketAddress(options_.host, static_cast<Poco::UInt16>(options_.port)),
-              true);
-  socket.listen(1024);
-  port_ = socket.address().port();
-
   if (!options_.webhookUrl.empty()) {
     webhooks_ = std::make_unique<WebhookSender>(options_.webhookUrl, options_.webhookToken, clock_);
     WebhookSender* sender = webhooks_.get();
     registry_.setTransitionSink([sender](const Transition& t) { sender->enqueue(t); });
   }
-  context_ = std::make_unique<EmulatorContext>(
-      EmulatorContext{registry_, options_, stopping_, webhooks_.get(), baseUrl()});
 
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(options_.threads);
-  params->setMaxQueued(options_.queue);
-  params->setKeepAlive(true);
-  params->setMaxKeepAliveRequests(1000000);
-  params->setKeepAliveTimeout(Poco::Timespan(options_.keepAlive.count() * 1000));
-  params->setTimeout(Poco::Timespan(60, 0));
-  pool_ = std::make_unique<Poco::ThreadPool>(4, options_.threads + 4, 60);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(*context_), *pool_, socket,
-                                                    params);
+  http::ServerOptions http;
+  http.listeners.push_back(http::Listener{"emulator", options_.host, options_.port});
+  http.workers = static_cast<std::size_t>(options_.threads);
+  http.max_queued = static_cast<std::size_t>(options_.queue);
+  http.idle_timeout = options_.keepAlive;
+  http.max_connections = kMaxConnections;
+  http.max_connections_per_ip = kMaxConnections;
+  http.error_body = &frontErrorBody;
+  http::Handler& handler = *this;
+  server_ = std::make_unique<http::EventServer>(std::move(http), handler);
   server_->start();
+  port_ = server_->port();
+  context_ = std::make_unique<EmulatorContext>(
+      EmulatorContext{registry_, options_, stopping_, webhooks_.get(), websockets_, baseUrl()});
+  ready_ = true;
   running_ = true;
 
   if (webhooks_) {
@@ -120,11 +74,44 @@ void EmulatorServer::stop() {
   running_ = false;
   stopping_.set();
   if (ticker_.joinable()) ticker_.join();
-  server_->stopAll(true);
-  pool_->joinAll();
+  server_->stop();
+  websockets_.joinAll();
   if (webhooks_) {
     registry_.setTransitionSink({});
     webhooks_->stop();
+  }
+}
+
+http::Admission EmulatorServer::admit(http::Request& request) {
+  // Until start() has the port, the context (apiUrl) is incomplete.
+  if (!ready_) return http::Admission::reject(errorResponse(503, "starting"));
+  Route route;
+  try {
+    route.path = Poco::URI(request.uri).getPath();
+  } catch (const Poco::Exception&) {
+    return http::Admission::reject(errorResponse(400, "malformed request URI"));
+  }
+  const bool on_worker = runsOnWorker(route.path);
+  request.context = std::move(route);
+  return on_worker ? http::Admission::onWorker() : http::Admission::inLoop();
+}
+
+void EmulatorServer::handle(http::Request request, http::Exchange exchange) {
+  EmulatorContext& ctx = *context_;
+  const auto path = std::any_cast<Route>(std::move(request.context)).path;
+  try {
+    if (path.rfind("/waInstance", 0) == 0) {
+      handleInstanceMethod(ctx, request, exchange, path);
+    } else if (path.rfind("/partner/", 0) == 0) {
+      exchange.respond(handlePartnerMethod(ctx, request, path));
+    } else if (path == "/_emulator" || path.rfind("/_emulator/", 0) == 0) {
+      exchange.respond(handleControl(ctx, request, path));
+    } else {
+      exchange.respond(errorResponse(404, "not found"));
+    }
+  } catch (const std::exception& e) {
+    kLog.error("handler failed error={}", e.what());
+    exchange.respond(errorResponse(500, "internal error"));
   }
 }
 

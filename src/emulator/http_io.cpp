@@ -4,21 +4,11 @@
 #include <stdexcept>
 
 #include <Poco/JSON/Parser.h>
-#include <Poco/StreamCopier.h>
 
 namespace greenfleet::emulator {
 
-void sendBody(Poco::Net::HTTPServerResponse& response, int status, std::string_view content_type,
-              std::string_view body) {
-  response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
-  if (status == 466) response.setReason("Unknown");
-  response.setContentType(std::string(content_type));
-  response.setContentLength(static_cast<std::streamsize>(body.size()));
-  response.sendBuffer(body.data(), body.size());
-}
-
-void sendJson(Poco::Net::HTTPServerResponse& response, int status, std::string_view json) {
-  sendBody(response, status, "application/json", json);
+http::Response jsonResponse(int status, std::string json) {
+  return http::Response::text(status, "application/json", std::move(json));
 }
 
 std::string stringify(const Poco::Dynamic::Var& json) {
@@ -27,20 +17,21 @@ std::string stringify(const Poco::Dynamic::Var& json) {
   return s.str();
 }
 
-void sendJson(Poco::Net::HTTPServerResponse& response, int status,
-              const Poco::JSON::Object::Ptr& json) {
-  sendJson(response, status, stringify(json));
+http::Response jsonResponse(int status, const Poco::JSON::Object::Ptr& json) {
+  return jsonResponse(status, stringify(json));
 }
 
-void sendError(Poco::Net::HTTPServerResponse& response, int status, std::string_view message) {
+std::string errorBody(std::string_view message) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("error", std::string(message));
-  sendJson(response, status, o);
+  return stringify(o);
 }
 
-Poco::JSON::Object::Ptr readJsonObject(Poco::Net::HTTPServerRequest& request) {
-  std::string body;
-  Poco::StreamCopier::copyToString(request.stream(), body, 8192);
+http::Response errorResponse(int status, std::string_view message) {
+  return jsonResponse(status, errorBody(message));
+}
+
+Poco::JSON::Object::Ptr readJsonObject(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return new Poco::JSON::Object;
   Poco::Dynamic::Var v;
   try {

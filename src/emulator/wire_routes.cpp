@@ -3,83 +3,80 @@
 #include <optional>
 
 #include <Poco/JSON/Array.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/StreamSocket.h>
-#include <Poco/Net/WebSocket.h>
 #include <Poco/String.h>
 #include <fmt/format.h>
 
-#include "emulator/webhook_sender.hpp"
-#include "fleet/log.hpp"
+#include "emulator/qr_websocket_sessions.hpp"
 #include "fleet/time_format.hpp"
 
 namespace greenfleet::emulator {
 
 namespace {
 
-const fleet::Log kLog{"emulator"};
-
 // Lower-case path spelling → the canonical name used for limits and counters. Green API accepts
 // both GetStateInstance and getStateInstance (reference §0).
 const std::map<std::string, std::string>& canonicalMethods() {
   static const std::map<std::string, std::string> kMethods{
-      {"getstateinstance", "getStateInstance"}, {"getstatusinstance", "getStatusInstance"},
-      {"qr", "qr"},                             {"logout", "logout"},
-      {"reboot", "reboot"},                     {"getwasettings", "getWaSettings"},
-      {"getsettings", "getSettings"},           {"scanqrcode", "scanqrcode"}};
+      {"getstateinstance", "getStateInstance"},
+      {"getstatusinstance", "getStatusInstance"},
+      {"qr", "qr"},
+      {"logout", "logout"},
+      {"reboot", "reboot"},
+      {"getwasettings", "getWaSettings"},
+      {"getsettings", "getSettings"},
+      {"scanqrcode", "scanqrcode"}};
   return kMethods;
-}
-
-bool isLoggedIn(const std::string& s) {
-  return s == states::kAuthorized || s == states::kYellowCard || s == states::kSuspended ||
-         s == states::kSleepMode;
 }
 
 std::string reasonFor(int status) {
   switch (status) {
-    case 400: return "bad request data";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
+    case 400:
+      return "bad request data";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Error";
   }
 }
 
 // Green API's error body shape; it echoes the request path, token included (reference §7).
-void sendUpstreamError(EmulatorContext& ctx, Poco::Net::HTTPServerResponse& response, int status,
-                       const std::string& path, const std::string& message) {
-  if (status == 466) {
-    sendJson(response, 466,
-             R"({"invokeStatus":{"method":"checkwhatsapp","used":100,"total":100,)"
-             R"("status":"QUOTE_EXCEEDED","description":"Monthly quota has been exceeded."}})");
-    return;
-  }
+std::string upstreamErrorBody(EmulatorContext& ctx, int status, const std::string& path,
+                              const std::string& message) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("statusCode", status);
   o->set("timestamp", fleet::formatRfc3339(ctx.registry.clock().wallNow()));
   o->set("path", path);
-  o->set("message", message.empty() ? reasonFor(status) : message);
-  sendJson(response, status, o);
+  o->set("message", message);
+  return stringify(o);
 }
 
-// Sleeps without holding any lock; ends early when the server stops.
-void pause(EmulatorContext& ctx, Millis ms) {
-  if (ms.count() > 0) ctx.stopping.tryWait(static_cast<long>(ms.count()));
+http::Response upstreamError(EmulatorContext& ctx, int status, const std::string& path,
+                             const std::string& message) {
+  if (status == 466) {
+    return jsonResponse(
+        466, R"({"invokeStatus":{"method":"checkwhatsapp","used":100,"total":100,)"
+             R"("status":"QUOTE_EXCEEDED","description":"Monthly quota has been exceeded."}})");
+  }
+  return jsonResponse(
+      status, upstreamErrorBody(ctx, status, path, message.empty() ? reasonFor(status) : message));
 }
 
-void resetConnection(Poco::Net::HTTPServerRequest& request) {
-  auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
-  socket.setLinger(true, 0);  // close() then sends RST, not FIN
-  socket.close();
-}
-
-struct Admission {
+// What the instance lock decided about a wire request.
+struct Checks {
   bool known = false;
   bool token_ok = false;
   bool accepted = false;
@@ -99,11 +96,10 @@ Poco::JSON::Object::Ptr settingsOf(const EmulatedInstance& inst) {
   o->set("delaySendMessagesMilliseconds", 5000);
   for (const char* flag :
        {"markIncomingMessagesReaded", "markIncomingMessagesReadedOnReply", "sharedSession",
-        "outgoingWebhook", "outgoingMessageWebhook", "outgoingAPIMessageWebhook",
-        "incomingWebhook", "deviceWebhook", "statusInstanceWebhook", "stateWebhook",
-        "enableMessagesHistory", "keepOnlineStatus", "pollMessageWebhook",
-        "incomingBlockWebhook", "incomingCallWebhook", "editedMessageWebhook",
-        "deletedMessageWebhook"}) {
+        "outgoingWebhook", "outgoingMessageWebhook", "outgoingAPIMessageWebhook", "incomingWebhook",
+        "deviceWebhook", "statusInstanceWebhook", "stateWebhook", "enableMessagesHistory",
+        "keepOnlineStatus", "pollMessageWebhook", "incomingBlockWebhook", "incomingCallWebhook",
+        "editedMessageWebhook", "deletedMessageWebhook"}) {
     o->set(flag, "no");
   }
   o->set("proxyInstance", "");
@@ -119,13 +115,8 @@ void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
   const bool is_new = state == states::kNew;
   const bool starting = state == states::kStarting;
   auto error = [&](int s, const std::string& message) {
-    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-    o->set("statusCode", s);
-    o->set("timestamp", fleet::formatRfc3339(ctx.registry.clock().wallNow()));
-    o->set("path", path);
-    o->set("message", message);
     status = s;
-    body = stringify(o);
+    body = upstreamErrorBody(ctx, s, path, message);
   };
   status = 200;
   if (method == "getStateInstance") {
@@ -141,7 +132,8 @@ void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
     body = fmt::format(R"({{"stateInstance":"{}"}})", state);
   } else if (method == "getStatusInstance") {
     if (is_new) return error(401, "Unauthorized");
-    body = fmt::format(R"({{"statusInstance":"{}"}})", isLoggedIn(state) ? "online" : "offline");
+    body = fmt::format(R"({{"statusInstance":"{}"}})",
+                       states::isLoggedIn(state) ? "online" : "offline");
   } else if (method == "qr") {
     if (is_new || starting) return error(400, "instance in starting process try later");
     inst.noteQrPoll(now, transitions);
@@ -152,7 +144,7 @@ void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
     if (inst.state() == states::kNotAuthorized) {
       o->set("type", "qrCode");
       o->set("message", inst.qrPngBase64(now));
-    } else if (isLoggedIn(inst.state())) {
+    } else if (states::isLoggedIn(inst.state())) {
       o->set("type", "alreadyLogged");
       o->set("message", "instance account already authorized");
     } else {
@@ -168,7 +160,7 @@ void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
     body = R"({"isReboot":true})";
   } else if (method == "getWaSettings") {
     if (is_new) return error(400, "instance in starting process try later");
-    const bool in = isLoggedIn(state);
+    const bool in = states::isLoggedIn(state);
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
     o->set("avatar", in ? fmt::format("https://pps.whatsapp.net/v/emulated/{}.jpg", inst.id())
                         : std::string());
@@ -182,27 +174,54 @@ void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
   }
 }
 
-void sendGarbage(Poco::Net::HTTPServerResponse& response) {
+http::Response garbageResponse() {
   static const std::string kGarbage =
       std::string("<html><body><h1>502 Bad Gateway</h1></body></html>\n{\"stateInst") +
       std::string("\0\xff\xfe", 3);
-  sendBody(response, 200, "application/json", kGarbage);
+  return jsonResponse(200, kGarbage);
 }
 
-void sendHuge(Poco::Net::HTTPServerResponse& response, int bytes) {
+http::Response hugeResponse(int bytes) {
   std::string body = R"({"stateInstance":"authorized","padding":")";
   if (bytes > static_cast<int>(body.size()) + 2) body.append(bytes - body.size() - 2, 'x');
   body += "\"}";
-  sendJson(response, 200, body);
+  return jsonResponse(200, std::move(body));
 }
 
-void serveQrWebsocket(EmulatorContext& ctx, std::int64_t id, Poco::Net::HTTPServerRequest& request,
-                      Poco::Net::HTTPServerResponse& response);
+// Hands the connection to a websocket session; the handshake and frames happen there.
+void openQrWebsocket(EmulatorContext& ctx, std::int64_t id, const http::Request& request,
+                     const http::Exchange& exchange, Millis latency) {
+  if (Poco::icompare(request.header("Upgrade"), "websocket") != 0) {
+    return exchange.respondAfter(latency, errorResponse(400, "scanqrcode is a websocket endpoint"));
+  }
+  std::string key = request.header("Sec-WebSocket-Key");
+  if (key.empty() || request.header("Sec-WebSocket-Version") != "13") {
+    return exchange.respondAfter(latency,
+                                 errorResponse(400,
+                                               "a websocket handshake needs Sec-WebSocket-Key and "
+                                               "Sec-WebSocket-Version: 13"));
+  }
+  exchange.takeOver([&ctx, id, key = std::move(key), latency](int fd, std::string) {
+    ctx.websockets.start(ctx, id, fd, key, latency);
+  });
+}
 
 }  // namespace
 
-void handleInstanceMethod(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
-                          Poco::Net::HTTPServerResponse& response, const std::string& path) {
+bool runsOnWorker(const std::string& path) {
+  // Rendering a QR PNG takes milliseconds: not on the event loop. Everything else on the wire
+  // is a lock and a short string.
+  if (path.rfind("/waInstance", 0) != 0) return true;
+  const auto method = path.find('/', std::string_view("/waInstance").size());
+  if (method == std::string::npos) return false;
+  const auto end = path.find('/', method + 1);
+  return Poco::icompare(path.substr(method + 1, end == std::string::npos ? std::string::npos
+                                                                         : end - method - 1),
+                        "qr") == 0;
+}
+
+void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
+                          const http::Exchange& exchange, const std::string& path) {
   // /waInstance{id}/{method}/{token}[/...]
   static constexpr std::string_view kPrefix = "/waInstance";
   std::vector<std::string> parts;
@@ -211,30 +230,33 @@ void handleInstanceMethod(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& re
     std::size_t start = 0;
     while (start <= rest.size()) {
       const auto slash = rest.find('/', start);
-      parts.push_back(rest.substr(start, slash == std::string::npos ? std::string::npos
-                                                                    : slash - start));
+      parts.push_back(
+          rest.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
       if (slash == std::string::npos) break;
       start = slash + 1;
     }
   }
+  auto fail = [&](int status, const std::string& message) {
+    exchange.respond(upstreamError(ctx, status, path, message));
+  };
   if (parts.size() < 3 || parts[0].empty() ||
       parts[0].find_first_not_of("0123456789") != std::string::npos || parts[0].size() > 18) {
-    return sendUpstreamError(ctx, response, 404, path, "Not Found");
+    return fail(404, "Not Found");
   }
   const std::int64_t id = std::stoll(parts[0]);
   const std::string method_lower = Poco::toLower(parts[1]);
   const std::string& token = parts[2];
   const auto known_method = canonicalMethods().find(method_lower);
+  const bool is_get = request.method == "GET";
 
-  Admission adm;
-  std::string method = known_method == canonicalMethods().end() ? method_lower
-                                                                : known_method->second;
+  Checks adm;
+  std::string method =
+      known_method == canonicalMethods().end() ? method_lower : known_method->second;
   const auto global = ctx.registry.globalFaults();
   adm.known = ctx.registry.with(
       id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
         adm.token_ok = inst.token() == token;
-        if (!adm.token_ok || known_method == canonicalMethods().end() ||
-            request.getMethod() != Poco::Net::HTTPRequest::HTTP_GET) {
+        if (!adm.token_ok || known_method == canonicalMethods().end() || !is_get) {
           inst.countUnauthorized(method);
           return;
         }
@@ -247,42 +269,42 @@ void handleInstanceMethod(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& re
         adm.huge_bytes = profile.hugeBytes;
         if (adm.fault.action != FaultAction::none) inst.countFault(method);
       });
-  if (!adm.known) return sendUpstreamError(ctx, response, 403, path, "Forbidden");
-  if (!adm.token_ok) return sendUpstreamError(ctx, response, 401, path, "Unauthorized");
-  if (known_method == canonicalMethods().end() ||
-      request.getMethod() != Poco::Net::HTTPRequest::HTTP_GET) {
-    return sendUpstreamError(ctx, response, 404, path, "Not Found");
-  }
-  if (!adm.accepted) return sendUpstreamError(ctx, response, 429, path, "Too Many Requests");
+  if (!adm.known) return fail(403, "Forbidden");
+  if (!adm.token_ok) return fail(401, "Unauthorized");
+  if (known_method == canonicalMethods().end() || !is_get) return fail(404, "Not Found");
+  if (!adm.accepted) return fail(429, "Too Many Requests");
 
-  pause(ctx, adm.fault.latency);
+  // Injected latency delays the answer on the loop's timer; no thread waits for it.
+  const Millis latency = adm.fault.latency;
+  auto later = [&](http::Response response) {
+    exchange.respondAfter(latency, std::move(response));
+  };
   switch (adm.fault.action) {
     case FaultAction::reset:
-      return resetConnection(request);
+      return exchange.reset(latency);
     case FaultAction::hang:
       // Bounded: a hung request is held at most hangMax, then its connection is reset.
-      pause(ctx, std::min(Millis(adm.hang_ms), ctx.options.hangMax));
-      return resetConnection(request);
+      return exchange.reset(latency + std::min(Millis(adm.hang_ms), ctx.options.hangMax));
     case FaultAction::garbage:
-      return sendGarbage(response);
+      return later(garbageResponse());
     case FaultAction::huge:
-      return sendHuge(response, adm.huge_bytes);
+      return later(hugeResponse(adm.huge_bytes));
     case FaultAction::error: {
       const int s = adm.fault.status;
-      return sendUpstreamError(ctx, response, s, path,
-                               s == 400 ? "instance in starting process try later" : "");
+      return later(
+          upstreamError(ctx, s, path, s == 400 ? "instance in starting process try later" : ""));
     }
     case FaultAction::qrError: {
       Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
       o->set("type", "error");
       o->set("message", adm.fault_qr_message);
-      return sendJson(response, 200, o);
+      return later(jsonResponse(200, o));
     }
     case FaultAction::none:
       break;
   }
 
-  if (method == "scanqrcode") return serveQrWebsocket(ctx, id, request, response);
+  if (method == "scanqrcode") return openQrWebsocket(ctx, id, request, exchange, latency);
 
   int status = 200;
   std::string body;
@@ -290,87 +312,11 @@ void handleInstanceMethod(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& re
       id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>& tr) {
         answer(ctx, inst, now, tr, method, path, status, body);
       });
-  if (!still_known) return sendUpstreamError(ctx, response, 403, path, "Forbidden");
-  sendJson(response, status, body);
+  if (!still_known) return later(upstreamError(ctx, 403, path, "Forbidden"));
+  later(jsonResponse(status, std::move(body)));
 }
 
 namespace {
-
-void serveQrWebsocket(EmulatorContext& ctx, std::int64_t id, Poco::Net::HTTPServerRequest& request,
-                      Poco::Net::HTTPServerResponse& response) {
-  if (Poco::icompare(request.get("Upgrade", ""), "websocket") != 0) {
-    return sendError(response, 400, "scanqrcode is a websocket endpoint");
-  }
-  Poco::Net::WebSocket ws(request, response);
-  auto send = [&](const Poco::JSON::Object::Ptr& frame) {
-    const std::string text = stringify(frame);
-    ws.sendFrame(text.data(), static_cast<int>(text.size()), Poco::Net::WebSocket::FRAME_TEXT);
-  };
-  auto frame = [](const std::string& type, const std::string& message) {
-    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-    o->set("type", type);
-    o->set("message", message);
-    return o;
-  };
-  const auto deadline = ctx.registry.clock().steadyNow() + ctx.options.delays.wsTimeout;
-  std::optional<std::uint64_t> sent_rotation;
-  bool first = true;
-  try {
-    while (true) {
-      Poco::JSON::Object::Ptr out;
-      bool close = false;
-      ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime now,
-                                std::vector<Transition>&) {
-        const std::string& s = inst.state();
-        if (s == states::kNotAuthorized) {
-          const auto rotation = inst.qrRotation(now);
-          if (!sent_rotation || *sent_rotation != rotation) {
-            out = frame("qrCode", inst.qrPngBase64(now));
-            sent_rotation = rotation;
-          }
-        } else if (isLoggedIn(s)) {
-          if (first) {
-            out = frame("alreadyLogged", "instance account already authorized");
-          } else {
-            // After a successful scan: account data at top level (reference §3).
-            out = new Poco::JSON::Object;
-            out->set("type", "accountData");
-            out->set("wid", inst.wid());
-            out->set("pushname", fmt::format("Emulated {}", inst.id()));
-            out->set("webhookUrl", "");
-          }
-          close = true;
-        } else {
-          out = frame("error", s == states::kStarting || s == states::kNew
-                                   ? "instance in starting process try later"
-                                   : fmt::format("instance is {}", s));
-          close = true;
-        }
-      });
-      first = false;
-      if (out) send(out);
-      if (close) break;
-      if (ctx.registry.clock().steadyNow() >= deadline) {
-        send(frame(ctx.options.wsTimeoutType, ctx.options.wsTimeoutType));
-        break;
-      }
-      if (ctx.stopping.tryWait(50)) break;
-      // A close frame from the client ends the session.
-      if (ws.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ)) {
-        char buf[512];
-        int flags = 0;
-        const int n = ws.receiveFrame(buf, sizeof buf, flags);
-        if (n <= 0 || (flags & Poco::Net::WebSocket::FRAME_OP_BITMASK) ==
-                          Poco::Net::WebSocket::FRAME_OP_CLOSE) {
-          break;
-        }
-      }
-    }
-    ws.shutdown(Poco::Net::WebSocket::WS_NORMAL_CLOSE, "");
-  } catch (const Poco::Exception& e) {
-    kLog.debug("websocket id={} ended error={}", id, e.displayText());
-  }
-}
 
 Poco::JSON::Object::Ptr partnerItem(const EmulatedInstance& inst) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
@@ -393,8 +339,8 @@ Poco::JSON::Object::Ptr partnerItem(const EmulatedInstance& inst) {
 
 }  // namespace
 
-void handlePartnerMethod(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& request,
-                         Poco::Net::HTTPServerResponse& response, const std::string& path) {
+http::Response handlePartnerMethod(EmulatorContext& ctx, const http::Request& request,
+                                   const std::string& path) {
   // /partner/{method}/{partnerToken}
   const std::string rest = path.substr(std::string_view("/partner/").size());
   const auto slash = rest.find('/');
@@ -402,34 +348,34 @@ void handlePartnerMethod(EmulatorContext& ctx, Poco::Net::HTTPServerRequest& req
   const std::string token = slash == std::string::npos ? "" : rest.substr(slash + 1);
   // Partner methods report errors as HTTP 200 with {code, description} (reference §7).
   if (token != ctx.registry.partnerToken()) {
-    return sendJson(response, 200, R"({"code":401,"description":"Unauthorized"})");
+    return jsonResponse(200, R"({"code":401,"description":"Unauthorized"})");
   }
   if (method == "getinstances") {
-    if (request.getMethod() != Poco::Net::HTTPRequest::HTTP_GET) {
-      return sendJson(response, 404, R"({"code":404,"description":"Not found"})");
+    if (request.method != "GET") {
+      return jsonResponse(404, R"({"code":404,"description":"Not found"})");
     }
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
     for (const auto id : ctx.registry.ids()) {
       ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime,
                                 std::vector<Transition>&) { arr->add(partnerItem(inst)); });
     }
-    return sendJson(response, 200, stringify(arr));
+    return jsonResponse(200, stringify(arr));
   }
   if (method == "createinstance") {
-    if (request.getMethod() != Poco::Net::HTTPRequest::HTTP_POST) {
-      return sendJson(response, 404, R"({"code":404,"description":"Not found"})");
+    if (request.method != "POST") {
+      return jsonResponse(404, R"({"code":404,"description":"Not found"})");
     }
     const auto ids = ctx.registry.add(1, states::kNew);
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-    ctx.registry.with(ids.front(), [&](EmulatedInstance& inst, fleet::SteadyTime,
-                                       std::vector<Transition>&) {
-      o->set("idInstance", static_cast<Poco::Int64>(inst.id()));
-      o->set("apiTokenInstance", inst.token());
-      o->set("typeInstance", "whatsapp");
-    });
-    return sendJson(response, 200, o);
+    ctx.registry.with(ids.front(),
+                      [&](EmulatedInstance& inst, fleet::SteadyTime, std::vector<Transition>&) {
+                        o->set("idInstance", static_cast<Poco::Int64>(inst.id()));
+                        o->set("apiTokenInstance", inst.token());
+                        o->set("typeInstance", "whatsapp");
+                      });
+    return jsonResponse(200, o);
   }
-  sendJson(response, 200, R"({"code":404,"description":"Not found"})");
+  return jsonResponse(200, R"({"code":404,"description":"Not found"})");
 }
 
 }  // namespace greenfleet::emulator

@@ -24,6 +24,7 @@
 
 #include "support/emulator_process.hpp"
 #include "support/qr_image.hpp"
+#include "support/raw_http_connection.hpp"
 #include "support/wait_for.hpp"
 
 using namespace greenfleet::testing;
@@ -377,4 +378,96 @@ TEST_CASE("control API rejects bad input with JSON errors") {
   CHECK(runToCompletion(greenfleetBinary(), {"emulate", "--bogus"}, out) == 2);
   CHECK(runToCompletion(greenfleetBinary(), {"emulate", "--help"}, out) == 0);
   CHECK(out.find("--scenario") != std::string::npos);
+}
+
+TEST_CASE("a POST with a body and then a GET on the same kept-alive connection get their answers") {
+  EmulatorProcess emu({"--instances", "1"});
+  const auto a = emu.instances().at(0);
+  RawHttpConnection connection(emu.port());
+
+  SUBCASE("an SDK's setSettings (not emulated: a Green API 404) then getStateInstance") {
+    connection.sendRequest("POST", emu.wirePath(a, "setSettings"),
+                           R"({"webhookUrl":"","outgoingWebhook":"yes","stateWebhook":"yes"})");
+    const auto post = connection.readResponse();
+    CHECK(post.status_line == "HTTP/1.1 404 Not Found");
+    CHECK(parseJsonObject(post.body)->getValue<std::string>("path") ==
+          emu.wirePath(a, "setSettings"));
+  }
+  SUBCASE("a control API POST whose body is read, then getStateInstance") {
+    connection.sendRequest("POST", "/_emulator/instances", R"({"count":2,"state":"blocked"})");
+    const auto post = connection.readResponse();
+    CHECK(post.status_line == "HTTP/1.1 201 Created");
+    const auto added = parseJsonObject(post.body)->getArray("instances");
+    REQUIRE(added->size() == 2);
+    CHECK(added->getObject(0)->getValue<std::string>("state") == "blocked");
+  }
+  connection.sendRequest("GET", emu.wirePath(a, "getStateInstance"));
+  const auto get = connection.readResponse();
+  CHECK(get.status_line == "HTTP/1.1 200 OK");
+  CHECK(get.body == R"({"stateInstance":"authorized"})");
+}
+
+TEST_CASE("status lines carry the real reason phrase: 429 Too Many Requests, 401 Unauthorized") {
+  EmulatorProcess emu({"--instances", "1"});
+  const auto a = emu.instances().at(0);
+  RawHttpConnection connection(emu.port());
+  // Pipelined in one write: both land within getStateInstance's one-per-second window.
+  const std::string get =
+      "GET " + emu.wirePath(a, "getStateInstance") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  connection.send(get + get);
+  CHECK(connection.readResponse().status_line == "HTTP/1.1 200 OK");
+  const auto limited = connection.readResponse();
+  CHECK(limited.status_line == "HTTP/1.1 429 Too Many Requests");
+  CHECK(parseJsonObject(limited.body)->getValue<std::string>("message") == "Too Many Requests");
+
+  auto bad = a;
+  bad.apiTokenInstance = std::string(50, 'a');
+  connection.sendRequest("GET", emu.wirePath(bad, "getStateInstance"));
+  CHECK(connection.readResponse().status_line == "HTTP/1.1 401 Unauthorized");
+}
+
+TEST_CASE("injected latency is a timer: 2,000 delayed requests in flight add no threads") {
+  constexpr int kRequests = 2000;
+  REQUIRE(raiseOpenFileLimit(kRequests + 1000) >= kRequests + 1000);
+  EmulatorProcess emu({"--instances", std::to_string(kRequests), "--threads", "4", "--faults",
+                       R"({"latencyMs":300})"});
+  const auto inst = emu.instances();
+  REQUIRE(inst.size() == static_cast<std::size_t>(kRequests));
+  const int threads_before = threadCount(emu.child().pid());
+  REQUIRE(threads_before > 0);
+
+  std::vector<std::unique_ptr<RawHttpConnection>> connections;
+  for (const auto& c : inst) {
+    connections.push_back(std::make_unique<RawHttpConnection>(emu.port()));
+    connections.back()->sendRequest("GET", emu.wirePath(c, "getStateInstance"));
+  }
+  // Every request is sent; those not yet answered wait on the emulator's timers.
+  const int threads_during = threadCount(emu.child().pid());
+  int answered = 0;
+  for (auto& connection : connections) {
+    const auto r = connection->readResponse();
+    if (r.status == 200 && r.body == R"({"stateInstance":"authorized"})") ++answered;
+  }
+  CHECK(answered == kRequests);
+  CHECK(threads_during <= threads_before + 2);
+  CHECK(threads_during < 4 + 16);  // 4 workers, the loop, main and the runtime's own
+}
+
+TEST_CASE("the emulator holds 5,000 open connections at once and answers on each") {
+  constexpr int kConnections = 5000;
+  REQUIRE(raiseOpenFileLimit(2 * kConnections + 1000) >= 2 * kConnections + 1000);
+  EmulatorProcess emu({"--instances", "1", "--keep-alive-ms", "120000"});
+  std::vector<std::unique_ptr<RawHttpConnection>> connections;
+  for (int i = 0; i < kConnections; ++i) {
+    connections.push_back(std::make_unique<RawHttpConnection>(emu.port()));
+  }
+  // All are open before any is used: each is answered, none was refused or dropped.
+  int answered = 0;
+  for (auto& connection : connections) {
+    connection->sendRequest("GET", "/_emulator/health");
+    const auto r = connection->readResponse();
+    if (r.status == 200 && r.body == R"({"ok":true})") ++answered;
+  }
+  CHECK(answered == kConnections);
+  CHECK(emu.http().get("/_emulator/health").status == 200);
 }
