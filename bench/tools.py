@@ -114,6 +114,14 @@ def proc_rss(pid):
     return 0.0
 
 
+def proc_threads(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return 0
+
+
 def rusage(out, cmd):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     rc = subprocess.call(cmd)
@@ -256,6 +264,8 @@ def main(argv):
         print(f"{proc_cpu(args[0]):.3f}")
     elif cmd == "rss":
         print(f"{proc_rss(args[0]):.1f}")
+    elif cmd == "threads":
+        print(proc_threads(args[0]))
     elif cmd == "rusage":
         sep = args.index("--")
         return rusage(args[0], args[sep + 1:])

@@ -21,13 +21,13 @@ conns="${BENCH_S4_CONNECTIONS:-32}"
 dur="${BENCH_WRK_SECONDS:-5}"
 not_auth=$((n / 10))
 
-start_emulator s3 $((n - not_auth)) --threads 256
+start_emulator s3 $((n - not_auth))
 emu_start_ms="$EMU_START_MS"
 curl -fsS -X POST -H 'Content-Type: application/json' --data "{\"count\":$not_auth,\"state\":\"notAuthorized\"}" \
   "$EMU_URL/_emulator/instances" >/dev/null
 # Default intervals and spread; only the global request budget is raised: 100,000 instances at
 # 60 s need ~1,700 polls/s on average, above the default upstream.max_rps of 1,000.
-gf_env=(GREENFLEET_UPSTREAM_MAX_RPS=5000 GREENFLEET_UPSTREAM_WORKERS=64)
+gf_env=(GREENFLEET_UPSTREAM_MAX_RPS=5000 GREENFLEET_UPSTREAM_MAX_IN_FLIGHT=64)
 start_greenfleet s3 "${gf_env[@]}"
 read -r count secs rate < <($TOOLS import "$EMU_URL" "$GF_URL" "$GF_KEY" 10000)
 log "imported $count instances in ${secs}s ($rate/s); restarting"

@@ -8,7 +8,7 @@ trap stop_all EXIT
 conns="${BENCH_CONNECTIONS:-64}"
 dur="${BENCH_WRK_SECONDS:-5}"
 
-start_emulator emu1k 1000 --threads $((conns * 2))
+start_emulator emu1k 1000
 row emulator "start-up, --instances 1000" "$EMU_START_MS" ms "-" - info 0 "spawn to 'listening' line"
 $TOOLS wrk-paths "$EMU_URL" "$WORK/emu1k.paths"
 run_wrk "$WORK/emu1k" -t 2 -c "$conns" -d "${dur}s" --timeout 5s -s "$BENCH_DIR/wrk/rotate.lua" \

@@ -4,7 +4,7 @@
 GREENFLEET_BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libpoco-dev libfmt-dev doctest-dev libsqlite3-dev
-  libqrencode-dev libpng-dev prometheus-cpp-dev
+  libqrencode-dev libpng-dev prometheus-cpp-dev libcurl4-openssl-dev
 )
 GREENFLEET_TEST_PACKAGES=(
   zbar-tools sqlite3 curl

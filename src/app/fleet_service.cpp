@@ -20,7 +20,7 @@
 #include "api/routes.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
-#include "greenapi/client.hpp"
+#include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "store/state_event_log.hpp"
 #include "store/sweep_repository.hpp"
@@ -74,7 +74,7 @@ struct FleetService::Parts {
   std::unique_ptr<store::InstanceRepository> instances;
   std::unique_ptr<store::ApiKeyRepository> keys;
   std::unique_ptr<store::StatusWriter> writer;
-  std::unique_ptr<greenapi::Client> client;
+  std::unique_ptr<greenapi::TransferEngine> engine;  // outlives the poller: its completions
   std::unique_ptr<api::FleetMetrics> metrics;  // declared before the poller: outlives its hook
   std::unique_ptr<scheduler::FleetPoller> poller;
   std::unique_ptr<PollerRegistryObserver> observer;
@@ -120,18 +120,19 @@ void FleetService::start() {
   p.writer = std::make_unique<store::StatusWriter>(
       *p.db, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)));
   p.writer->start();
-  p.client = std::make_unique<greenapi::Client>(clientOptions(config_), &clock_);
+  const auto transfer_options = transferOptions(config_);
+  p.engine = std::make_unique<greenapi::TransferEngine>(transfer_options);
   p.metrics = std::make_unique<api::FleetMetrics>(GREENFLEET_VERSION);
   auto* metrics = p.metrics.get();
   scheduler::PollerOptions poller_options;
   poller_options.on_result = [metrics](const scheduler::Job& job, const scheduler::Outcome& outcome) {
     metrics->recordUpstream(job, outcome);
   };
-  poller_options.workers = static_cast<std::size_t>(config_.getInt("upstream.workers", 1, 4096));
+  poller_options.max_in_flight = transfer_options.maxInFlight;
   auto* writer = p.writer.get();
   const fleet::Clock* clock = &clock_;
   p.poller = std::make_unique<scheduler::FleetPoller>(
-      schedulerConfig(config_), poller_options, *p.client, clock_,
+      schedulerConfig(config_), poller_options, *p.engine, clock_,
       [writer, clock](const scheduler::StatusUpdate& update) {
         const auto anchor = fleet::TimeAnchor::of(*clock);
         writer->enqueue(toStoredUpdate(update, anchor));
@@ -231,7 +232,7 @@ void FleetService::stop() {
   p.event_log.reset();
   p.observer.reset();
   p.poller.reset();
-  p.client.reset();
+  p.engine.reset();
   p.metrics.reset();
   p.writer.reset();
   p.keys.reset();

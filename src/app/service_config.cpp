@@ -115,10 +115,14 @@ scheduler::SchedulerConfig schedulerConfig(const config::Config& c) {
   return s;
 }
 
-greenapi::ClientOptions clientOptions(const config::Config& c) {
-  greenapi::ClientOptions o;
+greenapi::TransferOptions transferOptions(const config::Config& c) {
+  greenapi::TransferOptions o;
   o.connectTimeout = std::chrono::milliseconds(c.getInt("upstream.connect_timeout_ms", 1, 600000));
   o.requestTimeout = std::chrono::milliseconds(c.getInt("upstream.request_timeout_ms", 1, 600000));
+  o.maxInFlight = static_cast<std::size_t>(c.getInt("upstream.max_in_flight", 1, 1000000));
+  o.maxConnectionsPerHost =
+      static_cast<std::size_t>(c.getInt("upstream.max_in_flight_per_host", 1, 100000));
+  o.ioThreads = static_cast<std::size_t>(c.getInt("upstream.io_threads", 1, 16));
   o.userAgent = "greenfleet/" GREENFLEET_VERSION;
   return o;
 }

@@ -9,6 +9,7 @@
 #include "app/flags.hpp"
 #include "config/config.hpp"
 #include "greenapi/client.hpp"
+#include "greenapi/transfer_engine.hpp"
 #include "http/event_server.hpp"
 #include "scheduler/probe_scheduler.hpp"
 #include "store/database.hpp"
@@ -30,7 +31,8 @@ std::unique_ptr<store::Database> openMigratedDatabase(const config::Config& conf
 void setupLogging(const config::Config& config);
 // The scheduler's limits and intervals; rates are capped below Green API's documented limits.
 scheduler::SchedulerConfig schedulerConfig(const config::Config& config);
-greenapi::ClientOptions clientOptions(const config::Config& config);
+// The upstream engine: timeouts, transfers in flight, connections per host, I/O threads.
+greenapi::TransferOptions transferOptions(const config::Config& config);
 // The HTTP front's limits and listeners (admin; public when public.enabled).
 http::ServerOptions httpOptions(const config::Config& config);
 

@@ -36,10 +36,11 @@ const std::vector<ConfigKey>& configKeys() {
       {"auth.admin_key_file", "", "where the first admin key is written (default: <data.dir>/admin.key)"},
       {"upstream.default_api_url", "https://api.green-api.com", "apiUrl for instances registered without one"},
       {"upstream.connect_timeout_ms", "5000", "connect timeout of a Green API request"},
-      {"upstream.request_timeout_ms", "30000", "read/write timeout of a Green API request"},
-      {"upstream.workers", "32", "Green API requests in flight at most (worker threads)"},
+      {"upstream.request_timeout_ms", "30000", "total timeout of a Green API request (connect to last byte)"},
+      {"upstream.io_threads", "1", "event-loop threads driving all Green API requests (libcurl multi)"},
+      {"upstream.max_in_flight", "4096", "Green API requests in flight at most, all hosts together"},
       {"upstream.max_rps", "1000", "Green API requests per second at most, all instances together"},
-      {"upstream.max_in_flight_per_host", "64", "requests in flight at most per apiUrl host"},
+      {"upstream.max_in_flight_per_host", "64", "requests in flight (and connections) at most per apiUrl host"},
       {"scheduler.interval_authorized_s", "60", "state probe interval of an authorized instance"},
       {"scheduler.interval_not_authorized_s", "30", "state probe interval of a notAuthorized instance"},
       {"scheduler.interval_starting_s", "15", "state probe interval while starting or initializing"},
@@ -82,6 +83,16 @@ std::string envVarFor(std::string_view key) {
 }
 
 namespace {
+// Keys that existed once: setting one is an error that says what replaced it.
+std::optional<std::string> retiredKeyMessage(std::string_view key) {
+  if (key == "upstream.workers") {
+    return "upstream.workers is gone: Green API requests no longer run on worker threads; set "
+           "upstream.max_in_flight (requests in flight, default 4096) and upstream.io_threads "
+           "(event-loop threads, default 1) instead";
+  }
+  return std::nullopt;
+}
+
 const ConfigKey* findKey(std::string_view key) {
   const auto& keys = configKeys();
   const auto it =
@@ -126,11 +137,19 @@ Config Config::load(const std::string& file, const std::map<std::string, std::st
       props->keys(key, children);
       for (const auto& child : children) pending.push_back(key + "." + child);
       if (!children.empty()) continue;
+      if (const auto retired = retiredKeyMessage(key)) {
+        throw ConfigError(fmt::format("{} (in {})", *retired, file));
+      }
       if (findKey(key) == nullptr) {
         throw ConfigError(fmt::format("unknown configuration key '{}' in {}", key, file));
       }
       c.values_[key] = props->getRawString(key);
       c.sources_[key] = "file";
+    }
+  }
+  for (const std::string_view retired : {"upstream.workers"}) {
+    if (env.contains(envVarFor(retired))) {
+      throw ConfigError(fmt::format("{} (from {})", *retiredKeyMessage(retired), envVarFor(retired)));
     }
   }
   for (const auto& k : configKeys()) {
@@ -140,6 +159,7 @@ Config Config::load(const std::string& file, const std::map<std::string, std::st
     }
   }
   for (const auto& [key, value] : overrides) {
+    if (const auto retired = retiredKeyMessage(key)) throw ConfigError(*retired);
     if (findKey(key) == nullptr) throw ConfigError(fmt::format("unknown configuration key '{}'", key));
     c.values_[key] = value;
     c.sources_[key] = "flag";

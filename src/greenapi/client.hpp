@@ -1,44 +1,23 @@
 #pragma once
-// Client: typed calls to the Green API instance methods greenfleet needs. Each call returns a
-// CallResult; no exception crosses this boundary and no token appears in any message or log.
-// Connections are reused through a per-host SessionPool. Thread-safe: one Client is shared by all
-// scheduler workers.
+// Client: blocking typed calls to the Green API instance methods, for one-off callers (tools,
+// tests). Each call submits one transfer to the Client's own TransferEngine (one I/O thread) and
+// waits for its reply, so it classifies, caps and scrubs exactly like the poller's engine. Each
+// call returns a CallResult; no exception crosses this boundary and no token appears in any
+// message or log. Connections are kept alive and reused. Thread-safe: calls from many threads run
+// concurrently on the one engine. The poller never uses this type; it drives a TransferEngine.
 
-#include <chrono>
-#include <cstdint>
-#include <string>
+#include <string_view>
 
-#include "fleet/clock.hpp"
 #include "greenapi/call_outcome.hpp"
-#include "greenapi/session_pool.hpp"
+#include "greenapi/transfer_engine.hpp"
 
 namespace greenfleet::greenapi {
 
-struct ClientOptions {
-  std::chrono::milliseconds connectTimeout{5000};
-  // Per socket read/write; Green API's qr could take up to 60 s before release 5.44.32 (#559).
-  std::chrono::milliseconds requestTimeout{30000};
-  std::size_t maxBodyBytes = 1024 * 1024;  // larger bodies are malformedBody
-  std::size_t maxIdlePerHost = 8;
-  std::chrono::milliseconds idleTimeout{4000};  // below common server keep-alive timeouts
-  std::string userAgent = "greenfleet";
-};
-
-struct InstanceCredentials {
-  std::string apiUrl;  // e.g. https://api.green-api.com or http://127.0.0.1:9090
-  std::int64_t idInstance = 0;
-  std::string apiTokenInstance;
-};
-
-// A raw exchange: outcome plus the body (bounded by maxBodyBytes).
-struct RawReply {
-  CallOutcome outcome;
-  std::string body;
-};
+using ClientOptions = TransferOptions;
 
 class Client {
  public:
-  explicit Client(ClientOptions options = {}, const fleet::Clock* clock = nullptr);
+  explicit Client(ClientOptions options = {});
 
   CallResult<StateResult> getStateInstance(const InstanceCredentials& creds);
   CallResult<QrResult> qr(const InstanceCredentials& creds);
@@ -50,16 +29,12 @@ class Client {
   // (ok for 2xx) or the transport failure.
   RawReply get(const InstanceCredentials& creds, std::string_view method);
 
-  const ClientOptions& options() const { return options_; }
-  std::size_t idleSessions() const { return pool_.idleCount(); }
+  const ClientOptions& options() const { return engine_.options(); }
+  // Open keep-alive connections (between calls: the idle ones).
+  std::size_t idleSessions() const { return engine_.openConnections(); }
 
  private:
-  template <typename T, typename Parse>
-  CallResult<T> typed(const InstanceCredentials& creds, std::string_view method, Parse parse);
-
-  ClientOptions options_;
-  const fleet::Clock& clock_;
-  SessionPool pool_;
+  TransferEngine engine_;
 };
 
 }  // namespace greenfleet::greenapi

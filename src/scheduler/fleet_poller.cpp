@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "fleet/log.hpp"
+#include "greenapi/typed_reply.hpp"
 
 namespace greenfleet::scheduler {
 
@@ -32,11 +33,12 @@ std::string hostOf(const std::string& api_url) {
   return api_url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
-FleetPoller::FleetPoller(SchedulerConfig config, PollerOptions options, greenapi::Client& client,
-                         const fleet::Clock& clock, UpdateSink sink)
+FleetPoller::FleetPoller(SchedulerConfig config, PollerOptions options,
+                         greenapi::TransferEngine& engine, const fleet::Clock& clock,
+                         UpdateSink sink)
     : config_(config),
       options_(options),
-      client_(client),
+      engine_(engine),
       clock_(clock),
       sink_(std::move(sink)),
       core_(config, options.seed != 0 ? options.seed
@@ -49,9 +51,6 @@ void FleetPoller::start() {
   std::lock_guard lock(mutex_);
   if (running_) return;
   running_ = true;
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, options_.workers); ++i) {
-    workers_.emplace_back([this] { workerLoop(); });
-  }
   dispatcher_ = std::thread([this] { dispatchLoop(); });
 }
 
@@ -60,13 +59,12 @@ void FleetPoller::stop() {
     std::lock_guard lock(mutex_);
     if (!running_) return;
     running_ = false;
-    queue_.clear();
   }
   dispatch_wake_.notify_all();
-  work_ready_.notify_all();
   if (dispatcher_.joinable()) dispatcher_.join();
-  for (auto& w : workers_) w.join();
-  workers_.clear();
+  // Completions capture `this`: none may still be on its way when we return.
+  std::unique_lock lock(mutex_);
+  drained_.wait(lock, [this] { return in_flight_ == 0; });
 }
 
 void FleetPoller::upsert(const fleet::RegisteredInstance& instance,
@@ -218,14 +216,13 @@ FleetCounts FleetPoller::counts() const {
 }
 
 void FleetPoller::dispatchLoop() {
+  const std::size_t cap = std::max<std::size_t>(1, options_.max_in_flight);
+  std::vector<greenapi::TransferEngine::Request> batch;
   std::unique_lock lock(mutex_);
   while (running_) {
     wake_requested_ = false;
     const auto now = clock_.steadyNow();
-    std::size_t taken = 0;
-    const std::size_t free = options_.workers > busy_ + queue_.size()
-                                 ? options_.workers - busy_ - queue_.size()
-                                 : 0;
+    const std::size_t free = cap > in_flight_ ? cap - in_flight_ : 0;
     if (free > 0) {
       for (auto& job : core_.takeDue(now, free)) {
         const auto it = registry_.find(job.id);
@@ -234,48 +231,66 @@ void FleetPoller::dispatchLoop() {
           core_.onResult(job, Outcome::failure(fleet::OutcomeKind::transportError, "removed"), now);
           continue;
         }
-        queue_.push_back(Task{job, it->second.credentials});
-        ++taken;
+        batch.push_back(requestFor(job, it->second.credentials));
       }
-      if (!queue_.empty()) work_ready_.notify_all();
+      in_flight_ += batch.size();
+    }
+    const bool taken = !batch.empty();
+    if (taken) {
+      lock.unlock();
+      engine_.submit(batch);  // empties the batch
+      lock.lock();
+      if (!running_) break;
     }
     auto wait = kMaxIdleWait;
     if (const auto next = core_.nextWakeup()) {
       wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - now),
                         std::chrono::milliseconds(0), kMaxIdleWait);
     }
-    // With no free worker, a finishing worker wakes us; work due but held back (host cap,
-    // global rate) must not turn this loop into a spin.
+    // At the cap, a completion wakes us; work due but held back (host cap, global rate) must not
+    // turn this loop into a spin.
     if (free == 0) wait = kMaxIdleWait;
-    if (taken == 0) wait = std::max(wait, std::chrono::milliseconds(1));
-    if (wait.count() > 0) {
+    if (!taken) wait = std::max(wait, std::chrono::milliseconds(1));
+    if (wait.count() > 0 && !wake_requested_) {
+      dispatch_until_ = now + wait;
       dispatch_wake_.wait_for(lock, wait, [this] { return wake_requested_ || !running_; });
     }
   }
 }
 
-void FleetPoller::workerLoop() {
-  std::unique_lock lock(mutex_);
-  while (true) {
-    work_ready_.wait(lock, [this] { return !queue_.empty() || !running_; });
-    if (!running_) return;
-    Task task = std::move(queue_.front());
-    queue_.pop_front();
-    ++busy_;
-    lock.unlock();
-    const Outcome outcome = execute(task);
-    if (options_.on_result) options_.on_result(task.job, outcome);
-    lock.lock();
-    --busy_;
-    auto update = core_.onResult(task.job, outcome, clock_.steadyNow());
-    wake_requested_ = true;
-    dispatch_wake_.notify_one();
-    if (update) {
-      lock.unlock();
-      publish(update);
-      lock.lock();
+greenapi::TransferEngine::Request FleetPoller::requestFor(
+    const Job& job, const greenapi::InstanceCredentials& creds) {
+  return greenapi::TransferEngine::Request{
+      creds, std::string(methodName(job.method)), [this, job, creds](greenapi::RawReply&& raw) {
+        // On the engine's I/O thread: parse outside the lock, then one short critical section.
+        complete(job, outcomeOf(job.method, std::move(raw), creds));
+      }};
+}
+
+void FleetPoller::complete(const Job& job, const Outcome& outcome) {
+  if (options_.on_result) options_.on_result(job, outcome);
+  std::optional<StatusUpdate> update;
+  bool wake = false;
+  bool drained = false;
+  {
+    std::lock_guard lock(mutex_);
+    const bool was_full = in_flight_ >= std::max<std::size_t>(1, options_.max_in_flight);
+    --in_flight_;
+    const auto now = clock_.steadyNow();
+    update = core_.onResult(job, outcome, now);
+    if (running_) {
+      // Wake the dispatcher only when it would otherwise sleep past work this result made due
+      // (a confirm probe, a short backoff) or when it is waiting for a free slot.
+      const auto next = core_.nextWakeup();
+      wake = was_full || (next && *next < dispatch_until_);
+      if (wake) wake_requested_ = true;
+    } else {
+      drained = in_flight_ == 0;
     }
   }
+  if (wake) dispatch_wake_.notify_one();
+  if (drained) drained_.notify_all();
+  publish(update);
 }
 
 void FleetPoller::publish(const std::optional<StatusUpdate>& update) {
@@ -310,42 +325,36 @@ Outcome FleetPoller::toOutcome(Method method, const greenapi::CallOutcome& outco
   return out;
 }
 
-Outcome FleetPoller::execute(const Task& task) {
-  const auto& creds = task.credentials;
-  try {
-    switch (task.job.method) {
-      case Method::getStateInstance: {
-        const auto r = client_.getStateInstance(creds);
-        std::optional<std::string> state;
-        if (r.value && !r.value->initializing) state = r.value->state;
-        return toOutcome(task.job.method, r.outcome, state, std::nullopt, {}, {});
-      }
-      case Method::qr: {
-        const auto r = client_.qr(creds);
-        return toOutcome(task.job.method, r.outcome, std::nullopt, std::nullopt,
-                         r.value ? r.value->type : std::string(),
-                         r.value ? r.value->message : std::string());
-      }
-      case Method::logout:
-        return toOutcome(task.job.method, client_.logout(creds).outcome, std::nullopt,
-                         std::nullopt, {}, {});
-      case Method::reboot:
-        return toOutcome(task.job.method, client_.reboot(creds).outcome, std::nullopt,
-                         std::nullopt, {}, {});
-      case Method::getWaSettings: {
-        const auto r = client_.getWaSettings(creds);
-        std::optional<std::string> state, phone;
-        if (r.value) {
-          state = r.value->stateInstance;
-          phone = r.value->phone;
-        }
-        return toOutcome(task.job.method, r.outcome, state, phone, {}, {});
-      }
+Outcome FleetPoller::outcomeOf(Method method, greenapi::RawReply&& raw,
+                               const greenapi::InstanceCredentials& creds) {
+  switch (method) {
+    case Method::getStateInstance: {
+      const auto r = greenapi::stateReply(std::move(raw), creds);
+      std::optional<std::string> state;
+      if (r.value && !r.value->initializing) state = r.value->state;
+      return toOutcome(method, r.outcome, state, std::nullopt, {}, {});
     }
-  } catch (const std::exception& e) {
-    // The client promises values, not exceptions; a broken promise must not lose the result.
-    kLog.error("event=call_threw id={} method={} error=\"{}\"", task.job.id,
-               methodName(task.job.method), e.what());
+    case Method::qr: {
+      const auto r = greenapi::qrReply(std::move(raw), creds);
+      return toOutcome(method, r.outcome, std::nullopt, std::nullopt,
+                       r.value ? r.value->type : std::string(),
+                       r.value ? r.value->message : std::string());
+    }
+    case Method::logout:
+      return toOutcome(method, greenapi::logoutReply(std::move(raw), creds).outcome, std::nullopt,
+                       std::nullopt, {}, {});
+    case Method::reboot:
+      return toOutcome(method, greenapi::rebootReply(std::move(raw), creds).outcome, std::nullopt,
+                       std::nullopt, {}, {});
+    case Method::getWaSettings: {
+      const auto r = greenapi::waSettingsReply(std::move(raw), creds);
+      std::optional<std::string> state, phone;
+      if (r.value) {
+        state = r.value->stateInstance;
+        phone = r.value->phone;
+      }
+      return toOutcome(method, r.outcome, state, phone, {}, {});
+    }
   }
   return Outcome::failure(fleet::OutcomeKind::transportError, "internal error");
 }

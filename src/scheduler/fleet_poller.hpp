@@ -1,7 +1,8 @@
 #pragma once
-// FleetPoller: the running scheduler. It wraps the deterministic ProbeScheduler in one mutex,
-// runs a dispatch thread (takeDue → queue, sleep until nextWakeup or a wake-up) and a bounded
-// pool of workers that execute the Green API calls and feed the results back. Every status
+// FleetPoller: the running scheduler. It wraps the deterministic ProbeScheduler in one mutex and
+// runs one dispatch thread (takeDue → TransferEngine, sleep until nextWakeup or a wake-up); the
+// engine's I/O thread hands each reply back as a value and the completion feeds it to the core.
+// No thread per request; at most options.max_in_flight requests are out at once. Every status
 // change goes to the UpdateSink (the status writer), outside the lock. It also keeps the
 // registry's view of each instance (credentials, name, tags) for the calls and the API's
 // fleet-wide views. Thread-safe: API handlers, the registry and the webhook call in from any
@@ -11,7 +12,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -25,19 +25,20 @@
 #include "fleet/clock.hpp"
 #include "fleet/registered_instance.hpp"
 #include "fleet/time_anchor.hpp"
-#include "greenapi/client.hpp"
+#include "greenapi/transfer_engine.hpp"
 #include "scheduler/probe_scheduler.hpp"
 
 namespace greenfleet::scheduler {
 
 struct PollerOptions {
-  std::size_t workers = 32;  // concurrent upstream requests at most
-  std::uint64_t seed = 0;    // 0 = from the clock
+  std::size_t max_in_flight = 4096;  // upstream requests out at once (upstream.max_in_flight)
+  std::uint64_t seed = 0;            // 0 = from the clock
   // The snapshot (counts, needs-scan views) is rebuilt at most this often and shared by every
   // reader in between, so its rendered bodies can be shared too. Registry changes and API
   // writes refresh it at once. Building it costs O(needs-scan), not O(fleet): see FleetIndex.
   std::chrono::milliseconds snapshot_ttl{250};
-  // Told of every finished upstream call (metrics); called from worker threads, outside the lock.
+  // Told of every finished upstream call (metrics); called on the engine's I/O thread, outside
+  // the lock.
   std::function<void(const Job&, const Outcome&)> on_result;
 };
 
@@ -63,14 +64,14 @@ class FleetPoller {
  public:
   using UpdateSink = std::function<void(const StatusUpdate&)>;
 
-  FleetPoller(SchedulerConfig config, PollerOptions options, greenapi::Client& client,
+  FleetPoller(SchedulerConfig config, PollerOptions options, greenapi::TransferEngine& engine,
               const fleet::Clock& clock, UpdateSink sink);
   ~FleetPoller();
   FleetPoller(const FleetPoller&) = delete;
   FleetPoller& operator=(const FleetPoller&) = delete;
 
   void start();
-  // Stops dispatching, lets requests in flight finish (bounded by the client's timeouts).
+  // Stops dispatching, waits for the requests in flight (bounded by the engine's timeouts).
   void stop();
 
   // Registry changes. A disabled instance is dropped from polling. `stored` resumes an instance
@@ -113,20 +114,18 @@ class FleetPoller {
     std::string name;
     std::vector<std::string> tags;
   };
-  struct Task {
-    Job job;
-    greenapi::InstanceCredentials credentials;
-  };
-
   void dispatchLoop();
-  void workerLoop();
-  Outcome execute(const Task& task);
+  greenapi::TransferEngine::Request requestFor(const Job& job,
+                                               const greenapi::InstanceCredentials& creds);
+  void complete(const Job& job, const Outcome& outcome);
+  static Outcome outcomeOf(Method method, greenapi::RawReply&& raw,
+                           const greenapi::InstanceCredentials& creds);
   InstanceView makeView(fleet::InstanceId id, const Registered& reg, SteadyTime now) const;
   void publish(const std::optional<StatusUpdate>& update);
 
   const SchedulerConfig config_;
   const PollerOptions options_;
-  greenapi::Client& client_;
+  greenapi::TransferEngine& engine_;
   const fleet::Clock& clock_;
   UpdateSink sink_;
 
@@ -138,15 +137,14 @@ class FleetPoller {
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable dispatch_wake_;
-  std::condition_variable work_ready_;
+  std::condition_variable drained_;  // stop() waits here for the requests in flight
   ProbeScheduler core_;
   std::unordered_map<fleet::InstanceId, Registered> registry_;
-  std::deque<Task> queue_;
-  std::size_t busy_ = 0;
+  std::size_t in_flight_ = 0;    // submitted to the engine, completion not yet applied
+  SteadyTime dispatch_until_{};  // when the sleeping dispatcher wakes by itself
   bool running_ = false;
   bool wake_requested_ = false;
   std::thread dispatcher_;
-  std::vector<std::thread> workers_;
 };
 
 // The host part of an apiUrl ("https://7103.api.green-api.com:443/x" → "7103.api.green-api.com:443").

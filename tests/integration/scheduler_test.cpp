@@ -116,10 +116,11 @@ struct Fleet {
   std::unique_ptr<ServerFixture> server;
   std::vector<EmulatedCredentials> all;  // the emulator's fleet, in creation order
 
-  Fleet(const std::string& scenario_json, Env env) {
+  Fleet(const std::string& scenario_json, Env env, std::vector<std::string> emulator_args = {}) {
     const std::string path = dir.file("scenario.json");
     std::ofstream(path) << scenario_json;
-    emu = std::make_unique<EmulatorProcess>(std::vector<std::string>{"--scenario", path});
+    emulator_args.insert(emulator_args.begin(), {"--scenario", path});
+    emu = std::make_unique<EmulatorProcess>(std::move(emulator_args));
     server = std::make_unique<ServerFixture>(std::vector<std::string>{}, std::move(env));
     all = emu->instances();
   }
@@ -135,15 +136,20 @@ struct Fleet {
     return out;
   }
 
-  std::string instanceJson(const EmulatedCredentials& c) const {
+  std::string instanceJson(const EmulatedCredentials& c, const std::string& api_url = {}) const {
     return fmt::format(R"({{"id":{},"token":"{}","apiUrl":"{}","name":"emulated {}"}})",
-                       c.idInstance, c.apiTokenInstance, emu->apiUrl(), c.idInstance);
+                       c.idInstance, c.apiTokenInstance, api_url.empty() ? emu->apiUrl() : api_url,
+                       c.idInstance);
   }
 
-  // One batch POST of all of `which`.
-  void registerAll(const std::vector<EmulatedCredentials>& which) const {
+  // One batch POST of all of `which`, served by `upstream` (default: this fleet's emulator).
+  void registerAll(const std::vector<EmulatedCredentials>& which,
+                   const EmulatorProcess* upstream = nullptr) const {
+    const std::string api_url = (upstream != nullptr ? upstream : emu.get())->apiUrl();
     std::string batch = "[";
-    for (std::size_t i = 0; i < which.size(); ++i) batch += (i ? "," : "") + instanceJson(which[i]);
+    for (std::size_t i = 0; i < which.size(); ++i) {
+      batch += (i ? "," : "") + instanceJson(which[i], api_url);
+    }
     batch += "]";
     const auto r = http().post("/api/v1/instances", batch, key());
     REQUIRE(r.status == 201);
@@ -163,6 +169,26 @@ struct Fleet {
   }
 
   bool checked(Id id) const { return !instance(id)->isNull("lastCheckedAt"); }
+
+  // Every registered instance's stored lastError ("" when none), all pages of the list.
+  std::map<Id, std::string> storedErrors() const {
+    std::map<Id, std::string> out;
+    std::string cursor;
+    do {
+      const auto r = http().get(
+          "/api/v1/instances?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor), key());
+      REQUIRE(r.status == 200);
+      const auto page = parseObject(r.body);
+      const auto items = page->getArray("items");
+      for (std::size_t i = 0; i < items->size(); ++i) {
+        const auto o = items->getObject(static_cast<unsigned>(i));
+        out[o->getValue<Id>("id")] =
+            o->isNull("lastError") ? std::string() : o->getValue<std::string>("lastError");
+      }
+      cursor = page->isNull("nextCursor") ? std::string() : page->getValue<std::string>("nextCursor");
+    } while (!cursor.empty());
+    return out;
+  }
 
   // The stored-status list filter's total.
   long long storedTotal(const std::string& state) const {
@@ -687,5 +713,84 @@ TEST_CASE("no emulator token reaches the server log, even when error bodies echo
   fleet.server->restart();
   REQUIRE(fleet.http().del("/api/v1/instances/" + idText(scanning), fleet.key()).status != 500);
   checkNoLimitExceeded(*fleet.emu);
+  fleet.checkNoTokenInLog();
+}
+
+TEST_CASE("a thousand hung instances end as timeouts while a thousand healthy ones stay current") {
+  // The hung thousand live on their own upstream (an emulator whose every request hangs 3 s, one
+  // thread each), as a stuck Green API host would; greenfleet gives up after 1 s. Both hosts'
+  // caps are out of the way: this is about the engine holding 1,000 stuck transfers, not about
+  // the per-host policy. The healthy emulator's first thousand ids are left out: the stuck
+  // emulator uses the same ids. Both emulators hold a thread per open connection, so both get
+  // enough threads for every connection greenfleet may open.
+  auto env = schedulerEnv(1.25, 1.25, 0.5);
+  env["GREENFLEET_LOG_LEVEL"] = "information";
+  env["GREENFLEET_UPSTREAM_REQUEST_TIMEOUT_MS"] = "1000";
+  env["GREENFLEET_UPSTREAM_MAX_IN_FLIGHT_PER_HOST"] = "4096";
+  env["GREENFLEET_UPSTREAM_MAX_RPS"] = "100000";
+  Fleet fleet(R"({"instances":{"authorized":2000}})", env, {"--threads", "1500"});
+  const std::vector<EmulatedCredentials> healthy(fleet.all.begin() + 1000, fleet.all.end());
+  EmulatorProcess stuck({"--instances", "1000", "--threads", "2500", "--hang-max-ms", "3000",
+                         "--faults", R"({"hangProbability":1,"hangMs":3000})"});
+  const auto hung = stuck.instances();
+  REQUIRE(hung.size() == 1000);
+  REQUIRE(hung.back().idInstance < healthy.front().idInstance);
+  fleet.registerAll(healthy);
+  fleet.registerAll(hung, &stuck);
+
+  // Every hung request ends as a timeout and frees its slot: each hung instance is asked again.
+  std::vector<std::string> not_timed_out;
+  const bool hung_ended = waitFor(
+      [&] {
+        const auto errors = fleet.storedErrors();
+        const auto c = countersOf(stuck);
+        not_timed_out.clear();
+        for (const auto& h : hung) {
+          const auto it = errors.find(h.idInstance);
+          const std::string error = it == errors.end() ? std::string() : it->second;
+          if (error.find("timed out") == std::string::npos ||
+              countOf(c, h.idInstance, "getStateInstance").requests < 2) {
+            not_timed_out.push_back(fmt::format("{} '{}'", h.idInstance, error));
+          }
+        }
+        return not_timed_out.empty();
+      },
+      60s, 500ms);
+  INFO("hung instances without a timeout and a retry: "
+       << not_timed_out.size() << " e.g. "
+       << (not_timed_out.empty() ? std::string() : not_timed_out.front()));
+  CHECK(hung_ended);
+
+  // Meanwhile the healthy ones were polled round after round, and a change shows up.
+  const auto before = countersOf(*fleet.emu);
+  std::vector<Id> flipped;
+  for (std::size_t i = 0; i < healthy.size(); i += 50) {
+    REQUIRE(fleet.emu->setState(healthy[i].idInstance, "notAuthorized") == 200);
+    flipped.push_back(healthy[i].idInstance);
+  }
+  CHECK(waitFor(
+      [&] {
+        return std::all_of(flipped.begin(), flipped.end(),
+                           [&](Id id) { return fleet.stateOf(id) == "notAuthorized"; });
+      },
+      30s, 250ms));
+  CHECK(waitFor(
+      [&] {
+        const auto now = countersOf(*fleet.emu);
+        return std::all_of(healthy.begin(), healthy.end(), [&](const EmulatedCredentials& c) {
+          return countOf(now, c.idInstance, "getStateInstance").accepted >=
+                 countOf(before, c.idInstance, "getStateInstance").accepted + 2;
+        });
+      },
+      30s, 250ms));
+  std::vector<std::string> stale;
+  for (const auto& c : healthy) {
+    if (std::find(flipped.begin(), flipped.end(), c.idInstance) != flipped.end()) continue;
+    if (fleet.stateOf(c.idInstance) != "authorized") stale.push_back(idText(c.idInstance));
+  }
+  INFO("healthy instances not shown authorized: " << fmt::format("{}", fmt::join(stale, ",")));
+  CHECK(stale.empty());
+  checkNoLimitExceeded(*fleet.emu);
+  checkNoLimitExceeded(stuck);
   fleet.checkNoTokenInLog();
 }

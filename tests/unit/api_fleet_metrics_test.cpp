@@ -11,7 +11,7 @@
 #include "api/fleet_metrics.hpp"
 #include "api/metrics_handler.hpp"
 #include "fleet/clock.hpp"
-#include "greenapi/client.hpp"
+#include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
@@ -47,8 +47,8 @@ int promtoolCheck(const std::string& text, std::string& output) {
 // A poller that is never started: it makes no upstream calls, it only holds the fleet.
 struct IdlePoller {
   fleet::ManualClock clock;
-  greenapi::Client client{greenapi::ClientOptions{}, &clock};
-  scheduler::FleetPoller poller{scheduler::SchedulerConfig{}, scheduler::PollerOptions{}, client,
+  greenapi::TransferEngine engine;
+  scheduler::FleetPoller poller{scheduler::SchedulerConfig{}, scheduler::PollerOptions{}, engine,
                                 clock, [](const scheduler::StatusUpdate&) {}};
 
   void add(std::int64_t id, std::optional<std::string> state) {

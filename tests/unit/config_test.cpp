@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <vector>
 
 #include "config/config.hpp"
 #include "support/temp_dir.hpp"
@@ -45,4 +47,26 @@ TEST_CASE("an unknown key or a bad value is a clear error") {
   const auto c = Config::load("", {{"GREENFLEET_HTTP_PORT", "eighty"}}, {});
   CHECK_THROWS_WITH_AS(c.getInt("http.port", 0, 65535), doctest::Contains("from env"), ConfigError);
   CHECK(envVarFor("http.keep_alive_timeout_s") == "GREENFLEET_HTTP_KEEP_ALIVE_TIMEOUT_S");
+}
+
+TEST_CASE("the retired upstream.workers is refused with a message naming its replacements") {
+  greenfleet::testing::TempDir dir;
+  std::ofstream(dir.file("old.properties")) << "upstream.workers = 32\n";
+  for (const auto& load : std::vector<std::function<Config()>>{
+           [&] { return Config::load(dir.file("old.properties"), {}, {}); },
+           [] { return Config::load("", {{"GREENFLEET_UPSTREAM_WORKERS", "32"}}, {}); },
+           [] { return Config::load("", {}, {{"upstream.workers", "32"}}); }}) {
+    try {
+      load();
+      FAIL("upstream.workers was accepted");
+    } catch (const ConfigError& e) {
+      const std::string text = e.what();
+      CHECK(text.find("upstream.workers") != std::string::npos);
+      CHECK(text.find("upstream.max_in_flight") != std::string::npos);
+      CHECK(text.find("upstream.io_threads") != std::string::npos);
+    }
+  }
+  const auto c = Config::load("", {}, {});
+  CHECK(c.getString("upstream.max_in_flight") == "4096");
+  CHECK(c.getString("upstream.io_threads") == "1");
 }

@@ -1,0 +1,497 @@
+#include "greenapi/transfer_engine.hpp"
+
+#include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "fleet/log.hpp"
+#include "greenapi/wire_format.hpp"
+
+namespace greenfleet::greenapi {
+
+namespace {
+
+const fleet::Log kLog{"greenapi"};
+using SteadyClock = std::chrono::steady_clock;
+
+void initCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      throw std::runtime_error("curl_global_init failed");
+    }
+  });
+}
+
+// The DNS cache shared by every loop's handles; libcurl asks us to lock it.
+struct SharedDns {
+  CURLSH* share = nullptr;
+  std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
+
+  SharedDns() {
+    share = curl_share_init();
+    if (share == nullptr) throw std::runtime_error("curl_share_init failed");
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share, CURLSHOPT_LOCKFUNC, &SharedDns::lock);
+    curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, &SharedDns::unlock);
+    curl_share_setopt(share, CURLSHOPT_USERDATA, this);
+  }
+  ~SharedDns() { curl_share_cleanup(share); }
+  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* self) {
+    static_cast<SharedDns*>(self)->locks.at(static_cast<std::size_t>(data)).lock();
+  }
+  static void unlock(CURL*, curl_lock_data data, void* self) {
+    static_cast<SharedDns*>(self)->locks.at(static_cast<std::size_t>(data)).unlock();
+  }
+};
+
+}  // namespace
+
+CallOutcome classifyTransfer(const TransferFacts& facts, std::string_view body,
+                             std::string_view token, std::size_t max_body) {
+  CallOutcome out;
+  std::string message;
+  if (facts.timedOut) {
+    out.kind = OutcomeKind::timeout;
+    message = facts.transportError;
+  } else if (facts.transportFailed) {
+    out.kind = OutcomeKind::transportError;
+    message = facts.transportError;
+  } else {
+    out.httpStatus = facts.httpStatus;
+    out.kind = classifyStatus(facts.httpStatus);
+    if (facts.truncated) {
+      if (out.kind == OutcomeKind::ok) out.kind = OutcomeKind::malformedBody;
+      message = fmt::format("HTTP {}: body larger than {} bytes", facts.httpStatus, max_body);
+    } else if (out.kind != OutcomeKind::ok) {
+      message = fmt::format("HTTP {}: {}", facts.httpStatus, errorTextOf(body));
+    }
+  }
+  out.message = scrubSecrets(message, token);
+  return out;
+}
+
+// One I/O thread: a multi handle driven through epoll, its pool of easy handles, and the queue of
+// submissions the thread has not picked up yet.
+class TransferEngine::Loop {
+ public:
+  Loop(const TransferOptions& options, CURLSH* dns, std::size_t cap,
+       std::atomic<std::size_t>& pending)
+      : options_(options), dns_(dns), cap_(cap), pending_(pending) {
+    multi_ = curl_multi_init();
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (multi_ == nullptr || epoll_fd_ < 0 || wake_fd_ < 0) {
+      cleanup();
+      throw std::runtime_error("cannot create the upstream event loop");
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_fd_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Loop::onSocket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Loop::onTimer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      static_cast<long>(options_.maxConnectionsPerHost));
+    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(cap_));
+    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    headers_ = curl_slist_append(nullptr, "Accept: application/json");
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~Loop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake();
+    if (thread_.joinable()) thread_.join();
+    cleanup();
+  }
+
+  void submit(std::vector<Request>& batch) {
+    bool was_empty = false;
+    {
+      std::lock_guard lock(mutex_);
+      was_empty = incoming_.empty();
+      for (auto& r : batch) incoming_.push_back(std::move(r));
+    }
+    if (was_empty) wake();
+  }
+
+  std::size_t openSockets() const { return open_sockets_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Transfer {
+    CURL* easy = nullptr;
+    Loop* loop = nullptr;
+    std::string token;
+    std::string body;
+    bool truncated = false;
+    int sends = 0;
+    bool retry_refused = false;
+    SteadyClock::time_point first_send{};
+    Completion done;
+    std::array<char, CURL_ERROR_SIZE> error{};
+  };
+
+  void wake() {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
+  }
+
+  void run() {
+    std::array<epoll_event, 256> events{};
+    while (true) {
+      int timeout = -1;
+      if (timer_) {
+        const auto left =
+            std::chrono::ceil<std::chrono::milliseconds>(*timer_ - SteadyClock::now()).count();
+        timeout = static_cast<int>(std::max<long long>(0, std::min<long long>(left, 60000)));
+      }
+      const int n =
+          ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout);
+      bool woken = false;
+      for (int i = 0; i < n; ++i) {
+        const auto& ev = events.at(static_cast<std::size_t>(i));
+        if (ev.data.fd == wake_fd_) {
+          std::uint64_t count = 0;
+          [[maybe_unused]] const auto r = ::read(wake_fd_, &count, sizeof count);
+          woken = true;
+          continue;
+        }
+        int flags = 0;
+        if ((ev.events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) != 0) flags |= CURL_CSELECT_IN;
+        if ((ev.events & EPOLLOUT) != 0) flags |= CURL_CSELECT_OUT;
+        if ((ev.events & EPOLLERR) != 0) flags |= CURL_CSELECT_ERR;
+        int running = 0;
+        curl_multi_socket_action(multi_, ev.data.fd, flags, &running);
+      }
+      if (timer_ && SteadyClock::now() >= *timer_) {
+        timer_.reset();
+        int running = 0;
+        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+      }
+      if (woken) {
+        bool stop = false;
+        {
+          std::lock_guard lock(mutex_);
+          stop = stopping_;
+          while (!incoming_.empty()) {
+            waiting_.push_back(std::move(incoming_.front()));
+            incoming_.pop_front();
+          }
+        }
+        if (stop) return;
+      }
+      collectFinished();
+      startWaiting();
+    }
+  }
+
+  void startWaiting() {
+    while (active_ < cap_ && !waiting_.empty()) {
+      Request r = std::move(waiting_.front());
+      waiting_.pop_front();
+      start(std::move(r));
+    }
+  }
+
+  Transfer* acquire() {
+    if (!free_.empty()) {
+      Transfer* t = free_.back();
+      free_.pop_back();
+      return t;
+    }
+    auto owned = std::make_unique<Transfer>();
+    Transfer* t = owned.get();
+    t->loop = this;
+    t->easy = curl_easy_init();
+    if (t->easy == nullptr) return nullptr;
+    all_.push_back(std::move(owned));
+    CURL* e = t->easy;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Loop::onWrite);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error.data());
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Loop::onPrereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Loop::onOpenSocket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Loop::onCloseSocket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(options_.connectTimeout.count()));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.requestTimeout.count()));
+    const auto idle_s = std::max<long long>(
+        1, std::chrono::ceil<std::chrono::seconds>(options_.idleTimeout).count());
+    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, static_cast<long>(idle_s));
+    curl_easy_setopt(e, CURLOPT_USERAGENT, options_.userAgent.c_str());
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(e, CURLOPT_SHARE, dns_);
+    return t;
+  }
+
+  void start(Request r) {
+    Transfer* t = acquire();
+    if (t == nullptr) {
+      finishEarly(std::move(r.done), "cannot create a transfer");
+      return;
+    }
+    const auto& c = r.credentials;
+    const std::string url = buildMethodUrl(c.apiUrl, c.idInstance, r.method, c.apiTokenInstance);
+    t->token = c.apiTokenInstance;
+    t->body.clear();
+    t->truncated = false;
+    t->sends = 0;
+    t->retry_refused = false;
+    t->error[0] = '\0';
+    t->done = std::move(r.done);
+    curl_easy_setopt(t->easy, CURLOPT_URL, url.c_str());
+    // Waiting for a multiplexed connection only pays off over TLS, where HTTP/2 is negotiated.
+    curl_easy_setopt(t->easy, CURLOPT_PIPEWAIT, url.starts_with("https:") ? 1L : 0L);
+    if (curl_multi_add_handle(multi_, t->easy) != CURLM_OK) {
+      Completion done = std::move(t->done);
+      free_.push_back(t);
+      finishEarly(std::move(done), "cannot start the transfer");
+      return;
+    }
+    ++active_;
+  }
+
+  void finishEarly(Completion done, std::string_view why) {
+    RawReply reply;
+    reply.outcome.kind = OutcomeKind::transportError;
+    reply.outcome.message = std::string(why);
+    deliver(done, std::move(reply));
+  }
+
+  void deliver(Completion& done, RawReply&& reply) {
+    pending_.fetch_sub(1, std::memory_order_relaxed);
+    try {
+      if (done) done(std::move(reply));
+    } catch (const std::exception& e) {
+      kLog.error("event=completion_threw error=\"{}\"", e.what());
+    }
+  }
+
+  void collectFinished() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* e = msg->easy_handle;
+      const CURLcode code = msg->data.result;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(e, CURLINFO_PRIVATE, &t);
+      RawReply reply = finish(*t, code);
+      curl_multi_remove_handle(multi_, e);
+      --active_;
+      Completion done = std::move(t->done);
+      t->token.clear();
+      free_.push_back(t);
+      deliver(done, std::move(reply));
+    }
+  }
+
+  RawReply finish(Transfer& t, CURLcode code) {
+    TransferFacts facts;
+    long status = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && t.truncated)) {
+      facts.httpStatus = static_cast<int>(status);
+      facts.truncated = t.truncated;
+    } else if (code == CURLE_OPERATION_TIMEDOUT) {
+      facts.timedOut = true;
+      facts.transportError = t.error[0] != '\0' ? t.error.data() : curl_easy_strerror(code);
+    } else {
+      facts.transportFailed = true;
+      facts.transportError = t.retry_refused
+                                 ? std::string(
+                                       "connection closed before an answer (not retried within "
+                                       "the same second)")
+                             : t.error[0] != '\0' ? std::string(t.error.data())
+                                                  : std::string(curl_easy_strerror(code));
+    }
+    RawReply reply;
+    reply.outcome = classifyTransfer(facts, t.body, t.token, options_.maxBodyBytes);
+    curl_off_t total_us = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    reply.outcome.latency = std::chrono::microseconds(total_us);
+    if (!t.truncated) reply.body = std::move(t.body);
+    return reply;
+  }
+
+  static size_t onWrite(char* data, size_t size, size_t count, void* self) {
+    auto* t = static_cast<Transfer*>(self);
+    const size_t n = size * count;
+    if (t->body.size() + n > t->loop->options_.maxBodyBytes) {
+      t->truncated = true;
+      return 0;  // stops reading: the cap bounds memory, not just the answer
+    }
+    t->body.append(data, n);
+    return n;
+  }
+
+  // libcurl re-sends a request once by itself when a reused connection dies before any answer.
+  // Green API counts every arrival: a second send is allowed only a full second after the first.
+  static int onPrereq(void* self, char*, char*, int, int) {
+    auto* t = static_cast<Transfer*>(self);
+    const auto now = SteadyClock::now();
+    if (t->sends++ == 0) {
+      t->first_send = now;
+      return CURL_PREREQFUNC_OK;
+    }
+    if (now - t->first_send >= std::chrono::seconds(1)) return CURL_PREREQFUNC_OK;
+    t->retry_refused = true;
+    return CURL_PREREQFUNC_ABORT;
+  }
+
+  static curl_socket_t onOpenSocket(void* self, curlsocktype, curl_sockaddr* address) {
+    const int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    if (fd >= 0) static_cast<Loop*>(self)->open_sockets_.fetch_add(1, std::memory_order_relaxed);
+    return fd >= 0 ? fd : CURL_SOCKET_BAD;
+  }
+
+  static int onCloseSocket(void* self, curl_socket_t fd) {
+    static_cast<Loop*>(self)->open_sockets_.fetch_sub(1, std::memory_order_relaxed);
+    return ::close(fd);
+  }
+
+  static int onSocket(CURL*, curl_socket_t fd, int what, void* self, void*) {
+    auto* loop = static_cast<Loop*>(self);
+    if (what == CURL_POLL_REMOVE) {
+      ::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.data.fd = fd;
+    if ((what & CURL_POLL_IN) != 0) ev.events |= EPOLLIN;
+    if ((what & CURL_POLL_OUT) != 0) ev.events |= EPOLLOUT;
+    if (::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
+      ::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    }
+    return 0;
+  }
+
+  static int onTimer(CURLM*, long timeout_ms, void* self) {
+    auto* loop = static_cast<Loop*>(self);
+    if (timeout_ms < 0) {
+      loop->timer_.reset();
+    } else {
+      loop->timer_ = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+    return 0;
+  }
+
+  // After the thread has stopped: every transfer still queued or on the wire ends now.
+  void cleanup() {
+    if (multi_ != nullptr) {
+      for (auto& owned : all_) {
+        Transfer* t = owned.get();
+        if (!t->done) continue;
+        curl_multi_remove_handle(multi_, t->easy);
+        Completion done = std::move(t->done);
+        finishEarly(std::move(done), "engine stopped");
+      }
+      std::deque<Request> rest;
+      {
+        std::lock_guard lock(mutex_);
+        rest.swap(incoming_);
+      }
+      for (auto& r : waiting_) finishEarly(std::move(r.done), "engine stopped");
+      for (auto& r : rest) finishEarly(std::move(r.done), "engine stopped");
+      waiting_.clear();
+    }
+    for (auto& owned : all_) curl_easy_cleanup(owned->easy);
+    all_.clear();
+    if (multi_ != nullptr) curl_multi_cleanup(multi_);  // closes cached connections
+    multi_ = nullptr;
+    if (headers_ != nullptr) curl_slist_free_all(headers_);
+    headers_ = nullptr;
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+    epoll_fd_ = wake_fd_ = -1;
+  }
+
+  const TransferOptions& options_;
+  CURLSH* dns_;
+  const std::size_t cap_;
+  std::atomic<std::size_t>& pending_;
+  CURLM* multi_ = nullptr;
+  curl_slist* headers_ = nullptr;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<std::size_t> open_sockets_{0};
+
+  std::mutex mutex_;  // guards incoming_ and stopping_
+  std::deque<Request> incoming_;
+  bool stopping_ = false;
+
+  // Loop thread only.
+  std::deque<Request> waiting_;  // submitted, beyond the cap
+  std::vector<std::unique_ptr<Transfer>> all_;
+  std::vector<Transfer*> free_;
+  std::size_t active_ = 0;
+  std::optional<SteadyClock::time_point> timer_;
+  std::thread thread_;
+};
+
+namespace {
+SharedDns& sharedDns() {
+  // One DNS cache for the process: every engine (the poller's, one-off clients) resolves a
+  // Green API host once per libcurl cache period.
+  initCurlOnce();
+  static SharedDns dns;
+  return dns;
+}
+}  // namespace
+
+TransferEngine::TransferEngine(TransferOptions options) : options_(std::move(options)) {
+  CURLSH* dns = sharedDns().share;
+  const std::size_t loops = std::max<std::size_t>(1, options_.ioThreads);
+  const std::size_t cap = std::max<std::size_t>(1, (options_.maxInFlight + loops - 1) / loops);
+  for (std::size_t i = 0; i < loops; ++i) {
+    loops_.push_back(std::make_unique<Loop>(options_, dns, cap, pending_));
+  }
+}
+
+TransferEngine::~TransferEngine() { loops_.clear(); }
+
+void TransferEngine::submit(Request request) {
+  std::vector<Request> one;
+  one.push_back(std::move(request));
+  submit(one);
+}
+
+void TransferEngine::submit(std::vector<Request>& batch) {
+  if (batch.empty()) return;
+  pending_.fetch_add(batch.size(), std::memory_order_relaxed);
+  const std::size_t i = next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size();
+  loops_[i]->submit(batch);
+  batch.clear();
+}
+
+std::size_t TransferEngine::openConnections() const {
+  std::size_t n = 0;
+  for (const auto& l : loops_) n += l->openSockets();
+  return n;
+}
+
+}  // namespace greenfleet::greenapi
