@@ -84,12 +84,12 @@ void EmulatorServer::stop() {
 
 http::Admission EmulatorServer::admit(http::Request& request) {
   // Until start() has the port, the context (apiUrl) is incomplete.
-  if (!ready_) return http::Admission::reject(errorResponse(503, "starting"));
+  if (!ready_) return http::Admission::answered(errorResponse(503, "starting"));
   Route route;
   try {
     route.path = Poco::URI(request.uri).getPath();
   } catch (const Poco::Exception&) {
-    return http::Admission::reject(errorResponse(400, "malformed request URI"));
+    return http::Admission::answered(errorResponse(400, "malformed request URI"));
   }
   const bool on_worker = runsOnWorker(route.path);
   request.context = std::move(route);
