@@ -201,7 +201,8 @@ class EventServer::Loop {
       auto now = SteadyClock::now();
       TimePoint wake_at = next_sweep;
       if (!delayed_.empty()) wake_at = std::min(wake_at, delayed_.top().due);
-      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake_at - now);
+      // Rounded up: waking before the due time would only spin until it comes.
+      const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - now);
       const int timeout = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 1000));
       const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
                                  stage_ >= 2 ? std::min(timeout, 10) : timeout);
