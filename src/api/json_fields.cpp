@@ -1,8 +1,12 @@
 #include "api/json_fields.hpp"
 
+#include <charconv>
+#include <set>
+
 #include <limits>
 
 #include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
 
@@ -22,9 +26,72 @@ std::string typeName(const Poco::Dynamic::Var& v) {
 }
 
 ApiError wrongType(const std::string& field, const char* expected, const Poco::Dynamic::Var& got) {
-  return ApiError::badRequest("invalid_type",
-                              fmt::format("{} must be {}, got {}", field, expected, typeName(got)),
-                              field);
+  return ApiError::badRequest(
+      "invalid_type", fmt::format("{} must be {}, got {}", field, expected, typeName(got)), field);
+}
+}  // namespace
+
+namespace {
+// Poco's default handler with one rule more: a key may appear once per object.
+class StrictParseHandler final : public Poco::JSON::ParseHandler {
+ public:
+  void startObject() override {
+    keys_.emplace_back();
+    ParseHandler::startObject();
+  }
+  void endObject() override {
+    keys_.pop_back();
+    ParseHandler::endObject();
+  }
+  void key(const std::string& k) override {
+    if (!keys_.empty() && !keys_.back().insert(k).second) {
+      throw ApiError::badRequest("duplicate_key", fmt::format("key '{}' appears twice", k), k);
+    }
+    ParseHandler::key(k);
+  }
+
+ private:
+  std::vector<std::set<std::string>> keys_;
+};
+
+// Poco converts integer literals modulo 2^64 (18446744073709551617 becomes 1): find any literal
+// outside the signed 64-bit range before it gets there. Names the key it belongs to.
+void rejectOutOfRangeIntegers(const std::string& body) {
+  bool in_string = false;
+  std::string last_string, last_key;
+  std::size_t string_start = 0;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+        last_string = body.substr(string_start, i - string_start);
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      string_start = i + 1;
+    } else if (c == ':') {
+      last_key = last_string;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      std::size_t end = i + (c == '-' ? 1 : 0);
+      while (end < body.size() && body[end] >= '0' && body[end] <= '9') ++end;
+      const bool integer =
+          end == body.size() || (body[end] != '.' && body[end] != 'e' && body[end] != 'E');
+      std::int64_t value = 0;
+      const auto [ptr, ec] = std::from_chars(body.data() + i, body.data() + end, value);
+      if (integer && end > i + 1 && ec == std::errc::result_out_of_range) {
+        throw ApiError::unprocessable(fmt::format("{} is out of range for a 64-bit integer",
+                                                  last_key.empty() ? "a number" : last_key),
+                                      last_key);
+      }
+      i = std::max(i, end) - 1;
+      (void)ptr;
+    }
+  }
 }
 }  // namespace
 
@@ -32,8 +99,9 @@ Poco::Dynamic::Var parseJsonBody(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
     throw ApiError::badRequest("malformed_json", "request body is empty; expected JSON");
   }
+  rejectOutOfRangeIntegers(body);
   try {
-    Poco::JSON::Parser parser;
+    Poco::JSON::Parser parser(new StrictParseHandler);
     return parser.parse(body);
   } catch (const Poco::Exception& e) {
     throw ApiError::badRequest("malformed_json", "request body is not valid JSON: " + e.message());
@@ -43,11 +111,11 @@ Poco::Dynamic::Var parseJsonBody(const std::string& body) {
 JsonFields::JsonFields(const Poco::Dynamic::Var& value, std::string prefix)
     : prefix_(std::move(prefix)) {
   if (value.type() != typeid(Poco::JSON::Object::Ptr)) {
-    const std::string where = prefix_.empty() ? "request body" : prefix_.substr(0, prefix_.size() - 1);
-    throw ApiError::badRequest("invalid_type",
-                               fmt::format("{} must be a JSON object, got {}", where, typeName(value)),
-                               prefix_.empty() ? std::nullopt
-                                               : std::optional<std::string>(where));
+    const std::string where =
+        prefix_.empty() ? "request body" : prefix_.substr(0, prefix_.size() - 1);
+    throw ApiError::badRequest(
+        "invalid_type", fmt::format("{} must be a JSON object, got {}", where, typeName(value)),
+        prefix_.empty() ? std::nullopt : std::optional<std::string>(where));
   }
   object_ = value.extract<Poco::JSON::Object::Ptr>();
 }
@@ -123,6 +191,11 @@ std::optional<std::vector<std::int64_t>> JsonFields::optInt64Array(const std::st
     const auto item = arr->get(static_cast<unsigned>(i));
     const std::string field = fmt::format("{}[{}]", fieldName(name), i);
     if (!item.isInteger() || item.isBoolean()) throw wrongType(field, "an integer", item);
+    if (!item.isSigned() &&
+        item.convert<Poco::UInt64>() >
+            static_cast<Poco::UInt64>(std::numeric_limits<std::int64_t>::max())) {
+      throw ApiError::unprocessable(field + " is out of range for a 64-bit integer", field);
+    }
     if (item.convert<Poco::Int64>() <= 0) {
       throw ApiError::unprocessable(field + " must be a positive integer", field);
     }

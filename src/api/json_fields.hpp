@@ -15,7 +15,9 @@
 
 namespace greenfleet::api {
 
-// Parses a request body; ApiError 400 malformed_json on syntax errors.
+// Parses a request body; ApiError 400 malformed_json on syntax errors, 400 duplicate_key when an
+// object names a key twice (no silent "last one wins"), 422 invalid_value for an integer literal
+// beyond the 64-bit signed range (Poco would wrap it).
 Poco::Dynamic::Var parseJsonBody(const std::string& body);
 
 class JsonFields {

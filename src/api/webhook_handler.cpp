@@ -9,6 +9,10 @@
 namespace greenfleet::api {
 
 namespace {
+constexpr std::size_t kMaxStateLength = 64;
+}  // namespace
+
+namespace {
 const fleet::Log kLog{"webhook"};
 
 // Comparison time independent of where the strings differ.
@@ -80,6 +84,12 @@ ApiResponse WebhookHandler::handle(ApiRequest& request) {
   std::optional<std::string> state;
   if (state_var.isString()) {
     state = state_var.extract<std::string>();
+    // Green API's states are short words; anything longer is not one, and is not stored.
+    if (state->size() > kMaxStateLength) {
+      throw ApiError::unprocessable(
+          fmt::format("stateInstance is longer than {} characters", kMaxStateLength),
+          "stateInstance");
+    }
   } else if (!state_var.isEmpty()) {
     throw ApiError::badRequest("invalid_type", "stateInstance must be a string", "stateInstance");
   }

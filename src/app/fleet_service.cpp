@@ -183,6 +183,8 @@ void FleetService::start() {
     e.detail = detail;
     e.actor = actor;
     writer->enqueueEvent(id, std::move(e));
+    // An operator's action is answered only once its audit event is committed.
+    writer->flush();
   };
   api::AdminServerOptions options;
   options.http = httpOptions(config_);

@@ -3,6 +3,7 @@
 // (Log kLog{"scheduler"}). Lines are key=value text. Never pass a token: use tokenHint().
 // Thread-safe (Poco loggers are).
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -36,7 +37,23 @@ class Log {
   Poco::Logger& logger() const { return Poco::Logger::get(name_); }
   void emit(Poco::Message::Priority prio, std::string text) const {
     Poco::Logger& l = logger();
-    if (l.is(prio)) l.log(Poco::Message(name_, std::move(text), prio));
+    if (l.is(prio)) l.log(Poco::Message(name_, escapeControl(std::move(text)), prio));
+  }
+  // A value from outside (a path with %0a) must not start a forged line: control characters
+  // become \xNN.
+  static std::string escapeControl(std::string text) {
+    const auto control = [](unsigned char c) { return c < 0x20 || c == 0x7f; };
+    if (std::none_of(text.begin(), text.end(), control)) return text;
+    std::string out;
+    out.reserve(text.size() + 16);
+    for (const unsigned char c : text) {
+      if (control(c)) {
+        out += fmt::format("\\x{:02x}", c);
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+    }
+    return out;
   }
   const char* name_;
 };

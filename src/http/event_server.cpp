@@ -586,6 +586,8 @@ class EventServer::Loop {
     fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", r.status,
                    r.reason.empty() ? reasonPhrase(r.status) : std::string_view(r.reason));
     appendHeader(out, "Date", httpDate());
+    // Bodies are what their Content-Type says; a browser must not guess otherwise.
+    out.append("X-Content-Type-Options: nosniff\r\n");
     if (!r.content_type.empty()) appendHeader(out, "Content-Type", r.content_type);
     for (const auto& [k, v] : r.headers) appendHeader(out, k, v);
     const bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;

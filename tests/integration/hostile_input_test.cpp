@@ -1,0 +1,122 @@
+// Hostile input against the real binary (issue 15's review findings): integer literals beyond
+// 64 bits, duplicate JSON keys, control characters meant to forge log lines, oversized webhook
+// states, and an operator action's audit event surviving a kill -9 right after its 202.
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "support/json.hpp"
+#include "support/server_fixture.hpp"
+#include "support/wait_for.hpp"
+
+using namespace greenfleet::testing;
+using namespace std::chrono_literals;
+
+namespace {
+const std::string kToken = "0123456789abcdef0123456789abcdef0123456789abcdef01";
+using Env = std::map<std::string, std::string>;
+
+long long totalInstances(const ServerFixture& s) {
+  return parseObject(s.client().get("/api/v1/instances", s.adminKey()).body)
+      ->getValue<long long>("total");
+}
+}  // namespace
+
+TEST_CASE("an id beyond 2^63-1 is refused with 422 instead of wrapping to a small id") {
+  ServerFixture server;
+  const auto http = server.client();
+  for (const std::string id : {"18446744073709551617", "9223372036854775808",
+                               "-9223372036854775809", "123456789012345678901234567890"}) {
+    CAPTURE(id);
+    const auto r =
+        http.post("/api/v1/instances", fmt::format(R"({{"id":{},"token":"{}"}})", id, kToken),
+                  server.adminKey());
+    CHECK(r.status == 422);
+    CHECK(errorCode(r.body) == "invalid_value");
+    CHECK(errorField(r.body) == "id");
+  }
+  CHECK(totalInstances(server) == 0);
+  CHECK(http.get("/api/v1/instances/1", server.adminKey()).status == 404);
+}
+
+TEST_CASE("sweep ids beyond 2^63-1 answer 422, not 500") {
+  ServerFixture server;
+  const auto r =
+      server.client().post("/api/v1/sweeps", R"({"ids":[9223372036854775808]})", server.adminKey());
+  CHECK(r.status == 422);
+  CHECK(errorCode(r.body) == "invalid_value");
+}
+
+TEST_CASE("a JSON body naming a key twice is refused, not read as its last value") {
+  ServerFixture server;
+  const auto r = server.client().post("/api/v1/instances",
+                                      fmt::format(R"({{"id":5,"id":6,"token":"{}"}})", kToken),
+                                      server.adminKey());
+  CHECK(r.status == 400);
+  CHECK(errorCode(r.body) == "duplicate_key");
+  CHECK(errorField(r.body) == "id");
+  // Nested objects have their own keys: the same name at two levels is fine.
+  const auto nested = server.client().post("/api/v1/sweeps", R"({"tag":"a","state":"authorized"})",
+                                           server.adminKey());
+  CHECK(nested.status / 100 == 2);
+  CHECK(totalInstances(server) == 0);
+}
+
+TEST_CASE("a control character in the request path cannot forge a log line") {
+  ServerFixture server;
+  CHECK(server.client()
+            .get("/api/v1/x%0aevent=forged%0d%0aevent=forged2", server.adminKey())
+            .status == 404);
+  CHECK(server.stop() == 0);
+  const std::string log = server.log();
+  CHECK(log.find("\nevent=forged") == std::string::npos);
+  CHECK(log.find("\revent=forged") == std::string::npos);
+  CHECK(log.find("\\x0aevent=forged") != std::string::npos);
+}
+
+TEST_CASE("a webhook stateInstance longer than 64 characters is refused and stored nowhere") {
+  ServerFixture server({}, Env{{"GREENFLEET_WEBHOOKS_TOKEN", "hook"}});
+  HttpRequest hook;
+  hook.method = "POST";
+  hook.path = "/webhooks/green-api";
+  hook.headers = {{"Authorization", "Bearer hook"}};
+  hook.body =
+      fmt::format(R"({{"typeWebhook":"stateInstanceChanged","instanceData":{{"idInstance":1}},)"
+                  R"("timestamp":1,"stateInstance":"{}"}})",
+                  std::string(900000, 'x'));
+  const auto r = server.client().send(hook);
+  CHECK(r.status == 422);
+  CHECK(errorField(r.body) == "stateInstance");
+  const auto events = server.client().get("/api/v1/events?limit=1000", server.adminKey());
+  CHECK(events.body.find("xxxxxxxx") == std::string::npos);
+}
+
+TEST_CASE("API answers tell browsers not to sniff their content type") {
+  ServerFixture server;
+  CHECK(server.client().get("/healthz").header("X-Content-Type-Options") == "nosniff");
+  CHECK(
+      server.client().get("/api/v1/summary", server.adminKey()).header("X-Content-Type-Options") ==
+      "nosniff");
+  CHECK(server.client().get("/ui/").header("X-Content-Type-Options") == "nosniff");
+}
+
+TEST_CASE("an operator action answered 202 keeps its audit event through a kill -9") {
+  ServerFixture server({}, Env{{"GREENFLEET_UPSTREAM_DEFAULT_API_URL", "http://127.0.0.1:9"},
+                               {"GREENFLEET_STATUS_BATCH_MS", "60000"}});
+  const auto http = server.client();
+  REQUIRE(http.post("/api/v1/instances", fmt::format(R"({{"id":1101000001,"token":"{}"}})", kToken),
+                    server.adminKey())
+              .status == 201);
+  int accepted = 0;
+  for (const char* action : {"reboot", "logout", "poll"}) {
+    const auto r = http.post(fmt::format("/api/v1/instances/1101000001/actions/{}", action), "",
+                             server.adminKey());
+    if (r.status == 202) ++accepted;
+  }
+  REQUIRE(accepted > 0);
+  server.kill9();
+  server.start();
+  const auto events = parseObject(
+      server.client().get("/api/v1/events?type=action&limit=100", server.adminKey()).body);
+  CHECK(events->getArray("items")->size() == static_cast<std::size_t>(accepted));
+}
