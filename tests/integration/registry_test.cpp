@@ -88,7 +88,8 @@ TEST_CASE("a batch is all or nothing, and errors name the index and field") {
   REQUIRE(http.post("/api/v1/instances", instanceJson(5), key).status == 201);
 
   auto r = http.post("/api/v1/instances",
-                     "[" + instanceJson(6) + "," + instanceJson(7, kToken, R"(,"tags":[1])") + "]",
+                     "[" + instanceJson(6) + "," +
+                         fmt::format(R"({{"id":7,"token":"{}","tags":[1]}})", kToken) + "]",
                      key);
   CHECK(r.status == 400);
   CHECK(errorField(r.body) == "[1].tags[0]");
