@@ -14,6 +14,7 @@ GREENFLEET_TEST_PACKAGES=(
 # scripts/bench: load generator, static-file reference server, JSON/timing helpers, profiler.
 GREENFLEET_BENCH_PACKAGES=(
   wrk nginx python3 curl linux-perf
+  libmicrohttpd-dev  # bench/front_compare: the libmicrohttpd side of issue 12's comparison
 )
 
 greenfleet_install_packages() {
