@@ -76,7 +76,10 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
                    batch ? fmt::format("[{}].id", dup.index) : std::string("id"));
   }
   if (context_.observer != nullptr) {
-    for (const auto& row : created.value()) context_.observer->instanceUpserted(row.instance);
+    std::vector<const fleet::RegisteredInstance*> instances;
+    instances.reserve(created.value().size());
+    for (const auto& row : created.value()) instances.push_back(&row.instance);
+    context_.observer->instancesUpserted(instances);
   }
   if (!batch) {
     ApiResponse r = ApiResponse::json(201, *instanceToJson(created.value().front()));
