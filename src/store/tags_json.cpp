@@ -1,7 +1,11 @@
 #include "store/tags_json.hpp"
 
+#include <algorithm>
+#include <sstream>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
 #include <fmt/format.h>
 
 namespace greenfleet::store {
@@ -59,38 +63,55 @@ bool decodePlain(std::string_view json, std::vector<std::string>& out) {
 
 }  // namespace
 
+void appendJsonString(std::string& out, std::string_view text) {
+  const bool ascii = std::all_of(text.begin(), text.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (!ascii) {
+    std::ostringstream poco;
+    Poco::JSON::Stringifier::formatString(std::string(text), poco, Poco::JSON_WRAP_STRINGS);
+    out += poco.str();
+    return;
+  }
+  out += '"';
+  for (const char ch : text) {
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(ch) < 0x20) {
+          out += fmt::format("\\u{:04X}", static_cast<unsigned>(ch));
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
 std::string encodeTags(const std::vector<std::string>& tags) {
   std::string out = "[";
   for (std::size_t t = 0; t < tags.size(); ++t) {
     if (t > 0) out += ',';
-    out += '"';
-    for (const char ch : tags[t]) {
-      const auto c = static_cast<unsigned char>(ch);
-      switch (ch) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (c < 0x20) {
-            out += fmt::format("\\u{:04x}", c);
-          } else {
-            out += ch;
-          }
-      }
-    }
-    out += '"';
+    appendJsonString(out, tags[t]);
   }
   out += ']';
   return out;
