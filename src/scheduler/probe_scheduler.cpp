@@ -38,13 +38,30 @@ struct ProbeScheduler::Entry {
   fleet::InstanceId id = 0;
   HostState* host = nullptr;
   fleet::InstanceStatus status;
-  Pacing pacing{};
+  MethodPacing statePacing;             // getStateInstance, which every instance uses
+  std::unique_ptr<Pacing> otherPacing;  // qr and the actions, from the first one on
   SteadyTime probeDue{};
   JobReason probeReason = JobReason::scheduled;
   std::optional<Method> action;  // logout | reboot | getWaSettings
   SteadyTime actionRequestedAt{};
   std::unique_ptr<ScanState> scan;  // from the first session or QR on
   std::uint64_t generation = 0;
+
+  const MethodPacing& pacing(Method method) const {
+    static const MethodPacing kUnused{};
+    if (method == Method::getStateInstance) return statePacing;
+    return otherPacing ? (*otherPacing)[idx(method)] : kUnused;
+  }
+  MethodPacing& pacing(Method method) {
+    if (method == Method::getStateInstance) return statePacing;
+    if (!otherPacing) otherPacing = std::make_unique<Pacing>();
+    return (*otherPacing)[idx(method)];
+  }
+  Pacing allPacing() const {
+    Pacing all = otherPacing ? *otherPacing : Pacing{};
+    all[idx(Method::getStateInstance)] = statePacing;
+    return all;
+  }
 
   QrSession* session() const { return scan && scan->session ? &*scan->session : nullptr; }
   ScanState& scanState() {
@@ -65,13 +82,12 @@ ProbeScheduler::ProbeScheduler(SchedulerConfig config, std::uint64_t seed)
 
 ProbeScheduler::~ProbeScheduler() = default;
 
-TokenBucket ProbeScheduler::bucket(const Pacing& p, Method method) const {
-  return buckets_[idx(method)].withState(p[idx(method)].bucketState);
+TokenBucket ProbeScheduler::bucket(const MethodPacing& p, Method method) const {
+  return buckets_[idx(method)].withState(p.bucketState);
 }
 
-Backoff ProbeScheduler::backoff(const Pacing& p, Method method) const {
-  const MethodPacing& m = p[idx(method)];
-  return backoff_.withState(m.failures, m.backoffUntil);
+Backoff ProbeScheduler::backoff(const MethodPacing& p) const {
+  return backoff_.withState(p.failures, p.backoffUntil);
 }
 
 ProbeScheduler::Entry* ProbeScheduler::find(fleet::InstanceId id) {
@@ -102,7 +118,8 @@ bool ProbeScheduler::upsertInstance(const InstanceSpec& spec, SteadyTime now) {
   entry->id = spec.id;
   entry->host = &hostNamed(spec.host);
   if (const auto retired = retired_.find(spec.id); retired != retired_.end()) {
-    entry->pacing = retired->second;
+    entry->statePacing = retired->second[idx(Method::getStateInstance)];
+    entry->otherPacing = std::make_unique<Pacing>(retired->second);
     retired_.erase(retired);
   }
   if (spec.status) {
@@ -130,7 +147,7 @@ bool ProbeScheduler::removeInstance(fleet::InstanceId id) {
   if (it == entries_.end()) return false;
   Entry& e = *it->second;
   if (e.session()) --activeSessions_;
-  retired_.insert_or_assign(id, e.pacing);
+  retired_.insert_or_assign(id, e.allPacing());
   entries_.erase(it);  // heap and wait-list items die lazily: their id no longer resolves
   index_.remove(id);
   return true;
@@ -140,7 +157,7 @@ bool ProbeScheduler::paces(fleet::InstanceId id, const Pacing& p, SteadyTime now
   if (isInFlight(id)) return true;  // its result still moves lastFinishedAt
   for (std::size_t m = 0; m < kMethodCount; ++m) {
     const auto method = static_cast<Method>(m);
-    if (bucket(p, method).readyAt() > now || p[m].backoffUntil > now) return true;
+    if (bucket(p[m], method).readyAt() > now || p[m].backoffUntil > now) return true;
     if (p[m].lastFinishedAt != kNeverFinished && p[m].lastFinishedAt + buckets_[m].period() > now) {
       return true;
     }
@@ -178,8 +195,8 @@ std::optional<SteadyTime> ProbeScheduler::nextProbeAt(fleet::InstanceId id) cons
 
 SteadyTime ProbeScheduler::eligibleAt(const Entry& e, Method method, SteadyTime due) const {
   const std::size_t m = idx(method);
-  const MethodPacing& p = e.pacing[m];
-  SteadyTime at = std::max({due, bucket(e.pacing, method).readyAt(), p.backoffUntil});
+  const MethodPacing& p = e.pacing(method);
+  SteadyTime at = std::max({due, bucket(p, method).readyAt(), p.backoffUntil});
   // Space requests of one method by a full period from the previous *completion* too: the
   // previous request has certainly arrived upstream by then, so arrivals (which Green API
   // counts) stay a period apart even when the previous request was slow on the way in.
@@ -280,9 +297,10 @@ std::vector<Job> ProbeScheduler::takeDue(SteadyTime now, std::size_t maxJobs) {
     }
     global_.consume(now);
     {
-      TokenBucket b = bucket(e->pacing, work->method);
+      MethodPacing& pacing = e->pacing(work->method);
+      TokenBucket b = bucket(pacing, work->method);
       b.consume(now);
-      e->pacing[idx(work->method)].bucketState = b.theoreticalArrival();
+      pacing.bucketState = b.theoreticalArrival();
     }
     ++host.inFlight;
     ++e->generation;
@@ -447,19 +465,18 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
     return std::nullopt;
   }
   Entry& e = *found;
-  const std::size_t m = idx(job.method);
-  MethodPacing& pacing = e.pacing[m];
+  MethodPacing& pacing = e.pacing(job.method);
   pacing.lastFinishedAt = now;
   using fleet::OutcomeKind;
   const bool hint_400 = outcome.kind == OutcomeKind::badRequest && outcome.state.has_value();
   if (outcome.kind == OutcomeKind::ok || hint_400) {
-    Backoff b = backoff(e.pacing, job.method);
+    Backoff b = backoff(pacing);
     b.reset();
     pacing.failures = b.failures();
     pacing.backoffUntil = b.readyAt();
   } else if (!fleet::isAuthRejection(outcome.kind)) {
     // 429, outages, and 400/404/466 answers we cannot act on: back off this method.
-    Backoff b = backoff(e.pacing, job.method);
+    Backoff b = backoff(pacing);
     b.onFailure(now, rng_);
     pacing.failures = b.failures();
     pacing.backoffUntil = b.readyAt();

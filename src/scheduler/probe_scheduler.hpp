@@ -193,7 +193,8 @@ class ProbeScheduler {
   static constexpr SteadyTime kNeverFinished = SteadyTime::min();
   // One method's pacing of one instance: only the state of its token bucket and backoff (their
   // rate and policy are the config's, held once in buckets_ and backoff_) and when its last
-  // request finished. 32 bytes instead of 72 for the three objects.
+  // request finished. 32 bytes instead of 72 for the three objects; an instance keeps only its
+  // getStateInstance pacing inline, the other methods' from their first request on.
   struct MethodPacing {
     SteadyTime bucketState{};   // TokenBucket::theoreticalArrival(); {} = full
     SteadyTime backoffUntil{};  // Backoff::readyAt()
@@ -205,8 +206,8 @@ class ProbeScheduler {
   using Pacing = std::array<MethodPacing, kMethodCount>;
 
   static const fleet::InstanceStatus& statusOf(const Entry& e);
-  TokenBucket bucket(const Pacing& p, Method method) const;
-  Backoff backoff(const Pacing& p, Method method) const;
+  TokenBucket bucket(const MethodPacing& p, Method method) const;
+  Backoff backoff(const MethodPacing& p) const;
   Entry* find(fleet::InstanceId id);
   const Entry* find(fleet::InstanceId id) const;
   HostState& hostNamed(const std::string& name);
