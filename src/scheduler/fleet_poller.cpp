@@ -77,9 +77,8 @@ void FleetPoller::upsertLocked(const fleet::RegisteredInstance& instance,
     core_.removeInstance(instance.id);
     return;
   }
-  registry_[instance.id] = Registered{{instance.api_url, instance.id, instance.token},
-                                      instance.name,
-                                      instance.tags};
+  registry_[instance.id] =
+      Registered{{instance.api_url, instance.id, instance.token}, instance.name, instance.tags};
   core_.upsertInstance(InstanceSpec{instance.id, hostOf(instance.api_url),
                                     anchor.toSteady(instance.created_at), std::move(stored)},
                        now);
