@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "fleet/clock.hpp"
 #include "fleet/registered_instance.hpp"
@@ -21,6 +22,10 @@ class RegistryObserver {
  public:
   virtual ~RegistryObserver() = default;
   virtual void instanceUpserted(const fleet::RegisteredInstance& instance) = 0;
+  // A batch at once (bulk import); by default one by one.
+  virtual void instancesUpserted(const std::vector<const fleet::RegisteredInstance*>& instances) {
+    for (const auto* instance : instances) instanceUpserted(*instance);
+  }
   virtual void instanceRemoved(std::int64_t id) = 0;
 };
 

@@ -76,7 +76,10 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
                    batch ? fmt::format("[{}].id", dup.index) : std::string("id"));
   }
   if (context_.observer != nullptr) {
-    for (const auto& row : created.value()) context_.observer->instanceUpserted(row.instance);
+    std::vector<const fleet::RegisteredInstance*> instances;
+    instances.reserve(created.value().size());
+    for (const auto& row : created.value()) instances.push_back(&row.instance);
+    context_.observer->instancesUpserted(instances);
   }
   if (!batch) {
     ApiResponse r = ApiResponse::json(201, *instanceToJson(created.value().front()));
@@ -84,12 +87,18 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
                            fmt::format("/api/v1/instances/{}", created.value().front().instance.id));
     return r;
   }
-  Poco::JSON::Array::Ptr out = new Poco::JSON::Array;
-  for (const auto& row : created.value()) out->add(instanceToJson(row));
-  auto root = orderedObject();
-  root->set("items", out);
-  root->set("created", static_cast<Poco::Int64>(out->size()));
-  return ApiResponse::json(201, *root);
+  // {"items":[...],"created":n} as the Poco tree would print it, written directly.
+  const auto& rows = created.value();
+  ApiResponse r;
+  r.status = 201;
+  r.body.reserve(64 + rows.size() * 400);
+  r.body += "{\"items\":[";
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    if (k > 0) r.body += ',';
+    appendInstanceJson(r.body, rows[k]);
+  }
+  r.body += "],\"created\":" + std::to_string(rows.size()) + "}";
+  return r;
 }
 
 ApiResponse InstanceHandlers::list(ApiRequest& request) {

@@ -11,6 +11,7 @@
 #include "fleet/attention.hpp"
 #include "fleet/log.hpp"
 #include "fleet/time_format.hpp"
+#include "store/tags_json.hpp"
 
 namespace greenfleet::api {
 
@@ -168,6 +169,60 @@ Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row,
   o->set("createdAt", fleet::formatRfc3339(in.created_at));
   o->set("updatedAt", fleet::formatRfc3339(in.updated_at));
   return o;
+}
+
+namespace {
+void appendOptString(std::string& out, const std::optional<std::string>& text) {
+  if (text) {
+    store::appendJsonString(out, *text);
+  } else {
+    out += "null";
+  }
+}
+
+void appendOptTime(std::string& out, const std::optional<std::int64_t>& ms) {
+  appendOptString(
+      out, ms ? std::optional(fleet::formatRfc3339(fleet::fromUnixMillis(*ms))) : std::nullopt);
+}
+}  // namespace
+
+void appendInstanceJson(std::string& out, const store::InstanceRow& row) {
+  const auto& in = row.instance;
+  const auto& st = row.status;
+  out += "{\"id\":";
+  out += std::to_string(in.id);
+  out += ",\"name\":";
+  store::appendJsonString(out, in.name);
+  out += ",\"apiUrl\":";
+  store::appendJsonString(out, in.api_url);
+  out += ",\"tokenHint\":";
+  store::appendJsonString(out, fleet::tokenHint(in.token));
+  out += ",\"tags\":[";
+  for (std::size_t t = 0; t < in.tags.size(); ++t) {
+    if (t > 0) out += ',';
+    store::appendJsonString(out, in.tags[t]);
+  }
+  out += "],\"enabled\":";
+  out += in.enabled ? "true" : "false";
+  out += ",\"state\":";
+  appendOptString(out, st.state);
+  out += ",\"attention\":";
+  store::appendJsonString(out, st.attention);
+  out += ",\"stateSince\":";
+  appendOptTime(out, st.state_since_ms);
+  out += ",\"lastCheckedAt\":";
+  appendOptTime(out, st.last_checked_at_ms);
+  out += ",\"nextCheckAt\":";
+  appendOptTime(out, st.next_check_at_ms);
+  out += ",\"lastError\":";
+  appendOptString(out, st.last_error);
+  out += ",\"phone\":";
+  appendOptString(out, st.phone);
+  out += ",\"createdAt\":";
+  store::appendJsonString(out, fleet::formatRfc3339(in.created_at));
+  out += ",\"updatedAt\":";
+  store::appendJsonString(out, fleet::formatRfc3339(in.updated_at));
+  out += '}';
 }
 
 }  // namespace greenfleet::api

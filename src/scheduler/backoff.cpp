@@ -23,6 +23,13 @@ Duration Backoff::onFailure(SteadyTime now, fleet::Rng& rng) {
   return delay;
 }
 
+Backoff Backoff::withState(std::uint32_t failures, SteadyTime readyAt) const {
+  Backoff copy = *this;
+  copy.failures_ = failures;
+  copy.readyAt_ = readyAt;
+  return copy;
+}
+
 void Backoff::reset() {
   failures_ = 0;
   readyAt_ = SteadyTime{};

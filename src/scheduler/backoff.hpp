@@ -29,6 +29,9 @@ class Backoff {
   std::uint32_t failures() const { return failures_; }
   // Upper bound of the delay the next failure would draw from.
   Duration nextCeiling() const;
+  // This backoff's base and cap with the state failures() and readyAt() describe: a holder of
+  // many backoffs of one policy keeps only those and one backoff as the template.
+  Backoff withState(std::uint32_t failures, SteadyTime readyAt) const;
 
  private:
   Duration base_;

@@ -56,6 +56,7 @@ class FleetIndex {
   void remove(fleet::InstanceId id);
 
   std::size_t size() const { return records_.size(); }
+  void reserve(std::size_t instances) { records_.reserve(instances); }
   FleetCounts counts(SteadyTime now) const;
   // The attention derived at `now`; none for an unknown id.
   fleet::Attention attention(fleet::InstanceId id, SteadyTime now) const;

@@ -67,28 +67,47 @@ void FleetPoller::stop() {
   drained_.wait(lock, [this] { return in_flight_ == 0; });
 }
 
+void FleetPoller::upsertLocked(const fleet::RegisteredInstance& instance,
+                               std::optional<fleet::InstanceStatus> stored, SteadyTime now,
+                               const fleet::TimeAnchor& anchor) {
+  if (!instance.enabled) {
+    registry_.erase(instance.id);
+    core_.removeInstance(instance.id);
+    return;
+  }
+  registry_[instance.id] =
+      Registered{{instance.api_url, instance.id, instance.token}, instance.name, instance.tags};
+  core_.upsertInstance(InstanceSpec{instance.id, hostOf(instance.api_url),
+                                    anchor.toSteady(instance.created_at), std::move(stored)},
+                       now);
+  wake_requested_ = true;
+}
+
 void FleetPoller::upsert(const fleet::RegisteredInstance& instance,
                          std::optional<fleet::InstanceStatus> stored) {
   invalidateSnapshot();
   {
     std::lock_guard lock(mutex_);
-    const auto now = clock_.steadyNow();
-    if (!instance.enabled) {
-      registry_.erase(instance.id);
-      core_.removeInstance(instance.id);
-      return;
-    }
-    registry_[instance.id] = Registered{{instance.api_url, instance.id, instance.token},
-                                        instance.name,
-                                        instance.tags};
-    const auto anchor = fleet::TimeAnchor::of(clock_);
-    core_.upsertInstance(
-        InstanceSpec{instance.id, hostOf(instance.api_url), anchor.toSteady(instance.created_at),
-                     std::move(stored)},
-        now);
-    wake_requested_ = true;
+    upsertLocked(instance, std::move(stored), clock_.steadyNow(), fleet::TimeAnchor::of(clock_));
   }
   dispatch_wake_.notify_one();
+}
+
+void FleetPoller::upsertMany(const std::vector<const fleet::RegisteredInstance*>& instances) {
+  invalidateSnapshot();
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = clock_.steadyNow();
+    const auto anchor = fleet::TimeAnchor::of(clock_);
+    for (const auto* instance : instances) upsertLocked(*instance, std::nullopt, now, anchor);
+  }
+  dispatch_wake_.notify_one();
+}
+
+void FleetPoller::reserve(std::size_t instances) {
+  std::lock_guard lock(mutex_);
+  registry_.reserve(instances);
+  core_.reserve(instances);
 }
 
 void FleetPoller::remove(fleet::InstanceId id) {

@@ -78,7 +78,12 @@ class FleetPoller {
   // from its persisted status (first probe spread over one interval); nullopt probes it now.
   void upsert(const fleet::RegisteredInstance& instance,
               std::optional<fleet::InstanceStatus> stored = std::nullopt);
+  // Many upserts under one lock and one dispatcher wake-up (a bulk import): the same as upsert()
+  // of each in turn, new registrations probed now.
+  void upsertMany(const std::vector<const fleet::RegisteredInstance*>& instances);
   void remove(fleet::InstanceId id);
+  // Room for `instances` without rehashing (the load at start knows the count).
+  void reserve(std::size_t instances);
 
   ActionDecision requestAction(fleet::InstanceId id, Method method);
   SessionStart startSession(fleet::InstanceId id);
@@ -114,6 +119,9 @@ class FleetPoller {
     std::string name;
     std::vector<std::string> tags;
   };
+  void upsertLocked(const fleet::RegisteredInstance& instance,
+                    std::optional<fleet::InstanceStatus> stored, SteadyTime now,
+                    const fleet::TimeAnchor& anchor);
   void dispatchLoop();
   greenapi::TransferEngine::Request requestFor(const Job& job,
                                                const greenapi::InstanceCredentials& creds);

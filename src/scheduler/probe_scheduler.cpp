@@ -16,6 +16,15 @@ constexpr std::size_t idx(Method m) { return static_cast<std::size_t>(m); }
 
 bool readsState(Method m) { return m == Method::getStateInstance || m == Method::getWaSettings; }
 
+// What only an instance that has been scanned needs, on the heap from its first session or QR
+// answer: ~200 bytes the rest of the fleet does not pay for.
+struct ScanState {
+  std::optional<QrSession> session;
+  std::optional<SteadyTime> lastRunStartedAt;  // of the last ended session run
+  std::optional<SteadyTime> lastRunEndedAt;
+  std::optional<QrSnapshot> latestQr;
+};
+
 }  // namespace
 
 struct ProbeScheduler::HostState {
@@ -29,35 +38,57 @@ struct ProbeScheduler::Entry {
   fleet::InstanceId id = 0;
   HostState* host = nullptr;
   fleet::InstanceStatus status;
-  std::array<TokenBucket, kMethodCount> buckets;
-  std::array<Backoff, kMethodCount> backoffs;
-  std::array<std::optional<SteadyTime>, kMethodCount> lastFinishedAt{};
+  MethodPacing statePacing;             // getStateInstance, which every instance uses
+  std::unique_ptr<Pacing> otherPacing;  // qr and the actions, from the first one on
   SteadyTime probeDue{};
   JobReason probeReason = JobReason::scheduled;
   std::optional<Method> action;  // logout | reboot | getWaSettings
   SteadyTime actionRequestedAt{};
-  std::optional<QrSession> session;
-  std::optional<SteadyTime> lastRunStartedAt;  // of the last ended session run
-  std::optional<SteadyTime> lastRunEndedAt;
-  std::optional<QrSnapshot> latestQr;
+  std::unique_ptr<ScanState> scan;  // from the first session or QR on
   std::uint64_t generation = 0;
 
-  explicit Entry(const SchedulerConfig& c)
-      : buckets{TokenBucket(c.accountMethodRps, 1), TokenBucket(c.qrRps, 1),
-                TokenBucket(c.accountMethodRps, 1), TokenBucket(c.accountMethodRps, 1),
-                TokenBucket(c.accountMethodRps, 1)},
-        backoffs{Backoff(c.backoffBase, c.backoffCap), Backoff(c.backoffBase, c.backoffCap),
-                 Backoff(c.backoffBase, c.backoffCap), Backoff(c.backoffBase, c.backoffCap),
-                 Backoff(c.backoffBase, c.backoffCap)} {}
+  const MethodPacing& pacing(Method method) const {
+    static const MethodPacing kUnused{};
+    if (method == Method::getStateInstance) return statePacing;
+    return otherPacing ? (*otherPacing)[idx(method)] : kUnused;
+  }
+  MethodPacing& pacing(Method method) {
+    if (method == Method::getStateInstance) return statePacing;
+    if (!otherPacing) otherPacing = std::make_unique<Pacing>();
+    return (*otherPacing)[idx(method)];
+  }
+  Pacing allPacing() const {
+    Pacing all = otherPacing ? *otherPacing : Pacing{};
+    all[idx(Method::getStateInstance)] = statePacing;
+    return all;
+  }
+
+  QrSession* session() const { return scan && scan->session ? &*scan->session : nullptr; }
+  ScanState& scanState() {
+    if (!scan) scan = std::make_unique<ScanState>();
+    return *scan;
+  }
 };
 
 ProbeScheduler::ProbeScheduler(SchedulerConfig config, std::uint64_t seed)
     : config_(std::move(config)),
       rng_(seed),
       global_(config_.maxRps, config_.maxBurst),
+      buckets_{TokenBucket(config_.accountMethodRps, 1), TokenBucket(config_.qrRps, 1),
+               TokenBucket(config_.accountMethodRps, 1), TokenBucket(config_.accountMethodRps, 1),
+               TokenBucket(config_.accountMethodRps, 1)},
+      backoff_(config_.backoffBase, config_.backoffCap),
       index_(config_.attention, [this](fleet::InstanceId id) { return status(id); }) {}
 
 ProbeScheduler::~ProbeScheduler() = default;
+
+TokenBucket ProbeScheduler::bucket(const MethodPacing& p, Method method) const {
+  return buckets_[idx(method)].withState(p.bucketState);
+}
+
+Backoff ProbeScheduler::backoff(const MethodPacing& p) const {
+  return backoff_.withState(p.failures, p.backoffUntil);
+}
 
 ProbeScheduler::Entry* ProbeScheduler::find(fleet::InstanceId id) {
   const auto it = entries_.find(id);
@@ -83,13 +114,12 @@ bool ProbeScheduler::upsertInstance(const InstanceSpec& spec, SteadyTime now) {
     return false;
   }
   pruneRetired(now);
-  auto entry = std::make_unique<Entry>(config_);
+  auto entry = std::make_unique<Entry>();
   entry->id = spec.id;
   entry->host = &hostNamed(spec.host);
   if (const auto retired = retired_.find(spec.id); retired != retired_.end()) {
-    entry->buckets = retired->second.buckets;
-    entry->backoffs = retired->second.backoffs;
-    entry->lastFinishedAt = retired->second.lastFinishedAt;
+    entry->statePacing = retired->second[idx(Method::getStateInstance)];
+    entry->otherPacing = std::make_unique<Pacing>(retired->second);
     retired_.erase(retired);
   }
   if (spec.status) {
@@ -100,7 +130,7 @@ bool ProbeScheduler::upsertInstance(const InstanceSpec& spec, SteadyTime now) {
     // previous process may have probed just before it stopped.
     entry->probeDue = now + std::max(config_.attention.probes.firstProbeOffset(
                                          spec.id, entry->status.state.kind()),
-                                     entry->buckets[idx(Method::getStateInstance)].period());
+                                     buckets_[idx(Method::getStateInstance)].period());
   } else {
     entry->status = fleet::InstanceStatus::registered(spec.registeredAt);
     entry->probeDue = now;
@@ -116,8 +146,8 @@ bool ProbeScheduler::removeInstance(fleet::InstanceId id) {
   const auto it = entries_.find(id);
   if (it == entries_.end()) return false;
   Entry& e = *it->second;
-  if (e.session) --activeSessions_;
-  retired_.insert_or_assign(id, Pacing{e.buckets, e.backoffs, e.lastFinishedAt});
+  if (e.session()) --activeSessions_;
+  retired_.insert_or_assign(id, e.allPacing());
   entries_.erase(it);  // heap and wait-list items die lazily: their id no longer resolves
   index_.remove(id);
   return true;
@@ -126,8 +156,11 @@ bool ProbeScheduler::removeInstance(fleet::InstanceId id) {
 bool ProbeScheduler::paces(fleet::InstanceId id, const Pacing& p, SteadyTime now) const {
   if (isInFlight(id)) return true;  // its result still moves lastFinishedAt
   for (std::size_t m = 0; m < kMethodCount; ++m) {
-    if (p.buckets[m].readyAt() > now || p.backoffs[m].readyAt() > now) return true;
-    if (p.lastFinishedAt[m] && *p.lastFinishedAt[m] + p.buckets[m].period() > now) return true;
+    const auto method = static_cast<Method>(m);
+    if (bucket(p[m], method).readyAt() > now || p[m].backoffUntil > now) return true;
+    if (p[m].lastFinishedAt != kNeverFinished && p[m].lastFinishedAt + buckets_[m].period() > now) {
+      return true;
+    }
   }
   return false;
 }
@@ -141,6 +174,11 @@ void ProbeScheduler::pruneRetired(SteadyTime now) {
 }
 
 const fleet::InstanceStatus& ProbeScheduler::statusOf(const Entry& e) { return e.status; }
+
+void ProbeScheduler::reserve(std::size_t instances) {
+  entries_.reserve(instances);
+  index_.reserve(instances);
+}
 
 bool ProbeScheduler::contains(fleet::InstanceId id) const { return find(id) != nullptr; }
 
@@ -157,11 +195,14 @@ std::optional<SteadyTime> ProbeScheduler::nextProbeAt(fleet::InstanceId id) cons
 
 SteadyTime ProbeScheduler::eligibleAt(const Entry& e, Method method, SteadyTime due) const {
   const std::size_t m = idx(method);
-  SteadyTime at = std::max({due, e.buckets[m].readyAt(), e.backoffs[m].readyAt()});
+  const MethodPacing& p = e.pacing(method);
+  SteadyTime at = std::max({due, bucket(p, method).readyAt(), p.backoffUntil});
   // Space requests of one method by a full period from the previous *completion* too: the
   // previous request has certainly arrived upstream by then, so arrivals (which Green API
   // counts) stay a period apart even when the previous request was slow on the way in.
-  if (e.lastFinishedAt[m]) at = std::max(at, *e.lastFinishedAt[m] + e.buckets[m].period());
+  if (p.lastFinishedAt != kNeverFinished) {
+    at = std::max(at, p.lastFinishedAt + buckets_[m].period());
+  }
   return at;
 }
 
@@ -175,8 +216,8 @@ std::optional<ProbeScheduler::Work> ProbeScheduler::pickWork(const Entry& e, Ste
     const SteadyTime at = eligibleAt(e, Method::getStateInstance, e.probeDue);
     if (at <= now) return Work{Method::getStateInstance, e.probeReason, at};
   }
-  if (e.session && !e.session->isOver(now)) {
-    const SteadyTime at = eligibleAt(e, Method::qr, e.session->nextPollAt());
+  if (e.session() && !e.session()->isOver(now)) {
+    const SteadyTime at = eligibleAt(e, Method::qr, e.session()->nextPollAt());
     if (at <= now) return Work{Method::qr, JobReason::session, at};
   }
   return std::nullopt;
@@ -185,9 +226,9 @@ std::optional<ProbeScheduler::Work> ProbeScheduler::pickWork(const Entry& e, Ste
 SteadyTime ProbeScheduler::wakeKey(const Entry& e) const {
   SteadyTime key = eligibleAt(e, Method::getStateInstance, e.probeDue);
   if (e.action) key = std::min(key, eligibleAt(e, *e.action, e.actionRequestedAt));
-  if (e.session) {
-    key = std::min(key, eligibleAt(e, Method::qr, e.session->nextPollAt()));
-    key = std::min(key, e.session->endsAt());  // to end it on time even if its polls back off
+  if (e.session()) {
+    key = std::min(key, eligibleAt(e, Method::qr, e.session()->nextPollAt()));
+    key = std::min(key, e.session()->endsAt());  // to end it on time even if its polls back off
   }
   return key;
 }
@@ -255,7 +296,12 @@ std::vector<Job> ProbeScheduler::takeDue(SteadyTime now, std::size_t maxJobs) {
       continue;
     }
     global_.consume(now);
-    e->buckets[idx(work->method)].consume(now);
+    {
+      MethodPacing& pacing = e->pacing(work->method);
+      TokenBucket b = bucket(pacing, work->method);
+      b.consume(now);
+      pacing.bucketState = b.theoreticalArrival();
+    }
     ++host.inFlight;
     ++e->generation;
     if (work->reason == JobReason::action && e->action == work->method) e->action.reset();
@@ -294,40 +340,42 @@ bool ProbeScheduler::scanUseful(const Entry& e) const {
 }
 
 void ProbeScheduler::endSession(Entry& e, SessionEnd why, SteadyTime now, StatusUpdate* update) {
-  if (!e.session) return;
-  e.lastRunStartedAt = e.session->runStartedAt();
-  e.lastRunEndedAt = std::min(now, e.session->endsAt());
-  e.session.reset();
+  const QrSession* session = e.session();
+  if (!session) return;
+  e.scan->lastRunStartedAt = session->runStartedAt();
+  e.scan->lastRunEndedAt = std::min(now, session->endsAt());
+  e.scan->session.reset();
   --activeSessions_;
   if (update) update->sessionEnded = why;
   kLog.debug("session_end id={} reason={}", e.id, sessionEndName(why));
 }
 
 void ProbeScheduler::expireSession(Entry& e, SteadyTime now, StatusUpdate* update) {
-  if (e.session && e.session->isOver(now)) endSession(e, e.session->expiryReason(), now, update);
+  if (e.session() && e.session()->isOver(now))
+    endSession(e, e.session()->expiryReason(), now, update);
 }
 
 SessionStart ProbeScheduler::tryStartSession(Entry& e, SessionOrigin origin, SteadyTime now) {
   expireSession(e, now, nullptr);
-  if (e.session) {
-    e.session->touch(now);
-    return {SessionStartStatus::alreadyActive, e.session->endsAt()};
+  if (e.session()) {
+    e.session()->touch(now);
+    return {SessionStartStatus::alreadyActive, e.session()->endsAt()};
   }
   if (!scanUseful(e)) return {SessionStartStatus::notNeeded, {}};
   const auto& cfg = config_.sessions;
   SteadyTime run_start = now;
-  if (e.lastRunEndedAt && now - *e.lastRunEndedAt < cfg.cooldown) {
+  if (e.scan && e.scan->lastRunEndedAt && now - *e.scan->lastRunEndedAt < cfg.cooldown) {
     // Sessions less than a cooldown apart are one continuous run of qr polling (issue #285).
-    run_start = *e.lastRunStartedAt;
+    run_start = *e.scan->lastRunStartedAt;
     if (now >= run_start + cfg.maxRun) {
-      return {SessionStartStatus::coolingDown, *e.lastRunEndedAt + cfg.cooldown};
+      return {SessionStartStatus::coolingDown, *e.scan->lastRunEndedAt + cfg.cooldown};
     }
   }
   if (activeSessions_ >= cfg.maxConcurrent) return {SessionStartStatus::capReached, {}};
-  e.session.emplace(now, run_start, origin, cfg);
+  e.scanState().session.emplace(now, run_start, origin, cfg);
   ++activeSessions_;
   schedule(e);
-  return {SessionStartStatus::started, e.session->endsAt()};
+  return {SessionStartStatus::started, e.session()->endsAt()};
 }
 
 SessionStart ProbeScheduler::startSession(fleet::InstanceId id, SteadyTime now) {
@@ -340,23 +388,25 @@ bool ProbeScheduler::touchSession(fleet::InstanceId id, SteadyTime now) {
   Entry* e = find(id);
   if (!e) return false;
   expireSession(*e, now, nullptr);
-  if (!e->session) return false;
-  e->session->touch(now);
+  if (!e->session()) return false;
+  e->session()->touch(now);
   schedule(*e);
   return true;
 }
 
 std::optional<SessionView> ProbeScheduler::session(fleet::InstanceId id, SteadyTime now) const {
   const Entry* e = find(id);
-  if (!e || !e->session || e->session->isOver(now)) return std::nullopt;
-  const QrSession& s = *e->session;
+  if (!e || !e->session() || e->session()->isOver(now)) return std::nullopt;
+  const QrSession& s = *e->session();
   return SessionView{s.startedAt(), s.endsAt(), s.runCapAt(), s.origin()};
 }
 
 std::optional<QrSnapshot> ProbeScheduler::latestQr(fleet::InstanceId id, SteadyTime now) const {
   const Entry* e = find(id);
-  if (!e || !e->latestQr || now >= e->latestQr->expiresAt) return std::nullopt;
-  return e->latestQr;
+  if (!e || !e->scan || !e->scan->latestQr || now >= e->scan->latestQr->expiresAt) {
+    return std::nullopt;
+  }
+  return e->scan->latestQr;
 }
 
 StatusUpdate ProbeScheduler::makeUpdate(const Entry& e,
@@ -374,18 +424,18 @@ void ProbeScheduler::applySessionEffects(Entry& e, const fleet::Observation& obs
                                          StatusUpdate& update) {
   if (obs.qr && *obs.qr == fleet::QrKind::alreadyLogged) {
     // Authorized already: stop polling qr and find out the state now.
-    e.latestQr.reset();
+    if (e.scan) e.scan->latestQr.reset();
     endSession(e, SessionEnd::alreadyLogged, now, &update);
     planProbeNoLaterThan(e, now, JobReason::session);
   }
   if (obs.state && obs.state->kind() != fleet::StateKind::notAuthorized) {
     // Any other state means a QR is useless now; `starting` in particular may be the effect of
     // polling qr for too long (issue #285).
-    e.latestQr.reset();
+    if (e.scan) e.scan->latestQr.reset();
     endSession(e, SessionEnd::stateChanged, now, &update);
   }
   if (folded.transition && folded.transition->to.kind() == fleet::StateKind::notAuthorized &&
-      config_.sessions.autoStartOnNotAuthorized && !e.session) {
+      config_.sessions.autoStartOnNotAuthorized && !e.session()) {
     update.sessionStarted =
         tryStartSession(e, SessionOrigin::automatic, now).status == SessionStartStatus::started;
   }
@@ -408,22 +458,28 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
   Entry* found = find(job.id);
   if (!found) {
     if (const auto retired = retired_.find(job.id); retired != retired_.end()) {
-      retired->second.lastFinishedAt[idx(job.method)] = now;
+      retired->second[idx(job.method)].lastFinishedAt = now;
     }
     pruneRetired(now);
     unpark(host);
     return std::nullopt;
   }
   Entry& e = *found;
-  const std::size_t m = idx(job.method);
-  e.lastFinishedAt[m] = now;
+  MethodPacing& pacing = e.pacing(job.method);
+  pacing.lastFinishedAt = now;
   using fleet::OutcomeKind;
   const bool hint_400 = outcome.kind == OutcomeKind::badRequest && outcome.state.has_value();
   if (outcome.kind == OutcomeKind::ok || hint_400) {
-    e.backoffs[m].reset();
+    Backoff b = backoff(pacing);
+    b.reset();
+    pacing.failures = b.failures();
+    pacing.backoffUntil = b.readyAt();
   } else if (!fleet::isAuthRejection(outcome.kind)) {
     // 429, outages, and 400/404/466 answers we cannot act on: back off this method.
-    e.backoffs[m].onFailure(now, rng_);
+    Backoff b = backoff(pacing);
+    b.onFailure(now, rng_);
+    pacing.failures = b.failures();
+    pacing.backoffUntil = b.readyAt();
   }
 
   fleet::Observation obs;
@@ -440,10 +496,10 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
   }
   if (job.method == Method::qr && outcome.kind == OutcomeKind::ok) {
     obs.qr = fleet::classifyQrType(outcome.qrType);
-    e.latestQr =
+    e.scanState().latestQr =
         QrSnapshot{outcome.qrType, *obs.qr, outcome.qrMessage, now, now + config_.sessions.qrTtl};
   }
-  if (job.method == Method::qr && e.session) e.session->polled(job.startedAt, now);
+  if (job.method == Method::qr && e.session()) e.session()->polled(job.startedAt, now);
 
   fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
   e.status = folded.status;

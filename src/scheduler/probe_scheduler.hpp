@@ -129,6 +129,8 @@ class ProbeScheduler {
   // through onResult (its host slot is released then); its result is ignored but for pacing.
   bool removeInstance(fleet::InstanceId id);
   bool contains(fleet::InstanceId id) const;
+  // Room for `instances` without rehashing (a load at start knows the count).
+  void reserve(std::size_t instances);
   std::size_t size() const { return entries_.size(); }
   const fleet::InstanceStatus* status(fleet::InstanceId id) const;
   std::optional<SteadyTime> nextProbeAt(fleet::InstanceId id) const;
@@ -188,14 +190,24 @@ class ProbeScheduler {
     JobReason reason;
     SteadyTime eligibleAt;
   };
-  // What paces a removed instance's requests, kept while it still constrains a re-registration.
-  struct Pacing {
-    std::array<TokenBucket, kMethodCount> buckets;
-    std::array<Backoff, kMethodCount> backoffs;
-    std::array<std::optional<SteadyTime>, kMethodCount> lastFinishedAt;
+  static constexpr SteadyTime kNeverFinished = SteadyTime::min();
+  // One method's pacing of one instance: only the state of its token bucket and backoff (their
+  // rate and policy are the config's, held once in buckets_ and backoff_) and when its last
+  // request finished. 32 bytes instead of 72 for the three objects; an instance keeps only its
+  // getStateInstance pacing inline, the other methods' from their first request on.
+  struct MethodPacing {
+    SteadyTime bucketState{};   // TokenBucket::theoreticalArrival(); {} = full
+    SteadyTime backoffUntil{};  // Backoff::readyAt()
+    SteadyTime lastFinishedAt = kNeverFinished;
+    std::uint32_t failures = 0;  // Backoff::failures()
   };
+  // What paces an instance's requests; a removed instance's is kept while it still constrains a
+  // re-registration.
+  using Pacing = std::array<MethodPacing, kMethodCount>;
 
   static const fleet::InstanceStatus& statusOf(const Entry& e);
+  TokenBucket bucket(const MethodPacing& p, Method method) const;
+  Backoff backoff(const MethodPacing& p) const;
   Entry* find(fleet::InstanceId id);
   const Entry* find(fleet::InstanceId id) const;
   HostState& hostNamed(const std::string& name);
@@ -222,6 +234,8 @@ class ProbeScheduler {
   SchedulerConfig config_;
   fleet::Rng rng_;
   TokenBucket global_;
+  std::array<TokenBucket, kMethodCount> buckets_;  // per-method templates (see MethodPacing)
+  Backoff backoff_;                                // the template of every method's backoff
   std::unordered_map<fleet::InstanceId, std::unique_ptr<Entry>> entries_;
   std::unordered_map<std::string, std::unique_ptr<HostState>> hosts_;
   std::unordered_map<fleet::InstanceId, InFlight> inFlight_;

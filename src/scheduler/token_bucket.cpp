@@ -18,6 +18,12 @@ TokenBucket::TokenBucket(double ratePerSecond, std::uint32_t burst) : burst_(bur
   if (period_ <= Duration::zero()) period_ = Duration(1);
 }
 
+TokenBucket TokenBucket::withState(SteadyTime state) const {
+  TokenBucket copy = *this;
+  copy.theoreticalArrival_ = state;
+  return copy;
+}
+
 SteadyTime TokenBucket::readyAt() const {
   return theoreticalArrival_ - period_ * static_cast<Duration::rep>(burst_ - 1);
 }

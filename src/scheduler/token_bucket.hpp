@@ -30,6 +30,12 @@ class TokenBucket {
   Duration period() const { return period_; }
   std::uint32_t burst() const { return burst_; }
 
+  // The whole mutable state (GCRA's theoretical arrival time). A holder of many buckets of one
+  // rate keeps only this per bucket and one bucket as the template for the rest.
+  SteadyTime theoreticalArrival() const { return theoreticalArrival_; }
+  // This bucket's rate and burst with `state` from theoreticalArrival().
+  TokenBucket withState(SteadyTime state) const;
+
  private:
   Duration period_;
   std::uint32_t burst_;

@@ -1,87 +1,32 @@
 #include "store/instance_repository.hpp"
 
-#include <sstream>
+#include <sqlite3.h>
 
-#include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Statement.h>
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
 
 #include "fleet/time_format.hpp"
+#include "store/sqlite_statement.hpp"
+#include "store/tags_json.hpp"
 
 using namespace Poco::Data::Keywords;
-using Poco::Data::RecordSet;
 using Poco::Data::Statement;
 
 namespace greenfleet::store {
 
 namespace {
 
-constexpr const char* kSelectColumns =
-    "SELECT i.id, i.api_url, i.token, i.name, i.tags, i.created_at, i.updated_at, i.enabled, "
-    "s.state, s.state_since, s.attention, s.last_checked_at, s.last_ok_at, "
-    "s.consecutive_failures, s.last_error_code, s.last_error, s.phone, s.next_check_at "
-    "FROM instances i LEFT JOIN instance_status s ON s.id = i.id";
-
-std::string encodeTags(const std::vector<std::string>& tags) {
-  Poco::JSON::Array arr;
-  for (const auto& t : tags) arr.add(t);
-  std::ostringstream out;
-  arr.stringify(out);
-  return out.str();
+std::string selectSql(bool with_token) {
+  return std::string("SELECT i.id, i.api_url, ") + (with_token ? "i.token" : "NULL") +
+         ", i.name, i.tags, i.created_at, i.updated_at, i.enabled, "
+         "s.state, s.state_since, s.attention, s.last_checked_at, s.last_ok_at, "
+         "s.consecutive_failures, s.last_error_code, s.last_error, s.phone, s.next_check_at "
+         "FROM instances i LEFT JOIN instance_status s ON s.id = i.id";
 }
 
-std::vector<std::string> decodeTags(const std::string& json) {
-  std::vector<std::string> out;
-  Poco::JSON::Parser parser;
-  const auto arr = parser.parse(json).extract<Poco::JSON::Array::Ptr>();
-  for (std::size_t i = 0; i < arr->size(); ++i) out.push_back(arr->getElement<std::string>(i));
-  return out;
-}
-
-std::optional<std::int64_t> optInt(RecordSet& rs, std::size_t col) {
-  const auto& v = rs.value(col);
-  if (v.isEmpty()) return std::nullopt;
-  return v.convert<Poco::Int64>();
-}
-
-std::optional<std::string> optText(RecordSet& rs, std::size_t col) {
-  const auto& v = rs.value(col);
-  if (v.isEmpty()) return std::nullopt;
-  return v.convert<std::string>();
-}
-
-InstanceRow readRow(RecordSet& rs) {
-  InstanceRow row;
-  auto& in = row.instance;
-  in.id = rs.value(0).convert<Poco::Int64>();
-  in.api_url = rs.value(1).convert<std::string>();
-  in.token = rs.value(2).convert<std::string>();
-  in.name = rs.value(3).convert<std::string>();
-  in.tags = decodeTags(rs.value(4).convert<std::string>());
-  in.created_at = fleet::fromUnixMillis(rs.value(5).convert<Poco::Int64>());
-  in.updated_at = fleet::fromUnixMillis(rs.value(6).convert<Poco::Int64>());
-  in.enabled = rs.value(7).convert<int>() != 0;
-  auto& st = row.status;
-  st.state = optText(rs, 8);
-  st.state_since_ms = optInt(rs, 9);
-  st.attention = optText(rs, 10).value_or("none");
-  st.last_checked_at_ms = optInt(rs, 11);
-  st.last_ok_at_ms = optInt(rs, 12);
-  st.consecutive_failures = static_cast<int>(optInt(rs, 13).value_or(0));
-  st.last_error_code = optText(rs, 14);
-  st.last_error = optText(rs, 15);
-  st.phone = optText(rs, 16);
-  st.next_check_at_ms = optInt(rs, 17);
-  return row;
-}
-
-std::vector<InstanceRow> readRows(Statement& stmt) {
-  stmt.execute();
-  RecordSet rs(stmt);
+std::vector<InstanceRow> readRows(SqliteStatement& stmt) {
   std::vector<InstanceRow> out;
-  for (bool more = rs.moveFirst(); more; more = rs.moveNext()) out.push_back(readRow(rs));
+  while (stmt.step()) readInstanceRow(stmt.get(), out.emplace_back(), false);
   return out;
 }
 
@@ -120,8 +65,11 @@ FilterSql filterSql(const InstanceFilter& f) {
   return out;
 }
 
-void bindFilter(Statement& stmt, const FilterSql& f) {
-  for (const auto& a : f.text_args) stmt, bind(a);
+// Binds the filter's texts from parameter 1; returns the next free index.
+int bindFilter(SqliteStatement& stmt, const FilterSql& f) {
+  int index = 1;
+  for (const auto& a : f.text_args) stmt.bind(index++, a);
+  return index;
 }
 
 }  // namespace
@@ -131,25 +79,34 @@ InstanceRepository::InstanceRepository(Database& db, const fleet::Clock& clock)
 
 fleet::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::create(
     std::vector<fleet::RegisteredInstance> instances) {
-  const Poco::Int64 now_ms = fleet::toUnixMillis(clock_.wallNow());
+  const std::int64_t now_ms = fleet::toUnixMillis(clock_.wallNow());
   auto session = db_.acquire();
   WriteTransaction tx(*session);
+  // Two statements prepared once per batch, stepped per row: a batch of 10,000 is one
+  // transaction and no SQL parsing per row.
+  sqlite3* db = sqliteHandle(*session);
+  SqliteStatement insert(db,
+                         "INSERT INTO instances(id, api_url, token, name, tags, created_at, "
+                         "updated_at, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  SqliteStatement insert_status(db, "INSERT INTO instance_status(id) VALUES (?)");
   for (std::size_t k = 0; k < instances.size(); ++k) {
     auto& in = instances[k];
     in.created_at = in.updated_at = fleet::fromUnixMillis(now_ms);
-    Poco::Int64 id = in.id;
-    std::string tags = encodeTags(in.tags);
-    int enabled = in.enabled ? 1 : 0;
-    Poco::Int64 ts = now_ms;
+    insert.bind(1, in.id);
+    insert.bind(2, in.api_url);
+    insert.bind(3, in.token);
+    insert.bind(4, in.name);
+    insert.bind(5, encodeTags(in.tags));
+    insert.bind(6, now_ms);
+    insert.bind(7, now_ms);
+    insert.bind(8, std::int64_t{in.enabled ? 1 : 0});
     try {
-      *session << "INSERT INTO instances(id, api_url, token, name, tags, created_at, updated_at, "
-                  "enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          use(id), use(in.api_url), use(in.token), use(in.name), use(tags), use(ts), use(ts),
-          use(enabled), now;
+      insert.execute();
     } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
       return fleet::Unexpected(DuplicateInstance{k, in.id});
     }
-    *session << "INSERT INTO instance_status(id) VALUES (?)", use(id), now;
+    insert_status.bind(1, in.id);
+    insert_status.execute();
   }
   tx.commit();
   std::vector<InstanceRow> rows;
@@ -160,9 +117,8 @@ fleet::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::c
 
 std::optional<InstanceRow> InstanceRepository::get(std::int64_t id) {
   auto session = db_.acquire();
-  Statement stmt(*session);
-  Poco::Int64 key = id;
-  stmt << std::string(kSelectColumns) + " WHERE i.id = ?", use(key);
+  SqliteStatement stmt(sqliteHandle(*session), selectSql(true) + " WHERE i.id = ?");
+  stmt.bind(1, id);
   auto rows = readRows(stmt);
   if (rows.empty()) return std::nullopt;
   return std::move(rows.front());
@@ -172,24 +128,22 @@ InstancePage InstanceRepository::list(const InstanceFilter& filter) {
   const FilterSql f = filterSql(filter);
   auto session = db_.acquire();
   InstancePage page;
+  sqlite3* db = sqliteHandle(*session);
   {
-    Statement count(*session);
-    count << "SELECT COUNT(*) FROM instances i LEFT JOIN instance_status s ON s.id = i.id" +
-                 f.where;
+    SqliteStatement count(
+        db,
+        "SELECT COUNT(*) FROM instances i LEFT JOIN instance_status s ON s.id = i.id" + f.where);
     bindFilter(count, f);
-    count.execute();
-    RecordSet rs(count);
-    page.total = rs.value(0, 0).convert<Poco::Int64>();
+    if (count.step()) page.total = columnOptInt(count.get(), 0).value_or(0);
   }
-  std::string sql = kSelectColumns + f.where;
+  std::string sql = selectSql(true) + f.where;
   if (filter.after_id) sql += f.where.empty() ? " WHERE i.id > ?" : " AND i.id > ?";
   sql += " ORDER BY i.id LIMIT ?";
-  Statement stmt(*session);
-  stmt << sql;
-  bindFilter(stmt, f);
-  if (filter.after_id) stmt, bind(static_cast<Poco::Int64>(*filter.after_id));
+  SqliteStatement stmt(db, sql);
+  int index = bindFilter(stmt, f);
+  if (filter.after_id) stmt.bind(index++, *filter.after_id);
   // One extra row tells whether another page follows.
-  stmt, bind(static_cast<Poco::Int64>(filter.limit + 1));
+  stmt.bind(index, static_cast<std::int64_t>(filter.limit + 1));
   page.items = readRows(stmt);
   if (page.items.size() > filter.limit) {
     page.items.pop_back();
@@ -245,9 +199,48 @@ std::int64_t InstanceRepository::count() {
 
 void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)>& sink) {
   auto session = db_.acquire();
-  Statement stmt(*session);
-  stmt << kSelectColumns + std::string(" ORDER BY i.id");
-  for (const auto& row : readRows(stmt)) sink(row);
+  SqliteStatement stmt(sqliteHandle(*session), selectSql(true) + " ORDER BY i.id");
+  // One row at a time into one reused row: a fleet of a million never sits in memory twice.
+  InstanceRow row;
+  while (stmt.step()) {
+    readInstanceRow(stmt.get(), row, false);
+    sink(row);
+  }
+}
+
+std::string instanceSelectSql(bool with_token) { return selectSql(with_token); }
+
+void readInstanceRow(sqlite3_stmt* s, InstanceRow& row, bool lenient_tags) {
+  auto& in = row.instance;
+  in.id = sqlite3_column_int64(s, 0);
+  columnTextInto(s, 1, in.api_url);
+  columnTextInto(s, 2, in.token);
+  columnTextInto(s, 3, in.name);
+  try {
+    const auto* tags = reinterpret_cast<const char*>(sqlite3_column_text(s, 4));
+    decodeTagsInto(
+        tags == nullptr
+            ? std::string_view("[]")
+            : std::string_view(tags, static_cast<std::size_t>(sqlite3_column_bytes(s, 4))),
+        in.tags);
+  } catch (const Poco::Exception&) {
+    if (!lenient_tags) throw;
+    in.tags.clear();  // a hand-edited tags column must not hide the instance's status
+  }
+  in.created_at = fleet::fromUnixMillis(sqlite3_column_int64(s, 5));
+  in.updated_at = fleet::fromUnixMillis(sqlite3_column_int64(s, 6));
+  in.enabled = sqlite3_column_int(s, 7) != 0;
+  auto& st = row.status;
+  st.state = columnOptText(s, 8);
+  st.state_since_ms = columnOptInt(s, 9);
+  st.attention = columnOptText(s, 10).value_or("none");
+  st.last_checked_at_ms = columnOptInt(s, 11);
+  st.last_ok_at_ms = columnOptInt(s, 12);
+  st.consecutive_failures = static_cast<int>(columnOptInt(s, 13).value_or(0));
+  st.last_error_code = columnOptText(s, 14);
+  st.last_error = columnOptText(s, 15);
+  st.phone = columnOptText(s, 16);
+  st.next_check_at_ms = columnOptInt(s, 17);
 }
 
 }  // namespace greenfleet::store

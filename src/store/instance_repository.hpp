@@ -14,6 +14,8 @@
 #include "fleet/result.hpp"
 #include "store/database.hpp"
 
+struct sqlite3_stmt;
+
 namespace greenfleet::store {
 
 // The stored status columns shown beside an instance (NULL until the first probe).
@@ -36,9 +38,9 @@ struct InstanceRow {
 };
 
 struct InstanceFilter {
-  std::optional<std::string> state;      // exact upstream state; "unknown" = not yet probed
-  std::optional<std::string> attention;  // exact attention name
-  std::optional<std::string> tag;        // instances carrying this tag
+  std::optional<std::string> state;          // exact upstream state; "unknown" = not yet probed
+  std::optional<std::string> attention;      // exact attention name
+  std::optional<std::string> tag;            // instances carrying this tag
   std::optional<std::string> name_contains;  // case-insensitive substring of the name
   std::size_t limit = 100;
   std::optional<std::int64_t> after_id;  // keyset cursor: ids strictly greater
@@ -83,5 +85,13 @@ class InstanceRepository {
   Database& db_;
   const fleet::Clock& clock_;
 };
+
+// The columns every instance read selects, in the order readInstanceRow reads them; without the
+// token, its column is NULL (readers that must never hold one).
+std::string instanceSelectSql(bool with_token);
+// Fills `row` from the current row of a statement over instanceSelectSql(), reusing its strings.
+// `lenient_tags`: a tags column that is not a JSON array of strings reads as no tags instead of
+// throwing Poco::Exception.
+void readInstanceRow(sqlite3_stmt* stmt, InstanceRow& row, bool lenient_tags);
 
 }  // namespace greenfleet::store

@@ -94,3 +94,27 @@ TEST_CASE("The host circuit breaker ignores failures spread over more than its w
   for (int i = 0; i < 100; ++i) tripped = tripped || b.record(kT0 + i * 1s, true);
   CHECK_FALSE(tripped);
 }
+
+TEST_CASE("Backoff kept as failures and readyAt continues exactly where the backoff was") {
+  Backoff live(2s, 5min);
+  const Backoff tmpl(2s, 5min);
+  Rng live_rng(11);
+  Rng kept_rng(11);
+  std::uint32_t failures = 0;
+  SteadyTime ready_at{};
+  SteadyTime now = kT0;
+  for (int step = 0; step < 20; ++step) {
+    now += 1s;
+    Backoff restored = tmpl.withState(failures, ready_at);
+    CHECK(restored.nextCeiling() == live.nextCeiling());
+    if (step == 12) {
+      restored.reset();
+      live.reset();
+    } else {
+      CHECK(restored.onFailure(now, kept_rng) == live.onFailure(now, live_rng));
+    }
+    failures = restored.failures();
+    ready_at = restored.readyAt();
+    CHECK(ready_at == live.readyAt());
+  }
+}

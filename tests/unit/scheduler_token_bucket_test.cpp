@@ -82,3 +82,17 @@ TEST_CASE(
     }
   }
 }
+
+TEST_CASE("TokenBucket kept as its state alone continues exactly where the bucket was") {
+  TokenBucket live(3.0, 2);
+  const TokenBucket tmpl(3.0, 2);
+  SteadyTime kept = tmpl.theoreticalArrival();
+  SteadyTime now = kT0;
+  for (int step = 0; step < 50; ++step) {
+    now += std::chrono::milliseconds(37 * (step % 7));
+    TokenBucket restored = tmpl.withState(kept);
+    CHECK(restored.readyAt() == live.readyAt());
+    CHECK(restored.consume(now) == live.consume(now));
+    kept = restored.theoreticalArrival();
+  }
+}
