@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -47,6 +48,7 @@ constexpr auto kLingerTime = std::chrono::milliseconds(2000);
 constexpr std::size_t kReadChunk = 64 * 1024;
 // Bytes of a pipelined next request buffered while one is being handled.
 constexpr std::size_t kPipelineCap = 64 * 1024;
+constexpr std::size_t kZeroCopyMin = 16 * 1024;
 constexpr std::uint64_t kListenerTag = 1ULL << 63;
 constexpr std::uint64_t kWakeTag = 1ULL << 62;
 
@@ -64,6 +66,10 @@ struct Connection {
   std::size_t scanned = 0;  // bytes of `in` already searched for the end of the head
   std::string out;
   std::size_t out_sent = 0;
+  // A shared body queued after `out` and sent from where it lies (no copy); anything written
+  // later first moves its unsent rest into `out` (see buffer()).
+  std::shared_ptr<const std::string> tail;
+  std::size_t tail_sent = 0;
   std::uint32_t interest = 0;
   bool peer_closed = false;
   bool in_process = false;  // process() is on the stack: answer() must not re-enter it
@@ -80,7 +86,19 @@ struct Connection {
   // A delayed answer (respondAfter / reset with a delay).
   std::optional<detail::Command> delayed;
 
-  bool hasOutput() const { return out_sent < out.size(); }
+  bool hasOutput() const { return out_sent < out.size() || tail != nullptr; }
+  std::size_t pendingBytes() const {
+    return out.size() - out_sent + (tail ? tail->size() - tail_sent : 0);
+  }
+  // The output buffer to append to, in order after everything queued so far.
+  std::string& buffer() {
+    if (tail) {
+      out.append(*tail, tail_sent);
+      tail.reset();
+      tail_sent = 0;
+    }
+    return out;
+  }
 };
 
 struct DelayedEntry {
@@ -436,7 +454,7 @@ class EventServer::Loop {
         c.deadline = now_ + options_.body_timeout;
         if (Poco::icompare(c.request.header("Expect"), "100-continue") == 0 &&
             c.in.size() < c.body_expected) {
-          c.out.append("HTTP/1.1 100 Continue\r\n\r\n");
+          c.buffer().append("HTTP/1.1 100 Continue\r\n\r\n");
           flush(c);
         }
         continue;
@@ -582,7 +600,7 @@ class EventServer::Loop {
 
   void appendHead(Connection& c, const Response& r, bool close_after, bool chunked,
                   std::size_t length) {
-    std::string& out = c.out;
+    std::string& out = c.buffer();
     fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", r.status,
                    r.reason.empty() ? reasonPhrase(r.status) : std::string_view(r.reason));
     appendHeader(out, "Date", httpDate());
@@ -611,7 +629,15 @@ class EventServer::Loop {
     const std::string& payload = r.payload();
     appendHead(c, r, close_after, false, payload.size());
     const bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;
-    if (!c.head_only && !bodiless) c.out.append(payload);
+    if (!c.head_only && !bodiless) {
+      // Large shared bodies are sent from where they lie; small ones are cheaper to copy.
+      if (r.shared_body && payload.size() >= kZeroCopyMin) {
+        c.tail = r.shared_body;
+        c.tail_sent = 0;
+      } else {
+        c.buffer().append(payload);
+      }
+    }
     c.request = Request{};
     c.body_expected = 0;
     if (close_after) {
@@ -630,7 +656,7 @@ class EventServer::Loop {
   }
 
   void compactOutput(Connection& c) {
-    if (c.out_sent > 0 && c.out_sent == c.out.size()) {
+    if (c.out_sent > 0 && c.out_sent == c.out.size() && !c.tail) {
       c.out.clear();
       c.out_sent = 0;
     }
@@ -638,10 +664,31 @@ class EventServer::Loop {
 
   void flush(Connection& c) {
     while (c.hasOutput()) {
-      const ssize_t n =
-          ::send(c.fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
+      iovec parts[2];
+      int count = 0;
+      if (c.out_sent < c.out.size()) {
+        parts[count++] = {c.out.data() + c.out_sent, c.out.size() - c.out_sent};
+      }
+      if (c.tail) {
+        parts[count++] = {const_cast<char*>(c.tail->data()) + c.tail_sent,
+                          c.tail->size() - c.tail_sent};
+      }
+      msghdr message{};
+      message.msg_iov = parts;
+      message.msg_iovlen = static_cast<std::size_t>(count);
+      const ssize_t n = ::sendmsg(c.fd, &message, MSG_NOSIGNAL);
       if (n > 0) {
-        c.out_sent += static_cast<std::size_t>(n);
+        std::size_t sent = static_cast<std::size_t>(n);
+        const std::size_t from_out = std::min(sent, c.out.size() - c.out_sent);
+        c.out_sent += from_out;
+        sent -= from_out;
+        if (c.tail) {
+          c.tail_sent += sent;
+          if (c.tail_sent == c.tail->size()) {
+            c.tail.reset();
+            c.tail_sent = 0;
+          }
+        }
         c.last_progress = now_;
         continue;
       }
@@ -653,7 +700,10 @@ class EventServer::Loop {
       c.out.clear();
       c.out_sent = 0;
       if (c.phase == Phase::closing) return linger(c);
-    } else if (c.out_sent > (1 << 20)) {
+    } else if (c.out_sent > (1 << 20) && c.out_sent == c.out.size()) {
+      c.out.clear();
+      c.out_sent = 0;
+    } else if (c.out_sent > (1 << 20) && !c.tail) {
       c.out.erase(0, c.out_sent);
       c.out_sent = 0;
     }
@@ -733,7 +783,7 @@ class EventServer::Loop {
         return streamChunk(*c, command.data);
       case Kind::stream_end:
         if (c->phase == Phase::streaming) {
-          c->out.append("0\r\n\r\n");
+          c->buffer().append("0\r\n\r\n");
           c->phase = Phase::closing;
           c->deadline = now_ + options_.send_timeout;
           flush(*c);
@@ -781,12 +831,13 @@ class EventServer::Loop {
 
   void streamChunk(Connection& c, const std::string& data) {
     if (c.phase != Phase::streaming || data.empty()) return;
-    fmt::format_to(std::back_inserter(c.out), "{:x}\r\n", data.size());
-    c.out.append(data);
-    c.out.append("\r\n");
+    std::string& out = c.buffer();
+    fmt::format_to(std::back_inserter(out), "{:x}\r\n", data.size());
+    out.append(data);
+    out.append("\r\n");
     c.last_stream_write = now_;
-    if (c.out.size() - c.out_sent > options_.max_buffered_output) {
-      kLog.warn("event=slow_reader_dropped peer={} buffered={}", c.peer, c.out.size() - c.out_sent);
+    if (c.pendingBytes() > options_.max_buffered_output) {
+      kLog.warn("event=slow_reader_dropped peer={} buffered={}", c.peer, c.pendingBytes());
       return close(c, false);
     }
     flush(c);

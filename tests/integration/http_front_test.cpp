@@ -9,6 +9,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "support/emulator_process.hpp"
+#include "support/json.hpp"
 #include "support/raw_socket.hpp"
 #include "support/server_fixture.hpp"
 #include "support/sse_client.hpp"
@@ -296,4 +298,41 @@ TEST_CASE(
   CHECK(static_cast<unsigned char>(zipped[body_at]) == 0x1f);
   CHECK(static_cast<unsigned char>(zipped[body_at + 1]) == 0x8b);
   CHECK(http.get("/api/v1/summary", key).header("Content-Encoding").empty());
+}
+
+TEST_CASE("a large shared body and the answers pipelined behind it arrive whole and in order") {
+  EmulatorProcess emu({"--instances", "200", "--state", "notAuthorized"});
+  ServerFixture server({}, Env{{"GREENFLEET_UPSTREAM_DEFAULT_API_URL", emu.apiUrl()},
+                               {"GREENFLEET_SCHEDULER_STARTUP_SPREAD_S", "0"},
+                               {"GREENFLEET_SESSIONS_AUTO_START", "false"},
+                               {"GREENFLEET_SCHEDULER_CONFIRM_DELAY_S", "0.2"},
+                               {"GREENFLEET_LOG_LEVEL", "warning"}});
+  std::string batch = "[";
+  for (const auto& c : emu.instances()) {
+    batch +=
+        fmt::format(R"({}{{"id":{},"token":"{}","name":"a fairly long shop name {}"}})",
+                    batch.size() > 1 ? "," : "", c.idInstance, c.apiTokenInstance, c.idInstance);
+  }
+  REQUIRE(server.client().post("/api/v1/instances", batch + "]", server.adminKey()).status == 201);
+  REQUIRE(waitFor(
+      [&] {
+        const auto r = server.client().get("/api/v1/needs-scan", server.adminKey());
+        return r.status == 200 && parseObject(r.body)->getValue<int>("total") == 200;
+      },
+      30s, 100ms));
+
+  RawSocket s(server.port());
+  const std::string ask = get("/api/v1/needs-scan", server.adminKey());
+  REQUIRE(s.send(ask + get("/healthz") + ask));
+  const auto first = s.receiveResponse(20s);
+  const auto second = s.receiveResponse(20s);
+  const auto third = s.receiveResponse(20s);
+  REQUIRE(statusOf(first) == 200);
+  CHECK(statusOf(second) == 200);
+  CHECK(second.find("\"ok\"") != std::string::npos);
+  CHECK(statusOf(third) == 200);
+  const auto body = first.substr(first.find("\r\n\r\n") + 4);
+  CHECK(body.size() > 16 * 1024);
+  CHECK(parseObject(body)->getArray("items")->size() == 200);
+  CHECK(parseObject(third.substr(third.find("\r\n\r\n") + 4))->getArray("items")->size() == 200);
 }
