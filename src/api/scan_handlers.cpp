@@ -144,9 +144,7 @@ std::optional<ApiResponse> ScanHandlers::needsScanFast(ApiRequest& request) {
   } catch (const ApiError&) {
     return std::nullopt;  // the worker answers the error
   }
-  const auto snapshot = context_.poller->snapshotIfFresh();
-  if (!snapshot) return std::nullopt;
-  auto body = bodies_.peek(snapshot, needsScanKey(limit, tag));
+  auto body = bodies_.fastBody(*context_.poller, needsScanKey(limit, tag));
   if (!body) return std::nullopt;
   ApiResponse r;
   r.cached = std::move(body);

@@ -27,9 +27,7 @@ ApiResponse SummaryHandler::handle(ApiRequest& request) {
 
 std::optional<ApiResponse> SummaryHandler::fast(ApiRequest& request) {
   if (!request.query.empty() || context_.poller == nullptr) return std::nullopt;
-  const auto snapshot = context_.poller->snapshotIfFresh();
-  if (!snapshot) return std::nullopt;
-  auto body = bodies_.peek(snapshot, "");
+  auto body = bodies_.fastBody(*context_.poller, "");
   if (!body) return std::nullopt;
   ApiResponse response;
   response.cached = std::move(body);

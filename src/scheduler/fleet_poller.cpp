@@ -202,8 +202,9 @@ std::vector<InstanceView> FleetPoller::needsScan() const {
   return out;
 }
 
-std::shared_ptr<const FleetSnapshot> FleetPoller::snapshotIfFresh() const {
+std::shared_ptr<const FleetSnapshot> FleetPoller::snapshotIfFresh(bool* rebuilding) const {
   std::unique_lock lock(snapshot_mutex_, std::try_to_lock);
+  if (rebuilding != nullptr) *rebuilding = !lock.owns_lock();
   if (!lock.owns_lock() || !snapshot_ || snapshot_stale_) return nullptr;
   if (clock_.steadyNow() - snapshot_->takenAt >= options_.snapshot_ttl) return nullptr;
   return snapshot_;

@@ -98,8 +98,8 @@ class FleetPoller {
   // Counts and the needs-scan list, at most options.snapshot_ttl old; shared, never copied.
   std::shared_ptr<const FleetSnapshot> snapshot() const;
   // The shared snapshot when it is still fresh, else nullptr; never waits (the HTTP loop's fast
-  // path calls it).
-  std::shared_ptr<const FleetSnapshot> snapshotIfFresh() const;
+  // path calls it). `rebuilding` tells whether another reader is making a new one right now.
+  std::shared_ptr<const FleetSnapshot> snapshotIfFresh(bool* rebuilding = nullptr) const;
   SchedulerStats stats() const;
   // O(states), from the scheduler's FleetIndex.
   FleetCounts counts() const;

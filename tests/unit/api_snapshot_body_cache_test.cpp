@@ -27,3 +27,24 @@ TEST_CASE("SnapshotBodyCache peeks only at bodies rendered from the same snapsho
   CHECK(cache.peek(first, "b") == nullptr);
   CHECK(cache.peek(std::make_shared<int>(2), "a") == nullptr);
 }
+
+TEST_CASE("SnapshotBodyCache offers the previous body only while a newer one is being made") {
+  SnapshotBodyCache cache;
+  const std::shared_ptr<const void> first = std::make_shared<int>(1);
+  const std::shared_ptr<const void> second = std::make_shared<int>(2);
+  const auto old_body = cache.get(first, "a", [] { return std::string("old"); });
+  // Nobody is rendering for `second`: a reader of `second` must not get the old bytes.
+  CHECK(cache.recent("a", std::chrono::seconds(1), second) == nullptr);
+  // Without a snapshot (the snapshot itself is being rebuilt): the newest body, if recent.
+  CHECK(cache.recent("a", std::chrono::seconds(1)) == old_body);
+  CHECK(cache.recent("b", std::chrono::seconds(1)) == nullptr);
+  // While `second` renders, its readers get the old body instead of waiting.
+  std::shared_ptr<const greenfleet::api::CachedBody> seen;
+  const auto fresh = cache.get(second, "a", [&] {
+    seen = cache.recent("a", std::chrono::seconds(1), second);
+    return std::string("new");
+  });
+  CHECK(seen == old_body);
+  CHECK(cache.peek(second, "a") == fresh);
+  CHECK(fresh->body() == "new");
+}
