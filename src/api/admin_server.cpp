@@ -62,6 +62,10 @@ bool acceptsGzip(const std::string& accept_encoding) {
   return false;
 }
 
+bool wantsGzip(const CachedBody& cached, const ApiRequest& req) {
+  return cached.body().size() >= kGzipThreshold && acceptsGzip(req.header("accept-encoding"));
+}
+
 // A shared body: its ETag, 304 when the client has it already, gzip when it takes it.
 void answerCached(http::Response& out, const std::shared_ptr<const CachedBody>& cached,
                   const ApiRequest& req) {
@@ -73,7 +77,7 @@ void answerCached(http::Response& out, const std::shared_ptr<const CachedBody>& 
     out.status = 304;
     return;
   }
-  if (cached->body().size() >= kGzipThreshold && acceptsGzip(req.header("accept-encoding"))) {
+  if (wantsGzip(*cached, req)) {
     out.headers.emplace_back("Content-Encoding", "gzip");
     out.shared_body = std::shared_ptr<const std::string>(cached, &cached->gzipped());
   } else {
@@ -150,7 +154,13 @@ http::Admission AdminServer::admit(http::Request& request) {
     admitted.route = &route(req, request.listener);
     authenticate(req, admitted.route->access);
     if (admitted.route->fast) {
-      if (auto answer = admitted.route->fast(req)) {
+      auto answer = admitted.route->fast(req);
+      // Compressing is a worker's job: the loop answers only what is ready to send.
+      if (answer && answer->cached && wantsGzip(*answer->cached, req) &&
+          !answer->cached->gzipReady()) {
+        answer.reset();
+      }
+      if (answer) {
         finish(admitted.route->pattern, req, answer->status, secondsSince(started));
         return http::Admission::answered(toHttp(std::move(*answer), req));
       }

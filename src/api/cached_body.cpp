@@ -32,6 +32,7 @@ const std::string& CachedBody::gzipped() const {
       deflate.close();
     }
     gzip_ = out.str();
+    gzip_ready_.store(true, std::memory_order_release);
   });
   return gzip_;
 }

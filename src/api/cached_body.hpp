@@ -4,6 +4,7 @@
 // (a hash of the bytes) and the gzip form, made once on first demand. Immutable once built apart
 // from the lazily made gzip bytes; thread-safe.
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,12 +20,15 @@ class CachedBody {
   const std::string& etag() const { return etag_; }
   // The body gzip-compressed (RFC 1952), made on first call.
   const std::string& gzipped() const;
+  // Whether gzipped() would answer without compressing (the HTTP loop must not compress).
+  bool gzipReady() const { return gzip_ready_.load(std::memory_order_acquire); }
 
  private:
   const std::string body_;
   const std::string etag_;
   mutable std::once_flag gzip_once_;
   mutable std::string gzip_;
+  mutable std::atomic<bool> gzip_ready_{false};
 };
 
 // True when an If-None-Match header value names `etag` (a list, weak forms, or "*").

@@ -11,6 +11,7 @@
 #include "api/api_error.hpp"
 #include "api/instance_json.hpp"
 #include "fleet/log.hpp"
+#include "store/tags_json.hpp"
 
 namespace greenfleet::api {
 
@@ -96,37 +97,41 @@ ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
   auto& p = poller();
   const auto snapshot = p.snapshot();
   const auto render = [&] {
-    // Times as of the snapshot, so every reader of one snapshot gets the same answer.
+    // Times as of the snapshot, so every reader of one snapshot gets the same answer. Written
+    // directly (the same bytes Poco's object tree printed): this runs for every new snapshot.
     const auto anchor = p.anchor();
     const auto now = snapshot->takenAt;
-    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+    std::string out = "{\"items\":[";
+    out.reserve(256 * std::min(limit, snapshot->needsScan.size()) + 64);
     std::size_t total = 0;
     for (const auto& v : snapshot->needsScan) {
       if (tag && std::find(v.tags.begin(), v.tags.end(), *tag) == v.tags.end()) continue;
-      ++total;
-      if (items->size() >= limit) continue;
-      auto o = orderedObject();
-      o->set("id", static_cast<Poco::Int64>(v.id));
-      o->set("name", v.name);
-      Poco::JSON::Array::Ptr tags = new Poco::JSON::Array;
-      for (const auto& t : v.tags) tags->add(t);
-      o->set("tags", tags);
-      o->set("state", std::string(v.status.state.name()));
-      o->set("stateSince", wallText(v.status.stateSince, anchor));
-      o->set("waitingSeconds",
-             static_cast<Poco::Int64>(std::max<std::int64_t>(
-                 0, std::chrono::duration_cast<std::chrono::seconds>(now - v.status.stateSince)
-                        .count())));
-      o->set("qrAvailable", v.qr.has_value() && v.qr->kind == fleet::QrKind::qrCode);
-      o->set("scanSession", v.session.has_value());
-      o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", v.id));
-      items->add(o);
+      if (total++ >= limit) continue;
+      if (total > 1) out += ',';
+      fmt::format_to(std::back_inserter(out), "{{\"id\":{},\"name\":", v.id);
+      store::appendJsonString(out, v.name);
+      out += ",\"tags\":[";
+      for (std::size_t i = 0; i < v.tags.size(); ++i) {
+        if (i > 0) out += ',';
+        store::appendJsonString(out, v.tags[i]);
+      }
+      out += "],\"state\":";
+      store::appendJsonString(out, v.status.state.name());
+      out += ",\"stateSince\":";
+      store::appendJsonString(out, wallText(v.status.stateSince, anchor));
+      fmt::format_to(
+          std::back_inserter(out),
+          ",\"waitingSeconds\":{},\"qrAvailable\":{},\"scanSession\":{},"
+          "\"qrUrl\":\"/api/v1/instances/{}/qr\"}}",
+          std::max<std::int64_t>(
+              0,
+              std::chrono::duration_cast<std::chrono::seconds>(now - v.status.stateSince).count()),
+          v.qr.has_value() && v.qr->kind == fleet::QrKind::qrCode, v.session.has_value(), v.id);
     }
-    auto root = orderedObject();
-    root->set("items", items);
-    root->set("total", static_cast<Poco::Int64>(total));
-    root->set("generatedAt", wallText(now, anchor));
-    return toJsonText(*root);
+    fmt::format_to(std::back_inserter(out), "],\"total\":{},\"generatedAt\":", total);
+    store::appendJsonString(out, wallText(now, anchor));
+    out += '}';
+    return out;
   };
   ApiResponse r;
   r.cached = bodies_.get(snapshot, needsScanKey(limit, tag), render);
