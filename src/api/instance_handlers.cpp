@@ -4,6 +4,8 @@
 #include <set>
 
 #include <Poco/JSON/Array.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
 #include <fmt/format.h>
 
 #include "api/api_error.hpp"
@@ -15,8 +17,8 @@ namespace greenfleet::api {
 namespace {
 constexpr std::string_view kCursorPrefix = "i";
 const std::set<std::string, std::less<>> kAttentionNames = {
-    "none", "credentials_rejected", "blocked", "needs_scan", "suspended",
-    "stuck_starting", "unreachable", "stale"};
+    "none",      "credentials_rejected", "blocked",     "needs_scan",
+    "suspended", "stuck_starting",       "unreachable", "stale"};
 
 std::optional<std::string> nonEmptyQuery(const ApiRequest& request, const char* name) {
   const auto it = request.query.find(name);
@@ -53,13 +55,14 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
     const auto arr = body.extract<Poco::JSON::Array::Ptr>();
     if (arr->size() == 0) throw ApiError::unprocessable("the array of instances is empty", "[]");
     if (arr->size() > kMaxBatch) {
-      throw ApiError::unprocessable(fmt::format("at most {} instances per request", kMaxBatch), "[]");
+      throw ApiError::unprocessable(fmt::format("at most {} instances per request", kMaxBatch),
+                                    "[]");
     }
     std::set<std::int64_t> seen;
     for (std::size_t i = 0; i < arr->size(); ++i) {
       const std::string prefix = fmt::format("[{}].", i);
-      items.push_back(instanceFromJson(arr->get(static_cast<unsigned>(i)), prefix,
-                                       context_.default_api_url));
+      items.push_back(
+          instanceFromJson(arr->get(static_cast<unsigned>(i)), prefix, context_.default_api_url));
       if (!seen.insert(items.back().id).second) {
         throw ApiError(409, "conflict",
                        fmt::format("instance {} appears twice in the batch", items.back().id),
@@ -83,8 +86,8 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
   }
   if (!batch) {
     ApiResponse r = ApiResponse::json(201, *instanceToJson(created.value().front()));
-    r.headers.emplace_back("Location",
-                           fmt::format("/api/v1/instances/{}", created.value().front().instance.id));
+    r.headers.emplace_back(
+        "Location", fmt::format("/api/v1/instances/{}", created.value().front().instance.id));
     return r;
   }
   // {"items":[...],"created":n} as the Poco tree would print it, written directly.
@@ -149,10 +152,33 @@ ApiResponse InstanceHandlers::get(ApiRequest& request) {
   return ApiResponse::json(200, *instanceToJson(*row));
 }
 
+namespace {
+// Scheme, host and port: where a request (and the token in its path) would go.
+bool sameOrigin(const std::string& a, const std::string& b) {
+  try {
+    const Poco::URI ua(a), ub(b);
+    return Poco::icompare(ua.getScheme(), ub.getScheme()) == 0 &&
+           Poco::icompare(ua.getHost(), ub.getHost()) == 0 && ua.getPort() == ub.getPort();
+  } catch (const Poco::Exception&) {
+    return false;
+  }
+}
+}  // namespace
+
 ApiResponse InstanceHandlers::update(ApiRequest& request) {
   request.allowQuery({});
   const auto id = request.instanceId();
   const auto patch = instancePatchFromJson(parseJsonBody(request.body));
+  if (patch.api_url && !patch.token) {
+    // The stored token would follow the instance to the new host: only its owner may send it
+    // there, by sending it along.
+    const auto current = context_.instances.get(id);
+    if (!current) throw ApiError::notFound(fmt::format("no instance {}", id));
+    if (!sameOrigin(current->instance.api_url, *patch.api_url)) {
+      throw ApiError::unprocessable(
+          "changing the host of apiUrl needs the instance's token in the same request", "apiUrl");
+    }
+  }
   const auto row = context_.instances.update(id, patch);
   if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
   if (context_.observer != nullptr) context_.observer->instanceUpserted(row->instance);

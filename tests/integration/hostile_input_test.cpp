@@ -120,3 +120,27 @@ TEST_CASE("an operator action answered 202 keeps its audit event through a kill 
       server.client().get("/api/v1/events?type=action&limit=100", server.adminKey()).body);
   CHECK(events->getArray("items")->size() == static_cast<std::size_t>(accepted));
 }
+
+TEST_CASE("moving an instance to another apiUrl host needs its token in the same PATCH") {
+  ServerFixture server({}, Env{{"GREENFLEET_UPSTREAM_DEFAULT_API_URL", "http://127.0.0.1:9"}});
+  const auto http = server.client();
+  const auto& key = server.adminKey();
+  REQUIRE(http.post("/api/v1/instances",
+                    fmt::format(R"({{"id":1101000001,"token":"{}","apiUrl":"http://127.0.0.1:9"}})",
+                                kToken),
+                    key)
+              .status == 201);
+  auto r = http.patch("/api/v1/instances/1101000001", R"({"apiUrl":"http://127.0.0.2:9"})", key);
+  CHECK(r.status == 422);
+  CHECK(errorField(r.body) == "apiUrl");
+  r = http.patch("/api/v1/instances/1101000001", R"({"apiUrl":"http://127.0.0.1:10"})", key);
+  CHECK(r.status == 422);
+  const auto stored = parseObject(http.get("/api/v1/instances/1101000001", key).body);
+  CHECK(stored->getValue<std::string>("apiUrl") == "http://127.0.0.1:9");
+  // The same host elsewhere on its path, or a new host with the token: allowed.
+  CHECK(http.patch("/api/v1/instances/1101000001", R"({"apiUrl":"http://127.0.0.1:9/v2"})", key)
+            .status == 200);
+  CHECK(http.patch("/api/v1/instances/1101000001",
+                   fmt::format(R"({{"apiUrl":"http://127.0.0.2:9","token":"{}"}})", kToken), key)
+            .status == 200);
+}

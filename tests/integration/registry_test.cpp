@@ -42,8 +42,11 @@ TEST_CASE("registry CRUD round trip over HTTP survives a restart") {
   CHECK(body->getValue<std::string>("tokenHint") == "\u2026" "98a4");
   CHECK_FALSE(body->has("token"));
 
+  // A new apiUrl host takes the token along in the same request (issue 15).
   r = http.patch("/api/v1/instances/1101000001",
-                 R"({"name":"renamed","tags":["us"],"apiUrl":"https://7103.api.greenapi.com/"})", key);
+                 fmt::format(R"({{"name":"renamed","tags":["us"],"apiUrl":"https://7103.api.greenapi.com/","token":"{}"}})",
+                             kToken),
+                 key);
   REQUIRE(r.status == 200);
   body = parseObject(r.body);
   CHECK(body->getValue<std::string>("name") == "renamed");
