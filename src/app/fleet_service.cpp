@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -21,17 +21,17 @@
 #include "api/routes.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
-#include "greenapi/transfer_engine.hpp"
-#include "scheduler/fleet_poller.hpp"
-#include "store/state_event_log.hpp"
-#include "store/sweep_repository.hpp"
-#include "sweep/sweep_runner.hpp"
-#include "store/status_writer.hpp"
 #include "fleet/log.hpp"
 #include "fleet/time_format.hpp"
+#include "greenapi/transfer_engine.hpp"
+#include "scheduler/fleet_poller.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
+#include "store/state_event_log.hpp"
+#include "store/status_writer.hpp"
+#include "store/sweep_repository.hpp"
+#include "sweep/sweep_runner.hpp"
 
 namespace greenfleet::app {
 
@@ -46,7 +46,9 @@ void writeSecretFile(const std::string& path, const std::string& secret) {
     fs::permissions(file.parent_path(), fs::perms::owner_all, fs::perm_options::replace);
   }
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A leftover (or planted) temp file or link is removed, never written through.
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + tmp);
   const std::string line = secret + "\n";
   const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
@@ -54,6 +56,39 @@ void writeSecretFile(const std::string& path, const std::string& secret) {
   ::close(fd);
   if (!ok) throw std::runtime_error("cannot write " + tmp);
   fs::rename(tmp, path);
+}
+// The data directory holds the database and the first admin key: owner-only, and a real
+// directory (a symlink could point it anywhere). Created 0700; an existing one is tightened.
+void securePrivateDirectory(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const auto status = fs::symlink_status(dir);
+  if (fs::is_symlink(status)) {
+    throw std::runtime_error(fmt::format(
+        "data directory {} is a symbolic link; point data.dir at the real directory", dir));
+  }
+  if (!fs::exists(status)) {
+    fs::create_directories(dir);
+  } else if (!fs::is_directory(status)) {
+    throw std::runtime_error(fmt::format("data directory {} is not a directory", dir));
+  }
+  if ((fs::status(dir).permissions() & (fs::perms::group_all | fs::perms::others_all)) !=
+      fs::perms::none) {
+    kLog.warn("event=data_dir_mode_fixed dir={} mode=0700", dir);
+  }
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+}
+
+// The database and its WAL/shared-memory files: owner read/write only.
+void securePrivateFiles(const std::string& db_path) {
+  namespace fs = std::filesystem;
+  for (const std::string suffix : {"", "-wal", "-shm"}) {
+    const fs::path file(db_path + suffix);
+    std::error_code ec;
+    const auto status = fs::symlink_status(file, ec);
+    if (ec || !fs::is_regular_file(status)) continue;
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace,
+                    ec);
+  }
 }
 }  // namespace
 
@@ -103,13 +138,9 @@ FleetService::~FleetService() { stop(); }
 
 void FleetService::start() {
   auto& p = *parts_;
-  const std::string data_dir = config_.getString("data.dir");
-  if (!std::filesystem::exists(data_dir)) {
-    std::filesystem::create_directories(data_dir);
-    std::filesystem::permissions(data_dir, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::replace);
-  }
+  securePrivateDirectory(config_.getString("data.dir"));
   p.db = openMigratedDatabase(config_);
+  securePrivateFiles(databasePath(config_));
   p.instances = std::make_unique<store::InstanceRepository>(*p.db, clock_);
   p.keys = std::make_unique<store::ApiKeyRepository>(*p.db, clock_);
 
@@ -129,7 +160,8 @@ void FleetService::start() {
   p.metrics = std::make_unique<api::FleetMetrics>(GREENFLEET_VERSION);
   auto* metrics = p.metrics.get();
   scheduler::PollerOptions poller_options;
-  poller_options.on_result = [metrics](const scheduler::Job& job, const scheduler::Outcome& outcome) {
+  poller_options.on_result = [metrics](const scheduler::Job& job,
+                                       const scheduler::Outcome& outcome) {
     metrics->recordUpstream(job, outcome);
   };
   poller_options.max_in_flight = transfer_options.maxInFlight;
@@ -148,7 +180,9 @@ void FleetService::start() {
   p.poller->reserve(static_cast<std::size_t>(p.instances->count()));
   p.instances->forEachRow([&](const store::InstanceRow& row) {
     // Resuming from the stored status spreads first probes over one interval.
-    p.poller->upsert(row.instance, fromStoredStatus(row.status, anchor.toSteady(row.instance.created_at), anchor));
+    p.poller->upsert(
+        row.instance,
+        fromStoredStatus(row.status, anchor.toSteady(row.instance.created_at), anchor));
     ++loaded;
   });
   // The loader's transient strings leave free chunks all over the heap; hand them back.
@@ -167,13 +201,14 @@ void FleetService::start() {
   p.event_hub->start();
   p.sweep_store = std::make_unique<store::SweepRepository>(*p.db);
   startPruner();
-  p.sweeps = std::make_unique<sweep::SweepRunner>(*p.poller, *p.instances, *p.sweep_store,
-                                                  [writer] { writer->flush(); }, clock_);
+  p.sweeps = std::make_unique<sweep::SweepRunner>(
+      *p.poller, *p.instances, *p.sweep_store, [writer] { writer->flush(); }, clock_);
   p.sweeps->start();
 
-  p.context = std::make_unique<api::ApiContext>(api::ApiContext{
-      *p.instances, *p.keys, clock_, fleet::normalizeApiUrl(config_.getString("upstream.default_api_url")),
-      [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
+  p.context = std::make_unique<api::ApiContext>(
+      api::ApiContext{*p.instances, *p.keys, clock_,
+                      fleet::normalizeApiUrl(config_.getString("upstream.default_api_url")),
+                      [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
   p.context->events = p.event_hub.get();
   p.context->metrics = p.metrics.get();
   p.context->metrics_require_key = config_.getBool("metrics.require_key");

@@ -2,11 +2,16 @@
 // 64 bits, duplicate JSON keys, control characters meant to forge log lines, oversized webhook
 // states, and an operator action's audit event surviving a kill -9 right after its 202.
 
+#include <filesystem>
+#include <fstream>
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include "support/child_process.hpp"
 #include "support/json.hpp"
 #include "support/server_fixture.hpp"
+#include "support/temp_dir.hpp"
 #include "support/wait_for.hpp"
 
 using namespace greenfleet::testing;
@@ -143,4 +148,50 @@ TEST_CASE("moving an instance to another apiUrl host needs its token in the same
   CHECK(http.patch("/api/v1/instances/1101000001",
                    fmt::format(R"({{"apiUrl":"http://127.0.0.2:9","token":"{}"}})", kToken), key)
             .status == 200);
+}
+
+TEST_CASE("start-up tightens the data directory and never writes the first key through a link") {
+  namespace fs = std::filesystem;
+  ServerFixture server;
+  REQUIRE(server.stop() == 0);
+  // A fresh database (so a first admin key is written), a loose directory mode, and a planted
+  // link where the key's temporary file goes.
+  const fs::path var = server.dataDir();
+  fs::remove(var / "greenfleet.db");
+  fs::remove(var / "greenfleet.db-wal");
+  fs::remove(var / "greenfleet.db-shm");
+  fs::remove(var / "admin.key");
+  fs::permissions(var,
+                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                      fs::perms::others_read | fs::perms::others_exec,
+                  fs::perm_options::replace);
+  const fs::path target = server.dir().file("elsewhere.txt");
+  std::ofstream(target) << "untouched\n";
+  fs::create_symlink(target, var / "admin.key.tmp");
+
+  server.start();
+  CHECK((fs::status(var).permissions() & fs::perms::mask) == fs::perms::owner_all);
+  CHECK((fs::status(var / "greenfleet.db").permissions() & fs::perms::mask) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK((fs::status(var / "admin.key").permissions() & fs::perms::mask) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  std::ifstream in(target);
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "untouched");
+  CHECK(server.client().get("/api/v1/summary", server.adminKey()).status == 200);
+}
+
+TEST_CASE("a data directory that is a symbolic link is refused at start with a clear message") {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  fs::create_directories(dir.file("real"));
+  fs::create_symlink(dir.file("real"), dir.file("linked"));
+  std::string output;
+  const int code = runToCompletion(greenfleetBinary(),
+                                   {"serve", "--port", "0", "--data-dir", dir.file("linked")},
+                                   output, {}, std::chrono::seconds(30));
+  CHECK(code != 0);
+  CHECK(output.find("symbolic link") != std::string::npos);
+  CHECK(output.find(dir.file("linked")) != std::string::npos);
 }
