@@ -58,7 +58,7 @@ class StrictParseHandler final : public Poco::JSON::ParseHandler {
 // outside the signed 64-bit range before it gets there. Names the key it belongs to.
 void rejectOutOfRangeIntegers(const std::string& body) {
   bool in_string = false;
-  std::string last_string, last_key;
+  std::string_view last_string, last_key;  // views into body: no copy per string
   std::size_t string_start = 0;
   for (std::size_t i = 0; i < body.size(); ++i) {
     const char c = body[i];
@@ -67,7 +67,7 @@ void rejectOutOfRangeIntegers(const std::string& body) {
         ++i;
       } else if (c == '"') {
         in_string = false;
-        last_string = body.substr(string_start, i - string_start);
+        last_string = std::string_view(body).substr(string_start, i - string_start);
       }
       continue;
     }
@@ -82,14 +82,13 @@ void rejectOutOfRangeIntegers(const std::string& body) {
       const bool integer =
           end == body.size() || (body[end] != '.' && body[end] != 'e' && body[end] != 'E');
       std::int64_t value = 0;
-      const auto [ptr, ec] = std::from_chars(body.data() + i, body.data() + end, value);
-      if (integer && end > i + 1 && ec == std::errc::result_out_of_range) {
+      const auto parsed = std::from_chars(body.data() + i, body.data() + end, value);
+      if (integer && parsed.ec == std::errc::result_out_of_range) {
         throw ApiError::unprocessable(fmt::format("{} is out of range for a 64-bit integer",
                                                   last_key.empty() ? "a number" : last_key),
-                                      last_key);
+                                      std::string(last_key));
       }
-      i = std::max(i, end) - 1;
-      (void)ptr;
+      i = end - 1;  // past the literal (end > i: it holds at least the sign or a digit)
     }
   }
 }

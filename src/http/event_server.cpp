@@ -498,15 +498,14 @@ class EventServer::Loop {
     r.peer = c.peer;
     r.listener = c.listener;
     r.keep_alive = head.getKeepAlive();
-    std::size_t lengths = 0;
+    r.headers = head;         // an HTTPRequest is its header collection
+    std::size_t lengths = 0;  // more than one Content-Length is refused, equal or not
     std::string length_value;
     for (const auto& [name, value] : head) {
       if (Poco::icompare(name, "Content-Length") == 0) {
-        if (lengths > 0 && value != length_value) lengths = 99;
         ++lengths;
         length_value = value;
       }
-      r.headers.add(name, value);
     }
     c.keep_alive = r.keep_alive;
     c.head_only = r.method == "HEAD";

@@ -11,6 +11,7 @@
 
 #include "support/emulator_process.hpp"
 #include "support/json.hpp"
+#include "support/raw_http_connection.hpp"
 #include "support/raw_socket.hpp"
 #include "support/server_fixture.hpp"
 #include "support/sse_client.hpp"
@@ -45,7 +46,7 @@ std::unique_ptr<SseClient> openStream(int port, const std::string& key) {
 
 TEST_CASE(
     "slow heads, trickling clients, idle connections and open streams never take the API down") {
-  REQUIRE(raiseFileLimit() >= 4096);
+  REQUIRE(raiseOpenFileLimit(4096) >= 4096);
   ServerFixture server({}, Env{{"GREENFLEET_HTTP_HEADER_TIMEOUT_S", "2"},
                                {"GREENFLEET_HTTP_MAX_CONNECTIONS_PER_IP", "5000"},
                                {"GREENFLEET_EVENTS_MAX_STREAMS_PER_KEY", "64"},

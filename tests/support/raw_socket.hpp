@@ -34,7 +34,4 @@ class RawSocket {
   std::string pending_;
 };
 
-// Raises this process's open-file limit to its hard limit (children inherit it); returns it.
-long raiseFileLimit();
-
 }  // namespace greenfleet::testing
