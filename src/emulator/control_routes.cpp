@@ -1,5 +1,7 @@
 #include "emulator/control_routes.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -136,6 +138,9 @@ http::Response counters(EmulatorContext& ctx) {
   hooks->set("failed", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->failed() : 0));
   hooks->set("dropped", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->dropped() : 0));
   o->set("webhooks", hooks);
+  Poco::JSON::Object::Ptr partner = new Poco::JSON::Object;
+  partner->set("getInstances", static_cast<Poco::UInt64>(ctx.registry.partnerCalls()));
+  o->set("partner", partner);
   return jsonResponse(200, o);
 }
 
@@ -172,10 +177,52 @@ http::Response faults(EmulatorContext& ctx, const http::Request& request,
   return jsonResponse(200, o);
 }
 
+// POST /_emulator/instances/{id}/partner {"typeInstance","deleted","isExpired","rotateToken"}:
+// how getInstances lists the instance; rotateToken gives it a new token (the old one then gets
+// 401 on the wire, as after a rotation in the partner console).
+http::Response partnerListing(EmulatorContext& ctx, const http::Request& request, std::int64_t id) {
+  if (request.method != kPost) return errorResponse(405, "use POST");
+  const auto body = readJsonObject(request.body);
+  std::optional<std::uint8_t> type;
+  std::optional<bool> deleted, expired;
+  bool rotate = false;
+  for (const auto& [name, value] : *body) {
+    if (name == "typeInstance") {
+      const auto& types = partnerTypes();
+      const auto it = value.isString()
+                          ? std::find(types.begin(), types.end(), value.extract<std::string>())
+                          : types.end();
+      if (it == types.end())
+        return errorResponse(400, "typeInstance must be whatsapp, telegram, v3 or max");
+      type = static_cast<std::uint8_t>(it - types.begin());
+    } else if ((name == "deleted" || name == "isExpired" || name == "rotateToken") &&
+               value.isBoolean()) {
+      const bool flag = value.extract<bool>();
+      if (name == "deleted") deleted = flag;
+      if (name == "isExpired") expired = flag;
+      if (name == "rotateToken") rotate = flag;
+    } else {
+      return errorResponse(400, fmt::format("unknown or mistyped field '{}'", name));
+    }
+  }
+  Poco::JSON::Object::Ptr out;
+  const bool known = ctx.registry.with(
+      id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+        if (type) inst.partner.type = *type;
+        if (deleted) inst.partner.deleted = *deleted;
+        if (expired) inst.partner.expired = *expired;
+        if (rotate) inst.setToken(tokenFor(mix64(std::hash<std::string>{}(inst.token())), id));
+        out = instanceJson(ctx, inst, now, false);
+      });
+  if (!known) return errorResponse(404, "unknown instance");
+  return jsonResponse(200, out);
+}
+
 http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request, std::int64_t id,
                              const std::string& action) {
   const std::string& verb = request.method;
   if (action == "faults") return faults(ctx, request, id);
+  if (action == "partner") return partnerListing(ctx, request, id);
   if (action.empty() && verb == kGet) {
     Poco::JSON::Object::Ptr out;
     if (!ctx.registry.with(
@@ -280,6 +327,9 @@ Poco::JSON::Object::Ptr instanceJson(const EmulatorContext& ctx, EmulatedInstanc
     o->set("qr", Poco::Dynamic::Var());
   }
   o->set("faults", inst.faults ? Poco::Dynamic::Var(inst.faults->toJson()) : Poco::Dynamic::Var());
+  o->set("typeInstance", partnerTypes().at(inst.partner.type));
+  o->set("deleted", inst.partner.deleted);
+  o->set("isExpired", inst.partner.expired);
   if (with_counters) o->set("counters", countersJson(inst.counters()));
   return o;
 }

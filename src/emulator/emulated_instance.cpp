@@ -27,6 +27,11 @@ std::uint64_t mix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+const std::vector<std::string>& partnerTypes() {
+  static const std::vector<std::string> types = {"whatsapp", "telegram", "v3", "max"};
+  return types;
+}
+
 std::string tokenFor(std::uint64_t seed, std::int64_t id) {
   std::string hex;
   std::uint64_t x = mix64(seed ^ mix64(static_cast<std::uint64_t>(id)));

@@ -48,6 +48,15 @@ struct MethodCounters {
   int maxPerSecond = 0;              // most accepted requests seen in one window
 };
 
+// What the partner API says about an instance beyond its credentials (control API settable).
+struct PartnerListing {
+  std::uint8_t type = 0;  // index into partnerTypes(): whatsapp, telegram, v3, max
+  bool deleted = false;
+  bool expired = false;
+};
+// The typeInstance values the emulator can list (Green API's documented ones plus max).
+const std::vector<std::string>& partnerTypes();
+
 class EmulatedInstance {
  public:
   EmulatedInstance(std::int64_t id, std::string token, const std::string& initial_state,
@@ -55,6 +64,8 @@ class EmulatedInstance {
 
   std::int64_t id() const { return id_; }
   const std::string& token() const { return token_; }
+  // Control API: the token changes as if the partner rotated it; the old one is refused after.
+  void setToken(std::string token) { token_ = std::move(token); }
   const std::string& state() const { return state_; }
   std::string phone() const;
   std::string wid() const;  // "" unless authorized-like
@@ -89,6 +100,7 @@ class EmulatedInstance {
 
   FaultRng& rng() { return rng_; }
   OptionalFaultProfile faults;  // overrides the global profile when set
+  PartnerListing partner;       // how the partner API's getInstances lists this instance
 
  private:
   struct Step {

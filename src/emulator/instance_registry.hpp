@@ -5,6 +5,7 @@
 // node), guarded by a shared mutex (adds are rare). State transitions are handed to the transition
 // sink after the instance lock is released. Thread-safe.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -56,6 +57,9 @@ class InstanceRegistry {
   void setGlobalFaults(FaultProfile faults);
   std::shared_ptr<const FaultProfile> globalFaults() const;
   const std::string& partnerToken() const { return partner_token_; }
+  // getInstances calls answered (any token): tests prove the sync never calls faster than allowed.
+  std::uint64_t countPartnerCall() { return ++partner_calls_; }
+  std::uint64_t partnerCalls() const { return partner_calls_.load(); }
   const fleet::Clock& clock() const { return clock_; }
   const EmulatorOptions& options() const { return options_; }
 
@@ -79,6 +83,7 @@ class InstanceRegistry {
   TransitionSink sink_;
   std::shared_ptr<const FaultProfile> global_faults_;
   std::string partner_token_;
+  std::atomic<std::uint64_t> partner_calls_{0};
 };
 
 }  // namespace greenfleet::emulator

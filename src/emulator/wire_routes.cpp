@@ -322,18 +322,18 @@ Poco::JSON::Object::Ptr partnerItem(const EmulatedInstance& inst) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("idInstance", static_cast<Poco::Int64>(inst.id()));
   o->set("name", fmt::format("Instance {}", inst.id()));
-  o->set("typeInstance", "whatsapp");
+  o->set("typeInstance", partnerTypes().at(inst.partner.type));
   o->set("typeAccount", "");
   o->set("partnerUserUiid", "");
   o->set("timeCreated", "2026-01-01T00:00:00");
-  o->set("timeDeleted", "0001-01-01T00:00:00");
+  o->set("timeDeleted", inst.partner.deleted ? "2026-06-01T00:00:00" : "0001-01-01T00:00:00");
   o->set("apiTokenInstance", inst.token());
-  o->set("deleted", false);
+  o->set("deleted", inst.partner.deleted);
   o->set("tariff", "PARTNER_23");
   o->set("isFree", false);
   o->set("isPartner", true);
-  o->set("expirationDate", "2099-01-01T00:00:00");
-  o->set("isExpired", false);
+  o->set("expirationDate", inst.partner.expired ? "2026-01-02T00:00:00" : "2099-01-01T00:00:00");
+  o->set("isExpired", inst.partner.expired);
   return o;
 }
 
@@ -347,6 +347,7 @@ http::Response handlePartnerMethod(EmulatorContext& ctx, const http::Request& re
   const std::string method = Poco::toLower(rest.substr(0, slash));
   const std::string token = slash == std::string::npos ? "" : rest.substr(slash + 1);
   // Partner methods report errors as HTTP 200 with {code, description} (reference §7).
+  if (method == "getinstances") ctx.registry.countPartnerCall();  // refused ones count too
   if (token != ctx.registry.partnerToken()) {
     return jsonResponse(200, R"({"code":401,"description":"Unauthorized"})");
   }
