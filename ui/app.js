@@ -115,7 +115,18 @@ function summaryTiles(s) {
     el('h2', { class: 'section-title' }, 'Fleet'),
     el('div', { class: 'tiles', id: 'fleet-tiles' }, ...fleet),
     el('h2', { class: 'section-title' }, 'Scheduler'),
-    el('div', { class: 'tiles', id: 'scheduler-tiles' }, ...scheduler));
+    el('div', { class: 'tiles', id: 'scheduler-tiles' }, ...scheduler),
+    partnersLine(s.partners));
+}
+
+// One line on the partner accounts' last syncs (absent when none is registered).
+function partnersLine(p) {
+  if (!p || !p.accounts) return '';
+  const when = p.lastSyncAt ? `last sync ${p.lastSyncAt}` : 'not synced yet';
+  const failing = p.failing ? `, ${p.failing} failing` : '';
+  return el('p', { id: 'partners-line', class: p.failing ? 'bad' : '' },
+    `Partner accounts: ${p.accounts}${failing} — ${when}: ${p.added} added, ${p.updated} updated, ` +
+    `${p.expired} expired, ${p.skipped} skipped, ${p.errors} errors`);
 }
 
 async function loadSummary() {

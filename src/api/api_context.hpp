@@ -14,6 +14,7 @@
 #include "scheduler/fleet_poller.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
+#include "store/partner_repository.hpp"
 
 namespace greenfleet::api {
 
@@ -31,6 +32,7 @@ class RegistryObserver {
 
 class EventHub;
 class FleetMetrics;
+class PartnerSyncControl;
 }  // namespace greenfleet::api
 namespace greenfleet::sweep {
 class SweepRunner;
@@ -60,6 +62,8 @@ struct ApiContext {
   EventRecorder record_event;
   std::string webhook_token;  // Bearer token Green API sends (webhookUrlToken); empty = disabled
   std::chrono::milliseconds sse_heartbeat{15000};
+  store::PartnerRepository* partners = nullptr;  // partner accounts
+  PartnerSyncControl* partner_sync = nullptr;    // the running partner sync
 };
 
 }  // namespace greenfleet::api

@@ -13,8 +13,15 @@
 namespace greenfleet::api {
 
 namespace {
-const std::set<std::string, std::less<>> kEventTypes = {
-    "state_changed", "attention_changed", "scan_session_started", "scan_session_ended", "action"};
+const std::set<std::string, std::less<>> kEventTypes = {"state_changed",
+                                                        "attention_changed",
+                                                        "scan_session_started",
+                                                        "scan_session_ended",
+                                                        "action",
+                                                        "partner_instance_added",
+                                                        "partner_token_rotated",
+                                                        "partner_instance_expired",
+                                                        "partner_instance_restored"};
 
 Poco::Dynamic::Var opt(const std::optional<std::string>& s) {
   return s ? Poco::Dynamic::Var(*s) : Poco::Dynamic::Var();

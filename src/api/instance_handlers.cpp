@@ -16,9 +16,10 @@ namespace greenfleet::api {
 
 namespace {
 constexpr std::string_view kCursorPrefix = "i";
+// "expired" is stored only: a partner lists the instance as deleted or expired.
 const std::set<std::string, std::less<>> kAttentionNames = {
-    "none",      "credentials_rejected", "blocked",     "needs_scan",
-    "suspended", "stuck_starting",       "unreachable", "stale"};
+    "none",           "credentials_rejected", "blocked", "needs_scan", "suspended",
+    "stuck_starting", "unreachable",          "stale",   "expired"};
 
 std::optional<std::string> nonEmptyQuery(const ApiRequest& request, const char* name) {
   const auto it = request.query.find(name);
@@ -115,7 +116,7 @@ ApiResponse InstanceHandlers::list(ApiRequest& request) {
   if (filter.attention && kAttentionNames.count(*filter.attention) == 0) {
     throw ApiError::unprocessable(
         fmt::format("attention '{}' is not one of none, credentials_rejected, blocked, "
-                    "needs_scan, suspended, stuck_starting, unreachable, stale",
+                    "needs_scan, suspended, stuck_starting, unreachable, stale, expired",
                     *filter.attention),
         "attention");
   }

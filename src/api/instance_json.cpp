@@ -22,20 +22,6 @@ void check(const std::optional<std::string>& problem, const std::string& field) 
   if (problem) throw ApiError::unprocessable(fmt::format("{} {}", field, *problem), field);
 }
 
-std::vector<std::string> checkedTags(const std::vector<std::string>& tags, const std::string& field) {
-  if (tags.size() > fleet::kMaxTags) {
-    throw ApiError::unprocessable(fmt::format("{} may hold at most {} tags", field, fleet::kMaxTags),
-                                  field);
-  }
-  std::vector<std::string> out;
-  std::set<std::string> seen;
-  for (std::size_t i = 0; i < tags.size(); ++i) {
-    check(fleet::validateTag(tags[i]), fmt::format("{}[{}]", field, i));
-    if (seen.insert(tags[i]).second) out.push_back(tags[i]);  // duplicates folded, order kept
-  }
-  return out;
-}
-
 std::string checkedToken(const std::string& token, const std::string& field) {
   check(fleet::validateToken(token), field);
   if (!fleet::looksLikeGreenApiToken(token)) {
@@ -54,6 +40,21 @@ Poco::Dynamic::Var optText(const std::optional<std::string>& s) {
   return *s;
 }
 }  // namespace
+
+std::vector<std::string> checkedTags(const std::vector<std::string>& tags,
+                                     const std::string& field) {
+  if (tags.size() > fleet::kMaxTags) {
+    throw ApiError::unprocessable(
+        fmt::format("{} may hold at most {} tags", field, fleet::kMaxTags), field);
+  }
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    check(fleet::validateTag(tags[i]), fmt::format("{}[{}]", field, i));
+    if (seen.insert(tags[i]).second) out.push_back(tags[i]);  // duplicates folded, order kept
+  }
+  return out;
+}
 
 fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
                                            const std::string& default_api_url) {

@@ -4,6 +4,7 @@
 // stored row — with tokenHint, never the token.
 
 #include <string>
+#include <vector>
 
 #include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Object.h>
@@ -27,6 +28,9 @@ Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row,
 // Appends exactly the text toJsonText(*instanceToJson(row)) gives, without building the Poco
 // object tree (a 10,000-row import answer spent more time there than in SQLite).
 void appendInstanceJson(std::string& out, const store::InstanceRow& row);
+// Tags as every registry write takes them: validated (errors name `field`[i]), duplicates folded.
+std::vector<std::string> checkedTags(const std::vector<std::string>& tags,
+                                     const std::string& field);
 // RFC 3339 of a steady time, through the anchor.
 std::string wallText(fleet::SteadyTime t, const fleet::TimeAnchor& anchor);
 

@@ -1,14 +1,15 @@
 #include "api/routes.hpp"
 
 #include "api/api_error.hpp"
-#include "api/instance_handlers.hpp"
-#include "api/scan_handlers.hpp"
-#include "api/event_handlers.hpp"
-#include "api/webhook_handler.hpp"
-#include "api/sweep_handlers.hpp"
-#include "api/summary_handler.hpp"
-#include "api/metrics_handler.hpp"
 #include "api/dashboard_handler.hpp"
+#include "api/event_handlers.hpp"
+#include "api/instance_handlers.hpp"
+#include "api/metrics_handler.hpp"
+#include "api/partner_handlers.hpp"
+#include "api/scan_handlers.hpp"
+#include "api/summary_handler.hpp"
+#include "api/sweep_handlers.hpp"
+#include "api/webhook_handler.hpp"
 
 namespace greenfleet::api {
 
@@ -67,6 +68,18 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/api/v1/sweeps", Access::read, bind(sweeps, &SweepHandlers::list)});
   router->add({"GET", "/api/v1/sweeps/{id}", Access::read, bind(sweeps, &SweepHandlers::get)});
   router->add({"GET", "/api/v1/report", Access::read, bind(sweeps, &SweepHandlers::report)});
+  auto partners = std::make_shared<PartnerHandlers>(context);
+  router->add(
+      {"POST", "/api/v1/partners", Access::admin, bind(partners, &PartnerHandlers::create)});
+  router->add({"GET", "/api/v1/partners", Access::read, bind(partners, &PartnerHandlers::list)});
+  router->add(
+      {"GET", "/api/v1/partners/{id}", Access::read, bind(partners, &PartnerHandlers::get)});
+  router->add(
+      {"PATCH", "/api/v1/partners/{id}", Access::admin, bind(partners, &PartnerHandlers::update)});
+  router->add(
+      {"DELETE", "/api/v1/partners/{id}", Access::admin, bind(partners, &PartnerHandlers::remove)});
+  router->add({"POST", "/api/v1/partners/{id}/sync", Access::admin,
+               bind(partners, &PartnerHandlers::sync)});
   // The dashboard's static files hold no data (every call it makes needs a key): open.
   router->add({"GET", "/", Access::open, bind(dashboard, &DashboardHandler::redirect)});
   router->add({"GET", "/ui/", Access::open, bind(dashboard, &DashboardHandler::serve)});

@@ -4,8 +4,10 @@
 
 #include "api/api_error.hpp"
 #include "api/instance_json.hpp"
+#include "api/partner_sync_control.hpp"
 #include "fleet/attention.hpp"
 #include "fleet/outcome_kind.hpp"
+#include "fleet/time_format.hpp"
 #include "store/status_writer.hpp"
 
 namespace greenfleet::api {
@@ -100,6 +102,21 @@ std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
                       static_cast<Poco::Int64>(context_.status_writer->pendingCount()));
   }
   root->set("store", store_health);
+  if (context_.partner_sync != nullptr) {
+    const auto p = context_.partner_sync->summary();
+    auto partners = orderedObject();
+    partners->set("accounts", static_cast<Poco::UInt64>(p.accounts));
+    partners->set("failing", static_cast<Poco::UInt64>(p.failing));
+    partners->set("lastSyncAt", p.last_sync_at_ms ? Poco::Dynamic::Var(fleet::formatRfc3339(
+                                                        fleet::fromUnixMillis(*p.last_sync_at_ms)))
+                                                  : Poco::Dynamic::Var());
+    partners->set("added", static_cast<Poco::UInt64>(p.added));
+    partners->set("updated", static_cast<Poco::UInt64>(p.updated));
+    partners->set("expired", static_cast<Poco::UInt64>(p.expired));
+    partners->set("skipped", static_cast<Poco::UInt64>(p.skipped));
+    partners->set("errors", static_cast<Poco::UInt64>(p.errors));
+    root->set("partners", partners);
+  }
   return toJsonText(*root);
 }
 

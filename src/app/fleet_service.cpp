@@ -19,6 +19,7 @@
 #include "api/event_hub.hpp"
 #include "api/fleet_metrics.hpp"
 #include "api/routes.hpp"
+#include "app/partner_sync_runner.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
 #include "fleet/log.hpp"
@@ -28,6 +29,7 @@
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
+#include "store/partner_repository.hpp"
 #include "store/state_event_log.hpp"
 #include "store/status_writer.hpp"
 #include "store/sweep_repository.hpp"
@@ -121,6 +123,8 @@ struct FleetService::Parts {
   std::unique_ptr<api::EventHub> event_hub;
   std::unique_ptr<store::SweepRepository> sweep_store;
   std::unique_ptr<sweep::SweepRunner> sweeps;
+  std::unique_ptr<store::PartnerRepository> partners;
+  std::unique_ptr<PartnerSyncRunner> partner_sync;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
   std::atomic<bool> ready{false};
@@ -204,6 +208,11 @@ void FleetService::start() {
   p.sweeps = std::make_unique<sweep::SweepRunner>(
       *p.poller, *p.instances, *p.sweep_store, [writer] { writer->flush(); }, clock_);
   p.sweeps->start();
+  p.partners = std::make_unique<store::PartnerRepository>(*p.db, clock_);
+  p.partner_sync =
+      std::make_unique<PartnerSyncRunner>(*p.partners, *p.instances, *p.engine, *p.observer,
+                                          *p.writer, clock_, partnerSyncPacing(config_));
+  p.partner_sync->start();
 
   p.context = std::make_unique<api::ApiContext>(
       api::ApiContext{*p.instances, *p.keys, clock_,
@@ -214,6 +223,8 @@ void FleetService::start() {
   p.context->metrics_require_key = config_.getBool("metrics.require_key");
   p.context->sweeps = p.sweeps.get();
   p.context->status_writer = p.writer.get();
+  p.context->partners = p.partners.get();
+  p.context->partner_sync = p.partner_sync.get();
   p.context->webhook_token = config_.getString("webhooks.token");
   p.context->sse_heartbeat = std::chrono::milliseconds(
       static_cast<std::int64_t>(config_.getDouble("events.heartbeat_s", 0.05, 3600) * 1000));
@@ -268,11 +279,14 @@ void FleetService::stop() {
   }
   stopPruner();
   if (p.sweeps) p.sweeps->stop();
+  if (p.partner_sync) p.partner_sync->stop();
   if (p.poller) p.poller->stop();
   if (p.writer) p.writer->stop();
   p.context.reset();
   p.event_hub.reset();
   p.sweeps.reset();
+  p.partner_sync.reset();
+  p.partners.reset();
   p.sweep_store.reset();
   p.event_log.reset();
   p.observer.reset();

@@ -1,12 +1,17 @@
 #include "app/service_config.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
+#include <fmt/format.h>
 
 #include "store/migrator.hpp"
 
@@ -113,6 +118,36 @@ scheduler::SchedulerConfig schedulerConfig(const config::Config& c) {
   q.cooldown = seconds(c, "sessions.cooldown_s", 0, 86400);
   q.maxConcurrent = static_cast<std::size_t>(c.getInt("sessions.max_concurrent", 1, 100000));
   return s;
+}
+
+std::string defaultServerUrl(const config::Config& config) {
+  std::string host = config.getString("http.host");
+  // A server bound to every interface is reached on loopback from its own host.
+  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") host = "127.0.0.1";
+  if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+  return fmt::format("http://{}:{}", host, config.getInt("http.port", 0, 65535));
+}
+
+std::string readKeyFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error(
+        fmt::format("cannot read key file {}: {}", path, std::strerror(errno)));
+  }
+  std::string key;
+  std::getline(in, key);
+  const auto first = key.find_first_not_of(" \t\r\n");
+  const auto last = key.find_last_not_of(" \t\r\n");
+  if (first == std::string::npos)
+    throw std::runtime_error(fmt::format("key file {} is empty", path));
+  return key.substr(first, last - first + 1);
+}
+
+scheduler::PartnerSyncPacing partnerSyncPacing(const config::Config& c) {
+  scheduler::PartnerSyncPacing p;
+  p.sync_interval = seconds(c, "partners.sync_interval", 0.05, 7 * 86400);
+  p.min_interval = seconds(c, "partners.min_interval", 0.05, 86400);
+  return p;
 }
 
 greenapi::TransferOptions transferOptions(const config::Config& c) {

@@ -11,6 +11,7 @@
 #include "greenapi/client.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "http/event_server.hpp"
+#include "scheduler/partner_sync_pacer.hpp"
 #include "scheduler/probe_scheduler.hpp"
 #include "store/database.hpp"
 
@@ -29,8 +30,15 @@ store::DatabaseOptions databaseOptions(const config::Config& config);
 // Opens the database and applies pending migrations (logging what was applied).
 std::unique_ptr<store::Database> openMigratedDatabase(const config::Config& config);
 void setupLogging(const config::Config& config);
+// http://<http.host>:<http.port>, loopback for a server bound to every interface: where CLI
+// commands on the server's host reach it.
+std::string defaultServerUrl(const config::Config& config);
+// The first line of an API key file, trimmed; std::runtime_error when unreadable or empty.
+std::string readKeyFile(const std::string& path);
 // The scheduler's limits and intervals; rates are capped below Green API's documented limits.
 scheduler::SchedulerConfig schedulerConfig(const config::Config& config);
+// Periodic partner syncs and the least spacing of two getInstances calls of one account.
+scheduler::PartnerSyncPacing partnerSyncPacing(const config::Config& config);
 // The upstream engine: timeouts, transfers in flight, connections per host, I/O threads.
 greenapi::TransferOptions transferOptions(const config::Config& config);
 // The HTTP front's limits and listeners (admin; public when public.enabled).

@@ -141,6 +141,7 @@ class TransferEngine::Loop {
     Loop* loop = nullptr;
     std::string token;
     std::string body;
+    std::size_t max_body = 0;
     bool truncated = false;
     int sends = 0;
     bool retry_refused = false;
@@ -256,8 +257,11 @@ class TransferEngine::Loop {
       return;
     }
     const auto& c = r.credentials;
-    const std::string url = buildMethodUrl(c.apiUrl, c.idInstance, r.method, c.apiTokenInstance);
+    const std::string url =
+        r.url.empty() ? buildMethodUrl(c.apiUrl, c.idInstance, r.method, c.apiTokenInstance)
+                      : std::move(r.url);
     t->token = c.apiTokenInstance;
+    t->max_body = r.maxBodyBytes != 0 ? r.maxBodyBytes : options_.maxBodyBytes;
     t->body.clear();
     t->truncated = false;
     t->sends = 0;
@@ -330,7 +334,7 @@ class TransferEngine::Loop {
                                                   : std::string(curl_easy_strerror(code));
     }
     RawReply reply;
-    reply.outcome = classifyTransfer(facts, t.body, t.token, options_.maxBodyBytes);
+    reply.outcome = classifyTransfer(facts, t.body, t.token, t.max_body);
     curl_off_t total_us = 0;
     curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME_T, &total_us);
     reply.outcome.latency = std::chrono::microseconds(total_us);
@@ -341,7 +345,7 @@ class TransferEngine::Loop {
   static size_t onWrite(char* data, size_t size, size_t count, void* self) {
     auto* t = static_cast<Transfer*>(self);
     const size_t n = size * count;
-    if (t->body.size() + n > t->loop->options_.maxBodyBytes) {
+    if (t->body.size() + n > t->max_body) {
       t->truncated = true;
       return 0;  // stops reading: the cap bounds memory, not just the answer
     }

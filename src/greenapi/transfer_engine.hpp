@@ -74,6 +74,11 @@ class TransferEngine {
     InstanceCredentials credentials;
     std::string method;  // Green API's spelling, e.g. "getStateInstance"
     Completion done;
+    // Set for calls outside /waInstance (the partner API): the whole URL, used instead of one
+    // built from credentials and method; credentials.apiTokenInstance still names the secret in
+    // it, scrubbed from every message.
+    std::string url;
+    std::size_t maxBodyBytes = 0;  // 0: options().maxBodyBytes
   };
 
   explicit TransferEngine(TransferOptions options = {});

@@ -92,13 +92,7 @@ fleet::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::c
   for (std::size_t k = 0; k < instances.size(); ++k) {
     auto& in = instances[k];
     in.created_at = in.updated_at = fleet::fromUnixMillis(now_ms);
-    insert.bind(1, in.id);
-    insert.bind(2, in.api_url);
-    insert.bind(3, in.token);
-    insert.bind(4, in.name);
-    insert.bind(5, encodeTags(in.tags));
-    insert.bind(6, now_ms);
-    insert.bind(7, now_ms);
+    bindInstanceColumns(insert, in, now_ms);
     insert.bind(8, std::int64_t{in.enabled ? 1 : 0});
     try {
       insert.execute();
@@ -209,6 +203,17 @@ void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)
 }
 
 std::string instanceSelectSql(bool with_token) { return selectSql(with_token); }
+
+void bindInstanceColumns(SqliteStatement& insert, const fleet::RegisteredInstance& in,
+                         std::int64_t now_ms) {
+  insert.bind(1, in.id);
+  insert.bind(2, in.api_url);
+  insert.bind(3, in.token);
+  insert.bind(4, in.name);
+  insert.bind(5, encodeTags(in.tags));
+  insert.bind(6, now_ms);
+  insert.bind(7, now_ms);
+}
 
 void readInstanceRow(sqlite3_stmt* s, InstanceRow& row, bool lenient_tags) {
   auto& in = row.instance;

@@ -93,5 +93,10 @@ std::string instanceSelectSql(bool with_token);
 // `lenient_tags`: a tags column that is not a JSON array of strings reads as no tags instead of
 // throwing Poco::Exception.
 void readInstanceRow(sqlite3_stmt* stmt, InstanceRow& row, bool lenient_tags);
+class SqliteStatement;
+// Binds parameters 1-7 of an insert into instances (id, api_url, token, name, tags, created_at,
+// updated_at): every registration writes its columns (and its token) the same way.
+void bindInstanceColumns(SqliteStatement& insert, const fleet::RegisteredInstance& in,
+                         std::int64_t now_ms);
 
 }  // namespace greenfleet::store

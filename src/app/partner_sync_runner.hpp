@@ -1,0 +1,76 @@
+#pragma once
+// PartnerSyncRunner: the partner sync of `greenfleet serve`. One thread runs every sync, periodic
+// (PartnerSyncPacer) or on demand, calling getInstances through the service's TransferEngine
+// (no thread per request), reconciling with planReconciliation, committing through
+// PartnerRepository, then telling the poller (RegistryObserver) and the event log. The partner
+// token is read from the store for the call only and never logged. Thread-safe.
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "api/api_context.hpp"
+#include "api/partner_sync_control.hpp"
+#include "fleet/clock.hpp"
+#include "fleet/random.hpp"
+#include "greenapi/transfer_engine.hpp"
+#include "scheduler/partner_sync_pacer.hpp"
+#include "store/instance_repository.hpp"
+#include "store/partner_repository.hpp"
+#include "store/status_writer.hpp"
+
+namespace greenfleet::app {
+
+class PartnerSyncRunner final : public api::PartnerSyncControl {
+ public:
+  PartnerSyncRunner(store::PartnerRepository& partners, store::InstanceRepository& instances,
+                    greenapi::TransferEngine& engine, api::RegistryObserver& observer,
+                    store::StatusWriter& writer, const fleet::Clock& clock,
+                    scheduler::PartnerSyncPacing pacing);
+  ~PartnerSyncRunner() override;
+
+  // Loads the accounts (each synced once min_interval after start, then periodically).
+  void start();
+  void stop();
+
+  api::SyncAttempt syncNow(std::int64_t id, const std::string& actor) override;
+  void accountChanged(std::int64_t id) override;
+  void accountRemoved(std::int64_t id) override;
+  api::PartnersSummary summary() const override;
+
+ private:
+  struct Demand {
+    std::int64_t id = 0;
+    std::string actor;
+    std::promise<api::SyncAttempt> done;
+  };
+  void run();
+  api::SyncAttempt sync(std::int64_t id, const std::string& actor);
+  fleet::PartnerSyncResult reconcile(const store::PartnerAccount& account,
+                                     std::vector<fleet::PartnerInstance> listing,
+                                     const std::string& actor);
+
+  store::PartnerRepository& partners_;
+  store::InstanceRepository& instances_;
+  greenapi::TransferEngine& engine_;
+  api::RegistryObserver& observer_;
+  store::StatusWriter& writer_;
+  const fleet::Clock& clock_;
+  const scheduler::PartnerSyncPacing pacing_;
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::condition_variable wake_;
+  scheduler::PartnerSyncPacer pacer_;
+  fleet::Rng rng_;
+  std::deque<Demand> demands_;
+  std::map<std::int64_t, fleet::PartnerSyncResult> last_results_;
+  std::set<std::int64_t> accounts_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace greenfleet::app
