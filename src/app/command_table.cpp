@@ -16,6 +16,7 @@ const std::vector<Command>& commands() {
       {"keys", runKeys, "create, list or revoke admin API keys"},
       {"emulate", runEmulate, "run a local Green API emulator for tests and demos"},
       {"sweep", runSweep, "check the fleet once and exit 0/1/2/3 like a Nagios plugin"},
+      {"instances", runInstances, "import instances from, or export them to, JSON/NDJSON/CSV"},
       {"version", runVersion, "print the version"},
   };
   return table;

@@ -26,5 +26,6 @@ int runKeys(const CommandArgs& args);
 int runVersion(const CommandArgs& args);
 int runEmulate(const CommandArgs& args);
 int runSweep(const CommandArgs& args);
+int runInstances(const CommandArgs& args);
 
 }  // namespace greenfleet::app

@@ -51,14 +51,6 @@ std::optional<std::int64_t> thresholdFlag(const Flags& flags, const std::string&
   return *v;
 }
 
-std::string defaultUrl(const config::Config& config) {
-  std::string host = config.getString("http.host");
-  // A server bound to every interface is reached on loopback from its own host.
-  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") host = "127.0.0.1";
-  if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
-  return fmt::format("http://{}:{}", host, config.getInt("http.port", 0, 65535));
-}
-
 SweepSettings readSettings(const Flags& flags) {
   SweepSettings s;
   const bool fresh = flags.isSet("fresh");
@@ -84,7 +76,7 @@ SweepSettings readSettings(const Flags& flags) {
   // usage problem of this check, not a fleet problem.
   try {
     const auto config = loadConfig(flags);
-    s.url = flags.isSet("url") ? *flags.get("url") : defaultUrl(config);
+    s.url = flags.isSet("url") ? *flags.get("url") : defaultServerUrl(config);
     s.key_file = flags.isSet("key-file") ? *flags.get("key-file") : adminKeyFile(config);
     s.db_path = databasePath(config);
   } catch (const config::ConfigError& e) {
@@ -93,25 +85,10 @@ SweepSettings readSettings(const Flags& flags) {
   return s;
 }
 
-std::string readKey(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    throw sweep::SweepFailure(
-        fmt::format("cannot read key file {}: {}", path, std::strerror(errno)));
-  }
-  std::string key;
-  std::getline(in, key);
-  const auto first = key.find_first_not_of(" \t\r\n");
-  const auto last = key.find_last_not_of(" \t\r\n");
-  if (first == std::string::npos)
-    throw sweep::SweepFailure(fmt::format("key file {} is empty", path));
-  return key.substr(first, last - first + 1);
-}
-
 std::string seconds(std::chrono::seconds s) { return fmt::format("{} s", s.count()); }
 
 void checkFresh(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& outcome) {
-  const sweep::SweepClient client(s.url, readKey(s.key_file));
+  const sweep::SweepClient client(s.url, readKeyFile(s.key_file));
   sweep::SweepFilter filter;
   filter.tag = s.tag;
   auto run = client.start(filter, deadline);
@@ -119,7 +96,7 @@ void checkFresh(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& 
   std::optional<sweep::ProgressBar> bar;
   if (::isatty(STDERR_FILENO) == 1) bar.emplace(std::cerr);
   while (run.status == sweep::SweepStatus::running) {
-    if (bar) bar->update(run.id, run.done, run.total, run.eta_seconds);
+    if (bar) bar->update(fmt::format("sweep #{}", run.id), run.done, run.total, run.eta_seconds);
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
       throw sweep::SweepTimeout(fmt::format("sweep #{} still running after {} ({}/{} probed)",
@@ -130,7 +107,7 @@ void checkFresh(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& 
     run = client.get(run.id, deadline);
   }
   if (bar) {
-    bar->update(run.id, run.done, run.total, std::nullopt);
+    bar->update(fmt::format("sweep #{}", run.id), run.done, run.total, std::nullopt);
     bar->finish();
   }
   if (run.status == sweep::SweepStatus::failed) {
@@ -141,7 +118,7 @@ void checkFresh(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& 
 }
 
 void checkCached(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& outcome) {
-  const sweep::SweepClient client(s.url, readKey(s.key_file));
+  const sweep::SweepClient client(s.url, readKeyFile(s.key_file));
   auto cached = client.cachedReport(s.tag, deadline);
   outcome.report = std::move(cached.report);
   outcome.generated_at = cached.generated_at;

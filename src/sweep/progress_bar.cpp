@@ -7,7 +7,7 @@
 
 namespace greenfleet::sweep {
 
-void ProgressBar::update(std::int64_t sweep_id, std::int64_t done, std::int64_t total,
+void ProgressBar::update(std::string_view label, std::int64_t done, std::int64_t total,
                          std::optional<double> eta_seconds) {
   const double fraction =
       total > 0 ? std::clamp(static_cast<double>(done) / static_cast<double>(total), 0.0, 1.0)
@@ -17,8 +17,8 @@ void ProgressBar::update(std::int64_t sweep_id, std::int64_t done, std::int64_t 
   bar.append(static_cast<std::size_t>(width_ - filled), '.');
   const std::string eta = eta_seconds ? fmt::format(" eta {:.0f}s", *eta_seconds) : std::string();
   // "\x1b[K" clears what a longer previous line left behind.
-  out_ << fmt::format("\rsweep #{} [{}] {}/{} {:3.0f}%{}\x1b[K", sweep_id, bar, done, total,
-                      fraction * 100.0, eta)
+  out_ << fmt::format("\r{} [{}] {}/{} {:3.0f}%{}\x1b[K", label, bar, done, total, fraction * 100.0,
+                      eta)
        << std::flush;
   drawn_ = true;
 }

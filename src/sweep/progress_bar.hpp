@@ -1,11 +1,12 @@
 #pragma once
-// ProgressBar: a one-line progress display for a running sweep, redrawn in place with '\r' on a
-// terminal (the caller decides, via isatty, whether to use it at all; cron logs get none).
-// Writes to the stream it was given, which it does not own; not thread-safe.
+// ProgressBar: a one-line progress display for a running sweep or import, redrawn in place with
+// '\r' on a terminal (the caller decides, via isatty, whether to use it at all; cron logs get
+// none). Writes to the stream it was given, which it does not own; not thread-safe.
 
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <string_view>
 
 namespace greenfleet::sweep {
 
@@ -16,7 +17,8 @@ class ProgressBar {
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
-  void update(std::int64_t sweep_id, std::int64_t done, std::int64_t total,
+  // `label` names the work ("sweep #12", "import").
+  void update(std::string_view label, std::int64_t done, std::int64_t total,
               std::optional<double> eta_seconds);
   // Ends the line (once), so whatever is printed next starts on its own line.
   void finish();

@@ -28,7 +28,9 @@ Poco::Timespan remaining(SweepClient::Deadline deadline) {
   return Poco::Timespan(left.count());
 }
 
-std::string errorText(const std::string& body) {
+}  // namespace
+
+std::string SweepClient::errorText(const std::string& body) {
   try {
     const JsonReader error(JsonReader(JsonReader::parseObject(body), "").object("error"));
     return fmt::format("{}: {}", error.string("code"), error.string("message"));
@@ -36,8 +38,6 @@ std::string errorText(const std::string& body) {
     return body.size() > 200 ? body.substr(0, 200) + "..." : body;
   }
 }
-
-}  // namespace
 
 SweepClient::SweepClient(const std::string& url, std::string key)
     : url_(url), key_(std::move(key)) {

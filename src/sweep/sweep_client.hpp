@@ -49,13 +49,18 @@ class SweepClient {
   CachedReport cachedReport(const std::optional<std::string>& tag, Deadline deadline) const;
   const std::string& url() const { return url_; }
 
- private:
+  // One request with the key (JSON body when not empty): any status is an Answer; transport
+  // failures and the deadline are SweepFailure/SweepTimeout. Also used by `greenfleet instances`.
   struct Answer {
     int status = 0;
     std::string body;
   };
   Answer send(const std::string& method, const std::string& path, const std::string& body,
               Deadline deadline) const;
+  // "code: message" of an API error body (or the start of the body).
+  static std::string errorText(const std::string& body);
+
+ private:
   // Raises the SweepFailure that describes a non-2xx answer.
   [[noreturn]] void fail(const std::string& what, const Answer& answer) const;
 
