@@ -31,6 +31,7 @@ namespace greenfleet::app {
 namespace {
 
 constexpr std::size_t kMaxErrorLines = 50;
+constexpr std::size_t kMaxBatchBytes = 512 * 1024;
 
 std::string readInput(const std::string& path) {
   if (path == "-") {
@@ -139,10 +140,19 @@ int importOnline(const sweep::SweepClient& client, const std::vector<InstanceFil
     }
     return std::nullopt;
   };
-  for (std::size_t begin = 0; begin < rows.size(); begin += batch_size) {
-    const std::size_t end = std::min(rows.size(), begin + batch_size);
+  for (std::size_t begin = 0, end = 0; begin < rows.size(); begin = end) {
+    // At most batch_size rows and kMaxBatchBytes of JSON: well inside the server's body limit
+    // (http.max_body_bytes, 1 MiB by default) however long the names, tags and URLs are.
     std::vector<std::size_t> batch;
-    for (std::size_t k = begin; k < end; ++k) batch.push_back(k);
+    std::size_t bytes = 0;
+    for (end = begin; end < rows.size() && batch.size() < batch_size; ++end) {
+      const auto& in = rows[end].instance;
+      std::size_t row_bytes = 96 + in.api_url.size() + in.token.size() + 3 * in.name.size();
+      for (const auto& tag : in.tags) row_bytes += 4 + 3 * tag.size();  // escapes: ≤ 3×
+      if (!batch.empty() && bytes + row_bytes > kMaxBatchBytes) break;
+      bytes += row_bytes;
+      batch.push_back(end);
+    }
     while (!batch.empty()) {
       const auto answer = post(batch);
       if (answer.status == 201) {

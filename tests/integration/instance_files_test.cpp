@@ -92,6 +92,21 @@ TEST_CASE("instances import registers 10,000-row JSON, NDJSON and CSV files thro
     first += kRows;
   }
   CHECK(total(server) == 3 * kRows);
+
+  // Rows with 32 tags each: 1,000 of them are more than the 1 MiB body limit, so the command
+  // sizes its batches by bytes too.
+  std::string tagged;
+  for (int i = 0; i < 2000; ++i) {
+    std::string tags;
+    for (int t = 0; t < 32; ++t) tags += fmt::format("{}\"tag-{:026}\"", t ? "," : "", t);
+    tagged += fmt::format(R"({{"id":{},"token":"{}","tags":[{}]}})", 1201000000 + i,
+                          token(1201000000 + i), tags) +
+              "\n";
+  }
+  REQUIRE(tagged.size() / 2 > 1024 * 1024);
+  std::string out;
+  CHECK(viaApi(server, {"instances", "import", write(dir, "tagged.ndjson", tagged)}, out) == 0);
+  CHECK(total(server) == 3 * kRows + 2000);
   const auto r = server.client().get("/api/v1/instances/1101020001", server.adminKey());
   REQUIRE(r.status == 200);
   const auto o = parseObject(r.body);
