@@ -3,6 +3,9 @@
 # the systemd unit and its system user, the health-sweep script and cron example, the Grafana
 # dashboard and the docs. The database itself is never packaged: the service creates it.
 include(GNUInstallDirs)
+# `install` and CPack take what is built: scripts/package builds the binary alone, and the test
+# suite's package test must not rebuild the test binaries behind ctest's back.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 # The shipped config is the checkout's, with the data directory the unit's StateDirectory.
 file(READ ${CMAKE_CURRENT_SOURCE_DIR}/etc/greenfleet.properties GREENFLEET_PROPERTIES)
@@ -15,8 +18,8 @@ file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/packaging/greenfleet.properties
      "${GREENFLEET_INSTALLED_PROPERTIES}")
 
 install(TARGETS greenfleet RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES ${CMAKE_CURRENT_BINARY_DIR}/packaging/greenfleet.properties
-        DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/greenfleet)
+# /etc whatever the prefix: the unit and the sweep wrapper look for the config there.
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/packaging/greenfleet.properties DESTINATION /etc/greenfleet)
 install(FILES etc/systemd/greenfleet.service DESTINATION lib/systemd/system)
 install(FILES etc/systemd/greenfleet.sysusers DESTINATION lib/sysusers.d RENAME greenfleet.conf)
 install(PROGRAMS scripts/health-sweep DESTINATION lib/greenfleet)
@@ -26,7 +29,8 @@ install(FILES etc/prometheus/greenfleet-alerts.yml
 install(FILES etc/cron.d/greenfleet
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/cron.d)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md")
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md"
+        PATTERN screenshots EXCLUDE)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME greenfleet)
