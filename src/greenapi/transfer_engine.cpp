@@ -244,6 +244,7 @@ class TransferEngine::Loop {
     SteadyClock::time_point first_send{};
     std::optional<UpstreamUrl> target;  // the apiUrl the policy accepted
     std::string refused;                // why the policy refused a resolved address, if it did
+    bool opened = false;                // a socket to some address of the host was opened
     Completion done;
   };
 
@@ -368,6 +369,7 @@ class TransferEngine::Loop {
         buildMethodUrl(target.value().toString(), c.idInstance, r.method, c.apiTokenInstance);
     t->target = std::move(target.value());
     t->refused.clear();
+    t->opened = false;
     t->token = c.apiTokenInstance;
     t->body.clear();
     t->truncated = false;
@@ -426,7 +428,8 @@ class TransferEngine::Loop {
     long status = 0;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
     RawReply reply;
-    if (code != CURLE_OK && !t.refused.empty()) {
+    // Refused only when no address was allowed; otherwise the failure is the allowed one's.
+    if (code != CURLE_OK && !t.refused.empty() && !t.opened) {
       reply.outcome.kind = OutcomeKind::addressRefused;
       reply.outcome.message = t.refused;
       return reply;
@@ -500,8 +503,10 @@ class TransferEngine::Loop {
       return CURL_SOCKET_BAD;
     }
     const int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-    if (fd >= 0) t->loop->open_sockets_.fetch_add(1, std::memory_order_relaxed);
-    return fd >= 0 ? fd : CURL_SOCKET_BAD;
+    if (fd < 0) return CURL_SOCKET_BAD;
+    t->opened = true;
+    t->loop->open_sockets_.fetch_add(1, std::memory_order_relaxed);
+    return fd;
   }
 
   static int onCloseSocket(void* self, curl_socket_t fd) {
