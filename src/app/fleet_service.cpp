@@ -19,6 +19,7 @@
 #include "api/event_hub.hpp"
 #include "api/fleet_metrics.hpp"
 #include "api/routes.hpp"
+#include "app/alerting.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
 #include "fleet/log.hpp"
@@ -123,6 +124,7 @@ struct FleetService::Parts {
   std::unique_ptr<sweep::SweepRunner> sweeps;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
+  std::unique_ptr<alerts::AlertDispatcher> alerts;  // null without alerts.targets
   std::atomic<bool> ready{false};
   // Retention: prunes old events in the background.
   std::thread pruner;
@@ -167,6 +169,13 @@ void FleetService::start() {
     metrics->recordUpstream(job, outcome);
   };
   poller_options.max_in_flight = transfer_options.maxInFlight;
+  p.alerts = buildAlertDispatcher(config_, clock_, *p.writer, *metrics, p.poller);
+  if (auto* alerts = p.alerts.get()) {
+    poller_options.on_attention = [alerts](fleet::InstanceId id, fleet::Attention from,
+                                           fleet::Attention to) {
+      alerts->onAttention(id, from, to);
+    };
+  }
   auto* writer = p.writer.get();
   const fleet::Clock* clock = &clock_;
   p.poller = std::make_unique<scheduler::FleetPoller>(
@@ -190,6 +199,7 @@ void FleetService::start() {
   // The loader's transient strings leave free chunks all over the heap; hand them back.
   ::malloc_trim(0);
   p.poller->start();
+  if (p.alerts) p.alerts->start();  // after the load: stored conditions are not news
   p.observer = std::make_unique<PollerRegistryObserver>(*p.poller);
   kLog.info("event=scheduler_started instances={}", loaded);
 
@@ -270,6 +280,7 @@ void FleetService::stop() {
   }
   stopPruner();
   if (p.sweeps) p.sweeps->stop();
+  if (p.alerts) p.alerts->stop();
   if (p.poller) p.poller->stop();
   if (p.writer) p.writer->stop();
   p.context.reset();
@@ -279,6 +290,7 @@ void FleetService::stop() {
   p.event_log.reset();
   p.observer.reset();
   p.poller.reset();
+  p.alerts.reset();  // after the poller, whose listener points at it
   p.engine.reset();
   p.metrics.reset();
   p.writer.reset();

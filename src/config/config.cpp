@@ -69,6 +69,13 @@ const std::vector<ConfigKey>& configKeys() {
       {"events.max_subscribers", "1000", "event streams open at once at most, all API keys together"},
       {"events.max_streams_per_key", "8", "event streams one API key may hold open at once"},
       {"webhooks.token", "", "token Green API must send (the instance's webhookUrlToken); empty = webhooks off"},
+      {"alerts.targets", "", "comma-separated URLs POSTed to when an instance enters or leaves an alerted attention; prefix slack: for a Slack-compatible body"},
+      {"alerts.reasons", "needs_scan,blocked,credentials_rejected", "attentions that raise alerts"},
+      {"alerts.dashboard_url", "", "dashboard base URL put in alerts (default: the admin listener's /ui/)"},
+      {"alerts.max_queue", "10000", "notices held per target while it fails; beyond, the oldest is dropped and counted"},
+      {"alerts.retry_min_s", "1", "first retry of a failed delivery after this; doubling up to alerts.retry_max_s"},
+      {"alerts.retry_max_s", "300", "longest wait between retries of a failing target"},
+      {"alerts.timeout_s", "10", "one delivery attempt gives up after this"},
       {"metrics.require_key", "false", "GET /metrics needs a read API key (default: open, like /healthz)"},
       {"log.level", "information", "fatal|critical|error|warning|notice|information|debug|trace"},
   };
