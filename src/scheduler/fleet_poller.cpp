@@ -63,8 +63,14 @@ void FleetPoller::stop() {
   dispatch_wake_.notify_all();
   if (dispatcher_.joinable()) dispatcher_.join();
   // Completions capture `this`: none may still be on its way when we return.
-  std::unique_lock lock(mutex_);
-  drained_.wait(lock, [this] { return in_flight_ == 0; });
+  std::vector<StatusUpdate> held_back;
+  {
+    std::unique_lock lock(mutex_);
+    drained_.wait(lock, [this] { return in_flight_ == 0; });
+    held_back = core_.takeUnpersisted();
+  }
+  // The probe times the write throttle held back: a clean restart resumes from exact rows.
+  for (const auto& update : held_back) publish(update);
 }
 
 void FleetPoller::upsertLocked(const fleet::RegisteredInstance& instance,
@@ -235,26 +241,33 @@ FleetCounts FleetPoller::counts() const {
   return core_.index().counts(clock_.steadyNow());
 }
 
-void FleetPoller::dispatchLoop() {
+std::size_t FleetPoller::issueDueLocked(SteadyTime now,
+                                        std::vector<greenapi::TransferEngine::Request>& batch) {
   const std::size_t cap = std::max<std::size_t>(1, options_.max_in_flight);
+  const std::size_t free = cap > in_flight_ ? cap - in_flight_ : 0;
+  if (free == 0) return 0;
+  due_.clear();
+  core_.takeDue(now, free, due_);
+  for (const auto& job : due_) {
+    const auto it = registry_.find(job.id);
+    if (it == registry_.end()) {
+      // Removed between scheduling and now: report so its slot is released.
+      core_.onResult(job, Outcome::failure(fleet::OutcomeKind::transportError, "removed"), now);
+      continue;
+    }
+    batch.push_back(requestFor(job, it->second.credentials));
+    ++in_flight_;
+  }
+  return free;
+}
+
+void FleetPoller::dispatchLoop() {
   std::vector<greenapi::TransferEngine::Request> batch;
   std::unique_lock lock(mutex_);
   while (running_) {
     wake_requested_ = false;
     const auto now = clock_.steadyNow();
-    const std::size_t free = cap > in_flight_ ? cap - in_flight_ : 0;
-    if (free > 0) {
-      for (auto& job : core_.takeDue(now, free)) {
-        const auto it = registry_.find(job.id);
-        if (it == registry_.end()) {
-          // Removed between scheduling and now: report so its slot is released.
-          core_.onResult(job, Outcome::failure(fleet::OutcomeKind::transportError, "removed"), now);
-          continue;
-        }
-        batch.push_back(requestFor(job, it->second.credentials));
-      }
-      in_flight_ += batch.size();
-    }
+    const std::size_t free = issueDueLocked(now, batch);
     const bool taken = !batch.empty();
     if (taken) {
       lock.unlock();
@@ -267,8 +280,8 @@ void FleetPoller::dispatchLoop() {
       wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - now),
                         std::chrono::milliseconds(0), kMaxIdleWait);
     }
-    // At the cap, a completion wakes us; work due but held back (host cap, global rate) must not
-    // turn this loop into a spin.
+    // At the cap, completions refill the slots themselves; work due but held back (host cap,
+    // global rate) must not turn this loop into a spin.
     if (free == 0) wait = kMaxIdleWait;
     if (!taken) wait = std::max(wait, std::chrono::milliseconds(1));
     if (wait.count() > 0 && !wake_requested_) {
@@ -289,32 +302,38 @@ greenapi::TransferEngine::Request FleetPoller::requestFor(
 
 void FleetPoller::complete(const Job& job, const Outcome& outcome) {
   if (options_.on_result) options_.on_result(job, outcome);
+  // Reused per I/O thread: the requests this completion issues in the slot it frees.
+  thread_local std::vector<greenapi::TransferEngine::Request> batch;
   std::optional<StatusUpdate> update;
   bool wake = false;
   bool drained = false;
   {
     std::lock_guard lock(mutex_);
-    const bool was_full = in_flight_ >= std::max<std::size_t>(1, options_.max_in_flight);
     --in_flight_;
     const auto now = clock_.steadyNow();
     update = core_.onResult(job, outcome, now);
     if (running_) {
-      // Wake the dispatcher only when it would otherwise sleep past work this result made due
-      // (a confirm probe, a short backoff) or when it is waiting for a free slot.
-      const auto next = core_.nextWakeup();
-      wake = was_full || (next && *next < dispatch_until_);
-      if (wake) wake_requested_ = true;
+      // The freed slot is refilled here, on the engine's loop thread, so a busy poller issues
+      // and completes probes without waking the dispatcher. It is woken only when it would sleep
+      // past work that is not due yet and a slot is free for it (a confirm probe, a backoff).
+      const std::size_t free = issueDueLocked(now, batch);
+      if (free > batch.size() && !wake_requested_) {
+        const auto next = core_.nextWakeup();
+        wake = next && *next < dispatch_until_;
+        if (wake) wake_requested_ = true;
+      }
     } else {
       drained = in_flight_ == 0;
     }
   }
+  if (!batch.empty()) engine_.submit(batch);  // on the loop thread: queued there, no wake-up
   if (wake) dispatch_wake_.notify_one();
   if (drained) drained_.notify_all();
   publish(update);
 }
 
 void FleetPoller::publish(const std::optional<StatusUpdate>& update) {
-  if (!update || !sink_) return;
+  if (!update || !update->persist || !sink_) return;
   try {
     sink_(*update);
   } catch (const std::exception& e) {

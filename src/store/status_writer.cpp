@@ -152,6 +152,15 @@ void StatusWriter::fold(std::int64_t id, std::optional<StateTransition> event,
       wake = true;
     }
     if (event) b.events.push_back({id, std::move(*event)});
+    if (row && row->seq != 0) {
+      const auto [seen, first] = taken_seq_.try_emplace(id, row->seq);
+      if (!first && row->seq <= seen->second) {
+        ++stale_rows_;
+        row.reset();
+      } else {
+        seen->second = row->seq;
+      }
+    }
     if (row) {
       const auto [it, inserted] = b.row_of_id.try_emplace(id, b.rows.size());
       if (inserted) {
@@ -221,6 +230,11 @@ std::uint64_t StatusWriter::committedBatches() const {
 std::uint64_t StatusWriter::failedBatches() const {
   std::lock_guard lock(mutex_);
   return failures_;
+}
+
+std::uint64_t StatusWriter::staleRowsDropped() const {
+  std::lock_guard lock(mutex_);
+  return stale_rows_;
 }
 
 void StatusWriter::run() {

@@ -3,7 +3,9 @@
 // thread group-commits them, one transaction per batch, at most max_batch_delay after the oldest
 // pending update (sooner when a batch grows large or someone calls flush()). Within a batch the
 // updates of one id coalesce to the latest row, while every transition is appended to
-// state_events in enqueue order. Rows of instances deleted meanwhile are skipped; their events are
+// state_events in enqueue order. Rows carry their instance's sequence (StatusUpdate::seq): one
+// that arrives after a newer one of the same instance was taken is dropped (its event is kept),
+// so two producers racing to enqueue cannot leave an older state stored. Rows of instances deleted meanwhile are skipped; their events are
 // kept. A failed batch is logged and retried with backoff, newer updates winning over its rows.
 // The writer owns a dedicated connection with synchronous=NORMAL (a crash may lose the last
 // batch; the next probe re-derives it); it borrows the Database, which must outlive it.
@@ -55,6 +57,8 @@ class StatusWriter {
   std::uint64_t pendingCount() const;
   std::uint64_t committedBatches() const;
   std::uint64_t failedBatches() const;
+  // Rows dropped because a newer one of the same instance had been enqueued before them.
+  std::uint64_t staleRowsDropped() const;
 
  private:
   // Adds an event and/or a row to the pending batch (one update ticket).
@@ -94,6 +98,9 @@ class StatusWriter {
   std::uint64_t batches_ = 0;
   std::uint64_t failures_ = 0;
   std::uint64_t dropped_ = 0;
+  std::uint64_t stale_rows_ = 0;
+  // Highest seq taken per instance (for the process's life: ~40 bytes per instance polled).
+  std::unordered_map<std::int64_t, std::uint64_t> taken_seq_;
   std::optional<fleet::SteadyTime> last_commit_;
   bool running_ = false;
   bool stopping_ = false;
