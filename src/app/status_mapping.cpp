@@ -36,6 +36,7 @@ store::StatusUpdate toStoredUpdate(const scheduler::StatusUpdate& update,
   store::StatusUpdate out;
   out.id = update.id;
   out.seq = update.seq;
+  out.seq_floor = update.seqFloor;
   out.state = storedState(st.state);
   if (out.state) out.state_since_ms = fleet::toUnixMillis(anchor.toWall(st.stateSince));
   out.attention = std::string(fleet::attentionName(st.attention));

@@ -68,6 +68,7 @@ void FleetPoller::stop() {
     std::unique_lock lock(mutex_);
     drained_.wait(lock, [this] { return in_flight_ == 0; });
     held_back = core_.takeUnpersisted();
+    for (auto& update : held_back) startPublishLocked(update);
   }
   // The probe times the write throttle held back: a clean restart resumes from exact rows.
   for (const auto& update : held_back) publish(update);
@@ -154,6 +155,7 @@ std::optional<StatusUpdate> FleetPoller::applyWebhookState(fleet::InstanceId id,
   {
     std::lock_guard lock(mutex_);
     update = core_.applyWebhookState(id, std::move(state), clock_.steadyNow());
+    if (update) startPublishLocked(*update);
     wake_requested_ = true;
   }
   dispatch_wake_.notify_one();
@@ -312,6 +314,7 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
     --in_flight_;
     const auto now = clock_.steadyNow();
     update = core_.onResult(job, outcome, now);
+    if (update) startPublishLocked(*update);
     if (running_) {
       // The freed slot is refilled here, on the engine's loop thread, so a busy poller issues
       // and completes probes without waking the dispatcher. It is woken only when it would sleep
@@ -332,12 +335,29 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
   publish(update);
 }
 
+void FleetPoller::startPublishLocked(StatusUpdate& update) {
+  if (!update.persist) return;
+  publishing_.push_back(update.seq);
+  update.seqFloor = *std::min_element(publishing_.begin(), publishing_.end());
+}
+
 void FleetPoller::publish(const std::optional<StatusUpdate>& update) {
-  if (!update || !update->persist || !sink_) return;
-  try {
-    sink_(*update);
-  } catch (const std::exception& e) {
-    kLog.error("event=status_sink_failed id={} error=\"{}\"", update->id, e.what());
+  if (update) publish(*update);
+}
+
+void FleetPoller::publish(const StatusUpdate& update) {
+  if (!update.persist) return;
+  if (sink_) {
+    try {
+      sink_(update);
+    } catch (const std::exception& e) {
+      kLog.error("event=status_sink_failed id={} error=\"{}\"", update.id, e.what());
+    }
+  }
+  std::lock_guard lock(mutex_);
+  if (const auto it = std::find(publishing_.begin(), publishing_.end(), update.seq);
+      it != publishing_.end()) {
+    publishing_.erase(it);
   }
 }
 

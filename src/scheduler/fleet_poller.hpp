@@ -136,6 +136,10 @@ class FleetPoller {
   static Outcome outcomeOf(Method method, greenapi::RawReply&& raw,
                            const greenapi::InstanceCredentials& creds);
   InstanceView makeView(fleet::InstanceId id, const Registered& reg, SteadyTime now) const;
+  // Marks a persisted update as on its way to the sink and sets its seqFloor (requires mutex_).
+  void startPublishLocked(StatusUpdate& update);
+  // Hands a started update to the sink, outside the lock, then marks it arrived.
+  void publish(const StatusUpdate& update);
   void publish(const std::optional<StatusUpdate>& update);
 
   const SchedulerConfig config_;
@@ -156,6 +160,7 @@ class FleetPoller {
   ProbeScheduler core_;
   std::unordered_map<fleet::InstanceId, Registered> registry_;
   std::vector<Job> due_;  // issueDueLocked's scratch, kept for its capacity
+  std::vector<std::uint64_t> publishing_;  // seqs decided, not yet handed to the sink
   std::size_t in_flight_ = 0;    // submitted to the engine, completion not yet applied
   SteadyTime dispatch_until_{};  // when the sleeping dispatcher wakes by itself
   bool running_ = false;

@@ -54,12 +54,12 @@ struct ProbeScheduler::Entry {
   std::unique_ptr<Pacing> otherPacing;  // qr and the actions, from the first one on
   SteadyTime probeDue{};
   JobReason probeReason = JobReason::scheduled;
+  bool unpersisted = false;  // the last update was held back (persist = false)
   std::optional<Method> action;  // logout | reboot | getWaSettings
   SteadyTime actionRequestedAt{};
   std::unique_ptr<ScanState> scan;  // from the first session or QR on
   std::uint64_t generation = 0;
   SteadyTime persistedAt = kNeverPersisted;  // of the last update with persist = true
-  bool unpersisted = false;                  // the last update was held back
 
   const MethodPacing& pacing(Method method) const {
     static const MethodPacing kUnused{};

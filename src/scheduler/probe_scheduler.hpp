@@ -89,6 +89,9 @@ struct StatusUpdate {
   // Order of the updates of one instance, assigned where the state is decided (increasing over
   // the whole fleet): a writer that receives two out of order keeps the higher.
   std::uint64_t seq = 0;
+  // Set by the publisher: every update with a lower seq has reached the sink already, so a
+  // writer may forget the seqs below it.
+  std::uint64_t seqFloor = 0;
   // False when only the probe times moved and the last persisted row is recent enough
   // (config.checkedWriteInterval): the row need not be written.
   bool persist = true;

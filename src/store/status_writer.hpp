@@ -59,6 +59,8 @@ class StatusWriter {
   std::uint64_t failedBatches() const;
   // Rows dropped because a newer one of the same instance had been enqueued before them.
   std::uint64_t staleRowsDropped() const;
+  // Instances whose last seq is still remembered (bounded by the updates on their way).
+  std::size_t rememberedSeqs() const;
 
  private:
   // Adds an event and/or a row to the pending batch (one update ticket).
@@ -99,8 +101,11 @@ class StatusWriter {
   std::uint64_t failures_ = 0;
   std::uint64_t dropped_ = 0;
   std::uint64_t stale_rows_ = 0;
-  // Highest seq taken per instance (for the process's life: ~40 bytes per instance polled).
+  // Highest seq taken per instance, for the instances whose seq is not below seq_floor_ (older
+  // ones are pruned: nothing older can still arrive). Small: the updates on their way.
   std::unordered_map<std::int64_t, std::uint64_t> taken_seq_;
+  std::uint64_t seq_floor_ = 0;
+  std::size_t prune_seqs_at_ = 1024;
   std::optional<fleet::SteadyTime> last_commit_;
   bool running_ = false;
   bool stopping_ = false;
