@@ -197,7 +197,7 @@ class TransferEngine::Loop {
         }
         if (!fdState(ev.data.fd).wanted) {
           unregister(ev.data.fd);  // an idle kept-alive connection stirred: libcurl checks it
-          continue;               // itself before reusing it
+          continue;                // itself before reusing it
         }
         int flags = 0;
         if ((ev.events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) != 0) flags |= CURL_CSELECT_IN;

@@ -6,8 +6,8 @@
 // (queued on that loop with no thread hand-off).
 // No thread per request; at most options.max_in_flight requests are out at once. Every update
 // worth persisting (StatusUpdate::persist) goes to the UpdateSink (the status writer) outside
-// the lock, carrying the seq it got under the lock so the writer can restore the order. It also keeps the
-// registry's view of each instance (credentials, name, tags) for the calls and the API's
+// the lock, carrying the seq it got under the lock so the writer can restore the order. It also
+// keeps the registry's view of each instance (credentials, name, tags) for the calls and the API's
 // fleet-wide views. Thread-safe: API handlers, the registry and the webhook call in from any
 // thread.
 
@@ -159,7 +159,7 @@ class FleetPoller {
   std::condition_variable drained_;  // stop() waits here for the requests in flight
   ProbeScheduler core_;
   std::unordered_map<fleet::InstanceId, Registered> registry_;
-  std::vector<Job> due_;  // issueDueLocked's scratch, kept for its capacity
+  std::vector<Job> due_;                   // issueDueLocked's scratch, kept for its capacity
   std::vector<std::uint64_t> publishing_;  // seqs decided, not yet handed to the sink
   std::size_t in_flight_ = 0;    // submitted to the engine, completion not yet applied
   SteadyTime dispatch_until_{};  // when the sleeping dispatcher wakes by itself

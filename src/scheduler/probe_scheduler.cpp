@@ -54,7 +54,7 @@ struct ProbeScheduler::Entry {
   std::unique_ptr<Pacing> otherPacing;  // qr and the actions, from the first one on
   SteadyTime probeDue{};
   JobReason probeReason = JobReason::scheduled;
-  bool unpersisted = false;  // the last update was held back (persist = false)
+  bool unpersisted = false;      // the last update was held back (persist = false)
   std::optional<Method> action;  // logout | reboot | getWaSettings
   SteadyTime actionRequestedAt{};
   std::unique_ptr<ScanState> scan;  // from the first session or QR on
@@ -465,11 +465,10 @@ void ProbeScheduler::finishUpdate(Entry& e, const fleet::InstanceStatus& before,
                                   StatusUpdate& update) {
   update.status = e.status;
   update.nextProbeAt = eligibleAt(e, Method::getStateInstance, e.probeDue);
-  update.persist = update.transition || update.attentionChanged || update.confirmationPending ||
-                   update.sessionStarted || update.sessionEnded ||
-                   e.persistedAt == kNeverPersisted ||
-                   now - e.persistedAt >= config_.checkedWriteInterval ||
-                   storedFieldsDiffer(before, e.status);
+  update.persist =
+      update.transition || update.attentionChanged || update.confirmationPending ||
+      update.sessionStarted || update.sessionEnded || e.persistedAt == kNeverPersisted ||
+      now - e.persistedAt >= config_.checkedWriteInterval || storedFieldsDiffer(before, e.status);
   if (update.persist) e.persistedAt = now;
   e.unpersisted = !update.persist;
 }

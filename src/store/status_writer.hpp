@@ -5,12 +5,13 @@
 // updates of one id coalesce to the latest row, while every transition is appended to
 // state_events in enqueue order. Rows carry their instance's sequence (StatusUpdate::seq): one
 // that arrives after a newer one of the same instance was taken is dropped (its event is kept),
-// so two producers racing to enqueue cannot leave an older state stored. Rows of instances deleted meanwhile are skipped; their events are
-// kept. A failed batch is logged and retried with backoff, newer updates winning over its rows.
-// The writer owns a dedicated connection with synchronous=NORMAL (a crash may lose the last
-// batch; the next probe re-derives it); it borrows the Database, which must outlive it.
-// Thread-safe: enqueue(), flush() and the stats may be called from any thread; enqueue() never
-// waits on SQLite. start() and stop() belong to the owner (one thread).
+// so two producers racing to enqueue cannot leave an older state stored. Rows of instances deleted
+// meanwhile are skipped; their events are kept. A failed batch is logged and retried with backoff,
+// newer updates winning over its rows. The writer owns a dedicated connection with
+// synchronous=NORMAL (a crash may lose the last batch; the next probe re-derives it); it borrows
+// the Database, which must outlive it. Thread-safe: enqueue(), flush() and the stats may be called
+// from any thread; enqueue() never waits on SQLite. start() and stop() belong to the owner (one
+// thread).
 
 #include <chrono>
 #include <condition_variable>

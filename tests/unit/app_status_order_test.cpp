@@ -23,8 +23,9 @@ constexpr fleet::InstanceId kId = 1101000777;
 // The poller decides updates under its lock but hands them to the writer outside it, so a
 // webhook's thread and the engine's thread can enqueue one instance's updates in the other
 // order. The writer must keep the update decided last, in one batch or across two.
-TEST_CASE("A webhook and a probe result of one instance enqueued out of order: the last decided "
-          "state is stored") {
+TEST_CASE(
+    "A webhook and a probe result of one instance enqueued out of order: the last decided "
+    "state is stored") {
   testing::TempDir dir;
   store::Database db{store::DatabaseOptions{.path = dir.file("greenfleet.db")}};
   store::Migrator(db).migrate();
