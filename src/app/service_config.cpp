@@ -106,6 +106,7 @@ scheduler::SchedulerConfig schedulerConfig(const config::Config& c) {
   s.maxInFlightPerHost = static_cast<std::size_t>(c.getInt("upstream.max_in_flight_per_host", 1, 100000));
   s.backoffBase = seconds(c, "scheduler.backoff_base_s", 0.1, 3600);
   s.backoffCap = seconds(c, "scheduler.backoff_cap_s", 1, 86400);
+  s.checkedWriteInterval = seconds(c, "status.checked_write_interval_s", 0, 3600);
   auto& q = s.sessions;
   q.autoStartOnNotAuthorized = c.getBool("sessions.auto_start");
   q.pollInterval = seconds(c, "sessions.poll_interval_s", 0.5, 60);

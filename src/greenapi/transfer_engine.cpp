@@ -220,6 +220,14 @@ class TransferEngine::Loop {
     cleanup();
   }
 
+  // On this loop's own thread (a completion issuing the next request): straight into the local
+  // queue, started when the current round of completions is done; no lock, no wake-up.
+  bool submitFromLoop(std::vector<Request>& batch) {
+    if (tl_current != this) return false;
+    for (auto& r : batch) waiting_.push_back(std::move(r));
+    return true;
+  }
+
   void submit(std::vector<Request>& batch) {
     bool was_empty = false;
     {
@@ -237,6 +245,7 @@ class TransferEngine::Loop {
     CURL* easy = nullptr;
     Loop* loop = nullptr;
     std::string token;
+    std::string url;  // reused: written per request, copied by libcurl
     std::string body;
     bool truncated = false;
     int sends = 0;
@@ -254,6 +263,7 @@ class TransferEngine::Loop {
   }
 
   void run() {
+    tl_current = this;
     std::array<epoll_event, 256> events{};
     while (true) {
       int timeout = -1;
@@ -272,6 +282,10 @@ class TransferEngine::Loop {
           [[maybe_unused]] const auto r = ::read(wake_fd_, &count, sizeof count);
           woken = true;
           continue;
+        }
+        if (!fdState(ev.data.fd).wanted) {
+          unregister(ev.data.fd);  // an idle kept-alive connection stirred: libcurl checks it
+          continue;                // itself before reusing it
         }
         int flags = 0;
         if ((ev.events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) != 0) flags |= CURL_CSELECT_IN;
@@ -365,8 +379,7 @@ class TransferEngine::Loop {
       return;
     }
     // The normalised URL: libcurl connects to exactly the host the policy judged.
-    const std::string url =
-        buildMethodUrl(target.value().toString(), c.idInstance, r.method, c.apiTokenInstance);
+    writeMethodUrl(t->url, target.value().toString(), c.idInstance, r.method, c.apiTokenInstance);
     t->target = std::move(target.value());
     t->refused.clear();
     t->opened = false;
@@ -376,9 +389,9 @@ class TransferEngine::Loop {
     t->sends = 0;
     t->retry_refused = false;
     t->done = std::move(r.done);
-    curl_easy_setopt(t->easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(t->easy, CURLOPT_URL, t->url.c_str());
     // Waiting for a multiplexed connection only pays off over TLS, where HTTP/2 is negotiated.
-    curl_easy_setopt(t->easy, CURLOPT_PIPEWAIT, url.starts_with("https:") ? 1L : 0L);
+    curl_easy_setopt(t->easy, CURLOPT_PIPEWAIT, t->url.starts_with("https:") ? 1L : 0L);
     if (curl_multi_add_handle(multi_, t->easy) != CURLM_OK) {
       Completion done = std::move(t->done);
       free_.push_back(t);
@@ -418,6 +431,7 @@ class TransferEngine::Loop {
       --active_;
       Completion done = std::move(t->done);
       t->token.clear();
+      t->url.clear();
       free_.push_back(t);
       deliver(done, std::move(reply));
     }
@@ -506,28 +520,65 @@ class TransferEngine::Loop {
     if (fd < 0) return CURL_SOCKET_BAD;
     t->opened = true;
     t->loop->open_sockets_.fetch_add(1, std::memory_order_relaxed);
+    t->loop->fdState(fd) = FdState{.ours = true};
     return fd;
   }
 
   static int onCloseSocket(void* self, curl_socket_t fd) {
-    static_cast<Loop*>(self)->open_sockets_.fetch_sub(1, std::memory_order_relaxed);
+    auto* loop = static_cast<Loop*>(self);
+    loop->open_sockets_.fetch_sub(1, std::memory_order_relaxed);
+    loop->fdState(fd) = FdState{};  // closing drops the epoll registration
     return ::close(fd);
   }
 
+  // A kept-alive connection goes from one transfer to the next with the same interest (IN), so
+  // its registration is kept between transfers: no epoll_ctl per request. CURL_POLL_REMOVE only
+  // marks the socket unwanted; an event on an unwanted socket unregisters it then.
   static int onSocket(CURL*, curl_socket_t fd, int what, void* self, void*) {
     auto* loop = static_cast<Loop*>(self);
+    FdState& st = loop->fdState(fd);
     if (what == CURL_POLL_REMOVE) {
-      ::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+      st.wanted = false;
+      // Sockets libcurl closes without our callback (its resolver's pipe) are dropped at once.
+      if (!st.ours) loop->unregister(fd);
       return 0;
     }
+    st.wanted = true;
+    std::uint32_t events = 0;
+    if ((what & CURL_POLL_IN) != 0) events |= EPOLLIN;
+    if ((what & CURL_POLL_OUT) != 0) events |= EPOLLOUT;
+    if (st.registered && st.events == events) return 0;
     epoll_event ev{};
     ev.data.fd = fd;
-    if ((what & CURL_POLL_IN) != 0) ev.events |= EPOLLIN;
-    if ((what & CURL_POLL_OUT) != 0) ev.events |= EPOLLOUT;
-    if (::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
-      ::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    ev.events = events;
+    if (st.registered) {
+      if (::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
+        ::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+      }
+    } else if (::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+      ::epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
     }
+    st.registered = true;
+    st.events = events;
     return 0;
+  }
+
+  void unregister(int fd) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    FdState& st = fdState(fd);
+    st = FdState{.ours = st.ours};
+  }
+
+  struct FdState {
+    bool ours = false;        // opened and closed through our callbacks
+    bool registered = false;  // with epoll_fd_
+    bool wanted = false;      // libcurl waits on it now
+    std::uint32_t events = 0;
+  };
+  FdState& fdState(int fd) {
+    const auto i = static_cast<std::size_t>(fd);
+    if (i >= fds_.size()) fds_.resize(i + 1);
+    return fds_[i];
   }
 
   static int onTimer(CURLM*, long timeout_ms, void* self) {
@@ -570,6 +621,8 @@ class TransferEngine::Loop {
     epoll_fd_ = wake_fd_ = -1;
   }
 
+  static thread_local Loop* tl_current;  // the loop whose thread this is, if any
+
   const TransferOptions& options_;
   CURLSH* dns_;
   const std::size_t cap_;
@@ -588,10 +641,13 @@ class TransferEngine::Loop {
   std::deque<Request> waiting_;  // submitted, beyond the cap
   std::vector<std::unique_ptr<Transfer>> all_;
   std::vector<Transfer*> free_;
+  std::vector<FdState> fds_;  // by socket number
   std::size_t active_ = 0;
   std::optional<SteadyClock::time_point> timer_;
   std::thread thread_;
 };
+
+thread_local TransferEngine::Loop* TransferEngine::Loop::tl_current = nullptr;
 
 namespace {
 SharedDns& sharedDns() {
@@ -623,6 +679,12 @@ void TransferEngine::submit(Request request) {
 void TransferEngine::submit(std::vector<Request>& batch) {
   if (batch.empty()) return;
   pending_.fetch_add(batch.size(), std::memory_order_relaxed);
+  for (auto& loop : loops_) {
+    if (loop->submitFromLoop(batch)) {
+      batch.clear();
+      return;
+    }
+  }
   const std::size_t i = next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size();
   loops_[i]->submit(batch);
   batch.clear();

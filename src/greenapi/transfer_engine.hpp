@@ -6,7 +6,9 @@
 // a cap on transfers in flight (engine-wide) and on connections per host. Extra submissions wait
 // in the engine's queue, never in a thread.
 //
-// submit() is thread-safe and never blocks on the network. Each request ends exactly once in its
+// submit() is thread-safe and never blocks on the network; called from a completion (on an I/O
+// thread) it queues on that thread's loop without a lock or a wake-up, and the request starts
+// when the current round of completions is done. Each request ends exactly once in its
 // completion, called on an I/O thread with a RawReply value: the outcome is classified by
 // classifyTransfer() (the one mapping from HTTP status, body and transport error to CallOutcome)
 // and its message never contains the token. Completions must be cheap: they run on the loop.

@@ -1,6 +1,8 @@
 #include "greenapi/wire_format.hpp"
 
 #include <cctype>
+#include <iterator>
+#include <optional>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -14,12 +16,46 @@ constexpr std::string_view kMask = "***";
 
 bool isHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
-std::string trim(std::string_view s) {
+std::string_view trimView(std::string_view s) {
   std::size_t b = 0;
   std::size_t e = s.size();
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
+  return s.substr(b, e - b);
+}
+
+std::string trim(std::string_view s) { return std::string(trimView(s)); }
+
+// A fixed-shape reader for the one answer every poll gets, {"stateInstance":"authorized"}
+// (JSON whitespace anywhere between tokens): the value, or nullopt for any other shape (more
+// fields, escapes, control characters, null), which the general parser then reads.
+std::optional<std::string_view> plainStateInstance(std::string_view body) {
+  std::size_t i = 0;
+  const auto skipSpace = [&] {
+    while (i < body.size() &&
+           (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) {
+      ++i;
+    }
+  };
+  const auto take = [&](std::string_view token) {
+    skipSpace();
+    if (body.substr(i, token.size()) != token) return false;
+    i += token.size();
+    return true;
+  };
+  if (!take("{") || !take("\"stateInstance\"") || !take(":") || !take("\"")) return std::nullopt;
+  const std::size_t start = i;
+  while (i < body.size() && body[i] != '"') {
+    if (body[i] == '\\' || static_cast<unsigned char>(body[i]) < 0x20) return std::nullopt;
+    ++i;
+  }
+  if (i == body.size()) return std::nullopt;
+  const std::string_view value = body.substr(start, i - start);
+  ++i;
+  if (!take("}")) return std::nullopt;
+  skipSpace();
+  if (i != body.size()) return std::nullopt;
+  return value;
 }
 
 // Parses a JSON object; nullptr when the body is not one (never throws).
@@ -81,8 +117,17 @@ std::string_view outcomeName(OutcomeKind kind) {
 
 std::string buildMethodUrl(std::string_view api_url, std::int64_t id_instance,
                            std::string_view method, std::string_view token) {
+  std::string out;
+  writeMethodUrl(out, api_url, id_instance, method, token);
+  return out;
+}
+
+void writeMethodUrl(std::string& out, std::string_view api_url, std::int64_t id_instance,
+                    std::string_view method, std::string_view token) {
   while (!api_url.empty() && api_url.back() == '/') api_url.remove_suffix(1);
-  return fmt::format("{}/waInstance{}/{}/{}", api_url, id_instance, method, token);
+  out.clear();
+  fmt::format_to(std::back_inserter(out), "{}/waInstance{}/{}/{}", api_url, id_instance, method,
+                 token);
 }
 
 OutcomeKind classifyStatus(int http_status) {
@@ -161,10 +206,15 @@ std::string errorTextOf(std::string_view body) {
 std::string parseState(std::string_view body, StateResult& out) {
   // "If the getStateInstance method response body is null, it means the instance is still being
   // created" (creating-and-configuring-an-instance).
-  const std::string t = trim(body);
+  const std::string_view t = trimView(body);
   if (t == "null" || t.empty()) {
     out.state = std::string(StateResult::kInitializing);
     out.initializing = true;
+    return {};
+  }
+  if (const auto plain = plainStateInstance(t)) {
+    out.state = std::string(*plain);
+    out.initializing = false;
     return {};
   }
   const auto obj = parseObject(t);

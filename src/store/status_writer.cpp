@@ -152,6 +152,20 @@ void StatusWriter::fold(std::int64_t id, std::optional<StateTransition> event,
       wake = true;
     }
     if (event) b.events.push_back({id, std::move(*event)});
+    if (row && row->seq != 0) {
+      const auto [seen, first] = taken_seq_.try_emplace(id, row->seq);
+      if (!first && row->seq <= seen->second) {
+        ++stale_rows_;
+        row.reset();
+      } else {
+        seen->second = row->seq;
+      }
+      seq_floor_ = std::max(seq_floor_, row->seq_floor);
+      if (taken_seq_.size() >= prune_seqs_at_) {
+        std::erase_if(taken_seq_, [&](const auto& taken) { return taken.second < seq_floor_; });
+        prune_seqs_at_ = std::max<std::size_t>(1024, 2 * taken_seq_.size());
+      }
+    }
     if (row) {
       const auto [it, inserted] = b.row_of_id.try_emplace(id, b.rows.size());
       if (inserted) {
@@ -221,6 +235,16 @@ std::uint64_t StatusWriter::committedBatches() const {
 std::uint64_t StatusWriter::failedBatches() const {
   std::lock_guard lock(mutex_);
   return failures_;
+}
+
+std::uint64_t StatusWriter::staleRowsDropped() const {
+  std::lock_guard lock(mutex_);
+  return stale_rows_;
+}
+
+std::size_t StatusWriter::rememberedSeqs() const {
+  std::lock_guard lock(mutex_);
+  return taken_seq_.size();
 }
 
 void StatusWriter::run() {

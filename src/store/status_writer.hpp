@@ -3,12 +3,15 @@
 // thread group-commits them, one transaction per batch, at most max_batch_delay after the oldest
 // pending update (sooner when a batch grows large or someone calls flush()). Within a batch the
 // updates of one id coalesce to the latest row, while every transition is appended to
-// state_events in enqueue order. Rows of instances deleted meanwhile are skipped; their events are
-// kept. A failed batch is logged and retried with backoff, newer updates winning over its rows.
-// The writer owns a dedicated connection with synchronous=NORMAL (a crash may lose the last
-// batch; the next probe re-derives it); it borrows the Database, which must outlive it.
-// Thread-safe: enqueue(), flush() and the stats may be called from any thread; enqueue() never
-// waits on SQLite. start() and stop() belong to the owner (one thread).
+// state_events in enqueue order. Rows carry their instance's sequence (StatusUpdate::seq): one
+// that arrives after a newer one of the same instance was taken is dropped (its event is kept),
+// so two producers racing to enqueue cannot leave an older state stored. Rows of instances deleted
+// meanwhile are skipped; their events are kept. A failed batch is logged and retried with backoff,
+// newer updates winning over its rows. The writer owns a dedicated connection with
+// synchronous=NORMAL (a crash may lose the last batch; the next probe re-derives it); it borrows
+// the Database, which must outlive it. Thread-safe: enqueue(), flush() and the stats may be called
+// from any thread; enqueue() never waits on SQLite. start() and stop() belong to the owner (one
+// thread).
 
 #include <chrono>
 #include <condition_variable>
@@ -55,6 +58,10 @@ class StatusWriter {
   std::uint64_t pendingCount() const;
   std::uint64_t committedBatches() const;
   std::uint64_t failedBatches() const;
+  // Rows dropped because a newer one of the same instance had been enqueued before them.
+  std::uint64_t staleRowsDropped() const;
+  // Instances whose last seq is still remembered (bounded by the updates on their way).
+  std::size_t rememberedSeqs() const;
 
  private:
   // Adds an event and/or a row to the pending batch (one update ticket).
@@ -94,6 +101,12 @@ class StatusWriter {
   std::uint64_t batches_ = 0;
   std::uint64_t failures_ = 0;
   std::uint64_t dropped_ = 0;
+  std::uint64_t stale_rows_ = 0;
+  // Highest seq taken per instance, for the instances whose seq is not below seq_floor_ (older
+  // ones are pruned: nothing older can still arrive). Small: the updates on their way.
+  std::unordered_map<std::int64_t, std::uint64_t> taken_seq_;
+  std::uint64_t seq_floor_ = 0;
+  std::size_t prune_seqs_at_ = 1024;
   std::optional<fleet::SteadyTime> last_commit_;
   bool running_ = false;
   bool stopping_ = false;

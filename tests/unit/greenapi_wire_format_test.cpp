@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <string>
+#include <utility>
+
 #include "greenapi/wire_format.hpp"
 
 using namespace greenfleet::greenapi;
@@ -49,6 +52,30 @@ TEST_CASE("parseState keeps known and unknown states verbatim and reads null as 
   CHECK(r.initializing);
   CHECK(parseState(R"({"stateInstance":null})", r).empty());
   CHECK(r.initializing);
+}
+
+TEST_CASE("parseState reads the plain one-field answer and every other shape alike") {
+  // The fixed-shape fast path and the general JSON parser must agree on what they both read.
+  const std::pair<std::string, std::string> same[] = {
+      {R"({"stateInstance":"authorized"})", "authorized"},
+      {" {\n\t\"stateInstance\" :  \"notAuthorized\" }\r\n", "notAuthorized"},
+      {R"({"stateInstance":""})", ""},
+      {R"({"stateInstance":"auth\u006frized"})", "authorized"},  // escapes: general parser
+      {R"({"stateInstance":"a\"b"})", "a\"b"},
+      {R"({"stateInstance":"starting","extra":1})", "starting"},
+      {R"({"extra":{"stateInstance":"x"},"stateInstance":"blocked"})", "blocked"},
+  };
+  for (const auto& [body, state] : same) {
+    CAPTURE(body);
+    StateResult r;
+    CHECK(parseState(body, r).empty());
+    CHECK(r.state == state);
+    CHECK_FALSE(r.initializing);
+  }
+  StateResult r;
+  CHECK_FALSE(parseState(R"({"stateInstance":"authorized")", r).empty());  // unterminated
+  CHECK_FALSE(parseState(R"({"stateInstance":"authorized"} x)", r).empty());
+  CHECK_FALSE(parseState(std::string("{\"stateInstance\":\"a\nb\"}"), r).empty());  // raw control
 }
 
 TEST_CASE("parseState rejects garbage and wrong types without echoing the body") {

@@ -293,3 +293,26 @@ TEST_CASE("StatusWriter on an in-memory database writes through the shared conne
   CHECK(instances.get(77)->status.state == "authorized");
   CHECK(StateEventLog(db).latestSeq() == 1);
 }
+
+TEST_CASE("the writer forgets seqs below the publishers' floor yet still drops a stale row") {
+  StoreFixture f;
+  StatusWriter writer(f.db, kNever);
+  // Thousands of instances, each updated once, every publish finished before the next.
+  for (std::uint64_t seq = 1; seq <= 5000; ++seq) {
+    auto u = update(static_cast<std::int64_t>(seq), "authorized");
+    u.seq = seq;
+    u.seq_floor = seq;
+    writer.enqueue(u);
+  }
+  CHECK(writer.rememberedSeqs() <= 1024);
+  // Two updates of one instance still on their way (floor 5001): the older arrives last.
+  auto newer = update(7, "authorized");
+  newer.seq = 5002;
+  newer.seq_floor = 5001;
+  auto older = update(7, "notAuthorized");
+  older.seq = 5001;
+  older.seq_floor = 5001;
+  writer.enqueue(newer);
+  writer.enqueue(older);
+  CHECK(writer.staleRowsDropped() == 1);
+}
