@@ -4,6 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
 #include <fmt/format.h>
 
 #include "fleet/clock.hpp"
@@ -296,7 +300,26 @@ TEST_CASE("StatusWriter on an in-memory database writes through the shared conne
   CHECK(StateEventLog(db).latestSeq() == 1);
 }
 
+namespace {
+// Counts the store logger's lines that contain `needle` while it is installed.
+class CountingChannel final : public Poco::Channel {
+ public:
+  explicit CountingChannel(std::string needle) : needle_(std::move(needle)) {}
+  void log(const Poco::Message& m) override {
+    if (m.getText().find(needle_) != std::string::npos) ++count;
+  }
+  int count = 0;
+
+ private:
+  std::string needle_;
+};
+}  // namespace
+
 TEST_CASE("while the database fails the queue stays bounded: oldest events drop first, counted") {
+  Poco::AutoPtr<CountingChannel> lines(new CountingChannel("event=status_updates_dropped"));
+  Poco::Logger& store_log = Poco::Logger::get("store");
+  Poco::AutoPtr<Poco::Channel> previous(store_log.getChannel(), true);
+  store_log.setChannel(lines);
   StoreFixture f;
   std::vector<std::int64_t> ids;
   for (std::int64_t id = 1; id <= 13; ++id) ids.push_back(id);
@@ -334,6 +357,9 @@ TEST_CASE("while the database fails the queue stays bounded: oldest events drop 
   for (std::int64_t id = 4; id <= 13; ++id) writer.enqueue(update(id, "authorized"));
   CHECK(writer.droppedUpdates() == 18);
   CHECK(reported == 18);
+  // Fourteen drops in a burst, one log line (at most one per interval).
+  CHECK(lines->count == 1);
+  store_log.setChannel(previous);
 
   tx.reset();
   writer.flush();
