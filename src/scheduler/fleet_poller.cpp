@@ -64,7 +64,7 @@ void FleetPoller::stop() {
   if (dispatcher_.joinable()) dispatcher_.join();
   // Completions capture `this`: none may still be on its way when we return.
   std::unique_lock lock(mutex_);
-  drained_.wait(lock, [this] { return in_flight_ == 0; });
+  drained_.wait(lock, [this] { return in_flight_ == 0 && completing_ == 0; });
 }
 
 void FleetPoller::upsertLocked(const fleet::RegisteredInstance& instance,
@@ -291,11 +291,11 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
   if (options_.on_result) options_.on_result(job, outcome);
   std::optional<StatusUpdate> update;
   bool wake = false;
-  bool drained = false;
   {
     std::lock_guard lock(mutex_);
     const bool was_full = in_flight_ >= std::max<std::size_t>(1, options_.max_in_flight);
     --in_flight_;
+    ++completing_;  // the slot is free, but `this` is still used below
     const auto now = clock_.steadyNow();
     update = core_.onResult(job, outcome, now);
     if (running_) {
@@ -304,13 +304,13 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
       const auto next = core_.nextWakeup();
       wake = was_full || (next && *next < dispatch_until_);
       if (wake) wake_requested_ = true;
-    } else {
-      drained = in_flight_ == 0;
     }
   }
   if (wake) dispatch_wake_.notify_one();
-  if (drained) drained_.notify_all();
   publish(update);
+  // Last touch of `this`: stop() may return (and the poller be destroyed) once the lock is free.
+  std::lock_guard lock(mutex_);
+  if (--completing_ == 0 && in_flight_ == 0 && !running_) drained_.notify_all();
 }
 
 void FleetPoller::publish(const std::optional<StatusUpdate>& update) {

@@ -149,6 +149,7 @@ class FleetPoller {
   ProbeScheduler core_;
   std::unordered_map<fleet::InstanceId, Registered> registry_;
   std::size_t in_flight_ = 0;    // submitted to the engine, completion not yet applied
+  std::size_t completing_ = 0;   // completions applied but still publishing (stop() waits)
   SteadyTime dispatch_until_{};  // when the sleeping dispatcher wakes by itself
   bool running_ = false;
   bool wake_requested_ = false;
