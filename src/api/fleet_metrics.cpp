@@ -90,7 +90,14 @@ FleetMetrics::FleetMetrics(const std::string& version)
                          .Name("greenfleet_alert_notices_total")
                          .Help("Alert notices by result: delivered, failed (attempts, retried), "
                                "dropped (a target's queue was full).")
-                         .Register(registry_)) {
+                         .Register(registry_)),
+      status_updates_dropped_(
+          prometheus::BuildCounter()
+              .Name("greenfleet_status_updates_dropped_total")
+              .Help("Status rows and events dropped unwritten: the writer's queue was full while "
+                    "the database failed (status.max_pending_updates).")
+              .Register(registry_)
+              .Add({})) {
   prometheus::BuildGauge()
       .Name("greenfleet_build_info")
       .Help("Always 1; the labels say which build is running.")
@@ -136,6 +143,10 @@ void FleetMetrics::recordApiRequest(const std::string& route, int status, double
   const std::string route_label = route.empty() ? std::string(kUnmatchedRoute) : route;
   api_requests_.Add({{"route", route_label}, {"status", std::to_string(status)}}).Increment();
   api_duration_.Add({{"route", route_label}}, kApiBuckets).Observe(std::max(0.0, seconds));
+}
+
+void FleetMetrics::recordStatusUpdatesDropped(std::uint64_t count) {
+  status_updates_dropped_.Increment(static_cast<double>(count));
 }
 
 std::string FleetMetrics::scrape(scheduler::FleetPoller& poller) {

@@ -42,6 +42,8 @@ class FleetMetrics {
   void recordApiRequest(const std::string& route, int status, double seconds);
   // Alert notices by result: delivered | failed (an attempt; it is retried) | dropped.
   void recordAlerts(std::string_view result, std::uint64_t count = 1);
+  // Status updates the store's writer dropped because its queue was full (database failing).
+  void recordStatusUpdatesDropped(std::uint64_t count);
   // Refreshes the scrape-time gauges from `poller`, then serialises the whole registry in the
   // Prometheus text exposition format 0.0.4.
   std::string scrape(scheduler::FleetPoller& poller);
@@ -65,6 +67,7 @@ class FleetMetrics {
   prometheus::Family<prometheus::Counter>& api_requests_;
   prometheus::Family<prometheus::Histogram>& api_duration_;
   prometheus::Family<prometheus::Counter>& alert_notices_;
+  prometheus::Counter& status_updates_dropped_;
 
   // Resolved once so the hot path does no label hashing: [method][outcome kind], [method].
   std::vector<std::vector<prometheus::Counter*>> upstream_by_result_;

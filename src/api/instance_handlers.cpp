@@ -11,6 +11,7 @@
 #include "api/api_error.hpp"
 #include "api/instance_json.hpp"
 #include "api/json_fields.hpp"
+#include "fleet/input_limits.hpp"
 
 namespace greenfleet::api {
 
@@ -20,13 +21,13 @@ const std::set<std::string, std::less<>> kAttentionNames = {
     "none",      "credentials_rejected", "blocked",     "needs_scan",
     "suspended", "stuck_starting",       "unreachable", "stale"};
 
-std::optional<std::string> nonEmptyQuery(const ApiRequest& request, const char* name) {
-  const auto it = request.query.find(name);
-  if (it == request.query.end()) return std::nullopt;
-  if (it->second.empty()) {
+std::optional<std::string> nonEmptyQuery(const ApiRequest& request, const char* name,
+                                         std::size_t max_bytes) {
+  auto value = request.queryText(name, max_bytes);
+  if (value && value->empty()) {
     throw ApiError::unprocessable(fmt::format("{} must not be empty", name), name);
   }
-  return it->second;
+  return value;
 }
 }  // namespace
 
@@ -108,10 +109,10 @@ ApiResponse InstanceHandlers::list(ApiRequest& request) {
   request.allowQuery({"state", "attention", "tag", "q", "limit", "cursor"});
   store::InstanceFilter filter;
   filter.limit = static_cast<std::size_t>(request.queryInt("limit", 100, 1, 1000));
-  filter.state = nonEmptyQuery(request, "state");
-  filter.tag = nonEmptyQuery(request, "tag");
-  filter.name_contains = nonEmptyQuery(request, "q");
-  filter.attention = nonEmptyQuery(request, "attention");
+  filter.state = nonEmptyQuery(request, "state", fleet::kMaxStateLength);
+  filter.tag = nonEmptyQuery(request, "tag", fleet::kMaxTagLength);
+  filter.name_contains = nonEmptyQuery(request, "q", fleet::kMaxNameLength);
+  filter.attention = nonEmptyQuery(request, "attention", fleet::kMaxTypeLength);
   if (filter.attention && kAttentionNames.count(*filter.attention) == 0) {
     throw ApiError::unprocessable(
         fmt::format("attention '{}' is not one of none, credentials_rejected, blocked, "
@@ -119,7 +120,7 @@ ApiResponse InstanceHandlers::list(ApiRequest& request) {
                     *filter.attention),
         "attention");
   }
-  if (const auto cursor = nonEmptyQuery(request, "cursor")) {
+  if (const auto cursor = nonEmptyQuery(request, "cursor", fleet::kMaxCursorLength)) {
     filter.after_id = decodeCursor(*cursor);
     if (!filter.after_id) {
       throw ApiError::badRequest("invalid_cursor",

@@ -113,9 +113,10 @@ struct FleetService::Parts {
   std::unique_ptr<store::Database> db;
   std::unique_ptr<store::InstanceRepository> instances;
   std::unique_ptr<store::ApiKeyRepository> keys;
+  // Declared before the writer and the poller: outlives their hooks.
+  std::unique_ptr<api::FleetMetrics> metrics;
   std::unique_ptr<store::StatusWriter> writer;
   std::unique_ptr<greenapi::TransferEngine> engine;  // outlives the poller: its completions
-  std::unique_ptr<api::FleetMetrics> metrics;  // declared before the poller: outlives its hook
   std::unique_ptr<scheduler::FleetPoller> poller;
   std::unique_ptr<PollerRegistryObserver> observer;
   std::unique_ptr<store::StateEventLog> event_log;
@@ -156,13 +157,18 @@ void FleetService::start() {
     fmt::print("no API keys existed: created an admin key in {}\n", path);
   }
 
+  p.metrics = std::make_unique<api::FleetMetrics>(GREENFLEET_VERSION);
+  auto* metrics = p.metrics.get();
+  store::StatusWriterLimits writer_limits;
+  writer_limits.max_pending =
+      static_cast<std::size_t>(config_.getInt("status.max_pending_updates", 100, 100000000));
+  writer_limits.on_dropped = [metrics](std::uint64_t n) { metrics->recordStatusUpdatesDropped(n); };
   p.writer = std::make_unique<store::StatusWriter>(
-      *p.db, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)));
+      *p.db, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)),
+      std::move(writer_limits));
   p.writer->start();
   const auto transfer_options = transferOptions(config_);
   p.engine = std::make_unique<greenapi::TransferEngine>(transfer_options);
-  p.metrics = std::make_unique<api::FleetMetrics>(GREENFLEET_VERSION);
-  auto* metrics = p.metrics.get();
   scheduler::PollerOptions poller_options;
   poller_options.on_result = [metrics](const scheduler::Job& job,
                                        const scheduler::Outcome& outcome) {
@@ -292,8 +298,8 @@ void FleetService::stop() {
   p.poller.reset();
   p.alerts.reset();  // after the poller, whose listener points at it
   p.engine.reset();
+  p.writer.reset();  // before the metrics its drop hook feeds
   p.metrics.reset();
-  p.writer.reset();
   p.keys.reset();
   p.instances.reset();
   p.db.reset();

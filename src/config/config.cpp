@@ -65,6 +65,7 @@ const std::vector<ConfigKey>& configKeys() {
       {"sessions.max_concurrent", "50", "scan sessions running at once at most"},
       {"status.batch_ms", "250", "status observations are committed in batches at least this often"},
       {"status.checked_write_interval_s", "30", "a probe that changes nothing but its times is written at most this often per instance (0 = every probe)"},
+      {"status.max_pending_updates", "200000", "status rows and events waiting for the database at most; beyond it the oldest events drop (counted in a metric)"},
       {"events.retention_days", "30", "events older than this are pruned (0 = keep forever)"},
       {"events.heartbeat_s", "15", "an idle event stream sends a heartbeat this often"},
       {"events.max_subscribers", "1000", "event streams open at once at most, all API keys together"},

@@ -10,14 +10,11 @@
 #include <vector>
 
 #include "fleet/clock.hpp"
+#include "fleet/input_limits.hpp"
 
 namespace greenfleet::fleet {
 
 inline constexpr std::string_view kDefaultApiUrl = "https://api.green-api.com";
-inline constexpr std::size_t kMaxNameLength = 200;
-inline constexpr std::size_t kMaxTags = 32;
-inline constexpr std::size_t kMaxTagLength = 64;
-inline constexpr std::size_t kMaxTokenLength = 200;
 
 struct RegisteredInstance {
   std::int64_t id = 0;  // idInstance

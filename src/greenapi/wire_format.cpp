@@ -8,6 +8,8 @@
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
 
+#include "fleet/input_limits.hpp"
+
 namespace greenfleet::greenapi {
 
 namespace {
@@ -225,6 +227,7 @@ std::string parseState(std::string_view body, StateResult& out) {
     return {};
   }
   if (!stringField(obj, "stateInstance", out.state)) return "stateInstance missing or not a string";
+  if (out.state.size() > fleet::kMaxStateLength) return "stateInstance is too long to be a state";
   out.initializing = false;
   return {};
 }
@@ -260,7 +263,12 @@ std::string parseWaSettings(std::string_view body, WaSettings& out) {
   if (!stringField(obj, "stateInstance", out.stateInstance)) {
     return "stateInstance missing or not a string";
   }
+  if (out.stateInstance.size() > fleet::kMaxStateLength) {
+    return "stateInstance is too long to be a state";
+  }
+  // Informational: a phone longer than any number is dropped, not stored.
   out.phone = optionalString(obj, "phone");
+  if (out.phone.size() > fleet::kMaxPhoneLength) out.phone.clear();
   out.deviceId = optionalString(obj, "deviceId");
   out.avatar = optionalString(obj, "avatar");
   return {};

@@ -68,7 +68,7 @@ void FleetPoller::stop() {
   std::vector<StatusUpdate> held_back;
   {
     std::unique_lock lock(mutex_);
-    drained_.wait(lock, [this] { return in_flight_ == 0; });
+    drained_.wait(lock, [this] { return in_flight_ == 0 && completing_ == 0; });
     held_back = core_.takeUnpersisted();
     for (auto& update : held_back) startPublishLocked(update);
   }
@@ -310,10 +310,10 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
   thread_local std::vector<greenapi::TransferEngine::Request> batch;
   std::optional<StatusUpdate> update;
   bool wake = false;
-  bool drained = false;
   {
     std::lock_guard lock(mutex_);
     --in_flight_;
+    ++completing_;  // the slot is free, but `this` is still used below
     const auto now = clock_.steadyNow();
     update = core_.onResult(job, outcome, now);
     if (update) startPublishLocked(*update);
@@ -327,14 +327,14 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
         wake = next && *next < dispatch_until_;
         if (wake) wake_requested_ = true;
       }
-    } else {
-      drained = in_flight_ == 0;
     }
   }
   if (!batch.empty()) engine_.submit(batch);  // on the loop thread: queued there, no wake-up
   if (wake) dispatch_wake_.notify_one();
-  if (drained) drained_.notify_all();
   publish(update);
+  // Last touch of `this`: stop() may return (and the poller be destroyed) once the lock is free.
+  std::lock_guard lock(mutex_);
+  if (--completing_ == 0 && in_flight_ == 0 && !running_) drained_.notify_all();
 }
 
 void FleetPoller::startPublishLocked(StatusUpdate& update) {

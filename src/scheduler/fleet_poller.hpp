@@ -166,6 +166,7 @@ class FleetPoller {
   std::vector<Job> due_;                   // issueDueLocked's scratch, kept for its capacity
   std::vector<std::uint64_t> publishing_;  // seqs decided, not yet handed to the sink
   std::size_t in_flight_ = 0;    // submitted to the engine, completion not yet applied
+  std::size_t completing_ = 0;   // completions applied but still publishing (stop() waits)
   SteadyTime dispatch_until_{};  // when the sleeping dispatcher wakes by itself
   bool running_ = false;
   bool wake_requested_ = false;

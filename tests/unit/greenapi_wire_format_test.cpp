@@ -135,6 +135,25 @@ TEST_CASE("parseLogout, parseReboot and parseWaSettings read their documented bo
   CHECK_FALSE(parseWaSettings(R"({"phone":"1"})", wa).empty());
 }
 
+TEST_CASE(
+    "upstream strings beyond the input limits: a long state is malformed, a long phone dropped") {
+  const std::string long_state(65, 's');
+  StateResult r;
+  CHECK(parseState(R"({"stateInstance":")" + std::string(64, 's') + "\"}", r).empty());
+  CHECK_FALSE(parseState(R"({"stateInstance":")" + long_state + "\"}", r).empty());
+  WaSettings wa;
+  CHECK_FALSE(parseWaSettings(R"({"stateInstance":")" + long_state + "\"}", wa).empty());
+  CHECK(parseWaSettings(
+            R"({"phone":")" + std::string(33, '7') + R"(","stateInstance":"authorized"})", wa)
+            .empty());
+  CHECK(wa.phone.empty());
+  CHECK(wa.stateInstance == "authorized");
+  CHECK(parseWaSettings(
+            R"({"phone":")" + std::string(32, '7') + R"(","stateInstance":"authorized"})", wa)
+            .empty());
+  CHECK(wa.phone == std::string(32, '7'));
+}
+
 TEST_CASE("errorTextOf keeps the upstream 400 text that tells starting from not authorized") {
   CHECK(errorTextOf(R"({"statusCode":400,"timestamp":"2023-09-13T22:29:37.459Z",)"
                     R"("path":"/waInstance1101848922/qr/)" + kToken +
