@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "api/api_error.hpp"
+#include "api/utf8_text.hpp"
 #include "fleet/log.hpp"
 
 namespace greenfleet::api {
@@ -19,9 +20,10 @@ const fleet::Log kLog{"api"};
 ApiResponse errorResponse(const ApiError& e) {
   auto error = orderedObject();
   error->set("code", e.code());
-  error->set("message", std::string(e.what()));
+  // Messages and fields may quote the request (a path, a parameter name): JSON must stay UTF-8.
+  error->set("message", toValidUtf8(e.what()));
   if (e.field()) {
-    error->set("field", *e.field());
+    error->set("field", toValidUtf8(*e.field()));
   } else {
     error->set("field", Poco::Dynamic::Var());
   }

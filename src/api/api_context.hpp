@@ -11,6 +11,7 @@
 
 #include "fleet/clock.hpp"
 #include "fleet/registered_instance.hpp"
+#include "greenapi/upstream_host_policy.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
@@ -64,6 +65,7 @@ struct ApiContext {
   std::chrono::milliseconds sse_heartbeat{15000};
   store::PartnerRepository* partners = nullptr;  // partner accounts
   PartnerSyncControl* partner_sync = nullptr;    // the running partner sync
+  greenapi::UpstreamHostPolicy allowed_hosts{};  // upstream.allowed_hosts: apiUrls registrable
 };
 
 }  // namespace greenfleet::api

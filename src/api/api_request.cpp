@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "api/api_error.hpp"
+#include "api/json_fields.hpp"
 
 namespace greenfleet::api {
 
@@ -39,6 +40,13 @@ std::int64_t ApiRequest::queryInt(const char* name, std::int64_t fallback, std::
     throw ApiError::unprocessable(fmt::format("{} must be between {} and {}", name, min, max), name);
   }
   return v;
+}
+
+std::optional<std::string> ApiRequest::queryText(const char* name, std::size_t max_bytes) const {
+  const auto it = query.find(name);
+  if (it == query.end()) return std::nullopt;
+  requireMaxLength(it->second, max_bytes, name);
+  return it->second;
 }
 
 void ApiRequest::allowQuery(std::initializer_list<const char*> allowed) const {

@@ -36,6 +36,9 @@ struct ApiRequest {
   // integer, 422 invalid_value outside [min, max].
   std::int64_t queryInt(const char* name, std::int64_t fallback, std::int64_t min,
                         std::int64_t max) const;
+  // A text query parameter: nullopt when absent, ApiError 422 invalid_value when longer than
+  // `max_bytes` (fleet/input_limits.hpp).
+  std::optional<std::string> queryText(const char* name, std::size_t max_bytes) const;
   // Throws ApiError 400 unknown_parameter for a query parameter not in `allowed`.
   void allowQuery(std::initializer_list<const char*> allowed) const;
 };

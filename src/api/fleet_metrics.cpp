@@ -85,7 +85,19 @@ FleetMetrics::FleetMetrics(const std::string& version)
       api_duration_(prometheus::BuildHistogram()
                         .Name("greenfleet_api_request_duration_seconds")
                         .Help("Admin API request handling time by route pattern.")
-                        .Register(registry_)) {
+                        .Register(registry_)),
+      alert_notices_(prometheus::BuildCounter()
+                         .Name("greenfleet_alert_notices_total")
+                         .Help("Alert notices by result: delivered, failed (attempts, retried), "
+                               "dropped (a target's queue was full).")
+                         .Register(registry_)),
+      status_updates_dropped_(
+          prometheus::BuildCounter()
+              .Name("greenfleet_status_updates_dropped_total")
+              .Help("Status rows and events dropped unwritten: the writer's queue was full while "
+                    "the database failed (status.max_pending_updates).")
+              .Register(registry_)
+              .Add({})) {
   prometheus::BuildGauge()
       .Name("greenfleet_build_info")
       .Help("Always 1; the labels say which build is running.")
@@ -133,6 +145,10 @@ void FleetMetrics::recordApiRequest(const std::string& route, int status, double
   api_duration_.Add({{"route", route_label}}, kApiBuckets).Observe(std::max(0.0, seconds));
 }
 
+void FleetMetrics::recordStatusUpdatesDropped(std::uint64_t count) {
+  status_updates_dropped_.Increment(static_cast<double>(count));
+}
+
 std::string FleetMetrics::scrape(scheduler::FleetPoller& poller) {
   // Read the poller before taking our lock: its lock and ours are never held together.
   const scheduler::FleetCounts counts = poller.snapshot()->counts;
@@ -158,6 +174,10 @@ std::string FleetMetrics::scrape(scheduler::FleetPoller& poller) {
   sessions_active_.Set(static_cast<double>(stats.activeSessions));
   in_flight_.Set(static_cast<double>(stats.inFlight));
   return prometheus::TextSerializer().Serialize(registry_.Collect());
+}
+
+void FleetMetrics::recordAlerts(std::string_view result, std::uint64_t count) {
+  alert_notices_.Add({{"result", std::string(result)}}).Increment(static_cast<double>(count));
 }
 
 }  // namespace greenfleet::api

@@ -11,6 +11,7 @@
 #include "api/api_error.hpp"
 #include "api/instance_json.hpp"
 #include "api/json_fields.hpp"
+#include "fleet/input_limits.hpp"
 
 namespace greenfleet::api {
 
@@ -21,13 +22,13 @@ const std::set<std::string, std::less<>> kAttentionNames = {
     "none",           "credentials_rejected", "blocked", "needs_scan", "suspended",
     "stuck_starting", "unreachable",          "stale",   "expired"};
 
-std::optional<std::string> nonEmptyQuery(const ApiRequest& request, const char* name) {
-  const auto it = request.query.find(name);
-  if (it == request.query.end()) return std::nullopt;
-  if (it->second.empty()) {
+std::optional<std::string> nonEmptyQuery(const ApiRequest& request, const char* name,
+                                         std::size_t max_bytes) {
+  auto value = request.queryText(name, max_bytes);
+  if (value && value->empty()) {
     throw ApiError::unprocessable(fmt::format("{} must not be empty", name), name);
   }
-  return it->second;
+  return value;
 }
 }  // namespace
 
@@ -62,8 +63,8 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
     std::set<std::int64_t> seen;
     for (std::size_t i = 0; i < arr->size(); ++i) {
       const std::string prefix = fmt::format("[{}].", i);
-      items.push_back(
-          instanceFromJson(arr->get(static_cast<unsigned>(i)), prefix, context_.default_api_url));
+      items.push_back(instanceFromJson(arr->get(static_cast<unsigned>(i)), prefix,
+                                       context_.default_api_url, context_.allowed_hosts));
       if (!seen.insert(items.back().id).second) {
         throw ApiError(409, "conflict",
                        fmt::format("instance {} appears twice in the batch", items.back().id),
@@ -71,7 +72,7 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
       }
     }
   } else {
-    items.push_back(instanceFromJson(body, "", context_.default_api_url));
+    items.push_back(instanceFromJson(body, "", context_.default_api_url, context_.allowed_hosts));
   }
   auto created = context_.instances.create(std::move(items));
   if (!created) {
@@ -109,10 +110,10 @@ ApiResponse InstanceHandlers::list(ApiRequest& request) {
   request.allowQuery({"state", "attention", "tag", "q", "limit", "cursor"});
   store::InstanceFilter filter;
   filter.limit = static_cast<std::size_t>(request.queryInt("limit", 100, 1, 1000));
-  filter.state = nonEmptyQuery(request, "state");
-  filter.tag = nonEmptyQuery(request, "tag");
-  filter.name_contains = nonEmptyQuery(request, "q");
-  filter.attention = nonEmptyQuery(request, "attention");
+  filter.state = nonEmptyQuery(request, "state", fleet::kMaxStateLength);
+  filter.tag = nonEmptyQuery(request, "tag", fleet::kMaxTagLength);
+  filter.name_contains = nonEmptyQuery(request, "q", fleet::kMaxNameLength);
+  filter.attention = nonEmptyQuery(request, "attention", fleet::kMaxTypeLength);
   if (filter.attention && kAttentionNames.count(*filter.attention) == 0) {
     throw ApiError::unprocessable(
         fmt::format("attention '{}' is not one of none, credentials_rejected, blocked, "
@@ -120,7 +121,7 @@ ApiResponse InstanceHandlers::list(ApiRequest& request) {
                     *filter.attention),
         "attention");
   }
-  if (const auto cursor = nonEmptyQuery(request, "cursor")) {
+  if (const auto cursor = nonEmptyQuery(request, "cursor", fleet::kMaxCursorLength)) {
     filter.after_id = decodeCursor(*cursor);
     if (!filter.after_id) {
       throw ApiError::badRequest("invalid_cursor",
@@ -169,7 +170,7 @@ bool sameOrigin(const std::string& a, const std::string& b) {
 ApiResponse InstanceHandlers::update(ApiRequest& request) {
   request.allowQuery({});
   const auto id = request.instanceId();
-  const auto patch = instancePatchFromJson(parseJsonBody(request.body));
+  const auto patch = instancePatchFromJson(parseJsonBody(request.body), context_.allowed_hosts);
   if (patch.api_url && !patch.token) {
     // The stored token would follow the instance to the new host: only its owner may send it
     // there, by sending it along.

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "api/api_error.hpp"
+#include "api/utf8_text.hpp"
 
 namespace greenfleet::api {
 
@@ -98,12 +99,22 @@ Poco::Dynamic::Var parseJsonBody(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
     throw ApiError::badRequest("malformed_json", "request body is empty; expected JSON");
   }
+  if (!isValidUtf8(body)) {
+    throw ApiError::badRequest("malformed_json", "request body is not valid UTF-8");
+  }
   rejectOutOfRangeIntegers(body);
   try {
     Poco::JSON::Parser parser(new StrictParseHandler);
     return parser.parse(body);
   } catch (const Poco::Exception& e) {
     throw ApiError::badRequest("malformed_json", "request body is not valid JSON: " + e.message());
+  }
+}
+
+void requireMaxLength(std::string_view value, std::size_t max_bytes, const std::string& field) {
+  if (value.size() > max_bytes) {
+    throw ApiError::unprocessable(fmt::format("{} must be at most {} bytes", field, max_bytes),
+                                  field);
   }
 }
 
@@ -151,6 +162,12 @@ std::optional<std::string> JsonFields::optString(const std::string& name) {
   if (!v || v->isEmpty()) return std::nullopt;
   if (!v->isString()) throw wrongType(fieldName(name), "a string", *v);
   return v->extract<std::string>();
+}
+
+std::optional<std::string> JsonFields::optString(const std::string& name, std::size_t max_bytes) {
+  auto s = optString(name);
+  if (s) requireMaxLength(*s, max_bytes, fieldName(name));
+  return s;
 }
 
 std::optional<bool> JsonFields::optBool(const std::string& name) {

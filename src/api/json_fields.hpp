@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Poco/Dynamic/Var.h>
@@ -15,10 +16,13 @@
 
 namespace greenfleet::api {
 
-// Parses a request body; ApiError 400 malformed_json on syntax errors, 400 duplicate_key when an
-// object names a key twice (no silent "last one wins"), 422 invalid_value for an integer literal
-// beyond the 64-bit signed range (Poco would wrap it).
+// Parses a request body; ApiError 400 malformed_json on syntax errors or bytes that are not
+// UTF-8, 400 duplicate_key when an object names a key twice (no silent "last one wins"), 422
+// invalid_value for an integer literal beyond the 64-bit signed range (Poco would wrap it).
 Poco::Dynamic::Var parseJsonBody(const std::string& body);
+// ApiError 422 invalid_value naming `field` when `value` is longer than `max_bytes` (the limits
+// of fleet/input_limits.hpp).
+void requireMaxLength(std::string_view value, std::size_t max_bytes, const std::string& field);
 
 class JsonFields {
  public:
@@ -26,6 +30,8 @@ class JsonFields {
 
   std::optional<std::int64_t> optInt64(const std::string& name);
   std::optional<std::string> optString(const std::string& name);
+  // Also 422 when longer than `max_bytes`.
+  std::optional<std::string> optString(const std::string& name, std::size_t max_bytes);
   std::optional<bool> optBool(const std::string& name);
   std::optional<std::vector<std::string>> optStringArray(const std::string& name);
   // An array of positive 64-bit integers (ids).

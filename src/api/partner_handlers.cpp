@@ -14,6 +14,7 @@
 #include "fleet/api_url_template.hpp"
 #include "fleet/registered_instance.hpp"
 #include "fleet/time_format.hpp"
+#include "greenapi/upstream_url.hpp"
 
 namespace greenfleet::api {
 
@@ -31,19 +32,17 @@ std::string checkedName(const std::string& name) {
   return name;
 }
 
-// The partner URL is where the partner token goes: held to the same rule as an instance's apiUrl.
-std::string checkedApiUrl(const std::string& url) {
-  check(fleet::validateApiUrl(url), "partnerApiUrl");
-  return fleet::normalizeApiUrl(url);
-}
-
 std::string checkedToken(const std::string& token) {
   check(fleet::validateToken(token), "partnerToken");
   return token;
 }
 
+// Its shape only: a host upstream.allowed_hosts refuses is reported per instance by the sync.
 std::string checkedTemplate(const std::string& url_template) {
   check(fleet::validateApiUrlTemplate(url_template), "apiUrlTemplate");
+  const auto sample = greenapi::UpstreamUrl::parse(
+      fleet::expandApiUrlTemplate(url_template, fleet::kApiUrlTemplateSampleId));
+  if (!sample) check(sample.error(), "apiUrlTemplate");
   return url_template;
 }
 
@@ -126,8 +125,9 @@ ApiResponse PartnerHandlers::create(ApiRequest& request) {
   const auto token = f.optString("partnerToken");
   if (!token) throw ApiError::unprocessable("partnerToken is required", "partnerToken");
   a.token = checkedToken(*token);
-  a.api_url =
-      checkedApiUrl(f.optString("partnerApiUrl").value_or(std::string(fleet::kDefaultApiUrl)));
+  // The partner URL is where the partner token goes: held to the policy an instance's apiUrl is.
+  a.api_url = checkedApiUrl(f.optString("partnerApiUrl").value_or(context_.default_api_url),
+                            "partnerApiUrl", context_.allowed_hosts);
   a.tags = checkedTags(f.optStringArray("tags").value_or(std::vector<std::string>{}), "tags");
   a.api_url_template = checkedTemplate(
       f.optString("apiUrlTemplate").value_or(std::string(fleet::kDefaultApiUrlTemplate)));
@@ -164,7 +164,8 @@ ApiResponse PartnerHandlers::update(ApiRequest& request) {
   store::PartnerPatch p;
   if (auto v = f.optString("name")) p.name = checkedName(*v);
   if (auto v = f.optString("partnerToken")) p.token = checkedToken(*v);
-  if (auto v = f.optString("partnerApiUrl")) p.api_url = checkedApiUrl(*v);
+  if (auto v = f.optString("partnerApiUrl"))
+    p.api_url = checkedApiUrl(*v, "partnerApiUrl", context_.allowed_hosts);
   if (auto v = f.optStringArray("tags")) p.tags = checkedTags(*v, "tags");
   if (auto v = f.optString("apiUrlTemplate")) p.api_url_template = checkedTemplate(*v);
   f.finish();

@@ -10,6 +10,7 @@
 
 #include "api/api_error.hpp"
 #include "api/instance_json.hpp"
+#include "fleet/input_limits.hpp"
 #include "fleet/log.hpp"
 #include "store/tags_json.hpp"
 
@@ -92,8 +93,7 @@ std::string needsScanKey(std::size_t limit, const std::optional<std::string>& ta
 ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
   request.allowQuery({"tag", "limit"});
   const auto limit = static_cast<std::size_t>(request.queryInt("limit", 1000, 1, 100000));
-  const auto tag =
-      request.query.count("tag") ? std::optional(request.query.at("tag")) : std::nullopt;
+  const auto tag = request.queryText("tag", fleet::kMaxTagLength);
   auto& p = poller();
   const auto snapshot = p.snapshot();
   const auto render = [&] {
@@ -145,7 +145,7 @@ std::optional<ApiResponse> ScanHandlers::needsScanFast(ApiRequest& request) {
   try {
     request.allowQuery({"tag", "limit"});
     limit = static_cast<std::size_t>(request.queryInt("limit", 1000, 1, 100000));
-    if (request.query.count("tag")) tag = request.query.at("tag");
+    tag = request.queryText("tag", fleet::kMaxTagLength);
   } catch (const ApiError&) {
     return std::nullopt;  // the worker answers the error
   }

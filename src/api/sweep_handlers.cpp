@@ -8,6 +8,7 @@
 #include "api/api_error.hpp"
 #include "api/json_fields.hpp"
 #include "fleet/attention.hpp"
+#include "fleet/input_limits.hpp"
 #include "fleet/time_format.hpp"
 #include "sweep/report_json.hpp"
 #include "sweep/sweep_runner.hpp"
@@ -35,9 +36,9 @@ ApiResponse SweepHandlers::create(ApiRequest& request) {
   sweep::SweepFilter filter;
   if (!request.body.empty()) {
     JsonFields f(parseJsonBody(request.body));
-    filter.tag = f.optString("tag");
-    filter.state = f.optString("state");
-    filter.attention = f.optString("attention");
+    filter.tag = f.optString("tag", fleet::kMaxTagLength);
+    filter.state = f.optString("state", fleet::kMaxStateLength);
+    filter.attention = f.optString("attention", fleet::kMaxTypeLength);
     if (filter.attention && !fleet::parseAttention(*filter.attention)) {
       throw ApiError::unprocessable(fmt::format("unknown attention '{}'", *filter.attention),
                                     "attention");
@@ -78,8 +79,7 @@ ApiResponse SweepHandlers::list(ApiRequest& request) {
 
 ApiResponse SweepHandlers::report(ApiRequest& request) {
   request.allowQuery({"tag"});
-  std::optional<std::string> tag;
-  if (const auto it = request.query.find("tag"); it != request.query.end()) tag = it->second;
+  const auto tag = request.queryText("tag", fleet::kMaxTagLength);
   auto root = orderedObject();
   root->set("generatedAt", fleet::formatRfc3339(context_.clock.wallNow()));
   root->set("report", sweep::toJson(runner().currentReport(tag)));

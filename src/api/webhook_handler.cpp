@@ -1,16 +1,11 @@
 #include "api/webhook_handler.hpp"
 
-#include <fmt/format.h>
-
 #include "api/api_error.hpp"
 #include "api/json_fields.hpp"
+#include "fleet/input_limits.hpp"
 #include "fleet/log.hpp"
 
 namespace greenfleet::api {
-
-namespace {
-constexpr std::size_t kMaxStateLength = 64;
-}  // namespace
 
 namespace {
 const fleet::Log kLog{"webhook"};
@@ -66,6 +61,7 @@ ApiResponse WebhookHandler::handle(ApiRequest& request) {
     throw ApiError::badRequest("missing_field", "typeWebhook is required", "typeWebhook");
   }
   const std::string type = type_var.extract<std::string>();
+  requireMaxLength(type, fleet::kMaxTypeLength, "typeWebhook");
   if (type != "stateInstanceChanged") {
     ++counters_.other_types;
     return accepted("ignored");
@@ -80,16 +76,14 @@ ApiResponse WebhookHandler::handle(ApiRequest& request) {
     throw ApiError::badRequest("missing_field", "instanceData.idInstance is required",
                                "instanceData.idInstance");
   }
+  // Read only to be checked: Green API's wid is "<phone>@c.us"; it is not stored.
+  data.optString("wid", fleet::kMaxWidLength);
   const auto state_var = object->get("stateInstance");
   std::optional<std::string> state;
   if (state_var.isString()) {
     state = state_var.extract<std::string>();
     // Green API's states are short words; anything longer is not one, and is not stored.
-    if (state->size() > kMaxStateLength) {
-      throw ApiError::unprocessable(
-          fmt::format("stateInstance is longer than {} characters", kMaxStateLength),
-          "stateInstance");
-    }
+    requireMaxLength(*state, fleet::kMaxStateLength, "stateInstance");
   } else if (!state_var.isEmpty()) {
     throw ApiError::badRequest("invalid_type", "stateInstance must be a string", "stateInstance");
   }

@@ -19,6 +19,7 @@
 #include "api/event_hub.hpp"
 #include "api/fleet_metrics.hpp"
 #include "api/routes.hpp"
+#include "app/alerting.hpp"
 #include "app/partner_sync_runner.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
@@ -114,9 +115,10 @@ struct FleetService::Parts {
   std::unique_ptr<store::Database> db;
   std::unique_ptr<store::InstanceRepository> instances;
   std::unique_ptr<store::ApiKeyRepository> keys;
+  // Declared before the writer and the poller: outlives their hooks.
+  std::unique_ptr<api::FleetMetrics> metrics;
   std::unique_ptr<store::StatusWriter> writer;
   std::unique_ptr<greenapi::TransferEngine> engine;  // outlives the poller: its completions
-  std::unique_ptr<api::FleetMetrics> metrics;  // declared before the poller: outlives its hook
   std::unique_ptr<scheduler::FleetPoller> poller;
   std::unique_ptr<PollerRegistryObserver> observer;
   std::unique_ptr<store::StateEventLog> event_log;
@@ -127,6 +129,7 @@ struct FleetService::Parts {
   std::unique_ptr<PartnerSyncRunner> partner_sync;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
+  std::unique_ptr<alerts::AlertDispatcher> alerts;  // null without alerts.targets
   std::atomic<bool> ready{false};
   // Retention: prunes old events in the background.
   std::thread pruner;
@@ -142,6 +145,8 @@ FleetService::~FleetService() { stop(); }
 
 void FleetService::start() {
   auto& p = *parts_;
+  // Checked before anything starts: a default outside allowed_hosts is a start-up error.
+  const std::string default_api_url = defaultApiUrl(config_);
   securePrivateDirectory(config_.getString("data.dir"));
   p.db = openMigratedDatabase(config_);
   securePrivateFiles(databasePath(config_));
@@ -156,19 +161,31 @@ void FleetService::start() {
     fmt::print("no API keys existed: created an admin key in {}\n", path);
   }
 
+  p.metrics = std::make_unique<api::FleetMetrics>(GREENFLEET_VERSION);
+  auto* metrics = p.metrics.get();
+  store::StatusWriterLimits writer_limits;
+  writer_limits.max_pending =
+      static_cast<std::size_t>(config_.getInt("status.max_pending_updates", 100, 100000000));
+  writer_limits.on_dropped = [metrics](std::uint64_t n) { metrics->recordStatusUpdatesDropped(n); };
   p.writer = std::make_unique<store::StatusWriter>(
-      *p.db, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)));
+      *p.db, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)),
+      std::move(writer_limits));
   p.writer->start();
   const auto transfer_options = transferOptions(config_);
   p.engine = std::make_unique<greenapi::TransferEngine>(transfer_options);
-  p.metrics = std::make_unique<api::FleetMetrics>(GREENFLEET_VERSION);
-  auto* metrics = p.metrics.get();
   scheduler::PollerOptions poller_options;
   poller_options.on_result = [metrics](const scheduler::Job& job,
                                        const scheduler::Outcome& outcome) {
     metrics->recordUpstream(job, outcome);
   };
   poller_options.max_in_flight = transfer_options.maxInFlight;
+  p.alerts = buildAlertDispatcher(config_, clock_, *p.writer, *metrics, p.poller);
+  if (auto* alerts = p.alerts.get()) {
+    poller_options.on_attention = [alerts](fleet::InstanceId id, fleet::Attention from,
+                                           fleet::Attention to) {
+      alerts->onAttention(id, from, to);
+    };
+  }
   auto* writer = p.writer.get();
   const fleet::Clock* clock = &clock_;
   p.poller = std::make_unique<scheduler::FleetPoller>(
@@ -192,6 +209,7 @@ void FleetService::start() {
   // The loader's transient strings leave free chunks all over the heap; hand them back.
   ::malloc_trim(0);
   p.poller->start();
+  if (p.alerts) p.alerts->start();  // after the load: stored conditions are not news
   p.observer = std::make_unique<PollerRegistryObserver>(*p.poller);
   kLog.info("event=scheduler_started instances={}", loaded);
 
@@ -215,9 +233,9 @@ void FleetService::start() {
   p.partner_sync->start();
 
   p.context = std::make_unique<api::ApiContext>(
-      api::ApiContext{*p.instances, *p.keys, clock_,
-                      fleet::normalizeApiUrl(config_.getString("upstream.default_api_url")),
+      api::ApiContext{*p.instances, *p.keys, clock_, default_api_url,
                       [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
+  p.context->allowed_hosts = transfer_options.allowedHosts;
   p.context->events = p.event_hub.get();
   p.context->metrics = p.metrics.get();
   p.context->metrics_require_key = config_.getBool("metrics.require_key");
@@ -280,6 +298,7 @@ void FleetService::stop() {
   stopPruner();
   if (p.sweeps) p.sweeps->stop();
   if (p.partner_sync) p.partner_sync->stop();
+  if (p.alerts) p.alerts->stop();
   if (p.poller) p.poller->stop();
   if (p.writer) p.writer->stop();
   p.context.reset();
@@ -291,9 +310,10 @@ void FleetService::stop() {
   p.event_log.reset();
   p.observer.reset();
   p.poller.reset();
+  p.alerts.reset();  // after the poller, whose listener points at it
   p.engine.reset();
+  p.writer.reset();  // before the metrics its drop hook feeds
   p.metrics.reset();
-  p.writer.reset();
   p.keys.reset();
   p.instances.reset();
   p.db.reset();

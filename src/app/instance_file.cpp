@@ -222,12 +222,13 @@ InstanceFileFormat detectInstanceFileFormat(std::string_view file_name, std::str
 }
 
 ParsedInstanceFile parseInstanceFile(std::string_view text, InstanceFileFormat format,
-                                     const std::string& default_api_url) {
+                                     const std::string& default_api_url,
+                                     const greenapi::UpstreamHostPolicy& allowed_hosts) {
   ParsedInstanceFile out;
   std::unordered_map<std::int64_t, std::size_t> first_line;
   const auto take = [&](std::size_t line, const Poco::Dynamic::Var& json) {
     try {
-      auto in = api::instanceFromJson(json, "", default_api_url);
+      auto in = api::instanceFromJson(json, "", default_api_url, allowed_hosts);
       const auto [it, fresh] = first_line.emplace(in.id, line);
       if (!fresh) {
         out.errors.push_back(

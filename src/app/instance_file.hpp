@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fleet/registered_instance.hpp"
+#include "greenapi/upstream_host_policy.hpp"
 
 namespace greenfleet::app {
 
@@ -38,9 +39,11 @@ struct ParsedInstanceFile {
   std::vector<InstanceFileError> errors;
 };
 
-// Rows and errors of a whole file (an id repeated in the file is an error on its second line).
+// Rows and errors of a whole file (an id repeated in the file is an error on its second line);
+// an apiUrl outside `allowed_hosts` is an error on its row.
 ParsedInstanceFile parseInstanceFile(std::string_view text, InstanceFileFormat format,
-                                     const std::string& default_api_url);
+                                     const std::string& default_api_url,
+                                     const greenapi::UpstreamHostPolicy& allowed_hosts);
 
 // One instance as written by export: tokens only when `with_tokens`.
 std::string formatInstanceFile(const std::vector<fleet::RegisteredInstance>& instances,

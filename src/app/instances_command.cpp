@@ -211,8 +211,7 @@ int runImport(const CommandArgs& args) {
   const auto config = loadConfig(flags);
   const std::string text = readInput(source);
   const auto format = formatFlag(flags).value_or(detectInstanceFileFormat(source, text));
-  auto parsed = parseInstanceFile(
-      text, format, fleet::normalizeApiUrl(config.getString("upstream.default_api_url")));
+  auto parsed = parseInstanceFile(text, format, defaultApiUrl(config), allowedHosts(config));
   auto errors = std::move(parsed.errors);
   if (!errors.empty() && !continue_on_error) {
     printErrors(source, errors);

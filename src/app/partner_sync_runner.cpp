@@ -212,6 +212,19 @@ api::SyncAttempt PartnerSyncRunner::sync(std::int64_t id, const std::string& act
   return attempt;
 }
 
+void PartnerSyncRunner::admitApiUrls(fleet::ReconciliationPlan& plan) const {
+  const auto& policy = engine_.options().allowedHosts;
+  std::erase_if(plan.added, [&](fleet::RegisteredInstance& in) {
+    auto admitted = policy.admit(in.api_url);
+    if (admitted) {
+      in.api_url = std::move(admitted).value();
+      return false;
+    }
+    plan.errors.push_back(fmt::format("instance {}: apiUrl {}", in.id, admitted.error()));
+    return true;
+  });
+}
+
 fleet::PartnerSyncResult PartnerSyncRunner::reconcile(const store::PartnerAccount& account,
                                                       std::vector<fleet::PartnerInstance> listing,
                                                       const std::string& actor) {
@@ -226,6 +239,7 @@ fleet::PartnerSyncResult PartnerSyncRunner::reconcile(const store::PartnerAccoun
         if (it == known.end()) return std::nullopt;
         return it->second;
       });
+  admitApiUrls(plan);
   const auto wall_now = clock_.wallNow();
   const std::int64_t now_ms = fleet::toUnixMillis(wall_now);
   for (auto& in : plan.added) in.created_at = in.updated_at = wall_now;

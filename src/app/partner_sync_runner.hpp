@@ -53,6 +53,9 @@ class PartnerSyncRunner final : public api::PartnerSyncControl {
   fleet::PartnerSyncResult reconcile(const store::PartnerAccount& account,
                                      std::vector<fleet::PartnerInstance> listing,
                                      const std::string& actor);
+  // New instances whose templated apiUrl upstream.allowed_hosts refuses become errors, not rows:
+  // the poller would refuse every request to them anyway.
+  void admitApiUrls(fleet::ReconciliationPlan& plan) const;
 
   store::PartnerRepository& partners_;
   store::InstanceRepository& instances_;

@@ -35,6 +35,8 @@ store::StatusUpdate toStoredUpdate(const scheduler::StatusUpdate& update,
   const auto& st = update.status;
   store::StatusUpdate out;
   out.id = update.id;
+  out.seq = update.seq;
+  out.seq_floor = update.seqFloor;
   out.state = storedState(st.state);
   if (out.state) out.state_since_ms = fleet::toUnixMillis(anchor.toWall(st.stateSince));
   out.attention = std::string(fleet::attentionName(st.attention));

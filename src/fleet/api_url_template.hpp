@@ -15,10 +15,12 @@ inline constexpr std::string_view kDefaultApiUrlTemplate = "https://{first4}.api
 inline constexpr std::string_view kFirst4Placeholder = "{first4}";
 
 // The template with "{first4}" replaced by the first four digits of `id` (all of them when
-// shorter), normalized (no trailing '/').
+// shorter), without a trailing '/'. Whether the URL may be used is upstream.allowed_hosts'
+// call (greenapi::UpstreamHostPolicy), made by the caller.
 std::string expandApiUrlTemplate(std::string_view url_template, std::int64_t id);
-// An error message, or nullopt when every expansion is an acceptable apiUrl (validateApiUrl)
-// and no other '{…}' placeholder is left.
+// The sample id every expansion stands for: the placeholder only ever becomes 1-4 digits.
+inline constexpr std::int64_t kApiUrlTemplateSampleId = 1101000001;
+// An error message, or nullopt when no '{…}' but {first4} is left.
 std::optional<std::string> validateApiUrlTemplate(std::string_view url_template);
 
 }  // namespace greenfleet::fleet

@@ -66,7 +66,7 @@ TransferEngine::Request partnerInstancesRequest(std::string_view partner_api_url
   r.credentials.apiUrl = std::string(partner_api_url);
   r.credentials.apiTokenInstance = partner_token;
   r.method = "getInstances";
-  r.url = buildPartnerUrl(partner_api_url, r.method, partner_token);
+  r.partner = true;
   r.maxBodyBytes = kMaxListingBytes;
   r.done = std::move(done);
   return r;

@@ -1,10 +1,14 @@
 #include "greenapi/wire_format.hpp"
 
 #include <cctype>
+#include <iterator>
+#include <optional>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
+
+#include "fleet/input_limits.hpp"
 
 namespace greenfleet::greenapi {
 
@@ -14,12 +18,46 @@ constexpr std::string_view kMask = "***";
 
 bool isHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
-std::string trim(std::string_view s) {
+std::string_view trimView(std::string_view s) {
   std::size_t b = 0;
   std::size_t e = s.size();
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
+  return s.substr(b, e - b);
+}
+
+std::string trim(std::string_view s) { return std::string(trimView(s)); }
+
+// A fixed-shape reader for the one answer every poll gets, {"stateInstance":"authorized"}
+// (JSON whitespace anywhere between tokens): the value, or nullopt for any other shape (more
+// fields, escapes, control characters, null), which the general parser then reads.
+std::optional<std::string_view> plainStateInstance(std::string_view body) {
+  std::size_t i = 0;
+  const auto skipSpace = [&] {
+    while (i < body.size() &&
+           (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) {
+      ++i;
+    }
+  };
+  const auto take = [&](std::string_view token) {
+    skipSpace();
+    if (body.substr(i, token.size()) != token) return false;
+    i += token.size();
+    return true;
+  };
+  if (!take("{") || !take("\"stateInstance\"") || !take(":") || !take("\"")) return std::nullopt;
+  const std::size_t start = i;
+  while (i < body.size() && body[i] != '"') {
+    if (body[i] == '\\' || static_cast<unsigned char>(body[i]) < 0x20) return std::nullopt;
+    ++i;
+  }
+  if (i == body.size()) return std::nullopt;
+  const std::string_view value = body.substr(start, i - start);
+  ++i;
+  if (!take("}")) return std::nullopt;
+  skipSpace();
+  if (i != body.size()) return std::nullopt;
+  return value;
 }
 
 // Parses a JSON object; nullptr when the body is not one (never throws).
@@ -74,14 +112,24 @@ std::string_view outcomeName(OutcomeKind kind) {
     case OutcomeKind::transportError: return "transportError";
     case OutcomeKind::malformedBody: return "malformedBody";
     case OutcomeKind::unexpectedStatus: return "unexpectedStatus";
+    case OutcomeKind::addressRefused: return "addressRefused";
   }
   return "unknown";
 }
 
 std::string buildMethodUrl(std::string_view api_url, std::int64_t id_instance,
                            std::string_view method, std::string_view token) {
+  std::string out;
+  writeMethodUrl(out, api_url, id_instance, method, token);
+  return out;
+}
+
+void writeMethodUrl(std::string& out, std::string_view api_url, std::int64_t id_instance,
+                    std::string_view method, std::string_view token) {
   while (!api_url.empty() && api_url.back() == '/') api_url.remove_suffix(1);
-  return fmt::format("{}/waInstance{}/{}/{}", api_url, id_instance, method, token);
+  out.clear();
+  fmt::format_to(std::back_inserter(out), "{}/waInstance{}/{}/{}", api_url, id_instance, method,
+                 token);
 }
 
 OutcomeKind classifyStatus(int http_status) {
@@ -160,10 +208,15 @@ std::string errorTextOf(std::string_view body) {
 std::string parseState(std::string_view body, StateResult& out) {
   // "If the getStateInstance method response body is null, it means the instance is still being
   // created" (creating-and-configuring-an-instance).
-  const std::string t = trim(body);
+  const std::string_view t = trimView(body);
   if (t == "null" || t.empty()) {
     out.state = std::string(StateResult::kInitializing);
     out.initializing = true;
+    return {};
+  }
+  if (const auto plain = plainStateInstance(t)) {
+    out.state = std::string(*plain);
+    out.initializing = false;
     return {};
   }
   const auto obj = parseObject(t);
@@ -174,6 +227,7 @@ std::string parseState(std::string_view body, StateResult& out) {
     return {};
   }
   if (!stringField(obj, "stateInstance", out.state)) return "stateInstance missing or not a string";
+  if (out.state.size() > fleet::kMaxStateLength) return "stateInstance is too long to be a state";
   out.initializing = false;
   return {};
 }
@@ -209,7 +263,12 @@ std::string parseWaSettings(std::string_view body, WaSettings& out) {
   if (!stringField(obj, "stateInstance", out.stateInstance)) {
     return "stateInstance missing or not a string";
   }
+  if (out.stateInstance.size() > fleet::kMaxStateLength) {
+    return "stateInstance is too long to be a state";
+  }
+  // Informational: a phone longer than any number is dropped, not stored.
   out.phone = optionalString(obj, "phone");
+  if (out.phone.size() > fleet::kMaxPhoneLength) out.phone.clear();
   out.deviceId = optionalString(obj, "deviceId");
   out.avatar = optionalString(obj, "avatar");
   return {};

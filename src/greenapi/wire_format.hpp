@@ -14,6 +14,9 @@ namespace greenfleet::greenapi {
 // {apiUrl}/waInstance{idInstance}/{method}/{apiTokenInstance}; a trailing '/' on apiUrl is dropped.
 std::string buildMethodUrl(std::string_view api_url, std::int64_t id_instance,
                            std::string_view method, std::string_view token);
+// The same URL written into `out` (cleared first; the engine reuses one buffer per transfer).
+void writeMethodUrl(std::string& out, std::string_view api_url, std::int64_t id_instance,
+                    std::string_view method, std::string_view token);
 
 // The outcome kind for an HTTP status (2xx → ok).
 OutcomeKind classifyStatus(int http_status);

@@ -43,7 +43,9 @@ FleetPoller::FleetPoller(SchedulerConfig config, PollerOptions options,
       sink_(std::move(sink)),
       core_(config, options.seed != 0 ? options.seed
                                       : static_cast<std::uint64_t>(
-                                            clock.steadyNow().time_since_epoch().count())) {}
+                                            clock.steadyNow().time_since_epoch().count())) {
+  if (options_.on_attention) core_.setAttentionListener(options_.on_attention);
+}
 
 FleetPoller::~FleetPoller() { stop(); }
 
@@ -63,8 +65,15 @@ void FleetPoller::stop() {
   dispatch_wake_.notify_all();
   if (dispatcher_.joinable()) dispatcher_.join();
   // Completions capture `this`: none may still be on its way when we return.
-  std::unique_lock lock(mutex_);
-  drained_.wait(lock, [this] { return in_flight_ == 0; });
+  std::vector<StatusUpdate> held_back;
+  {
+    std::unique_lock lock(mutex_);
+    drained_.wait(lock, [this] { return in_flight_ == 0 && completing_ == 0; });
+    held_back = core_.takeUnpersisted();
+    for (auto& update : held_back) startPublishLocked(update);
+  }
+  // The probe times the write throttle held back: a clean restart resumes from exact rows.
+  for (const auto& update : held_back) publish(update);
 }
 
 void FleetPoller::upsertLocked(const fleet::RegisteredInstance& instance,
@@ -148,6 +157,7 @@ std::optional<StatusUpdate> FleetPoller::applyWebhookState(fleet::InstanceId id,
   {
     std::lock_guard lock(mutex_);
     update = core_.applyWebhookState(id, std::move(state), clock_.steadyNow());
+    if (update) startPublishLocked(*update);
     wake_requested_ = true;
   }
   dispatch_wake_.notify_one();
@@ -235,26 +245,33 @@ FleetCounts FleetPoller::counts() const {
   return core_.index().counts(clock_.steadyNow());
 }
 
-void FleetPoller::dispatchLoop() {
+std::size_t FleetPoller::issueDueLocked(SteadyTime now,
+                                        std::vector<greenapi::TransferEngine::Request>& batch) {
   const std::size_t cap = std::max<std::size_t>(1, options_.max_in_flight);
+  const std::size_t free = cap > in_flight_ ? cap - in_flight_ : 0;
+  if (free == 0) return 0;
+  due_.clear();
+  core_.takeDue(now, free, due_);
+  for (const auto& job : due_) {
+    const auto it = registry_.find(job.id);
+    if (it == registry_.end()) {
+      // Removed between scheduling and now: report so its slot is released.
+      core_.onResult(job, Outcome::failure(fleet::OutcomeKind::transportError, "removed"), now);
+      continue;
+    }
+    batch.push_back(requestFor(job, it->second.credentials));
+    ++in_flight_;
+  }
+  return free;
+}
+
+void FleetPoller::dispatchLoop() {
   std::vector<greenapi::TransferEngine::Request> batch;
   std::unique_lock lock(mutex_);
   while (running_) {
     wake_requested_ = false;
     const auto now = clock_.steadyNow();
-    const std::size_t free = cap > in_flight_ ? cap - in_flight_ : 0;
-    if (free > 0) {
-      for (auto& job : core_.takeDue(now, free)) {
-        const auto it = registry_.find(job.id);
-        if (it == registry_.end()) {
-          // Removed between scheduling and now: report so its slot is released.
-          core_.onResult(job, Outcome::failure(fleet::OutcomeKind::transportError, "removed"), now);
-          continue;
-        }
-        batch.push_back(requestFor(job, it->second.credentials));
-      }
-      in_flight_ += batch.size();
-    }
+    const std::size_t free = issueDueLocked(now, batch);
     const bool taken = !batch.empty();
     if (taken) {
       lock.unlock();
@@ -267,8 +284,8 @@ void FleetPoller::dispatchLoop() {
       wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - now),
                         std::chrono::milliseconds(0), kMaxIdleWait);
     }
-    // At the cap, a completion wakes us; work due but held back (host cap, global rate) must not
-    // turn this loop into a spin.
+    // At the cap, completions refill the slots themselves; work due but held back (host cap,
+    // global rate) must not turn this loop into a spin.
     if (free == 0) wait = kMaxIdleWait;
     if (!taken) wait = std::max(wait, std::chrono::milliseconds(1));
     if (wait.count() > 0 && !wake_requested_) {
@@ -289,36 +306,60 @@ greenapi::TransferEngine::Request FleetPoller::requestFor(
 
 void FleetPoller::complete(const Job& job, const Outcome& outcome) {
   if (options_.on_result) options_.on_result(job, outcome);
+  // Reused per I/O thread: the requests this completion issues in the slot it frees.
+  thread_local std::vector<greenapi::TransferEngine::Request> batch;
   std::optional<StatusUpdate> update;
   bool wake = false;
-  bool drained = false;
   {
     std::lock_guard lock(mutex_);
-    const bool was_full = in_flight_ >= std::max<std::size_t>(1, options_.max_in_flight);
     --in_flight_;
+    ++completing_;  // the slot is free, but `this` is still used below
     const auto now = clock_.steadyNow();
     update = core_.onResult(job, outcome, now);
+    if (update) startPublishLocked(*update);
     if (running_) {
-      // Wake the dispatcher only when it would otherwise sleep past work this result made due
-      // (a confirm probe, a short backoff) or when it is waiting for a free slot.
-      const auto next = core_.nextWakeup();
-      wake = was_full || (next && *next < dispatch_until_);
-      if (wake) wake_requested_ = true;
-    } else {
-      drained = in_flight_ == 0;
+      // The freed slot is refilled here, on the engine's loop thread, so a busy poller issues
+      // and completes probes without waking the dispatcher. It is woken only when it would sleep
+      // past work that is not due yet and a slot is free for it (a confirm probe, a backoff).
+      const std::size_t free = issueDueLocked(now, batch);
+      if (free > batch.size() && !wake_requested_) {
+        const auto next = core_.nextWakeup();
+        wake = next && *next < dispatch_until_;
+        if (wake) wake_requested_ = true;
+      }
     }
   }
+  if (!batch.empty()) engine_.submit(batch);  // on the loop thread: queued there, no wake-up
   if (wake) dispatch_wake_.notify_one();
-  if (drained) drained_.notify_all();
   publish(update);
+  // Last touch of `this`: stop() may return (and the poller be destroyed) once the lock is free.
+  std::lock_guard lock(mutex_);
+  if (--completing_ == 0 && in_flight_ == 0 && !running_) drained_.notify_all();
+}
+
+void FleetPoller::startPublishLocked(StatusUpdate& update) {
+  if (!update.persist) return;
+  publishing_.push_back(update.seq);
+  update.seqFloor = *std::min_element(publishing_.begin(), publishing_.end());
 }
 
 void FleetPoller::publish(const std::optional<StatusUpdate>& update) {
-  if (!update || !sink_) return;
-  try {
-    sink_(*update);
-  } catch (const std::exception& e) {
-    kLog.error("event=status_sink_failed id={} error=\"{}\"", update->id, e.what());
+  if (update) publish(*update);
+}
+
+void FleetPoller::publish(const StatusUpdate& update) {
+  if (!update.persist) return;
+  if (sink_) {
+    try {
+      sink_(update);
+    } catch (const std::exception& e) {
+      kLog.error("event=status_sink_failed id={} error=\"{}\"", update.id, e.what());
+    }
+  }
+  std::lock_guard lock(mutex_);
+  if (const auto it = std::find(publishing_.begin(), publishing_.end(), update.seq);
+      it != publishing_.end()) {
+    publishing_.erase(it);
   }
 }
 

@@ -1,10 +1,13 @@
 #pragma once
 // FleetPoller: the running scheduler. It wraps the deterministic ProbeScheduler in one mutex and
-// runs one dispatch thread (takeDue → TransferEngine, sleep until nextWakeup or a wake-up); the
-// engine's I/O thread hands each reply back as a value and the completion feeds it to the core.
-// No thread per request; at most options.max_in_flight requests are out at once. Every status
-// change goes to the UpdateSink (the status writer), outside the lock. It also keeps the
-// registry's view of each instance (credentials, name, tags) for the calls and the API's
+// runs one dispatch thread for timers (takeDue → TransferEngine, sleep until nextWakeup or a
+// wake-up); the engine's I/O thread hands each reply back as a value, and the completion feeds it
+// to the core and, in the same critical section, issues the work due now into the slot it freed
+// (queued on that loop with no thread hand-off).
+// No thread per request; at most options.max_in_flight requests are out at once. Every update
+// worth persisting (StatusUpdate::persist) goes to the UpdateSink (the status writer) outside
+// the lock, carrying the seq it got under the lock so the writer can restore the order. It also
+// keeps the registry's view of each instance (credentials, name, tags) for the calls and the API's
 // fleet-wide views. Thread-safe: API handlers, the registry and the webhook call in from any
 // thread.
 
@@ -40,6 +43,10 @@ struct PollerOptions {
   // Told of every finished upstream call (metrics); called on the engine's I/O thread, outside
   // the lock.
   std::function<void(const Job&, const Outcome&)> on_result;
+  // Told of every change of an instance's derived attention, under the poller's lock (see
+  // FleetIndex::AttentionListener). Time-driven changes are found when the index is queried:
+  // a listener that cares about them calls counts() now and then.
+  FleetIndex::AttentionListener on_attention;
 };
 
 // One instance as the API shows it, read under the lock at one `now`.
@@ -71,7 +78,8 @@ class FleetPoller {
   FleetPoller& operator=(const FleetPoller&) = delete;
 
   void start();
-  // Stops dispatching, waits for the requests in flight (bounded by the engine's timeouts).
+  // Stops dispatching, waits for the requests in flight (bounded by the engine's timeouts),
+  // then hands the sink every status the write throttle held back.
   void stop();
 
   // Registry changes. A disabled instance is dropped from polling. `stored` resumes an instance
@@ -123,12 +131,19 @@ class FleetPoller {
                     std::optional<fleet::InstanceStatus> stored, SteadyTime now,
                     const fleet::TimeAnchor& anchor);
   void dispatchLoop();
+  // Takes the jobs due at `now` within the free in-flight slots into `batch` (requires mutex_);
+  // returns how many slots were free before.
+  std::size_t issueDueLocked(SteadyTime now, std::vector<greenapi::TransferEngine::Request>& batch);
   greenapi::TransferEngine::Request requestFor(const Job& job,
                                                const greenapi::InstanceCredentials& creds);
   void complete(const Job& job, const Outcome& outcome);
   static Outcome outcomeOf(Method method, greenapi::RawReply&& raw,
                            const greenapi::InstanceCredentials& creds);
   InstanceView makeView(fleet::InstanceId id, const Registered& reg, SteadyTime now) const;
+  // Marks a persisted update as on its way to the sink and sets its seqFloor (requires mutex_).
+  void startPublishLocked(StatusUpdate& update);
+  // Hands a started update to the sink, outside the lock, then marks it arrived.
+  void publish(const StatusUpdate& update);
   void publish(const std::optional<StatusUpdate>& update);
 
   const SchedulerConfig config_;
@@ -148,7 +163,10 @@ class FleetPoller {
   std::condition_variable drained_;  // stop() waits here for the requests in flight
   ProbeScheduler core_;
   std::unordered_map<fleet::InstanceId, Registered> registry_;
+  std::vector<Job> due_;                   // issueDueLocked's scratch, kept for its capacity
+  std::vector<std::uint64_t> publishing_;  // seqs decided, not yet handed to the sink
   std::size_t in_flight_ = 0;    // submitted to the engine, completion not yet applied
+  std::size_t completing_ = 0;   // completions applied but still publishing (stop() waits)
   SteadyTime dispatch_until_{};  // when the sleeping dispatcher wakes by itself
   bool running_ = false;
   bool wake_requested_ = false;

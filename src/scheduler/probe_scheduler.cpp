@@ -16,6 +16,18 @@ constexpr std::size_t idx(Method m) { return static_cast<std::size_t>(m); }
 
 bool readsState(Method m) { return m == Method::getStateInstance || m == Method::getWaSettings; }
 
+constexpr SteadyTime kNeverPersisted = SteadyTime::min();
+
+// Whether two statuses differ in what the instance_status row stores, the probe times aside
+// (lastCheckedAt and lastOkAt count only when one appears).
+bool storedFieldsDiffer(const fleet::InstanceStatus& a, const fleet::InstanceStatus& b) {
+  return a.state.raw() != b.state.raw() || a.stateSince != b.stateSince ||
+         a.attention != b.attention || a.consecutiveFailures != b.consecutiveFailures ||
+         a.lastErrorKind != b.lastErrorKind || a.lastError != b.lastError || a.phone != b.phone ||
+         a.lastCheckedAt.has_value() != b.lastCheckedAt.has_value() ||
+         a.lastOkAt.has_value() != b.lastOkAt.has_value();
+}
+
 // What only an instance that has been scanned needs, on the heap from its first session or QR
 // answer: ~200 bytes the rest of the fleet does not pay for.
 struct ScanState {
@@ -42,10 +54,12 @@ struct ProbeScheduler::Entry {
   std::unique_ptr<Pacing> otherPacing;  // qr and the actions, from the first one on
   SteadyTime probeDue{};
   JobReason probeReason = JobReason::scheduled;
+  bool unpersisted = false;      // the last update was held back (persist = false)
   std::optional<Method> action;  // logout | reboot | getWaSettings
   SteadyTime actionRequestedAt{};
   std::unique_ptr<ScanState> scan;  // from the first session or QR on
   std::uint64_t generation = 0;
+  SteadyTime persistedAt = kNeverPersisted;  // of the last update with persist = true
 
   const MethodPacing& pacing(Method method) const {
     static const MethodPacing kUnused{};
@@ -125,6 +139,7 @@ bool ProbeScheduler::upsertInstance(const InstanceSpec& spec, SteadyTime now) {
   if (spec.status) {
     entry->status = *spec.status;
     entry->status.registeredAt = spec.registeredAt;
+    entry->persistedAt = now;  // the stored row is its persisted copy
     // Loaded at start: spread first probes over one interval by a hash of the id, so a restart
     // with a big fleet is not one burst; and not within one period of the limit, since the
     // previous process may have probed just before it stopped.
@@ -271,6 +286,12 @@ void ProbeScheduler::unpark(HostState& host) {
 
 std::vector<Job> ProbeScheduler::takeDue(SteadyTime now, std::size_t maxJobs) {
   std::vector<Job> jobs;
+  takeDue(now, maxJobs, jobs);
+  return jobs;
+}
+
+void ProbeScheduler::takeDue(SteadyTime now, std::size_t maxJobs, std::vector<Job>& jobs) {
+  maxJobs += jobs.size();
   while (jobs.size() < maxJobs && !heap_.empty()) {
     const HeapItem top = heap_.top();
     if (top.at > now) break;
@@ -310,7 +331,6 @@ std::vector<Job> ProbeScheduler::takeDue(SteadyTime now, std::size_t maxJobs) {
     stats_.recordStart(now, now - work->eligibleAt);
     jobs.push_back(job);
   }
-  return jobs;
 }
 
 std::optional<SteadyTime> ProbeScheduler::nextWakeup() {
@@ -409,10 +429,10 @@ std::optional<QrSnapshot> ProbeScheduler::latestQr(fleet::InstanceId id, SteadyT
   return e->scan->latestQr;
 }
 
-StatusUpdate ProbeScheduler::makeUpdate(const Entry& e,
-                                        const fleet::ObservationResult& folded) const {
+StatusUpdate ProbeScheduler::makeUpdate(const Entry& e, const fleet::ObservationResult& folded) {
   StatusUpdate u;
   u.id = e.id;
+  u.seq = ++nextSeq_;
   u.transition = folded.transition;
   u.attentionChanged = folded.attentionChanged;
   u.confirmationPending = folded.confirmationNeeded;
@@ -439,6 +459,34 @@ void ProbeScheduler::applySessionEffects(Entry& e, const fleet::Observation& obs
     update.sessionStarted =
         tryStartSession(e, SessionOrigin::automatic, now).status == SessionStartStatus::started;
   }
+}
+
+void ProbeScheduler::finishUpdate(Entry& e, const fleet::InstanceStatus& before, SteadyTime now,
+                                  StatusUpdate& update) {
+  update.status = e.status;
+  update.nextProbeAt = eligibleAt(e, Method::getStateInstance, e.probeDue);
+  update.persist =
+      update.transition || update.attentionChanged || update.confirmationPending ||
+      update.sessionStarted || update.sessionEnded || e.persistedAt == kNeverPersisted ||
+      now - e.persistedAt >= config_.checkedWriteInterval || storedFieldsDiffer(before, e.status);
+  if (update.persist) e.persistedAt = now;
+  e.unpersisted = !update.persist;
+}
+
+std::vector<StatusUpdate> ProbeScheduler::takeUnpersisted() {
+  std::vector<StatusUpdate> out;
+  for (auto& [id, entry] : entries_) {
+    Entry& e = *entry;
+    if (!e.unpersisted) continue;
+    e.unpersisted = false;
+    StatusUpdate u;
+    u.id = id;
+    u.seq = ++nextSeq_;
+    u.status = e.status;
+    u.nextProbeAt = eligibleAt(e, Method::getStateInstance, e.probeDue);
+    out.push_back(std::move(u));
+  }
+  return out;
 }
 
 std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outcome& outcome,
@@ -502,7 +550,7 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
   if (job.method == Method::qr && e.session()) e.session()->polled(job.startedAt, now);
 
   fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
-  e.status = folded.status;
+  const fleet::InstanceStatus before = std::exchange(e.status, std::move(folded.status));
   index_.update(e.id, e.status, now);
   StatusUpdate update = makeUpdate(e, folded);
 
@@ -539,8 +587,7 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
   applySessionEffects(e, obs, folded, now, update);
 
   schedule(e);
-  update.status = e.status;
-  update.nextProbeAt = eligibleAt(e, Method::getStateInstance, e.probeDue);
+  finishUpdate(e, before, now, update);
   unpark(host);
   return update;
 }
@@ -556,7 +603,7 @@ std::optional<StatusUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId 
   obs.source = fleet::ReadingSource::webhook;
   obs.state = fleet::InstanceState::fromUpstream(std::move(state));
   fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
-  e.status = folded.status;
+  const fleet::InstanceStatus before = std::exchange(e.status, std::move(folded.status));
   index_.update(e.id, e.status, now);
   StatusUpdate update = makeUpdate(e, folded);
   if (folded.confirmationNeeded) {
@@ -564,8 +611,7 @@ std::optional<StatusUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId 
   }
   applySessionEffects(e, obs, folded, now, update);
   schedule(e);
-  update.status = e.status;
-  update.nextProbeAt = eligibleAt(e, Method::getStateInstance, e.probeDue);
+  finishUpdate(e, before, now, update);
   return update;
 }
 

@@ -60,6 +60,10 @@ struct SchedulerConfig {
   // An operator action that could not start within this (backoff, bucket) is refused with a
   // retry-after instead of queued.
   Duration actionMaxWait = std::chrono::seconds(10);
+  // An update that changes nothing stored but the probe times (last checked, last OK, next check)
+  // is persisted at most this often per instance (status.checked_write_interval_s); zero
+  // persists every one. Stop persists what is still held back (takeUnpersisted).
+  Duration checkedWriteInterval = std::chrono::seconds(30);
 };
 
 // A registry entry as the scheduler needs it. `host` groups instances for the per-host cap and
@@ -82,6 +86,15 @@ struct StatusUpdate {
   bool sessionStarted = false;       // automatic scan session started
   std::optional<SessionEnd> sessionEnded;
   SteadyTime nextProbeAt{};  // → next_check_at
+  // Order of the updates of one instance, assigned where the state is decided (increasing over
+  // the whole fleet): a writer that receives two out of order keeps the higher.
+  std::uint64_t seq = 0;
+  // Set by the publisher: every update with a lower seq has reached the sink already, so a
+  // writer may forget the seqs below it.
+  std::uint64_t seqFloor = 0;
+  // False when only the probe times moved and the last persisted row is recent enough
+  // (config.checkedWriteInterval): the row need not be written.
+  bool persist = true;
 };
 
 enum class ActionStatus { queued, alreadyQueued, rateLimited, unknownInstance, unsupported };
@@ -143,6 +156,8 @@ class ProbeScheduler {
   // Jobs runnable at `now` within every limit: per-instance one in flight and method buckets and
   // backoff, host breaker and concurrency cap, global rps. At most `maxJobs`.
   std::vector<Job> takeDue(SteadyTime now, std::size_t maxJobs);
+  // The same, appending to `out` (a caller on the hot path reuses its vector).
+  void takeDue(SteadyTime now, std::size_t maxJobs, std::vector<Job>& out);
   // When takeDue may next return something; nullopt when nothing is scheduled. Results and
   // registry/API calls can make work runnable sooner: re-check after each.
   std::optional<SteadyTime> nextWakeup();
@@ -152,6 +167,9 @@ class ProbeScheduler {
   // state is notAuthorized. nullopt for an unknown instance.
   std::optional<StatusUpdate> applyWebhookState(fleet::InstanceId id,
                                                 std::optional<std::string> state, SteadyTime now);
+  // The latest status of every instance whose last update was not persisted (persist = false),
+  // marked persisted; for a clean stop.
+  std::vector<StatusUpdate> takeUnpersisted();
 
   // Operator poll (getStateInstance), logout, reboot, getWaSettings. qr → unsupported (sessions).
   ActionDecision requestAction(fleet::InstanceId id, Method method, SteadyTime now);
@@ -170,6 +188,9 @@ class ProbeScheduler {
   const SchedulerConfig& config() const { return config_; }
   // Counts by state and attention and the needs-scan order, fed on every status change.
   const FleetIndex& index() const { return index_; }
+  void setAttentionListener(FleetIndex::AttentionListener listener) {
+    index_.setAttentionListener(std::move(listener));
+  }
 
  private:
   struct Entry;
@@ -227,7 +248,10 @@ class ProbeScheduler {
   void applySessionEffects(Entry& e, const fleet::Observation& obs,
                            const fleet::ObservationResult& folded, SteadyTime now,
                            StatusUpdate& update);
-  StatusUpdate makeUpdate(const Entry& e, const fleet::ObservationResult& folded) const;
+  StatusUpdate makeUpdate(const Entry& e, const fleet::ObservationResult& folded);
+  // Sets update.persist from what changed since `before` (and marks `e`), and the final fields.
+  void finishUpdate(Entry& e, const fleet::InstanceStatus& before, SteadyTime now,
+                    StatusUpdate& update);
   bool paces(fleet::InstanceId id, const Pacing& p, SteadyTime now) const;
   void pruneRetired(SteadyTime now);
 
@@ -244,6 +268,7 @@ class ProbeScheduler {
   std::priority_queue<HeapItem, std::vector<HeapItem>, std::greater<>> heap_;
   std::size_t activeSessions_ = 0;
   std::uint64_t nextTicket_ = 0;
+  std::uint64_t nextSeq_ = 0;  // StatusUpdate::seq
   ProbeStats stats_;
   FleetIndex index_;  // after config_: built from its attention rules
 };

@@ -38,6 +38,11 @@ struct StatusUpdate {
   std::optional<std::string> phone;
   std::optional<std::int64_t> next_check_at_ms;
   std::optional<StateTransition> transition;
+  // Order of this instance's updates as decided (0 = unordered): the writer drops a row whose
+  // seq is not above the last one it took for the instance.
+  std::uint64_t seq = 0;
+  // Every update with a lower seq has been enqueued already: the writer forgets older seqs.
+  std::uint64_t seq_floor = 0;
 };
 
 }  // namespace greenfleet::store

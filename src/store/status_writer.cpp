@@ -25,6 +25,8 @@ const fleet::Log kLog{"store"};
 constexpr std::size_t kEarlyCommitUpdates = 10000;
 constexpr std::chrono::milliseconds kFirstBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
+// While the queue overflows, one log line per this interval says how many updates were dropped.
+constexpr std::chrono::seconds kDropLogInterval{10};
 
 // The WHERE EXISTS skips rows of instances deleted since the probe instead of failing the whole
 // batch on the foreign key. (It also keeps SQLite's parser from reading ON CONFLICT as a join.)
@@ -111,8 +113,11 @@ struct EventColumns {
 
 }  // namespace
 
-StatusWriter::StatusWriter(Database& db, std::chrono::milliseconds max_batch_delay)
-    : db_(db), max_batch_delay_(max_batch_delay) {}
+StatusWriter::StatusWriter(Database& db, std::chrono::milliseconds max_batch_delay,
+                           StatusWriterLimits limits)
+    : db_(db), max_batch_delay_(max_batch_delay), limits_(std::move(limits)) {
+  if (limits_.max_pending == 0) throw std::invalid_argument("StatusWriter needs max_pending > 0");
+}
 
 StatusWriter::~StatusWriter() {
   try {
@@ -144,6 +149,7 @@ void StatusWriter::enqueueEvent(std::int64_t id, StateTransition event) {
 void StatusWriter::fold(std::int64_t id, std::optional<StateTransition> event,
                         std::optional<StatusUpdate> row) {
   bool wake = false;
+  std::uint64_t dropped = 0;
   {
     std::lock_guard lock(mutex_);
     Batch& b = pending_;
@@ -152,6 +158,20 @@ void StatusWriter::fold(std::int64_t id, std::optional<StateTransition> event,
       wake = true;
     }
     if (event) b.events.push_back({id, std::move(*event)});
+    if (row && row->seq != 0) {
+      seq_floor_ = std::max(seq_floor_, row->seq_floor);
+      const auto [seen, first] = taken_seq_.try_emplace(id, row->seq);
+      if (!first && row->seq <= seen->second) {
+        ++stale_rows_;
+        row.reset();
+      } else {
+        seen->second = row->seq;
+      }
+      if (taken_seq_.size() >= prune_seqs_at_) {
+        std::erase_if(taken_seq_, [&](const auto& taken) { return taken.second < seq_floor_; });
+        prune_seqs_at_ = std::max<std::size_t>(1024, 2 * taken_seq_.size());
+      }
+    }
     if (row) {
       const auto [it, inserted] = b.row_of_id.try_emplace(id, b.rows.size());
       if (inserted) {
@@ -163,8 +183,10 @@ void StatusWriter::fold(std::int64_t id, std::optional<StateTransition> event,
     b.last_ticket = ++next_ticket_;
     ++b.updates;
     wake = wake || b.updates == kEarlyCommitUpdates;
+    if (b.rows.size() + b.events.size() > limits_.max_pending) dropped = shed(b);
   }
   if (wake) wake_.notify_one();
+  reportDropped(dropped);
 }
 
 void StatusWriter::flush() {
@@ -221,6 +243,21 @@ std::uint64_t StatusWriter::committedBatches() const {
 std::uint64_t StatusWriter::failedBatches() const {
   std::lock_guard lock(mutex_);
   return failures_;
+}
+
+std::uint64_t StatusWriter::staleRowsDropped() const {
+  std::lock_guard lock(mutex_);
+  return stale_rows_;
+}
+
+std::size_t StatusWriter::rememberedSeqs() const {
+  std::lock_guard lock(mutex_);
+  return taken_seq_.size();
+}
+
+std::uint64_t StatusWriter::droppedUpdates() const {
+  std::lock_guard lock(mutex_);
+  return dropped_;
 }
 
 void StatusWriter::run() {
@@ -292,9 +329,14 @@ bool StatusWriter::commitPending() {
                batch.events.size(), error);
     // Reopened on the next attempt: the connection itself may be what broke.
     session_.reset();
-    std::lock_guard lock(mutex_);
-    ++failures_;
-    putBack(std::move(batch));
+    std::uint64_t dropped = 0;
+    {
+      std::lock_guard lock(mutex_);
+      ++failures_;
+      putBack(std::move(batch));
+      dropped = shed(pending_);
+    }
+    reportDropped(dropped);
     return false;
   }
   kLog.debug("event=status_batch rows={} events={} updates={} ms={}", batch.rows.size(),
@@ -346,6 +388,40 @@ void StatusWriter::putBack(Batch failed) {
   p.oldest = !had_pending ? failed.oldest : std::min(p.oldest, failed.oldest);
   p.last_ticket = std::max(p.last_ticket, failed.last_ticket);
   p.updates += failed.updates;
+}
+
+std::uint64_t StatusWriter::shed(Batch& b) {
+  std::uint64_t dropped = 0;
+  // Events are history; rows are the current status, so they go last.
+  while (b.rows.size() + b.events.size() > limits_.max_pending && !b.events.empty()) {
+    b.events.pop_front();
+    ++dropped;
+  }
+  while (b.rows.size() > limits_.max_pending) {
+    b.row_of_id.erase(b.rows.back().id);
+    b.rows.pop_back();
+    ++dropped;
+  }
+  dropped_ += dropped;
+  unlogged_drops_ += dropped;
+  return dropped;
+}
+
+void StatusWriter::reportDropped(std::uint64_t count) {
+  if (count == 0) return;
+  if (limits_.on_dropped) limits_.on_dropped(count);
+  std::uint64_t since_last = 0;
+  std::uint64_t total = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = SteadyClock::now();
+    if (last_drop_log_ && now - *last_drop_log_ < kDropLogInterval) return;
+    last_drop_log_ = now;
+    since_last = std::exchange(unlogged_drops_, 0);
+    total = dropped_;
+  }
+  kLog.error("event=status_updates_dropped dropped={} total={} max_pending={} reason=queue_full",
+             since_last, total, limits_.max_pending);
 }
 
 }  // namespace greenfleet::store

@@ -3,16 +3,26 @@
 // thread group-commits them, one transaction per batch, at most max_batch_delay after the oldest
 // pending update (sooner when a batch grows large or someone calls flush()). Within a batch the
 // updates of one id coalesce to the latest row, while every transition is appended to
-// state_events in enqueue order. Rows of instances deleted meanwhile are skipped; their events are
-// kept. A failed batch is logged and retried with backoff, newer updates winning over its rows.
-// The writer owns a dedicated connection with synchronous=NORMAL (a crash may lose the last
-// batch; the next probe re-derives it); it borrows the Database, which must outlive it.
+// state_events in enqueue order. Rows carry their instance's sequence (StatusUpdate::seq): one
+// that arrives after a newer one of the same instance was taken is dropped (its event is kept),
+// so two producers racing to enqueue cannot leave an older state stored. Rows of instances deleted
+// meanwhile are skipped; their events are kept. A failed batch is logged and retried with backoff,
+// newer updates winning over its rows. The writer owns a dedicated connection with
+// synchronous=NORMAL (a crash may lose the last batch; the next probe re-derives it); it borrows
+// the Database, which must outlive it.
+// The pending queue is bounded (StatusWriterLimits): while the database fails or lags, updates
+// of one id keep coalescing, and beyond max_pending the oldest events are dropped first, then
+// the rows of the ids that joined the queue last (the scheduler still has their status and
+// writes it at their next probe). Drops are counted, reported to on_dropped and logged at most
+// once per interval.
 // Thread-safe: enqueue(), flush() and the stats may be called from any thread; enqueue() never
 // waits on SQLite. start() and stop() belong to the owner (one thread).
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,10 +38,19 @@
 
 namespace greenfleet::store {
 
+struct StatusWriterLimits {
+  // Rows and events waiting (pending plus put back after a failure) at most
+  // (status.max_pending_updates).
+  std::size_t max_pending = 200000;
+  // Called outside the writer's lock with the number of updates just dropped (a metric).
+  std::function<void(std::uint64_t)> on_dropped;
+};
+
 class StatusWriter {
  public:
   explicit StatusWriter(Database& db,
-                        std::chrono::milliseconds max_batch_delay = std::chrono::milliseconds(250));
+                        std::chrono::milliseconds max_batch_delay = std::chrono::milliseconds(250),
+                        StatusWriterLimits limits = {});
   ~StatusWriter();  // stop()s if still running
   StatusWriter(const StatusWriter&) = delete;
   StatusWriter& operator=(const StatusWriter&) = delete;
@@ -55,6 +74,12 @@ class StatusWriter {
   std::uint64_t pendingCount() const;
   std::uint64_t committedBatches() const;
   std::uint64_t failedBatches() const;
+  // Rows dropped because a newer one of the same instance had been enqueued before them.
+  std::uint64_t staleRowsDropped() const;
+  // Instances whose last seq is still remembered (bounded by the updates on their way).
+  std::size_t rememberedSeqs() const;
+  // Rows and events dropped so far: beyond max_pending, or left over at a stop() deadline.
+  std::uint64_t droppedUpdates() const;
 
  private:
   // Adds an event and/or a row to the pending batch (one update ticket).
@@ -67,7 +92,7 @@ class StatusWriter {
     };
     std::vector<StatusUpdate> rows;
     std::unordered_map<std::int64_t, std::size_t> row_of_id;
-    std::vector<Event> events;
+    std::deque<Event> events;
     std::uint64_t last_ticket = 0;  // ticket of the newest update folded in
     std::size_t updates = 0;        // enqueue() calls folded in
     fleet::SteadyTime oldest{};     // when the oldest update arrived
@@ -80,9 +105,14 @@ class StatusWriter {
   bool commitPending();
   void write(Poco::Data::Session& session, const Batch& batch);
   void putBack(Batch failed);  // requires mutex_
+  // Drops beyond limits_.max_pending, oldest events first; returns how many. Requires mutex_.
+  std::uint64_t shed(Batch& batch);
+  // The hook and the rate-limited log line for `count` drops. Without mutex_.
+  void reportDropped(std::uint64_t count);
 
   Database& db_;
   const std::chrono::milliseconds max_batch_delay_;
+  const StatusWriterLimits limits_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;       // writer: work, flush request or stop
@@ -94,6 +124,14 @@ class StatusWriter {
   std::uint64_t batches_ = 0;
   std::uint64_t failures_ = 0;
   std::uint64_t dropped_ = 0;
+  std::uint64_t stale_rows_ = 0;
+  // Highest seq taken per instance, for the instances whose seq is not below seq_floor_ (older
+  // ones are pruned: nothing older can still arrive). Small: the updates on their way.
+  std::unordered_map<std::int64_t, std::uint64_t> taken_seq_;
+  std::uint64_t seq_floor_ = 0;
+  std::size_t prune_seqs_at_ = 1024;
+  std::uint64_t unlogged_drops_ = 0;                // dropped since the last log line
+  std::optional<fleet::SteadyTime> last_drop_log_;  // when that line was written
   std::optional<fleet::SteadyTime> last_commit_;
   bool running_ = false;
   bool stopping_ = false;

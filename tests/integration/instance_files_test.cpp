@@ -64,17 +64,23 @@ long long total(const ServerFixture& server) {
   return parseObject(r.body)->getValue<long long>("total");
 }
 
+// The CLI checks apiUrls against upstream.allowed_hosts as the server does: the fixture's
+// loopback-only policy, under which the files' http://127.0.0.1:9 is admitted.
+const std::map<std::string, std::string> kLoopbackEnv = {
+    {"GREENFLEET_UPSTREAM_ALLOWED_HOSTS", kLoopbackAllowedHosts},
+    {"GREENFLEET_UPSTREAM_DEFAULT_API_URL", kClosedLoopbackApiUrl}};
+
 // `greenfleet instances ...` against the running server's API.
 int viaApi(const ServerFixture& server, std::vector<std::string> args, std::string& out) {
   args.insert(args.end(), {"--url", fmt::format("http://127.0.0.1:{}", server.port()), "--key-file",
                            server.dataDir() + "/admin.key"});
-  return runToCompletion(greenfleetBinary(), args, out);
+  return runToCompletion(greenfleetBinary(), args, out, kLoopbackEnv);
 }
 
 // `greenfleet instances ...` offline on the database of `data_dir`.
 int offline(const std::string& data_dir, std::vector<std::string> args, std::string& out) {
   args.insert(args.end(), {"--data-dir", data_dir, "--db", data_dir + "/greenfleet.db"});
-  return runToCompletion(greenfleetBinary(), args, out);
+  return runToCompletion(greenfleetBinary(), args, out, kLoopbackEnv);
 }
 
 }  // namespace

@@ -258,6 +258,34 @@ TEST_CASE(
   CHECK(w.server->log().find(wrong) == std::string::npos);
 }
 
+TEST_CASE(
+    "a partner instance whose templated apiUrl upstream.allowed_hosts refuses is an error, not a "
+    "registration") {
+  PartnerWorld w(2, partnerEnv("3600", "0.2"));
+  // The fixture allows loopback hosts only: Green API's own hosts are refused here.
+  const auto json = fmt::format(
+      R"({{"name":"main","partnerToken":"{}","partnerApiUrl":"{}","apiUrlTemplate":"https://{{first4}}.api.green-api.com"}})",
+      w.partner_token, w.emu->apiUrl());
+  REQUIRE(w.http().post("/api/v1/partners", json, w.key()).status == 201);
+  const auto sync = w.lastSyncOf(1);
+  CHECK(sync->getValue<bool>("ok"));
+  CHECK(sync->getValue<int>("listed") == 2);
+  CHECK(sync->getValue<int>("added") == 0);
+  const auto errors = sync->getArray("errors");
+  REQUIRE(errors->size() == 2);
+  for (std::size_t i = 0; i < errors->size(); ++i) {
+    const auto e = errors->getElement<std::string>(static_cast<unsigned>(i));
+    CAPTURE(e);
+    CHECK(e.find(fmt::format("instance {}: apiUrl", w.all[i].idInstance)) != std::string::npos);
+    CHECK(e.find("allowed_hosts") != std::string::npos);
+    CHECK(e.find(w.all[i].apiTokenInstance) == std::string::npos);
+    CHECK(e.find(w.partner_token) == std::string::npos);
+    CHECK(w.http().get(fmt::format("/api/v1/instances/{}", w.all[i].idInstance), w.key()).status ==
+          404);
+  }
+  CHECK(w.partner(1)->getValue<int>("instances") == 0);
+}
+
 TEST_CASE("partner account API validates its input and keeps the token write-only") {
   ServerFixture server({}, partnerEnv("3600", "3600"));
   const auto http = server.client();
@@ -281,6 +309,12 @@ TEST_CASE("partner account API validates its input and keeps the token write-onl
        "partnerApiUrl"},
       {R"({"name":"a","partnerToken":"gac.1","apiUrlTemplate":"https://{id}.x"})", 422,
        "invalid_value", "apiUrlTemplate"},
+      {R"({"name":"a","partnerToken":"gac.1","apiUrlTemplate":"ftp://{first4}.x"})", 422,
+       "invalid_value", "apiUrlTemplate"},
+      {R"({"name":"a","partnerToken":"gac.1","apiUrlTemplate":"https://x?y={first4}"})", 422,
+       "invalid_value", "apiUrlTemplate"},
+      {R"({"name":"a","partnerToken":"gac.1","partnerApiUrl":"https://elsewhere.example"})", 422,
+       "invalid_value", "partnerApiUrl"},
       {R"({"name":"a","partnerToken":"gac.1","tags":[""]})", 422, "invalid_value", "tags[0]"},
       {R"({"name":"a","partnerToken":"gac.1","extra":1})", 400, "unknown_field", "extra"},
       {R"({"name":1,"partnerToken":"gac.1"})", 400, "invalid_type", "name"},
@@ -297,7 +331,8 @@ TEST_CASE("partner account API validates its input and keeps the token write-onl
   auto r = post(fmt::format(R"({{"name":"main","partnerToken":"{}"}})", token));
   REQUIRE(r.status == 201);
   auto body = parseObject(r.body);
-  CHECK(body->getValue<std::string>("partnerApiUrl") == "https://api.green-api.com");
+  // upstream.default_api_url of the fixture (a closed loopback port): the partner API's default.
+  CHECK(body->getValue<std::string>("partnerApiUrl") == kClosedLoopbackApiUrl);
   CHECK(body->getValue<std::string>("apiUrlTemplate") == "https://{first4}.api.green-api.com");
   CHECK(post(fmt::format(R"({{"name":"main","partnerToken":"{}"}})", token)).status == 409);
   CHECK(http.get("/api/v1/partners/abc", key).status == 404);

@@ -243,6 +243,16 @@ TEST_CASE(
   CHECK(sample(text, h + R"(_count{route="unmatched"})") == 1);
 }
 
+TEST_CASE("FleetMetrics counts status updates the writer dropped, exported from the start") {
+  IdlePoller idle;
+  api::FleetMetrics metrics("1.2.3");
+  const std::string c = "greenfleet_status_updates_dropped_total";
+  CHECK(sample(metrics.scrape(idle.poller), c) == 0);
+  metrics.recordStatusUpdatesDropped(5);
+  metrics.recordStatusUpdatesDropped(13);
+  CHECK(sample(metrics.scrape(idle.poller), c) == 18);
+}
+
 TEST_CASE("FleetMetrics exposition passes promtool check metrics") {
   REQUIRE_MESSAGE(std::filesystem::exists(kPromtool),
                   "promtool is missing: apt-get install prometheus (scripts/lib/deps.sh)");

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <string>
+#include <utility>
+
 #include "greenapi/wire_format.hpp"
 
 using namespace greenfleet::greenapi;
@@ -49,6 +52,30 @@ TEST_CASE("parseState keeps known and unknown states verbatim and reads null as 
   CHECK(r.initializing);
   CHECK(parseState(R"({"stateInstance":null})", r).empty());
   CHECK(r.initializing);
+}
+
+TEST_CASE("parseState reads the plain one-field answer and every other shape alike") {
+  // The fixed-shape fast path and the general JSON parser must agree on what they both read.
+  const std::pair<std::string, std::string> same[] = {
+      {R"({"stateInstance":"authorized"})", "authorized"},
+      {" {\n\t\"stateInstance\" :  \"notAuthorized\" }\r\n", "notAuthorized"},
+      {R"({"stateInstance":""})", ""},
+      {R"({"stateInstance":"auth\u006frized"})", "authorized"},  // escapes: general parser
+      {R"({"stateInstance":"a\"b"})", "a\"b"},
+      {R"({"stateInstance":"starting","extra":1})", "starting"},
+      {R"({"extra":{"stateInstance":"x"},"stateInstance":"blocked"})", "blocked"},
+  };
+  for (const auto& [body, state] : same) {
+    CAPTURE(body);
+    StateResult r;
+    CHECK(parseState(body, r).empty());
+    CHECK(r.state == state);
+    CHECK_FALSE(r.initializing);
+  }
+  StateResult r;
+  CHECK_FALSE(parseState(R"({"stateInstance":"authorized")", r).empty());  // unterminated
+  CHECK_FALSE(parseState(R"({"stateInstance":"authorized"} x)", r).empty());
+  CHECK_FALSE(parseState(std::string("{\"stateInstance\":\"a\nb\"}"), r).empty());  // raw control
 }
 
 TEST_CASE("parseState rejects garbage and wrong types without echoing the body") {
@@ -106,6 +133,25 @@ TEST_CASE("parseLogout, parseReboot and parseWaSettings read their documented bo
   CHECK(wa.phone.empty());
   CHECK(wa.stateInstance == "notAuthorized");
   CHECK_FALSE(parseWaSettings(R"({"phone":"1"})", wa).empty());
+}
+
+TEST_CASE(
+    "upstream strings beyond the input limits: a long state is malformed, a long phone dropped") {
+  const std::string long_state(65, 's');
+  StateResult r;
+  CHECK(parseState(R"({"stateInstance":")" + std::string(64, 's') + "\"}", r).empty());
+  CHECK_FALSE(parseState(R"({"stateInstance":")" + long_state + "\"}", r).empty());
+  WaSettings wa;
+  CHECK_FALSE(parseWaSettings(R"({"stateInstance":")" + long_state + "\"}", wa).empty());
+  CHECK(parseWaSettings(
+            R"({"phone":")" + std::string(33, '7') + R"(","stateInstance":"authorized"})", wa)
+            .empty());
+  CHECK(wa.phone.empty());
+  CHECK(wa.stateInstance == "authorized");
+  CHECK(parseWaSettings(
+            R"({"phone":")" + std::string(32, '7') + R"(","stateInstance":"authorized"})", wa)
+            .empty());
+  CHECK(wa.phone == std::string(32, '7'));
 }
 
 TEST_CASE("errorTextOf keeps the upstream 400 text that tells starting from not authorized") {

@@ -1,11 +1,16 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fleet/clock.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
+#include "support/wait_for.hpp"
 
 using namespace greenfleet;
 
@@ -90,4 +95,30 @@ TEST_CASE("FleetPoller::reserve changes nothing the fleet shows") {
   CHECK(idle.poller.counts().instances == 2);
   REQUIRE(idle.poller.view(1).has_value());
   CHECK(idle.poller.view(1)->name == "shop 1");
+}
+
+TEST_CASE("FleetPoller::stop waits for a completion that is still publishing its update") {
+  // The completion used to free its in-flight slot before publishing, so stop() could return
+  // (and the poller be destroyed) while the engine thread still called the sink: a
+  // heap-use-after-free under ASan when the service shut down under load.
+  fleet::ManualClock clock;
+  greenapi::TransferEngine engine;
+  std::atomic<bool> publishing{false};
+  std::atomic<bool> stop_called{false};
+  std::atomic<bool> sink_done{false};
+  auto poller = std::make_unique<scheduler::FleetPoller>(
+      scheduler::SchedulerConfig{}, IdlePoller::options(), engine, clock,
+      [&](const scheduler::StatusUpdate&) {
+        if (publishing.exchange(true)) return;
+        while (!stop_called) std::this_thread::yield();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        sink_done = true;
+      });
+  poller->upsert(instance(2, clock));  // 127.0.0.1:9: refused at once, a result to publish
+  poller->start();
+  REQUIRE(testing::waitFor([&] { return publishing.load(); }, std::chrono::seconds(20)));
+  stop_called = true;
+  poller->stop();
+  CHECK(sink_done);
+  poller.reset();
 }

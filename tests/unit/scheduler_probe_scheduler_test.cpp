@@ -815,3 +815,63 @@ TEST_CASE(
   CHECK(qr_total > 1000);  // the test exercised sessions
   CHECK(arrivals.size() > 50);
 }
+
+TEST_CASE("An update that moves only the probe times is persisted at most once per interval") {
+  SchedulerConfig cfg;
+  cfg.sessions.autoStartOnNotAuthorized = false;
+  cfg.attention.probes.authorized = 2s;
+  cfg.attention.probes.jitterFraction = 0;
+  cfg.checkedWriteInterval = 10s;
+  ProbeScheduler s(cfg, 3);
+  s.upsertInstance(newInstance(1), kT0);
+  SchedulerDriver d{s};
+  d.runUntil(kT0 + 31s);
+  REQUIRE(d.updates.size() >= 14);
+  std::vector<SteadyTime> persisted;
+  for (std::size_t i = 0; i < d.updates.size(); ++i) {
+    if (i > 0) CHECK(d.updates[i].seq > d.updates[i - 1].seq);
+    if (d.updates[i].persist) persisted.push_back(d.updates[i].status.lastCheckedAt.value());
+  }
+  CHECK(d.updates.front().persist);  // the first reading changes the state
+  REQUIRE(persisted.size() == 4);    // ~0, ~10, ~20, ~30 s
+  for (std::size_t i = 1; i < persisted.size(); ++i) {
+    CHECK(persisted[i] - persisted[i - 1] >= 10s);
+    CHECK(persisted[i] - persisted[i - 1] <= 12s);
+  }
+
+  // A change is persisted at once, whatever the interval says.
+  d.respond = [](const Job&) { return Outcome::failure(OutcomeKind::serverError, "HTTP 502"); };
+  d.updates.clear();
+  d.runUntil(d.now + 2s);
+  REQUIRE_FALSE(d.updates.empty());
+  CHECK(d.updates.front().persist);
+  CHECK(d.updates.front().seq > persisted.size());
+
+  // Back to health: the recovery is persisted, the next unchanged reading held back and then
+  // handed out once, for a clean stop.
+  d.respond = [](const Job&) { return Outcome::stateReading("authorized"); };
+  d.updates.clear();
+  d.runUntil(d.now + 7s);
+  REQUIRE(d.updates.size() >= 2);
+  CHECK(d.updates.front().persist);
+  REQUIRE_FALSE(d.updates.back().persist);
+  const auto held = s.takeUnpersisted();
+  REQUIRE(held.size() == 1);
+  CHECK(held[0].id == 1);
+  CHECK(held[0].status.lastCheckedAt == d.updates.back().status.lastCheckedAt);
+  CHECK(held[0].seq > d.updates.back().seq);
+  CHECK(s.takeUnpersisted().empty());
+}
+
+TEST_CASE("With checkedWriteInterval zero every update is persisted") {
+  SchedulerConfig cfg;
+  cfg.attention.probes.authorized = 2s;
+  cfg.checkedWriteInterval = Duration::zero();
+  ProbeScheduler s(cfg, 4);
+  s.upsertInstance(newInstance(1), kT0);
+  SchedulerDriver d{s};
+  d.runUntil(kT0 + 20s);
+  REQUIRE(d.updates.size() >= 5);
+  for (const auto& u : d.updates) CHECK(u.persist);
+  CHECK(s.takeUnpersisted().empty());
+}

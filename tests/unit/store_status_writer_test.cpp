@@ -4,6 +4,12 @@
 #include <string>
 #include <vector>
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
+#include <fmt/format.h>
+
 #include "fleet/clock.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
@@ -292,4 +298,118 @@ TEST_CASE("StatusWriter on an in-memory database writes through the shared conne
   writer.flush();
   CHECK(instances.get(77)->status.state == "authorized");
   CHECK(StateEventLog(db).latestSeq() == 1);
+}
+
+TEST_CASE("the writer forgets seqs below the publishers' floor yet still drops a stale row") {
+  StoreFixture f;
+  StatusWriter writer(f.db, kNever);
+  // Thousands of instances, each updated once, every publish finished before the next.
+  for (std::uint64_t seq = 1; seq <= 5000; ++seq) {
+    auto u = update(static_cast<std::int64_t>(seq), "authorized");
+    u.seq = seq;
+    u.seq_floor = seq;
+    writer.enqueue(u);
+  }
+  CHECK(writer.rememberedSeqs() <= 1024);
+  // Two updates of one instance still on their way (floor 5001): the older arrives last.
+  auto newer = update(7, "authorized");
+  newer.seq = 5002;
+  newer.seq_floor = 5001;
+  auto older = update(7, "notAuthorized");
+  older.seq = 5001;
+  older.seq_floor = 5001;
+  writer.enqueue(newer);
+  writer.enqueue(older);
+  CHECK(writer.staleRowsDropped() == 1);
+}
+
+namespace {
+// Counts the store logger's lines that contain `needle` while it is installed.
+class CountingChannel final : public Poco::Channel {
+ public:
+  explicit CountingChannel(std::string needle) : needle_(std::move(needle)) {}
+  void log(const Poco::Message& m) override {
+    if (m.getText().find(needle_) != std::string::npos) ++count;
+  }
+  int count = 0;
+
+ private:
+  std::string needle_;
+};
+}  // namespace
+
+TEST_CASE("while the database fails the queue stays bounded: oldest events drop first, counted") {
+  Poco::AutoPtr<CountingChannel> lines(new CountingChannel("event=status_updates_dropped"));
+  Poco::Logger& store_log = Poco::Logger::get("store");
+  Poco::AutoPtr<Poco::Channel> previous(store_log.getChannel(), true);
+  store_log.setChannel(lines);
+  StoreFixture f;
+  std::vector<std::int64_t> ids;
+  for (std::int64_t id = 1; id <= 13; ++id) ids.push_back(id);
+  f.addInstances(ids);
+  Database locked_db(DatabaseOptions{.path = f.options.path, .busy_timeout_ms = 10});
+  std::uint64_t reported = 0;
+  // No thread: flush() commits inline, so every step below is deterministic.
+  StatusWriter writer(
+      locked_db, kNever,
+      StatusWriterLimits{.max_pending = 10, .on_dropped = [&](std::uint64_t n) { reported += n; }});
+  auto blocker = f.db.acquire();
+  auto tx = std::make_unique<WriteTransaction>(*blocker);
+
+  // 3 rows (coalesced) + 12 events = 15: the 5 oldest events go.
+  std::int64_t at = 0;
+  for (int round = 0; round < 4; ++round) {
+    for (std::int64_t id = 1; id <= 3; ++id) {
+      ++at;
+      writer.enqueue(transition(id, "notAuthorized", fmt::format("s{}", at), at));
+    }
+  }
+  CHECK(writer.droppedUpdates() == 5);
+  // The failed batch is put back whole (exactly at the bound) and retried later.
+  CHECK_THROWS(writer.flush());
+  CHECK(writer.failedBatches() == 1);
+  CHECK(writer.droppedUpdates() == 5);
+  // Newer updates of the same ids coalesce with the put-back rows; each new event pushes out
+  // the oldest one.
+  for (int k = 0; k < 3; ++k) {
+    ++at;
+    writer.enqueue(transition(1, "x", fmt::format("s{}", at), at));
+  }
+  CHECK(writer.droppedUpdates() == 8);
+  // Ten more ids: the remaining 7 events go first, then the rows of the 3 ids that came last.
+  for (std::int64_t id = 4; id <= 13; ++id) writer.enqueue(update(id, "authorized"));
+  CHECK(writer.droppedUpdates() == 18);
+  CHECK(reported == 18);
+  // Fourteen drops in a burst, one log line (at most one per interval).
+  CHECK(lines->count == 1);
+  store_log.setChannel(previous);
+
+  tx.reset();
+  writer.flush();
+  CHECK(f.instances.get(1)->status.state == fmt::format("s{}", at));  // the newest of id 1
+  CHECK(f.instances.get(2)->status.state == "s11");
+  CHECK(f.instances.get(10)->status.state == "authorized");
+  CHECK_FALSE(f.instances.get(11)->status.state.has_value());
+  CHECK(StateEventLog(f.db).latestSeq() == 0);  // every event was pushed out by newer updates
+}
+
+TEST_CASE("the bound keeps the newest events when only events overflow") {
+  StoreFixture f;
+  f.addInstances({1});
+  Database locked_db(DatabaseOptions{.path = f.options.path, .busy_timeout_ms = 10});
+  StatusWriter writer(locked_db, kNever, StatusWriterLimits{.max_pending = 4});
+  auto blocker = f.db.acquire();
+  auto tx = std::make_unique<WriteTransaction>(*blocker);
+  for (std::int64_t at = 1; at <= 100; ++at) {
+    writer.enqueue(transition(1, "a", fmt::format("s{}", at), at));
+    if (at % 25 == 0) CHECK_THROWS(writer.flush());  // retried with newer updates in between
+  }
+  CHECK(writer.droppedUpdates() == 97);  // 1 row + 3 events kept
+  tx.reset();
+  writer.flush();
+  const auto events = StateEventLog(f.db).history(1, 10);
+  REQUIRE(events.size() == 3);
+  CHECK(events[0].to_state == "s100");
+  CHECK(events[2].to_state == "s98");
+  CHECK(f.instances.get(1)->status.state == "s100");
 }
