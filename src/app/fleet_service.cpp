@@ -26,9 +26,11 @@
 #include "fleet/time_format.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
+#include "scheduler/pairing_code_requester.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
+#include "store/scan_link_repository.hpp"
 #include "store/state_event_log.hpp"
 #include "store/status_writer.hpp"
 #include "store/sweep_repository.hpp"
@@ -122,9 +124,12 @@ struct FleetService::Parts {
   std::unique_ptr<api::EventHub> event_hub;
   std::unique_ptr<store::SweepRepository> sweep_store;
   std::unique_ptr<sweep::SweepRunner> sweeps;
+  std::unique_ptr<store::ScanLinkRepository> scan_links;
+  std::unique_ptr<scheduler::PairingCodeRequester> pairing;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
   std::unique_ptr<alerts::AlertDispatcher> alerts;  // null without alerts.targets
+  std::vector<http::Listener> server_listeners;  // what scan link URLs are built from
   std::atomic<bool> ready{false};
   // Retention: prunes old events in the background.
   std::thread pruner;
@@ -236,13 +241,27 @@ void FleetService::start() {
     e.source = "action";
     e.type = type;
     e.detail = detail;
-    e.actor = actor;
+    if (!actor.empty()) e.actor = actor;
     writer->enqueueEvent(id, std::move(e));
     // An operator's action is answered only once its audit event is committed.
     writer->flush();
   };
+  p.scan_links = std::make_unique<store::ScanLinkRepository>(*p.db);
+  p.context->scan_links = p.scan_links.get();
+  p.pairing = std::make_unique<scheduler::PairingCodeRequester>(
+      *p.engine, clock_, std::chrono::seconds(config_.getInt("pairing.min_interval_s", 1, 3600)));
+  p.context->pairing = p.pairing.get();
+  p.context->scan_link_settings = scanLinkSettings(config_);
+  p.context->scan_link_settings.listener_base_url = [&p] {
+    const bool has_public = p.server && p.server->publicPort() != 0;
+    const auto& listener = p.server_listeners[has_public ? 1 : 0];
+    const int port = p.server ? (has_public ? p.server->publicPort() : p.server->port()) : 0;
+    const bool v6 = listener.host.find(':') != std::string::npos;
+    return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", listener.host, v6 ? "]" : "", port);
+  };
   api::AdminServerOptions options;
   options.http = httpOptions(config_);
+  p.server_listeners = options.http.listeners;
   const std::string origins = config_.getString("http.cors_origins");
   for (std::size_t start = 0; start < origins.size();) {
     auto end = origins.find(',', start);
@@ -284,6 +303,8 @@ void FleetService::stop() {
   if (p.poller) p.poller->stop();
   if (p.writer) p.writer->stop();
   p.context.reset();
+  p.pairing.reset();
+  p.scan_links.reset();
   p.event_hub.reset();
   p.sweeps.reset();
   p.sweep_store.reset();
