@@ -85,6 +85,10 @@ struct LinkFleet {
     const auto o = parseObject(r.body);
     return o->isNull("state") ? std::string() : o->getValue<std::string>("state");
   }
+  // Waits until greenfleet shows the instance in `state`.
+  void awaitState(Id id, const std::string& state) const {
+    REQUIRE(waitFor([&] { return liveState(id) == state; }, 20s));
+  }
   Poco::JSON::Object::Ptr createLink(Id id, const std::string& body = {}) const {
     const auto r = http().post(fmt::format("/api/v1/instances/{}/scan-links", id), body, key());
     REQUIRE_MESSAGE(r.status == 201, r.body);
@@ -125,21 +129,6 @@ std::string stateOfLink(const HttpClient& http, const std::string& path) {
   return parseObject(r.body)->getValue<std::string>("state");
 }
 
-int publicPortOf(const ServerFixture& server) {
-  int port = 0;
-  REQUIRE(waitFor(
-      [&] {
-        static const std::regex kPublic(R"(public listener on http://[^:\s]+:(\d+))");
-        std::smatch m;
-        const std::string log = server.log();
-        if (!std::regex_search(log, m, kPublic)) return false;
-        port = std::stoi(m[1]);
-        return true;
-      },
-      10s));
-  return port;
-}
-
 const char* kScenario = R"({"instances":{"notAuthorized":3,"authorized":1}})";
 
 }  // namespace
@@ -151,7 +140,7 @@ TEST_CASE(
   const auto http = fleet.http();
   const Id id = fleet.inState("notAuthorized");
   const Id other = fleet.inState("notAuthorized", 1);
-  REQUIRE(waitFor([&] { return fleet.liveState(id) == "notAuthorized"; }, 20s));
+  fleet.awaitState(id, "notAuthorized");
 
   // Only an admin key makes links.
   std::string read_key_out;
@@ -264,8 +253,8 @@ TEST_CASE("a scan link ends when its instance is authorized, and says Connected 
   const auto http = fleet.http();
   const Id id = fleet.inState("notAuthorized");
   const Id authorized = fleet.inState("authorized");
-  REQUIRE(waitFor([&] { return fleet.liveState(id) == "notAuthorized"; }, 20s));
-  REQUIRE(waitFor([&] { return fleet.liveState(authorized) == "authorized"; }, 20s));
+  fleet.awaitState(id, "notAuthorized");
+  fleet.awaitState(authorized, "authorized");
   // An authorized instance needs no link.
   const auto refused =
       http.post(fmt::format("/api/v1/instances/{}/scan-links", authorized), "", fleet.key());
@@ -292,10 +281,11 @@ TEST_CASE("with a public listener, scan links live there only; an expired link a
   LinkFleet fleet(kScenario, fastEnv({{"GREENFLEET_PUBLIC_ENABLED", "true"},
                                       {"GREENFLEET_PUBLIC_HOST", "127.0.0.1"},
                                       {"GREENFLEET_PUBLIC_PORT", "0"}}));
-  const int public_port = publicPortOf(*fleet.server);
+  const int public_port = fleet.server->publicPort();
+  REQUIRE(public_port != 0);
   const HttpClient pub("127.0.0.1", public_port);
   const Id id = fleet.inState("notAuthorized");
-  REQUIRE(waitFor([&] { return fleet.liveState(id) == "notAuthorized"; }, 20s));
+  fleet.awaitState(id, "notAuthorized");
 
   const auto link = fleet.createLink(id);
   const std::string url = link->getValue<std::string>("url");
@@ -318,7 +308,7 @@ TEST_CASE("scan link requests are rate-limited per link and per client address")
                                       {"GREENFLEET_SCAN_LINKS_CLIENT_RPS", "1"}}));
   const auto http = fleet.http();
   const Id id = fleet.inState("notAuthorized");
-  REQUIRE(waitFor([&] { return fleet.liveState(id) == "notAuthorized"; }, 20s));
+  fleet.awaitState(id, "notAuthorized");
   const std::string path = pathOf(fleet.createLink(id)->getValue<std::string>("url"));
 
   // Per link: a burst of 5 (10 s at 0.5/s), then 429 with Retry-After.
@@ -354,9 +344,9 @@ TEST_CASE(
   const Id id = fleet.inState("notAuthorized");
   const Id via_link = fleet.inState("notAuthorized", 1);
   const Id authorized = fleet.inState("authorized");
-  REQUIRE(waitFor([&] { return fleet.liveState(id) == "notAuthorized"; }, 20s));
-  REQUIRE(waitFor([&] { return fleet.liveState(via_link) == "notAuthorized"; }, 20s));
-  REQUIRE(waitFor([&] { return fleet.liveState(authorized) == "authorized"; }, 20s));
+  fleet.awaitState(id, "notAuthorized");
+  fleet.awaitState(via_link, "notAuthorized");
+  fleet.awaitState(authorized, "authorized");
   const std::string path = fmt::format("/api/v1/instances/{}/pairing-code", id);
 
   for (const char* bad :

@@ -87,6 +87,16 @@ function decodeQr(bytes) {
   return code.data;
 }
 
+// The pixels of an <img> on the page, as PNG bytes (drawn on a canvas: what the user sees).
+const imagePng = (page, selector) => page.$eval(selector, (img) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  canvas.getContext('2d').drawImage(img, 0, 0);
+  const bin = atob(canvas.toDataURL('image/png').split(',')[1]);
+  return Array.from(bin, (c) => c.charCodeAt(0));
+});
+
 // Text of a tile's number, or null while the tile is not rendered.
 const tileValue = (page, id) => page.evaluate((tid) => {
   const v = document.querySelector(`[data-tile="${tid}"] .value`);
@@ -170,15 +180,7 @@ async function main() {
       const queue = await api('/needs-scan');
       assert.equal(shownId, queue.items[0].id, 'scan mode starts with the longest-waiting instance');
       // The pixels on screen, exactly as shown (the page's CSP keeps fetch() off blob: URLs).
-      const bytes = await page.$eval('#qr-img', (img) => {
-        const canvas = document.createElement('canvas');
-        canvas.width = img.naturalWidth;
-        canvas.height = img.naturalHeight;
-        canvas.getContext('2d').drawImage(img, 0, 0);
-        const bin = atob(canvas.toDataURL('image/png').split(',')[1]);
-        return Array.from(bin, (c) => c.charCodeAt(0));
-      });
-      const payload = decodeQr(bytes);
+      const payload = decodeQr(await imagePng(page, '#qr-img'));
       const expected = (await emulator(`/instances/${shownId}`)).qr.payload;
       assert.equal(payload, expected);
       assert.match(await page.$eval('#qr-countdown', (e) => e.textContent), /QR refreshes in \d+ s/);
@@ -241,15 +243,6 @@ async function main() {
   }
 }
 
-// The pixels of an <img> on the page, as PNG bytes (drawn on a canvas: what the user sees).
-const imagePng = (page, selector) => page.$eval(selector, (img) => {
-  const canvas = document.createElement('canvas');
-  canvas.width = img.naturalWidth;
-  canvas.height = img.naturalHeight;
-  canvas.getContext('2d').drawImage(img, 0, 0);
-  const bin = atob(canvas.toDataURL('image/png').split(',')[1]);
-  return Array.from(bin, (c) => c.charCodeAt(0));
-});
 
 // Issue 16: an admin makes a scan link on the dashboard; someone with no key opens it in a fresh
 // browser, scans the QR it shows, and the page says Connected by itself; the link is then dead.
