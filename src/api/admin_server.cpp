@@ -87,7 +87,7 @@ void answerCached(http::Response& out, const std::shared_ptr<const CachedBody>& 
 
 // A scan link's token is a credential: the access log shows /s/*** instead.
 std::string loggedPath(const std::string& path) {
-  if (path.rfind("/s/", 0) != 0) return path;
+  if (path.rfind("/s/", 0) != 0 || path.rfind("/s/assets/", 0) == 0) return path;
   const auto end = path.find('/', 3);
   return "/s/***" + (end == std::string::npos ? std::string() : path.substr(end));
 }

@@ -217,6 +217,7 @@ void FleetService::start() {
   p.event_hub = std::make_unique<api::EventHub>(*p.event_log, hub_options);
   p.event_hub->start();
   p.sweep_store = std::make_unique<store::SweepRepository>(*p.db);
+  p.scan_links = std::make_unique<store::ScanLinkRepository>(*p.db);
   startPruner();
   p.sweeps = std::make_unique<sweep::SweepRunner>(
       *p.poller, *p.instances, *p.sweep_store, [writer] { writer->flush(); }, clock_);
@@ -246,7 +247,6 @@ void FleetService::start() {
     // An operator's action is answered only once its audit event is committed.
     writer->flush();
   };
-  p.scan_links = std::make_unique<store::ScanLinkRepository>(*p.db);
   p.context->scan_links = p.scan_links.get();
   p.pairing = std::make_unique<scheduler::PairingCodeRequester>(
       *p.engine, clock_, std::chrono::seconds(config_.getInt("pairing.min_interval_s", 1, 3600)));
@@ -304,10 +304,10 @@ void FleetService::stop() {
   if (p.writer) p.writer->stop();
   p.context.reset();
   p.pairing.reset();
-  p.scan_links.reset();
   p.event_hub.reset();
   p.sweeps.reset();
   p.sweep_store.reset();
+  p.scan_links.reset();
   p.event_log.reset();
   p.observer.reset();
   p.poller.reset();
@@ -335,8 +335,10 @@ void FleetService::startPruner() {
         const auto cutoff_ms = fleet::toUnixMillis(cutoff);
         const auto pruned = parts.event_log->pruneOlderThan(cutoff_ms);
         const auto sweeps = parts.sweep_store->pruneOlderThan(cutoff_ms);
-        if (pruned + sweeps > 0) {
-          kLog.info("event=pruned events={} sweeps={} older_than_days={}", pruned, sweeps, days);
+        const auto links = parts.scan_links->pruneOlderThan(cutoff_ms);
+        if (pruned + sweeps + links > 0) {
+          kLog.info("event=pruned events={} sweeps={} scan_links={} older_than_days={}", pruned,
+                    sweeps, links, days);
         }
       } catch (const std::exception& e) {
         kLog.warn("event=events_prune_failed error=\"{}\"", e.what());

@@ -165,6 +165,17 @@ bool ScanLinkRepository::markOpened(std::int64_t link_id, std::int64_t now_ms) {
   return n > 0;
 }
 
+std::size_t ScanLinkRepository::pruneOlderThan(std::int64_t cutoff_ms) {
+  auto session = db_.acquire();
+  WriteTransaction tx(*session);
+  Statement stmt(*session);
+  stmt << "DELETE FROM scan_links WHERE COALESCE(ended_at, expires_at) < ?",
+      bind(static_cast<Poco::Int64>(cutoff_ms));
+  const auto n = stmt.execute();
+  tx.commit();
+  return n;
+}
+
 bool ScanLinkRepository::authorizedSince(std::int64_t instance_id, std::int64_t since_ms) {
   auto session = db_.acquire();
   Poco::Int64 found = 0;

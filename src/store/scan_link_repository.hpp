@@ -56,6 +56,8 @@ class ScanLinkRepository {
                                std::int64_t now_ms);
   // Records the first open; true only the first time.
   bool markOpened(std::int64_t link_id, std::int64_t now_ms);
+  // Deletes links that ended or expired before `cutoff_ms` (event retention); returns how many.
+  std::size_t pruneOlderThan(std::int64_t cutoff_ms);
   // Whether the event log shows the instance becoming authorized at or after `since_ms`.
   bool authorizedSince(std::int64_t instance_id, std::int64_t since_ms);
 

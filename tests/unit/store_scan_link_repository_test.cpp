@@ -125,3 +125,16 @@ TEST_CASE("deleting an instance deletes its scan links") {
   }
   CHECK_FALSE(f.links.findByToken(c.token).has_value());
 }
+
+TEST_CASE("pruning drops links that ended or expired before the cutoff, never live ones") {
+  LinkFixture f;
+  const auto expired = f.links.create(1, "ops", 1000, 2000);
+  const auto revoked = f.links.create(1, "ops", 1000, 9000);
+  const auto live = f.links.create(1, "ops", 1000, 9000);
+  REQUIRE(f.links.end(1, revoked.link.id, "revoked", 2500));
+  CHECK(f.links.pruneOlderThan(2400) == 1);
+  CHECK_FALSE(f.links.get(expired.link.id).has_value());
+  CHECK(f.links.pruneOlderThan(3000) == 1);
+  CHECK_FALSE(f.links.get(revoked.link.id).has_value());
+  CHECK(f.links.get(live.link.id).has_value());
+}
