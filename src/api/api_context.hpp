@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/scan_link_settings.hpp"
 #include "fleet/clock.hpp"
 #include "fleet/registered_instance.hpp"
 #include "greenapi/upstream_host_policy.hpp"
@@ -36,8 +37,12 @@ class FleetMetrics;
 namespace greenfleet::sweep {
 class SweepRunner;
 }  // namespace greenfleet::sweep
+namespace greenfleet::scheduler {
+class PairingCodeRequester;
+}  // namespace greenfleet::scheduler
 namespace greenfleet::store {
 class StatusWriter;
+class ScanLinkRepository;
 }  // namespace greenfleet::store
 namespace greenfleet::api {
 
@@ -62,6 +67,10 @@ struct ApiContext {
   std::string webhook_token;  // Bearer token Green API sends (webhookUrlToken); empty = disabled
   std::chrono::milliseconds sse_heartbeat{15000};
   greenapi::UpstreamHostPolicy allowed_hosts{};  // upstream.allowed_hosts: apiUrls registrable
+  // Public scan links (/s/{token}); null: the routes answer 503.
+  store::ScanLinkRepository* scan_links = nullptr;
+  ScanLinkSettings scan_link_settings;
+  scheduler::PairingCodeRequester* pairing = nullptr;  // getAuthorizationCode; null: 503
 };
 
 }  // namespace greenfleet::api

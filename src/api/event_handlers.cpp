@@ -14,8 +14,8 @@ namespace greenfleet::api {
 
 namespace {
 const std::set<std::string, std::less<>> kEventTypes = {
-    "state_changed",      "attention_changed", "scan_session_started",
-    "scan_session_ended", "action",            "alert"};
+    "state_changed", "attention_changed", "scan_session_started", "scan_session_ended", "action",
+    "alert",         "scan_link",         "pairing_code"};
 
 Poco::Dynamic::Var opt(const std::optional<std::string>& s) {
   return s ? Poco::Dynamic::Var(*s) : Poco::Dynamic::Var();
@@ -58,7 +58,7 @@ ApiResponse EventHandlers::list(ApiRequest& request) {
     if (kEventTypes.count(it->second) == 0) {
       throw ApiError::unprocessable(
           "type must be one of state_changed, attention_changed, scan_session_started, "
-          "scan_session_ended, action",
+          "scan_session_ended, action, alert, scan_link, pairing_code",
           "type");
     }
     type = it->second;

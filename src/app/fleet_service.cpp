@@ -26,9 +26,11 @@
 #include "fleet/time_format.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
+#include "scheduler/pairing_code_requester.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
+#include "store/scan_link_repository.hpp"
 #include "store/state_event_log.hpp"
 #include "store/status_writer.hpp"
 #include "store/sweep_repository.hpp"
@@ -123,9 +125,12 @@ struct FleetService::Parts {
   std::unique_ptr<api::EventHub> event_hub;
   std::unique_ptr<store::SweepRepository> sweep_store;
   std::unique_ptr<sweep::SweepRunner> sweeps;
+  std::unique_ptr<store::ScanLinkRepository> scan_links;
+  std::unique_ptr<scheduler::PairingCodeRequester> pairing;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
   std::unique_ptr<alerts::AlertDispatcher> alerts;  // null without alerts.targets
+  std::vector<http::Listener> server_listeners;  // what scan link URLs are built from
   std::atomic<bool> ready{false};
   // Retention: prunes old events in the background.
   std::thread pruner;
@@ -218,6 +223,7 @@ void FleetService::start() {
   p.event_hub = std::make_unique<api::EventHub>(*p.event_log, hub_options);
   p.event_hub->start();
   p.sweep_store = std::make_unique<store::SweepRepository>(*p.db);
+  p.scan_links = std::make_unique<store::ScanLinkRepository>(*p.db);
   startPruner();
   p.sweeps = std::make_unique<sweep::SweepRunner>(
       *p.poller, *p.instances, *p.sweep_store, [writer] { writer->flush(); }, clock_);
@@ -242,13 +248,26 @@ void FleetService::start() {
     e.source = "action";
     e.type = type;
     e.detail = detail;
-    e.actor = actor;
+    if (!actor.empty()) e.actor = actor;
     writer->enqueueEvent(id, std::move(e));
     // An operator's action is answered only once its audit event is committed.
     writer->flush();
   };
+  p.context->scan_links = p.scan_links.get();
+  p.pairing = std::make_unique<scheduler::PairingCodeRequester>(
+      *p.engine, clock_, std::chrono::seconds(config_.getInt("pairing.min_interval_s", 1, 3600)));
+  p.context->pairing = p.pairing.get();
+  p.context->scan_link_settings = scanLinkSettings(config_);
+  p.context->scan_link_settings.listener_base_url = [&p] {
+    const bool has_public = p.server && p.server->publicPort() != 0;
+    const auto& listener = p.server_listeners[has_public ? 1 : 0];
+    const int port = p.server ? (has_public ? p.server->publicPort() : p.server->port()) : 0;
+    const bool v6 = listener.host.find(':') != std::string::npos;
+    return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", listener.host, v6 ? "]" : "", port);
+  };
   api::AdminServerOptions options;
   options.http = httpOptions(config_);
+  p.server_listeners = options.http.listeners;
   const std::string origins = config_.getString("http.cors_origins");
   for (std::size_t start = 0; start < origins.size();) {
     auto end = origins.find(',', start);
@@ -290,9 +309,11 @@ void FleetService::stop() {
   if (p.poller) p.poller->stop();
   if (p.writer) p.writer->stop();
   p.context.reset();
+  p.pairing.reset();
   p.event_hub.reset();
   p.sweeps.reset();
   p.sweep_store.reset();
+  p.scan_links.reset();
   p.event_log.reset();
   p.observer.reset();
   p.poller.reset();
@@ -320,8 +341,10 @@ void FleetService::startPruner() {
         const auto cutoff_ms = fleet::toUnixMillis(cutoff);
         const auto pruned = parts.event_log->pruneOlderThan(cutoff_ms);
         const auto sweeps = parts.sweep_store->pruneOlderThan(cutoff_ms);
-        if (pruned + sweeps > 0) {
-          kLog.info("event=pruned events={} sweeps={} older_than_days={}", pruned, sweeps, days);
+        const auto links = parts.scan_links->pruneOlderThan(cutoff_ms);
+        if (pruned + sweeps + links > 0) {
+          kLog.info("event=pruned events={} sweeps={} scan_links={} older_than_days={}", pruned,
+                    sweeps, links, days);
         }
       } catch (const std::exception& e) {
         kLog.warn("event=events_prune_failed error=\"{}\"", e.what());

@@ -170,4 +170,17 @@ http::ServerOptions httpOptions(const config::Config& config) {
   return o;
 }
 
+api::ScanLinkSettings scanLinkSettings(const config::Config& config) {
+  api::ScanLinkSettings s;
+  s.ttl = std::chrono::seconds(config.getInt("scan_links.ttl_s", 1, 7 * 24 * 3600));
+  s.base_url = config.getString("public.base_url");
+  if (!s.base_url.empty() && !s.base_url.starts_with("http://") &&
+      !s.base_url.starts_with("https://")) {
+    throw config::ConfigError("public.base_url must start with http:// or https://");
+  }
+  s.link_rps = config.getDouble("scan_links.link_rps", 0.01, 1000);
+  s.client_rps = config.getDouble("scan_links.client_rps", 0.01, 1000);
+  return s;
+}
+
 }  // namespace greenfleet::app

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "api/scan_link_settings.hpp"
 #include "app/flags.hpp"
 #include "config/config.hpp"
 #include "greenapi/client.hpp"
@@ -40,5 +41,7 @@ greenapi::UpstreamHostPolicy allowedHosts(const config::Config& config);
 std::string defaultApiUrl(const config::Config& config);
 // The HTTP front's limits and listeners (admin; public when public.enabled).
 http::ServerOptions httpOptions(const config::Config& config);
+// Scan link lifetime, base URL and rate limits (the listener's URL is the caller's to set).
+api::ScanLinkSettings scanLinkSettings(const config::Config& config);
 
 }  // namespace greenfleet::app

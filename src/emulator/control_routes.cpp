@@ -188,6 +188,7 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
   }
   if (verb != kPost) return errorResponse(405, "use POST");
   std::string new_state;
+  std::string code;  // confirm-code: the code typed; empty = the pending one
   if (action == "state") {
     const auto body = readJsonObject(request.body);
     if (!body->has("state") || !body->get("state").isString()) {
@@ -196,6 +197,15 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
     new_state = body->get("state").extract<std::string>();
     if (!states::isKnown(new_state)) {
       return errorResponse(400, fmt::format("unknown state '{}'", new_state));
+    }
+  } else if (action == "confirm-code") {
+    // The phone holder typed the pairing code; {"code": "..."} or no body (the pending one).
+    if (!request.body.empty()) {
+      const auto body = readJsonObject(request.body);
+      if (body->has("code") && !body->get("code").isString()) {
+        return errorResponse(400, "field 'code' must be a string");
+      }
+      if (body->has("code")) code = body->get("code").extract<std::string>();
     }
   } else if (action != "scan" && action != "logout" && action != "reboot") {
     return errorResponse(404, "no such control route");
@@ -207,6 +217,8 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
       id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>& tr) {
         if (action == "scan") {
           conflict = !inst.scan(now, tr);
+        } else if (action == "confirm-code") {
+          conflict = !inst.confirmPairingCode(code, now, tr);
         } else if (action == "state") {
           inst.setState(new_state, now, tr);
         } else if (action == "logout") {
@@ -220,7 +232,9 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
   if (!known) return errorResponse(404, "unknown instance");
   if (conflict) {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-    o->set("error", "instance is not waiting for a QR scan (state must be notAuthorized)");
+    o->set("error", action == "scan"
+                        ? "instance is not waiting for a QR scan (state must be notAuthorized)"
+                        : "no live pairing code matches (or the state is not notAuthorized)");
     o->set("state", state_now);
     return jsonResponse(409, o);
   }
@@ -278,6 +292,14 @@ Poco::JSON::Object::Ptr instanceJson(const EmulatorContext& ctx, EmulatedInstanc
     o->set("qr", qr);
   } else {
     o->set("qr", Poco::Dynamic::Var());
+  }
+  if (const auto* pairing = inst.pairingCode(now)) {
+    Poco::JSON::Object::Ptr p = new Poco::JSON::Object;
+    p->set("code", pairing->code);
+    p->set("phoneNumber", static_cast<Poco::Int64>(pairing->phone_number));
+    o->set("pairingCode", p);
+  } else {
+    o->set("pairingCode", Poco::Dynamic::Var());
   }
   o->set("faults", inst.faults ? Poco::Dynamic::Var(inst.faults->toJson()) : Poco::Dynamic::Var());
   if (with_counters) o->set("counters", countersJson(inst.counters()));

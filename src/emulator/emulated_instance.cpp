@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "emulator/qr_png.hpp"
+#include "fleet/qr_png.hpp"
 
 namespace greenfleet::emulator {
 
@@ -92,6 +92,38 @@ void EmulatedInstance::advance(fleet::SteadyTime now, std::vector<Transition>& o
   if (steps_.empty() && steps_.capacity() > 0) steps_.shrink_to_fit();  // most instances idle
 }
 
+std::optional<std::string> EmulatedInstance::issuePairingCode(std::int64_t phone_number,
+                                                              fleet::SteadyTime now) {
+  std::vector<Transition> ignored;
+  advance(now, ignored);
+  if (state_ != states::kNotAuthorized) return std::nullopt;
+  // WhatsApp's codes are 8 characters from an alphabet without look-alikes.
+  static constexpr std::string_view kAlphabet = "ABCDEFGHJKLMNPQRSTVWXYZ23456789";
+  std::string code;
+  for (std::uint64_t x = rng_(); code.size() < 8; x /= kAlphabet.size()) {
+    code += kAlphabet[x % kAlphabet.size()];
+  }
+  pairing_ = std::make_unique<PairingCode>(
+      PairingCode{code, phone_number, now + std::chrono::milliseconds(150000)});
+  return code;
+}
+
+const EmulatedInstance::PairingCode* EmulatedInstance::pairingCode(fleet::SteadyTime now) const {
+  return pairing_ && now < pairing_->expires_at ? pairing_.get() : nullptr;
+}
+
+bool EmulatedInstance::confirmPairingCode(const std::string& code, fleet::SteadyTime now,
+                                          std::vector<Transition>& out) {
+  advance(now, out);
+  const PairingCode* pending = pairingCode(now);
+  if (pending == nullptr || (!code.empty() && code != pending->code)) return false;
+  if (state_ != states::kNotAuthorized) return false;
+  pairing_.reset();
+  steps_.clear();
+  enter(states::kAuthorized, now, out);
+  return true;
+}
+
 bool EmulatedInstance::scan(fleet::SteadyTime now, std::vector<Transition>& out) {
   advance(now, out);
   if (state_ != states::kNotAuthorized) return false;
@@ -145,7 +177,7 @@ std::string EmulatedInstance::qrPayload(fleet::SteadyTime now) const {
 const std::string& EmulatedInstance::qrPngBase64(fleet::SteadyTime now) {
   const std::uint64_t rotation = qrRotation(now);
   if (!png_rotation_ || *png_rotation_ != rotation) {
-    png_base64_ = base64Encode(renderQrPng(qrPayload(now)));
+    png_base64_ = fleet::base64Encode(fleet::renderQrPng(qrPayload(now)));
     png_rotation_ = rotation;
   }
   return png_base64_;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,6 +81,21 @@ class EmulatedInstance {
   // Records an accepted qr poll; continuous polling for Delays::qrQuirk → starting (issue #285).
   void noteQrPoll(fleet::SteadyTime now, std::vector<Transition>& out);
 
+  // Wire (getAuthorizationCode): a new 8-character pairing code for `phone_number`, valid for
+  // ~2.5 minutes like upstream's; nullopt unless notAuthorized (Green API answers status false).
+  std::optional<std::string> issuePairingCode(std::int64_t phone_number, fleet::SteadyTime now);
+  // Control API: the phone holder typed the code: notAuthorized → authorized. `code` empty
+  // confirms the pending one. False when no live code matches or the state is not notAuthorized.
+  bool confirmPairingCode(const std::string& code, fleet::SteadyTime now,
+                          std::vector<Transition>& out);
+  struct PairingCode {
+    std::string code;
+    std::int64_t phone_number = 0;
+    fleet::SteadyTime expires_at{};
+  };
+  // The pending code while it is valid.
+  const PairingCode* pairingCode(fleet::SteadyTime now) const;
+
   // Counts a request and applies the method's rate window: true = accepted, false = 429.
   bool admit(const std::string& method, fleet::SteadyTime now);
   void countFault(const std::string& method) { counters_[method].injectedFaults++; }
@@ -116,6 +132,7 @@ class EmulatedInstance {
   std::vector<std::pair<const std::string*, RateWindow>> windows_;
   std::map<std::string, MethodCounters> counters_;
   FaultRng rng_;
+  std::unique_ptr<PairingCode> pairing_;  // only while a code was asked for
 };
 
 // Deterministic 64-bit mixing (splitmix64), for tokens and QR payloads derived from --seed.

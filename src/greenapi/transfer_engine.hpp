@@ -87,6 +87,7 @@ class TransferEngine {
     InstanceCredentials credentials;
     std::string method;  // Green API's spelling, e.g. "getStateInstance"
     Completion done;
+    std::string postBody;  // non-empty: a POST with this JSON body (getAuthorizationCode)
   };
 
   explicit TransferEngine(TransferOptions options = {});

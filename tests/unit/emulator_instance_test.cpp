@@ -6,7 +6,7 @@
 
 #include "emulator/emulated_instance.hpp"
 #include "emulator/fault_profile.hpp"
-#include "emulator/qr_png.hpp"
+#include "fleet/qr_png.hpp"
 #include "emulator/rate_window.hpp"
 #include "emulator/scenario.hpp"
 #include "fleet/clock.hpp"
@@ -206,14 +206,14 @@ TEST_CASE("tokens are 50 lowercase hex characters, deterministic from the seed")
 
 TEST_CASE("renderQrPng produces a 256x256 PNG whose modules are the QR code of the payload") {
   const std::string payload = "2@1101000001-0-0123456789abcdef";
-  const std::string png = renderQrPng(payload);
+  const std::string png = fleet::renderQrPng(payload);
   const auto image = testing::readPng(png);
   REQUIRE(image.has_value());
   CHECK(image->width == 256);
   CHECK(image->height == 256);
   CHECK(testing::pngEncodesPayload(png, payload));
   CHECK_FALSE(testing::pngEncodesPayload(png, "2@1101000001-1-0123456789abcdef"));
-  CHECK(testing::base64Decode(base64Encode(png)) == png);
+  CHECK(testing::base64Decode(fleet::base64Encode(png)) == png);
   if (const auto decoded = testing::decodeWithZbar(png)) CHECK(*decoded == payload);
 }
 
