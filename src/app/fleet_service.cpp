@@ -19,8 +19,10 @@
 #include "api/event_hub.hpp"
 #include "api/fleet_metrics.hpp"
 #include "api/routes.hpp"
+#include "app/database_lock.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
+#include "app/token_key.hpp"
 #include "fleet/log.hpp"
 #include "fleet/time_format.hpp"
 #include "greenapi/transfer_engine.hpp"
@@ -109,7 +111,9 @@ class PollerRegistryObserver final : public api::RegistryObserver {
 };
 
 struct FleetService::Parts {
+  std::unique_ptr<DatabaseLock> lock;  // shared: `secrets rotate` cannot run under the server
   std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::TokenCipher> cipher;
   std::unique_ptr<store::InstanceRepository> instances;
   std::unique_ptr<store::ApiKeyRepository> keys;
   std::unique_ptr<store::StatusWriter> writer;
@@ -140,8 +144,10 @@ void FleetService::start() {
   auto& p = *parts_;
   securePrivateDirectory(config_.getString("data.dir"));
   p.db = openMigratedDatabase(config_);
+  p.lock = std::make_unique<DatabaseLock>(databasePath(config_), DatabaseLock::Mode::shared);
   securePrivateFiles(databasePath(config_));
-  p.instances = std::make_unique<store::InstanceRepository>(*p.db, clock_);
+  p.cipher = openTokenCipher(config_, *p.db);
+  p.instances = std::make_unique<store::InstanceRepository>(*p.db, clock_, *p.cipher);
   p.keys = std::make_unique<store::ApiKeyRepository>(*p.db, clock_);
 
   if (p.keys->countActive() == 0) {
@@ -282,7 +288,9 @@ void FleetService::stop() {
   p.writer.reset();
   p.keys.reset();
   p.instances.reset();
+  p.cipher.reset();
   p.db.reset();
+  p.lock.reset();
 }
 
 void FleetService::startPruner() {
