@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "fleet/log.hpp"
 #include "store/sqlite_statement.hpp"
 
 using namespace Poco::Data::Keywords;
@@ -14,6 +15,8 @@ using namespace Poco::Data::Keywords;
 namespace greenfleet::store {
 
 namespace {
+const fleet::Log kLog{"store"};
+
 // Rows are read in id order, a batch at a time, and rewritten before the next batch is read:
 // the scan never runs over rows it has just updated, and a million rows never sit in memory.
 constexpr std::int64_t kBatchRows = 10000;
@@ -67,9 +70,15 @@ std::int64_t rewriteTokens(Database& db, const std::optional<std::string>& key_i
     if (before_commit) before_commit();
     tx.commit();
   }
-  *session << "PRAGMA secure_delete = OFF", now;
-  // The rewritten pages move into the main file and the WAL is emptied.
-  *session << "PRAGMA wal_checkpoint(TRUNCATE)", now;
+  // Committed: nothing after this may throw, or a caller would undo what COMMIT made final
+  // (rotate moves the old key file back when reseal throws).
+  try {
+    *session << "PRAGMA secure_delete = OFF", now;
+    // The rewritten pages move into the main file and the WAL is emptied.
+    *session << "PRAGMA wal_checkpoint(TRUNCATE)", now;
+  } catch (const std::exception& e) {
+    kLog.warn("event=token_checkpoint_failed error=\"{}\"", e.what());
+  }
   return rewritten;
 }
 }  // namespace
