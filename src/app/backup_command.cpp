@@ -22,9 +22,10 @@ int runBackup(const CommandArgs& args) {
   const std::string& target = flags.positionals().at(0);
   const auto result = store::backupDatabase(
       source, target, static_cast<int>(config.getInt("db.busy_timeout_ms", 0, 600000)));
-  std::cout << fmt::format("backed up {} to {} ({} pages, {} bytes); the token key is not in it: "
-                           "keep a copy of {} apart\n",
-                           source, target, result.pages, result.bytes, secretsKeyFile(config));
+  std::cout << fmt::format(
+      "backed up {} to {} ({} pages, {} bytes); the token key is not in it: "
+      "keep a copy of {} apart\n",
+      source, target, result.pages, result.bytes, secretsKeyFile(config));
   return 0;
 }
 

@@ -79,20 +79,21 @@ int runSecrets(const CommandArgs& args) {
     throw UsageError(fmt::format(
         "the current key comes from {}: pass the new key with --new-key-file", kSecretsKeyEnv));
   }
-  const auto next_key = new_key_file ? readKeyFile(*new_key_file) : store::TokenCipher::generateKey();
+  const auto next_key =
+      new_key_file ? readKeyFile(*new_key_file) : store::TokenCipher::generateKey();
   const store::TokenCipher next(next_key);
   if (next.keyId() == current->keyId()) {
     throw std::runtime_error(
         fmt::format("the new key (id {}) is the current key; nothing to rotate", next.keyId()));
   }
   const auto count = rotate(*db, *current, next, loaded, next_key);
-  kLog.info("event=secrets_rotated tokens={} old_key_id={} new_key_id={}", count,
-            current->keyId(), next.keyId());
+  kLog.info("event=secrets_rotated tokens={} old_key_id={} new_key_id={}", count, current->keyId(),
+            next.keyId());
   std::cout << fmt::format("re-encrypted {} token(s): key id {} -> {}\n", count, current->keyId(),
                            next.keyId());
   if (loaded.from_env) {
-    std::cout << fmt::format("set {} to the key in {} before starting the server\n",
-                             kSecretsKeyEnv, *new_key_file);
+    std::cout << fmt::format("set {} to the key in {} before starting the server\n", kSecretsKeyEnv,
+                             *new_key_file);
   } else {
     std::cout << fmt::format("key file {} replaced; back up the new key\n", loaded.source);
   }

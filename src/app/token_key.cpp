@@ -41,8 +41,8 @@ void fsyncDirectoryOf(const std::string& path) {
 
 void writeKey(int fd, const std::string& path, const Key& key) {
   std::string text = store::TokenCipher::formatKey(key) + "\n";
-  const bool ok =
-      ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
   const int error = errno;
   OPENSSL_cleanse(text.data(), text.size());
   ::close(fd);
@@ -128,11 +128,13 @@ Key readKeyFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ELOOP) {
-      throw SecretsError(fmt::format("secrets: key file {} is a symbolic link; point "
-                                     "secrets.key_file at the real file",
-                                     path));
+      throw SecretsError(
+          fmt::format("secrets: key file {} is a symbolic link; point "
+                      "secrets.key_file at the real file",
+                      path));
     }
-    throw std::system_error(errno, std::generic_category(), "secrets: cannot read key file " + path);
+    throw std::system_error(errno, std::generic_category(),
+                            "secrets: cannot read key file " + path);
   }
   struct stat st {};
   std::string text(256, '\0');

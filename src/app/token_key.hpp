@@ -36,6 +36,7 @@ void replaceKeyFile(const std::string& path, const store::TokenCipher::Key& key)
 // Throws store::SecretsError: the key file is missing while tokens are sealed, the key does not
 // match, the key text is malformed.
 std::unique_ptr<store::TokenCipher> openTokenCipher(const config::Config& config,
-                                                    store::Database& db, TokenKey* loaded = nullptr);
+                                                    store::Database& db,
+                                                    TokenKey* loaded = nullptr);
 
 }  // namespace greenfleet::app

@@ -25,8 +25,9 @@ Connection openConnection(const std::string& path, int flags, int busy_timeout_m
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   Connection db(raw);
   if (rc != SQLITE_OK) {
-    throw std::runtime_error(fmt::format("cannot open database {}: {}", path,
-                                         raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    throw std::runtime_error(
+        fmt::format("cannot open database {}: {}", path,
+                    raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_busy_timeout(db.get(), busy_timeout_ms);
   return db;
@@ -86,8 +87,8 @@ BackupResult backupDatabase(const std::string& source_path, const std::string& t
       // The copy carries the source's WAL flag; a backup is one file, so switch it back.
       exec(target.get(), "PRAGMA journal_mode = DELETE", target_path);
     }
-    result.bytes = static_cast<std::int64_t>(
-        std::filesystem::file_size(std::filesystem::path(target_path)));
+    result.bytes =
+        static_cast<std::int64_t>(std::filesystem::file_size(std::filesystem::path(target_path)));
     return result;
   } catch (...) {
     ::unlink(target_path.c_str());

@@ -82,9 +82,10 @@ void InstanceRepository::openToken(sqlite3_stmt* stmt, InstanceRow& row) const {
   const auto* key_id = reinterpret_cast<const char*>(sqlite3_column_text(stmt, kTokenKeyIdColumn));
   if (key_id == nullptr) return;
   if (cipher_.keyId() != key_id) {
-    throw SecretsError(fmt::format("secrets: the token of instance {} was sealed by key id {}, "
-                                   "not by the loaded key (id {})",
-                                   in.id, key_id, cipher_.keyId()));
+    throw SecretsError(
+        fmt::format("secrets: the token of instance {} was sealed by key id {}, "
+                    "not by the loaded key (id {})",
+                    in.id, key_id, cipher_.keyId()));
   }
   in.token = cipher_.openOrThrow(in.token, in.id);
 }

@@ -39,11 +39,11 @@ std::int64_t rewriteTokens(Database& db, const std::optional<std::string>& key_i
   {
     WriteTransaction tx(*session);
     sqlite3* handle = sqliteHandle(*session);
-    SqliteStatement select(
-        handle, std::string("SELECT id, token FROM instances WHERE id > ? AND ") +
-                    (key_id ? "token_key_id = ?" : "token_key_id IS NULL") + " ORDER BY id LIMIT ?");
-    SqliteStatement update(handle,
-                           "UPDATE instances SET token = ?, token_key_id = ? WHERE id = ?");
+    SqliteStatement select(handle,
+                           std::string("SELECT id, token FROM instances WHERE id > ? AND ") +
+                               (key_id ? "token_key_id = ?" : "token_key_id IS NULL") +
+                               " ORDER BY id LIMIT ?");
+    SqliteStatement update(handle, "UPDATE instances SET token = ?, token_key_id = ? WHERE id = ?");
     std::vector<StoredToken> batch;
     std::int64_t after = std::numeric_limits<std::int64_t>::min();
     do {
@@ -101,9 +101,8 @@ std::map<std::string, std::int64_t> StoredTokens::countByKeyId() {
 
 std::int64_t StoredTokens::sealClear(const TokenCipher& cipher) {
   return rewriteTokens(
-      db_, std::nullopt,
-      [&](const StoredToken& row) { return cipher.seal(row.token, row.id); }, cipher.keyId(),
-      nullptr);
+      db_, std::nullopt, [&](const StoredToken& row) { return cipher.seal(row.token, row.id); },
+      cipher.keyId(), nullptr);
 }
 
 std::int64_t StoredTokens::reseal(const TokenCipher& from, const TokenCipher& to,

@@ -44,8 +44,8 @@ int hexValue(char c) {
 
 std::string base64(const unsigned char* data, std::size_t n) {
   std::string out(4 * ((n + 2) / 3), '\0');
-  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                  static_cast<int>(n));
+  const int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(static_cast<std::size_t>(len));
   return out;
 }
@@ -201,8 +201,7 @@ std::optional<std::string> TokenCipher::open(std::string_view sealed,
   int len = 0;
   const bool ok =
       runGcm(ctx.get(), nonce, additionalData(instance_id), body, body_size, plain) &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag) ==
-          1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), plain + body_size, &len) == 1;
   if (!ok) {
     OPENSSL_cleanse(token.data(), token.size());

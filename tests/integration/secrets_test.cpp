@@ -19,9 +19,9 @@
 
 #include "support/child_process.hpp"
 #include "support/emulator_process.hpp"
+#include "support/file_bytes.hpp"
 #include "support/json.hpp"
 #include "support/server_fixture.hpp"
-#include "support/file_bytes.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait_for.hpp"
 
@@ -33,7 +33,8 @@ namespace {
 
 using Env = std::map<std::string, std::string>;
 
-constexpr const char* kOtherKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+constexpr const char* kOtherKey =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 // Fast probes, so instances show they work within a second or two of a start.
 Env fastEnv(Env extra = {}) {
@@ -79,9 +80,9 @@ struct SealedFleet {
     server = std::make_unique<ServerFixture>(std::vector<std::string>{}, fastEnv(std::move(env)));
     std::string batch = "[";
     for (std::size_t i = 0; i < all.size(); ++i) {
-      batch += fmt::format(R"({}{{"id":{},"token":"{}","apiUrl":"{}","name":"sealed {}"}})",
-                           i ? "," : "", all[i].idInstance, all[i].apiTokenInstance,
-                           emu.apiUrl(), i);
+      batch +=
+          fmt::format(R"({}{{"id":{},"token":"{}","apiUrl":"{}","name":"sealed {}"}})",
+                      i ? "," : "", all[i].idInstance, all[i].apiTokenInstance, emu.apiUrl(), i);
     }
     batch += "]";
     REQUIRE(server->client().post("/api/v1/instances", batch, server->adminKey()).status == 201);
@@ -94,9 +95,8 @@ struct SealedFleet {
   bool allWorking() const {
     const auto counters = emu.counters()->getObject("instances");
     for (const auto& c : all) {
-      const auto r =
-          server->client().get("/api/v1/instances/" + std::to_string(c.idInstance),
-                               server->adminKey());
+      const auto r = server->client().get("/api/v1/instances/" + std::to_string(c.idInstance),
+                                          server->adminKey());
       if (r.status != 200) return false;
       const auto o = parseObject(r.body);
       if (o->isNull("state") || o->getValue<std::string>("state") != "authorized") return false;
@@ -297,9 +297,9 @@ TEST_CASE("sweep --db reads the stored status without the token key") {
   REQUIRE(fleet.server->stop() == 0);
   fs::remove(fleet.keyFile());
   std::string out;
-  const int code = runToCompletion(greenfleetBinary(),
-                                   {"sweep", "--db", fleet.server->dbPath(), "--format", "json"},
-                                   out, {}, 60s);
+  const int code =
+      runToCompletion(greenfleetBinary(),
+                      {"sweep", "--db", fleet.server->dbPath(), "--format", "json"}, out, {}, 60s);
   CHECK(code == 0);
   const auto report = parseObject(out)->getObject("report");
   CHECK(report->getValue<int>("total") == 4);
@@ -307,7 +307,9 @@ TEST_CASE("sweep --db reads the stored status without the token key") {
   CHECK_FALSE(fs::exists(fleet.keyFile()));
 }
 
-TEST_CASE("backup copies the live database under write load; the restore holds every acknowledged write") {
+TEST_CASE(
+    "backup copies the live database under write load; the restore holds every acknowledged "
+    "write") {
   SealedFleet fleet;
   auto& server = *fleet.server;
   // A writer registers instances one by one while the backup runs.
@@ -319,18 +321,20 @@ TEST_CASE("backup copies the live database under write load; the restore holds e
     for (long long id = 5'000'000'001; !stop; ++id) {
       const auto r = http.post(
           "/api/v1/instances",
-          fmt::format(R"({{"id":{},"token":"loadtoken{}abcdef0123456789","apiUrl":"{}"}})", id,
-                      id, "http://127.0.0.1:9"),
+          fmt::format(R"({{"id":{},"token":"loadtoken{}abcdef0123456789","apiUrl":"{}"}})", id, id,
+                      "http://127.0.0.1:9"),
           server.adminKey());
       if (r.status != 201) break;
       std::lock_guard lock(mutex);
       acknowledged.push_back(id);
     }
   });
-  REQUIRE(waitFor([&] {
-    std::lock_guard lock(mutex);
-    return acknowledged.size() >= 20;
-  }, 30s));
+  REQUIRE(waitFor(
+      [&] {
+        std::lock_guard lock(mutex);
+        return acknowledged.size() >= 20;
+      },
+      30s));
   std::set<long long> before_backup;
   {
     std::lock_guard lock(mutex);
@@ -354,7 +358,8 @@ TEST_CASE("backup copies the live database under write load; the restore holds e
   CHECK(sqlite(backup, "PRAGMA integrity_check;") == "ok\n");
   CHECK_FALSE(fs::exists(backup + "-wal"));
   CHECK(fileBytes(backup).find("loadtoken5000000001") == std::string::npos);
-  for (const auto& c : fleet.all) CHECK(fileBytes(backup).find(c.apiTokenInstance) == std::string::npos);
+  for (const auto& c : fleet.all)
+    CHECK(fileBytes(backup).find(c.apiTokenInstance) == std::string::npos);
   // An existing file is never overwritten.
   CHECK(server.runCommand({"backup", backup}, out) == 1);
   CHECK(out.find("cannot create backup file") != std::string::npos);

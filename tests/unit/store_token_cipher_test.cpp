@@ -129,7 +129,9 @@ struct SealedStoreFixture {
     }
     REQUIRE(repo.create(std::move(batch)).has_value());
   }
-  static std::string tokenOf(std::int64_t id) { return kToken.substr(0, 40) + std::to_string(id * 1111111111); }
+  static std::string tokenOf(std::int64_t id) {
+    return kToken.substr(0, 40) + std::to_string(id * 1111111111);
+  }
   std::string rawFile() {
     auto session = db.acquire();
     *session << "PRAGMA wal_checkpoint(TRUNCATE)", now;
@@ -148,9 +150,11 @@ TEST_CASE("InstanceRepository seals tokens on write and opens them on read") {
   CHECK(seen == std::vector<std::string>{SealedStoreFixture::tokenOf(1), kToken,
                                          SealedStoreFixture::tokenOf(3)});
   const auto raw = f.rawFile();
-  for (std::int64_t id = 1; id <= 3; ++id) CHECK(raw.find(SealedStoreFixture::tokenOf(id)) == std::string::npos);
+  for (std::int64_t id = 1; id <= 3; ++id)
+    CHECK(raw.find(SealedStoreFixture::tokenOf(id)) == std::string::npos);
   CHECK(raw.find(kToken) == std::string::npos);
-  CHECK(StoredTokens(f.db).countByKeyId() == std::map<std::string, std::int64_t>{{f.cipher.keyId(), 3}});
+  CHECK(StoredTokens(f.db).countByKeyId() ==
+        std::map<std::string, std::int64_t>{{f.cipher.keyId(), 3}});
 }
 
 TEST_CASE("InstanceRepository refuses to read a token sealed by another key (never an empty one)") {
@@ -166,8 +170,8 @@ TEST_CASE("InstanceRepository refuses to read a token sealed by another key (nev
                 "WHERE id = 1",
         now;
   }
-  CHECK_THROWS_WITH_AS(f.repo.get(1),
-                       doctest::Contains("token of instance 1 does not decrypt"), SecretsError);
+  CHECK_THROWS_WITH_AS(f.repo.get(1), doctest::Contains("token of instance 1 does not decrypt"),
+                       SecretsError);
   CHECK(f.repo.get(2)->instance.token == SealedStoreFixture::tokenOf(2));
 }
 
