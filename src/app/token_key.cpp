@@ -107,15 +107,13 @@ TokenKey loadOrCreateKey(const config::Config& config, store::StoredTokens& toke
   }
   // No key yet. Sealed rows without their key would be lost for good: never make a new key
   // over them.
-  std::int64_t sealed = 0;
-  for (const auto& [key_id, count] : tokens.countByKeyId()) {
-    if (!key_id.empty()) sealed += count;
-  }
-  if (sealed > 0) {
+  if (const auto sealed_by = tokens.sampleKeyId()) {
     throw SecretsError(fmt::format(
-        "secrets: key file {} is missing but {} tokens in the database are encrypted; restore "
-        "the key file from your backup (or set {}) — a new key could not decrypt them",
-        loaded.source, groupThousands(sealed), kSecretsKeyEnv));
+        "secrets: key file {} is missing but {} tokens in the database are encrypted (key id "
+        "{}); restore the key file from your backup (or set {}) — a new key could not decrypt "
+        "them",
+        loaded.source, groupThousands(tokens.countSealedBy(*sealed_by)), *sealed_by,
+        kSecretsKeyEnv));
   }
   loaded.key = store::TokenCipher::generateKey();
   createKeyFile(loaded.source, loaded.key);
@@ -182,15 +180,11 @@ std::unique_ptr<store::TokenCipher> openTokenCipher(const config::Config& config
   store::StoredTokens tokens(db);
   const TokenKey loaded = loadOrCreateKey(config, tokens);
   auto cipher = std::make_unique<store::TokenCipher>(loaded.key);
-  bool clear_rows = false;
-  for (const auto& [key_id, count] : tokens.countByKeyId()) {
-    if (key_id.empty()) {
-      clear_rows = true;
-    } else if (key_id != cipher->keyId()) {
-      throwMismatch(loaded, cipher->keyId(), key_id, count);
-    }
+  // A row sealed by yet another key (a hand-edited database) fails when it is read.
+  if (const auto stored_id = tokens.sampleKeyId(); stored_id && *stored_id != cipher->keyId()) {
+    throwMismatch(loaded, cipher->keyId(), *stored_id, tokens.countSealedBy(*stored_id));
   }
-  if (clear_rows) {
+  if (tokens.hasClear()) {
     const auto sealed = tokens.sealClear(*cipher);
     kLog.info("event=tokens_encrypted count={} key_id={}", sealed, cipher->keyId());
   }

@@ -99,6 +99,28 @@ std::map<std::string, std::int64_t> StoredTokens::countByKeyId() {
   return out;
 }
 
+std::optional<std::string> StoredTokens::sampleKeyId() {
+  auto session = db_.acquire();
+  SqliteStatement stmt(sqliteHandle(*session),
+                       "SELECT token_key_id FROM instances WHERE token_key_id IS NOT NULL LIMIT 1");
+  return stmt.step() ? columnOptText(stmt.get(), 0) : std::nullopt;
+}
+
+std::int64_t StoredTokens::countSealedBy(const std::string& key_id) {
+  auto session = db_.acquire();
+  SqliteStatement stmt(sqliteHandle(*session),
+                       "SELECT COUNT(*) FROM instances WHERE token_key_id = ?");
+  stmt.bind(1, key_id);
+  return stmt.step() ? sqlite3_column_int64(stmt.get(), 0) : 0;
+}
+
+bool StoredTokens::hasClear() {
+  auto session = db_.acquire();
+  SqliteStatement stmt(sqliteHandle(*session),
+                       "SELECT 1 FROM instances WHERE token_key_id IS NULL LIMIT 1");
+  return stmt.step();
+}
+
 std::int64_t StoredTokens::sealClear(const TokenCipher& cipher) {
   return rewriteTokens(
       db_, std::nullopt, [&](const StoredToken& row) { return cipher.seal(row.token, row.id); },

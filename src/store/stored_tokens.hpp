@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "store/database.hpp"
@@ -20,8 +21,14 @@ class StoredTokens {
  public:
   explicit StoredTokens(Database& db);
 
-  // Rows per key id that sealed them; clear rows (not yet sealed) count under "".
+  // Rows per key id that sealed them; clear rows (not yet sealed) count under "". Scans the table.
   std::map<std::string, std::int64_t> countByKeyId();
+  // The key id of one sealed row (nullopt: none is sealed). One transaction seals or re-seals
+  // every row, so one row tells the key of all; O(1) on a sealed table, for start-up.
+  std::optional<std::string> sampleKeyId();
+  std::int64_t countSealedBy(const std::string& key_id);
+  // Whether a row is still in clear (through the partial index of migration 0004).
+  bool hasClear();
   // Seals every clear row with `cipher`, all in one transaction; returns how many.
   std::int64_t sealClear(const TokenCipher& cipher);
   // Opens every row sealed by `from` and seals it with `to`, all in one transaction.

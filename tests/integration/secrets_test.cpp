@@ -90,6 +90,13 @@ struct SealedFleet {
 
   std::string keyFile() const { return server->dataDir() + "/secret.key"; }
 
+  // A clean stop (exit 0); on failure the server's log says why.
+  void stop() const {
+    const int code = server->stop();
+    INFO("server log:\n" << server->log());
+    REQUIRE(code == 0);
+  }
+
   // Every instance probed after the emulator's counters were reset, with no error: greenfleet
   // holds the right token for each.
   bool allWorking() const {
@@ -111,7 +118,7 @@ struct SealedFleet {
   // Fresh counters, then wait for every instance to be probed fine.
   bool worksAfterStart() const {
     emu.resetCounters();
-    return waitFor([&] { return allWorking(); }, 20s, 100ms);
+    return waitFor([&] { return allWorking(); }, 60s, 100ms);
   }
 
   // No registered token in the database file or its WAL.
@@ -142,7 +149,7 @@ TEST_CASE("the database file and its WAL never hold a registered token") {
               .patch("/api/v1/instances/" + std::to_string(fleet.all[0].idInstance),
                      fmt::format(R"({{"token":"{}"}})", patched), fleet.server->adminKey())
               .status == 200);
-  REQUIRE(fleet.server->stop() == 0);
+  fleet.stop();
   const auto raw = fileBytes(fleet.server->dbPath()) + fileBytes(fleet.server->dbPath() + "-wal");
   CHECK(raw.find(patched) == std::string::npos);
   fleet.checkNoTokenInFiles();
@@ -156,7 +163,7 @@ TEST_CASE("the database file and its WAL never hold a registered token") {
 
 TEST_CASE("tokens stored in clear before migration 0004 are encrypted at start and keep working") {
   SealedFleet fleet;
-  REQUIRE(fleet.server->stop() == 0);
+  fleet.stop();
   // What a database written before 0004 holds: clear tokens, no key id.
   std::string sql;
   for (const auto& c : fleet.all) {
@@ -167,8 +174,17 @@ TEST_CASE("tokens stored in clear before migration 0004 are encrypted at start a
   REQUIRE(fileBytes(fleet.server->dbPath()).find(fleet.all[0].apiTokenInstance) !=
           std::string::npos);
 
-  fleet.server->start();
-  CHECK(fleet.server->log().find("event=tokens_encrypted count=4") != std::string::npos);
+  SUBCASE("by serve") {
+    fleet.server->start();
+    CHECK(fleet.server->log().find("event=tokens_encrypted count=4") != std::string::npos);
+  }
+  SUBCASE("by migrate") {
+    std::string out;
+    REQUIRE(fleet.server->runCommand({"migrate"}, out) == 0);
+    CHECK(out.find("event=tokens_encrypted count=4") != std::string::npos);
+    fleet.checkNoTokenInFiles();
+    fleet.server->start();
+  }
   fleet.checkNoTokenInFiles();
   CHECK(fleet.worksAfterStart());
   CHECK(sqlite(fleet.server->dbPath(),
@@ -186,7 +202,7 @@ TEST_CASE("secrets rotate re-encrypts every token under a new key; every instanc
   CHECK(out.find("stop it before rotating") != std::string::npos);
   CHECK(firstLine(fleet.keyFile()) == old_key);
 
-  REQUIRE(fleet.server->stop() == 0);
+  fleet.stop();
   REQUIRE(fleet.server->runCommand({"secrets", "rotate"}, out) == 0);
   CHECK(out.find("re-encrypted 4 token(s)") != std::string::npos);
   const std::string new_key = firstLine(fleet.keyFile());
@@ -203,7 +219,7 @@ TEST_CASE("secrets rotate re-encrypts every token under a new key; every instanc
   fleet.checkNoTokenInFiles();
 
   // The old key no longer opens the database: start-up says so and names the file.
-  REQUIRE(fleet.server->stop() == 0);
+  fleet.stop();
   std::ofstream(fleet.keyFile(), std::ios::trunc) << old_key << "\n";
   CHECK(failedStart(fleet.server->dataDir(), out) != 0);
   CHECK(out.find(fmt::format("secrets: key in {}", fleet.keyFile())) != std::string::npos);
@@ -223,7 +239,7 @@ TEST_CASE("secrets rotate re-encrypts every token under a new key; every instanc
 
 TEST_CASE("a wrong key stops start-up with a message naming the key file") {
   SealedFleet fleet;
-  REQUIRE(fleet.server->stop() == 0);
+  fleet.stop();
   const std::string right_key = fileBytes(fleet.keyFile());
   std::ofstream(fleet.keyFile(), std::ios::trunc) << kOtherKey << "\n";
   std::string out;
@@ -260,7 +276,7 @@ TEST_CASE("a wrong key stops start-up with a message naming the key file") {
 
 TEST_CASE("a missing key file while tokens are encrypted stops start-up; no new key is made") {
   SealedFleet fleet;
-  REQUIRE(fleet.server->stop() == 0);
+  fleet.stop();
   fs::remove(fleet.keyFile());
   std::string out;
   CHECK(failedStart(fleet.server->dataDir(), out) != 0);
@@ -275,7 +291,7 @@ TEST_CASE("GREENFLEET_SECRETS_KEY supplies the key instead of the file") {
   CHECK_FALSE(fs::exists(fleet.keyFile()));
   fleet.server->restart();
   CHECK(fleet.worksAfterStart());
-  REQUIRE(fleet.server->stop() == 0);
+  fleet.stop();
   fleet.checkNoTokenInFiles();
 
   std::string out;
@@ -294,7 +310,7 @@ TEST_CASE("GREENFLEET_SECRETS_KEY supplies the key instead of the file") {
 TEST_CASE("sweep --db reads the stored status without the token key") {
   SealedFleet fleet;
   REQUIRE(fleet.worksAfterStart());
-  REQUIRE(fleet.server->stop() == 0);
+  fleet.stop();
   fs::remove(fleet.keyFile());
   std::string out;
   const int code =

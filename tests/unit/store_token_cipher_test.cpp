@@ -189,7 +189,12 @@ TEST_CASE("StoredTokens seals rows left in clear by migration 0004, and none sta
   StoredTokens tokens(f.db);
   CHECK(tokens.countByKeyId() ==
         std::map<std::string, std::int64_t>{{"", 2}, {f.cipher.keyId(), 1}});
+  CHECK(tokens.hasClear());
+  CHECK(tokens.sampleKeyId() == f.cipher.keyId());
+  CHECK(tokens.countSealedBy(f.cipher.keyId()) == 1);
   CHECK(tokens.sealClear(f.cipher) == 2);
+  CHECK_FALSE(tokens.hasClear());
+  CHECK(tokens.countSealedBy(f.cipher.keyId()) == 3);
   CHECK(tokens.countByKeyId() == std::map<std::string, std::int64_t>{{f.cipher.keyId(), 3}});
   CHECK(f.repo.get(1)->instance.token == legacy);
   CHECK(f.repo.get(3)->instance.token == legacy);
