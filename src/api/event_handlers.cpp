@@ -14,7 +14,8 @@ namespace greenfleet::api {
 
 namespace {
 const std::set<std::string, std::less<>> kEventTypes = {
-    "state_changed", "attention_changed", "scan_session_started", "scan_session_ended", "action"};
+    "state_changed",      "attention_changed", "scan_session_started",
+    "scan_session_ended", "action",            "alert"};
 
 Poco::Dynamic::Var opt(const std::optional<std::string>& s) {
   return s ? Poco::Dynamic::Var(*s) : Poco::Dynamic::Var();

@@ -85,7 +85,12 @@ FleetMetrics::FleetMetrics(const std::string& version)
       api_duration_(prometheus::BuildHistogram()
                         .Name("greenfleet_api_request_duration_seconds")
                         .Help("Admin API request handling time by route pattern.")
-                        .Register(registry_)) {
+                        .Register(registry_)),
+      alert_notices_(prometheus::BuildCounter()
+                         .Name("greenfleet_alert_notices_total")
+                         .Help("Alert notices by result: delivered, failed (attempts, retried), "
+                               "dropped (a target's queue was full).")
+                         .Register(registry_)) {
   prometheus::BuildGauge()
       .Name("greenfleet_build_info")
       .Help("Always 1; the labels say which build is running.")
@@ -158,6 +163,10 @@ std::string FleetMetrics::scrape(scheduler::FleetPoller& poller) {
   sessions_active_.Set(static_cast<double>(stats.activeSessions));
   in_flight_.Set(static_cast<double>(stats.inFlight));
   return prometheus::TextSerializer().Serialize(registry_.Collect());
+}
+
+void FleetMetrics::recordAlerts(std::string_view result, std::uint64_t count) {
+  alert_notices_.Add({{"result", std::string(result)}}).Increment(static_cast<double>(count));
 }
 
 }  // namespace greenfleet::api

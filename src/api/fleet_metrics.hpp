@@ -10,9 +10,11 @@
 // Thread-safe: record* from any thread (prometheus-cpp metrics are atomic); scrape() serialises
 // its own gauge refresh.
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -38,6 +40,8 @@ class FleetMetrics {
   void recordUpstream(const scheduler::Job& job, const scheduler::Outcome& outcome);
   // One answered admin API request; `route` is the matched pattern, "" when none matched.
   void recordApiRequest(const std::string& route, int status, double seconds);
+  // Alert notices by result: delivered | failed (an attempt; it is retried) | dropped.
+  void recordAlerts(std::string_view result, std::uint64_t count = 1);
   // Refreshes the scrape-time gauges from `poller`, then serialises the whole registry in the
   // Prometheus text exposition format 0.0.4.
   std::string scrape(scheduler::FleetPoller& poller);
@@ -60,6 +64,7 @@ class FleetMetrics {
   prometheus::Family<prometheus::Counter>& backoffs_;
   prometheus::Family<prometheus::Counter>& api_requests_;
   prometheus::Family<prometheus::Histogram>& api_duration_;
+  prometheus::Family<prometheus::Counter>& alert_notices_;
 
   // Resolved once so the hot path does no label hashing: [method][outcome kind], [method].
   std::vector<std::vector<prometheus::Counter*>> upstream_by_result_;

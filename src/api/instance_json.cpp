@@ -36,6 +36,15 @@ std::vector<std::string> checkedTags(const std::vector<std::string>& tags, const
   return out;
 }
 
+std::string checkedApiUrl(const std::string& url, const std::string& field,
+                          const greenapi::UpstreamHostPolicy& allowed_hosts) {
+  auto admitted = allowed_hosts.admit(url);
+  if (!admitted) {
+    throw ApiError::unprocessable(fmt::format("{} {}", field, admitted.error()), field);
+  }
+  return std::move(admitted).value();
+}
+
 std::string checkedToken(const std::string& token, const std::string& field) {
   check(fleet::validateToken(token), field);
   if (!fleet::looksLikeGreenApiToken(token)) {
@@ -56,7 +65,8 @@ Poco::Dynamic::Var optText(const std::optional<std::string>& s) {
 }  // namespace
 
 fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
-                                           const std::string& default_api_url) {
+                                           const std::string& default_api_url,
+                                           const greenapi::UpstreamHostPolicy& allowed_hosts) {
   JsonFields f(json, prefix);
   fleet::RegisteredInstance in;
   const auto id = f.optInt64("id");
@@ -73,9 +83,8 @@ fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const
                                f.fieldName("token"));
   }
   in.token = checkedToken(*token, f.fieldName("token"));
-  in.api_url = f.optString("apiUrl").value_or(default_api_url);
-  check(fleet::validateApiUrl(in.api_url), f.fieldName("apiUrl"));
-  in.api_url = fleet::normalizeApiUrl(in.api_url);
+  in.api_url = checkedApiUrl(f.optString("apiUrl").value_or(default_api_url), f.fieldName("apiUrl"),
+                             allowed_hosts);
   in.name = f.optString("name").value_or("");
   check(fleet::validateName(in.name), f.fieldName("name"));
   if (auto tags = f.optStringArray("tags")) in.tags = checkedTags(*tags, f.fieldName("tags"));
@@ -84,16 +93,14 @@ fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const
   return in;
 }
 
-store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json) {
+store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json,
+                                           const greenapi::UpstreamHostPolicy& allowed_hosts) {
   JsonFields f(json);
   if (f.has("id")) {
     throw ApiError::unprocessable("id cannot be changed; delete and re-register instead", "id");
   }
   store::InstancePatch p;
-  if (auto url = f.optString("apiUrl")) {
-    check(fleet::validateApiUrl(*url), "apiUrl");
-    p.api_url = fleet::normalizeApiUrl(*url);
-  }
+  if (auto url = f.optString("apiUrl")) p.api_url = checkedApiUrl(*url, "apiUrl", allowed_hosts);
   if (auto token = f.optString("token")) p.token = checkedToken(*token, "token");
   if (auto name = f.optString("name")) {
     check(fleet::validateName(*name), "name");

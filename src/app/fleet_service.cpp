@@ -19,6 +19,7 @@
 #include "api/event_hub.hpp"
 #include "api/fleet_metrics.hpp"
 #include "api/routes.hpp"
+#include "app/alerting.hpp"
 #include "app/database_lock.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
@@ -127,6 +128,7 @@ struct FleetService::Parts {
   std::unique_ptr<sweep::SweepRunner> sweeps;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
+  std::unique_ptr<alerts::AlertDispatcher> alerts;  // null without alerts.targets
   std::atomic<bool> ready{false};
   // Retention: prunes old events in the background.
   std::thread pruner;
@@ -142,6 +144,8 @@ FleetService::~FleetService() { stop(); }
 
 void FleetService::start() {
   auto& p = *parts_;
+  // Checked before anything starts: a default outside allowed_hosts is a start-up error.
+  const std::string default_api_url = defaultApiUrl(config_);
   securePrivateDirectory(config_.getString("data.dir"));
   p.db = openMigratedDatabase(config_);
   p.lock = std::make_unique<DatabaseLock>(databasePath(config_), DatabaseLock::Mode::shared);
@@ -171,6 +175,13 @@ void FleetService::start() {
     metrics->recordUpstream(job, outcome);
   };
   poller_options.max_in_flight = transfer_options.maxInFlight;
+  p.alerts = buildAlertDispatcher(config_, clock_, *p.writer, *metrics, p.poller);
+  if (auto* alerts = p.alerts.get()) {
+    poller_options.on_attention = [alerts](fleet::InstanceId id, fleet::Attention from,
+                                           fleet::Attention to) {
+      alerts->onAttention(id, from, to);
+    };
+  }
   auto* writer = p.writer.get();
   const fleet::Clock* clock = &clock_;
   p.poller = std::make_unique<scheduler::FleetPoller>(
@@ -194,6 +205,7 @@ void FleetService::start() {
   // The loader's transient strings leave free chunks all over the heap; hand them back.
   ::malloc_trim(0);
   p.poller->start();
+  if (p.alerts) p.alerts->start();  // after the load: stored conditions are not news
   p.observer = std::make_unique<PollerRegistryObserver>(*p.poller);
   kLog.info("event=scheduler_started instances={}", loaded);
 
@@ -212,9 +224,9 @@ void FleetService::start() {
   p.sweeps->start();
 
   p.context = std::make_unique<api::ApiContext>(
-      api::ApiContext{*p.instances, *p.keys, clock_,
-                      fleet::normalizeApiUrl(config_.getString("upstream.default_api_url")),
+      api::ApiContext{*p.instances, *p.keys, clock_, default_api_url,
                       [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
+  p.context->allowed_hosts = transfer_options.allowedHosts;
   p.context->events = p.event_hub.get();
   p.context->metrics = p.metrics.get();
   p.context->metrics_require_key = config_.getBool("metrics.require_key");
@@ -274,6 +286,7 @@ void FleetService::stop() {
   }
   stopPruner();
   if (p.sweeps) p.sweeps->stop();
+  if (p.alerts) p.alerts->stop();
   if (p.poller) p.poller->stop();
   if (p.writer) p.writer->stop();
   p.context.reset();
@@ -283,6 +296,7 @@ void FleetService::stop() {
   p.event_log.reset();
   p.observer.reset();
   p.poller.reset();
+  p.alerts.reset();  // after the poller, whose listener points at it
   p.engine.reset();
   p.metrics.reset();
   p.writer.reset();

@@ -50,17 +50,21 @@ void FleetIndex::update(fleet::InstanceId id, const fleet::InstanceStatus& statu
   const std::uint32_t state = stateSlot(status.state.name());
   auto [it, inserted] = records_.try_emplace(id);
   Record& record = it->second;
+  const auto before = inserted ? fleet::Attention::none : record.attention;
   if (!inserted) leave(id, record);
   record.state = state;
   apply(id, record, status, now);
   enter(id, record);
+  told(id, before, record.attention);
 }
 
 void FleetIndex::remove(fleet::InstanceId id) {
   const auto it = records_.find(id);
   if (it == records_.end()) return;
   leave(id, it->second);
+  const auto before = it->second.attention;
   records_.erase(it);  // its timer item dies lazily: the id no longer resolves
+  told(id, before, fleet::Attention::none);
 }
 
 void FleetIndex::advance(SteadyTime now) const {
@@ -73,9 +77,11 @@ void FleetIndex::advance(SteadyTime now) const {
     record.timerAt = kNoTimer;
     const fleet::InstanceStatus* status = lookup_(timer.id);
     if (!status) continue;
+    const auto before = record.attention;
     leave(timer.id, record);
     apply(timer.id, record, *status, now);
     enter(timer.id, record);
+    told(timer.id, before, record.attention);
   }
 }
 

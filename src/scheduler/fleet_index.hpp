@@ -48,12 +48,18 @@ struct FleetCounts {
 class FleetIndex {
  public:
   using StatusLookup = std::function<const fleet::InstanceStatus*(fleet::InstanceId)>;
+  // Told of every change of an instance's derived attention (from → to; a removal ends in none),
+  // whether a status change or a timer caused it. Runs inside the owner's lock: must not block
+  // or call back into the owner.
+  using AttentionListener =
+      std::function<void(fleet::InstanceId, fleet::Attention from, fleet::Attention to)>;
 
   FleetIndex(fleet::AttentionRules rules, StatusLookup lookup);
 
   // `id` (new or known) has this status as of `now`.
   void update(fleet::InstanceId id, const fleet::InstanceStatus& status, SteadyTime now);
   void remove(fleet::InstanceId id);
+  void setAttentionListener(AttentionListener listener) { listener_ = std::move(listener); }
 
   std::size_t size() const { return records_.size(); }
   void reserve(std::size_t instances) { records_.reserve(instances); }
@@ -94,9 +100,13 @@ class FleetIndex {
   void enter(fleet::InstanceId id, const Record& record) const;
   std::uint32_t stateSlot(std::string_view name);
   void compactTimersIfBloated() const;
+  void told(fleet::InstanceId id, fleet::Attention from, fleet::Attention to) const {
+    if (listener_ && from != to) listener_(id, from, to);
+  }
 
   const fleet::AttentionRules rules_;
   const StatusLookup lookup_;
+  AttentionListener listener_;
   std::vector<std::string> state_names_;
   std::unordered_map<std::string, std::uint32_t> state_slots_;
   // Derived views; mutable because time-driven catch-up happens in const queries.

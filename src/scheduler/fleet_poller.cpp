@@ -43,7 +43,9 @@ FleetPoller::FleetPoller(SchedulerConfig config, PollerOptions options,
       sink_(std::move(sink)),
       core_(config, options.seed != 0 ? options.seed
                                       : static_cast<std::uint64_t>(
-                                            clock.steadyNow().time_since_epoch().count())) {}
+                                            clock.steadyNow().time_since_epoch().count())) {
+  if (options_.on_attention) core_.setAttentionListener(options_.on_attention);
+}
 
 FleetPoller::~FleetPoller() { stop(); }
 

@@ -40,6 +40,10 @@ struct PollerOptions {
   // Told of every finished upstream call (metrics); called on the engine's I/O thread, outside
   // the lock.
   std::function<void(const Job&, const Outcome&)> on_result;
+  // Told of every change of an instance's derived attention, under the poller's lock (see
+  // FleetIndex::AttentionListener). Time-driven changes are found when the index is queried:
+  // a listener that cares about them calls counts() now and then.
+  FleetIndex::AttentionListener on_attention;
 };
 
 // One instance as the API shows it, read under the lock at one `now`.

@@ -170,6 +170,9 @@ class ProbeScheduler {
   const SchedulerConfig& config() const { return config_; }
   // Counts by state and attention and the needs-scan order, fed on every status change.
   const FleetIndex& index() const { return index_; }
+  void setAttentionListener(FleetIndex::AttentionListener listener) {
+    index_.setAttentionListener(std::move(listener));
+  }
 
  private:
   struct Entry;
