@@ -16,6 +16,8 @@ const std::vector<Command>& commands() {
       {"keys", runKeys, "create, list or revoke admin API keys"},
       {"emulate", runEmulate, "run a local Green API emulator for tests and demos"},
       {"sweep", runSweep, "check the fleet once and exit 0/1/2/3 like a Nagios plugin"},
+      {"secrets", runSecrets, "rotate the key that encrypts tokens at rest (server stopped)"},
+      {"backup", runBackup, "copy the live database to a file (online, consistent; no key)"},
       {"version", runVersion, "print the version"},
   };
   return table;

@@ -26,5 +26,7 @@ int runKeys(const CommandArgs& args);
 int runVersion(const CommandArgs& args);
 int runEmulate(const CommandArgs& args);
 int runSweep(const CommandArgs& args);
+int runSecrets(const CommandArgs& args);
+int runBackup(const CommandArgs& args);
 
 }  // namespace greenfleet::app

@@ -20,8 +20,10 @@
 #include "api/fleet_metrics.hpp"
 #include "api/routes.hpp"
 #include "app/alerting.hpp"
+#include "app/database_lock.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
+#include "app/token_key.hpp"
 #include "fleet/log.hpp"
 #include "fleet/time_format.hpp"
 #include "greenapi/transfer_engine.hpp"
@@ -112,7 +114,9 @@ class PollerRegistryObserver final : public api::RegistryObserver {
 };
 
 struct FleetService::Parts {
+  std::unique_ptr<DatabaseLock> lock;  // shared: `secrets rotate` cannot run under the server
   std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::TokenCipher> cipher;
   std::unique_ptr<store::InstanceRepository> instances;
   std::unique_ptr<store::ApiKeyRepository> keys;
   // Declared before the writer and the poller: outlives their hooks.
@@ -150,8 +154,10 @@ void FleetService::start() {
   const std::string default_api_url = defaultApiUrl(config_);
   securePrivateDirectory(config_.getString("data.dir"));
   p.db = openMigratedDatabase(config_);
+  p.lock = std::make_unique<DatabaseLock>(databasePath(config_), DatabaseLock::Mode::shared);
   securePrivateFiles(databasePath(config_));
-  p.instances = std::make_unique<store::InstanceRepository>(*p.db, clock_);
+  p.cipher = openTokenCipher(config_, *p.db);
+  p.instances = std::make_unique<store::InstanceRepository>(*p.db, clock_, *p.cipher);
   p.keys = std::make_unique<store::ApiKeyRepository>(*p.db, clock_);
 
   if (p.keys->countActive() == 0) {
@@ -323,7 +329,9 @@ void FleetService::stop() {
   p.metrics.reset();
   p.keys.reset();
   p.instances.reset();
+  p.cipher.reset();
   p.db.reset();
+  p.lock.reset();
 }
 
 void FleetService::startPruner() {

@@ -43,6 +43,12 @@ std::string adminKeyFile(const config::Config& config) {
   return (std::filesystem::path(config.getString("data.dir")) / "admin.key").string();
 }
 
+std::string secretsKeyFile(const config::Config& config) {
+  const std::string path = config.getString("secrets.key_file");
+  if (!path.empty()) return path;
+  return (std::filesystem::path(config.getString("data.dir")) / "secret.key").string();
+}
+
 store::DatabaseOptions databaseOptions(const config::Config& config) {
   store::DatabaseOptions options;
   options.path = databasePath(config);

@@ -26,6 +26,8 @@ config::Config loadConfig(const Flags& flags, std::map<std::string, std::string>
 
 std::string databasePath(const config::Config& config);
 std::string adminKeyFile(const config::Config& config);
+// The token key file: secrets.key_file, else <data.dir>/secret.key.
+std::string secretsKeyFile(const config::Config& config);
 store::DatabaseOptions databaseOptions(const config::Config& config);
 // Opens the database and applies pending migrations (logging what was applied).
 std::unique_ptr<store::Database> openMigratedDatabase(const config::Config& config);
