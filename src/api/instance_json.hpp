@@ -8,6 +8,7 @@
 #include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Object.h>
 
+#include "api/instance_batch_reader.hpp"
 #include "fleet/registered_instance.hpp"
 #include "fleet/time_anchor.hpp"
 #include "scheduler/fleet_poller.hpp"
@@ -18,6 +19,10 @@ namespace greenfleet::api {
 // `prefix` names the item in a batch ("[3]."), empty for a single object.
 fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
                                            const std::string& default_api_url);
+// The same checks and errors for one item of the streaming batch reader (field names "[i].id");
+// consumes the item's strings.
+fleet::RegisteredInstance instanceFromBatchItem(BatchItem& item, std::size_t index,
+                                                const std::string& default_api_url);
 store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json);
 // With `live`, the status fields come from the running scheduler (fresher than the stored row,
 // which lags by up to one status batch).

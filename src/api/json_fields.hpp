@@ -19,6 +19,9 @@ namespace greenfleet::api {
 // object names a key twice (no silent "last one wins"), 422 invalid_value for an integer literal
 // beyond the 64-bit signed range (Poco would wrap it).
 Poco::Dynamic::Var parseJsonBody(const std::string& body);
+// The 422 of parseJsonBody for an integer literal beyond the signed 64-bit range, on its own
+// (for readers that do not go through parseJsonBody).
+void rejectOutOfRangeIntegers(const std::string& body);
 
 class JsonFields {
  public:
