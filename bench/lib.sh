@@ -51,7 +51,6 @@ start_greenfleet() {
   GF_PORT="${GF_PORT:-$($TOOLS free-port)}"
   local env=(GREENFLEET_DATA_DIR="$data" GREENFLEET_HTTP_PORT="$GF_PORT"
              GREENFLEET_LOG_LEVEL="${GREENFLEET_LOG_LEVEL:-warning}"
-             GREENFLEET_HTTP_MAX_BODY_BYTES=16777216  # a batch of 10,000 is ~1.5 MB
              "$@")
   if ! env "${env[@]}" "$BIN" migrate --config etc/greenfleet.properties >"$WORK/$name.migrate.log" 2>&1; then
     cat "$WORK/$name.migrate.log" >&2
