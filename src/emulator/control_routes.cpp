@@ -69,8 +69,8 @@ std::string instancesBody(EmulatorContext& ctx, const Ids& ids, bool with_counte
   if (!with_header) return "{\"instances\":[" + items + "]}";
   std::string body;
   body.reserve(items.size() + 256);
-  body += "{\"apiUrl\":" + api_url_json + ",\"count\":" + std::to_string(count) +
-          ",\"instances\":[";
+  body +=
+      "{\"apiUrl\":" + api_url_json + ",\"count\":" + std::to_string(count) + ",\"instances\":[";
   body += items;
   body += "],\"partnerToken\":" + jsonString(ctx.registry.partnerToken()) + "}";
   return body;
@@ -142,9 +142,10 @@ http::Response counters(EmulatorContext& ctx) {
   }
   body += "},\"totals\":";
   appendTotalsJson(body, total);
-  fmt::format_to(std::back_inserter(body), R"(,"webhooks":{{"dropped":{},"failed":{},"sent":{}}}}})",
-                 ctx.webhooks ? ctx.webhooks->dropped() : 0,
-                 ctx.webhooks ? ctx.webhooks->failed() : 0, ctx.webhooks ? ctx.webhooks->sent() : 0);
+  fmt::format_to(
+      std::back_inserter(body), R"(,"webhooks":{{"dropped":{},"failed":{},"sent":{}}}}})",
+      ctx.webhooks ? ctx.webhooks->dropped() : 0, ctx.webhooks ? ctx.webhooks->failed() : 0,
+      ctx.webhooks ? ctx.webhooks->sent() : 0);
   return jsonResponse(200, std::move(body));
 }
 

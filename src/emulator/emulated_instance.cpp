@@ -16,8 +16,8 @@ namespace {
 // Every state an instance can be in; an instance holds an index into this table.
 const std::array<std::string, 8>& stateNames() {
   static const std::array<std::string, 8> kNames{
-      states::kNew,      states::kStarting,  states::kNotAuthorized, states::kAuthorized,
-      states::kBlocked,  states::kSuspended, states::kYellowCard,    states::kSleepMode};
+      states::kNew,     states::kStarting,  states::kNotAuthorized, states::kAuthorized,
+      states::kBlocked, states::kSuspended, states::kYellowCard,    states::kSleepMode};
   return kNames;
 }
 
