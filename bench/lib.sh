@@ -43,7 +43,7 @@ start_emulator() {
 }
 
 # start_greenfleet NAME [VAR=VALUE...]: fresh or reused data dir $WORK/NAME.data; sets GF_PID,
-# GF_URL, GF_KEY, GF_READY_MS (process start to /readyz 200).
+# GF_URL, GF_KEY, GF_READY_MS (process start to /readyz 200), GF_READY_CPU_S (CPU used by then).
 start_greenfleet() {
   local name="$1"; shift
   local data="$WORK/$name.data"
@@ -63,6 +63,7 @@ start_greenfleet() {
   BENCH_PIDS+=("$GF_PID")
   GF_URL="http://127.0.0.1:$GF_PORT"
   GF_READY_MS="$($TOOLS wait-http "$GF_URL/readyz" 60 "$t0")"
+  GF_READY_CPU_S="$($TOOLS cpu "$GF_PID")"  # utime+stime at ready: what the machine's load hides
   GF_KEY="$(cat "$data/admin.key")"
   log "greenfleet $name on $GF_URL ready in ${GF_READY_MS} ms (pid $GF_PID)"
 }
