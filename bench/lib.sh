@@ -49,8 +49,11 @@ start_greenfleet() {
   local data="$WORK/$name.data"
   mkdir -p "$data" && chmod 700 "$data"
   GF_PORT="${GF_PORT:-$($TOOLS free-port)}"
+  # Upstream on loopback only: the emulator by default, a closed port when there is none.
   local env=(GREENFLEET_DATA_DIR="$data" GREENFLEET_HTTP_PORT="$GF_PORT"
              GREENFLEET_LOG_LEVEL="${GREENFLEET_LOG_LEVEL:-warning}"
+             GREENFLEET_UPSTREAM_ALLOWED_HOSTS="127.0.0.0/8, localhost, [::1]"
+             GREENFLEET_UPSTREAM_DEFAULT_API_URL="${EMU_URL:-http://127.0.0.1:9}"
              "$@")
   if ! env "${env[@]}" "$BIN" migrate --config etc/greenfleet.properties >"$WORK/$name.migrate.log" 2>&1; then
     cat "$WORK/$name.migrate.log" >&2

@@ -5,11 +5,13 @@ GREENFLEET_BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libpoco-dev libfmt-dev doctest-dev libsqlite3-dev
   libqrencode-dev libpng-dev prometheus-cpp-dev libcurl4-openssl-dev
+  libsystemd-dev  # sd_notify: READY=1 for the Type=notify unit
 )
 GREENFLEET_TEST_PACKAGES=(
   zbar-tools sqlite3 curl
   prometheus  # promtool: the /metrics tests run `promtool check metrics`
   chromium    # the dashboard test (tests/ui) drives it headless through puppeteer-core
+  dpkg-dev file systemd  # the .deb test: dpkg-shlibdeps, CPack's ELF check, systemd-analyze
 )
 # scripts/bench: load generator, static-file reference server, JSON/timing helpers, profiler.
 GREENFLEET_BENCH_PACKAGES=(

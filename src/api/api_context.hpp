@@ -11,6 +11,7 @@
 
 #include "fleet/clock.hpp"
 #include "fleet/registered_instance.hpp"
+#include "greenapi/upstream_host_policy.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
@@ -60,6 +61,7 @@ struct ApiContext {
   EventRecorder record_event;
   std::string webhook_token;  // Bearer token Green API sends (webhookUrlToken); empty = disabled
   std::chrono::milliseconds sse_heartbeat{15000};
+  greenapi::UpstreamHostPolicy allowed_hosts{};  // upstream.allowed_hosts: apiUrls registrable
 };
 
 }  // namespace greenfleet::api

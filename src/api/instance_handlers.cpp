@@ -66,7 +66,8 @@ std::vector<fleet::RegisteredInstance> InstanceHandlers::plainBatch(const std::s
   items.reserve(read->size());
   std::set<std::int64_t> seen;
   for (std::size_t i = 0; i < read->size(); ++i) {
-    items.push_back(instanceFromBatchItem((*read)[i], i, context_.default_api_url));
+    items.push_back(
+        instanceFromBatchItem((*read)[i], i, context_.default_api_url, context_.allowed_hosts));
     checkUnique(seen, items.back().id, i);
   }
   return items;
@@ -91,12 +92,12 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
       std::set<std::int64_t> seen;
       for (std::size_t i = 0; i < arr->size(); ++i) {
         const std::string prefix = fmt::format("[{}].", i);
-        items.push_back(
-            instanceFromJson(arr->get(static_cast<unsigned>(i)), prefix, context_.default_api_url));
+        items.push_back(instanceFromJson(arr->get(static_cast<unsigned>(i)), prefix,
+                                         context_.default_api_url, context_.allowed_hosts));
         checkUnique(seen, items.back().id, i);
       }
     } else {
-      items.push_back(instanceFromJson(body, "", context_.default_api_url));
+      items.push_back(instanceFromJson(body, "", context_.default_api_url, context_.allowed_hosts));
     }
   }
   auto created = context_.instances.create(std::move(items));
@@ -195,7 +196,7 @@ bool sameOrigin(const std::string& a, const std::string& b) {
 ApiResponse InstanceHandlers::update(ApiRequest& request) {
   request.allowQuery({});
   const auto id = request.instanceId();
-  const auto patch = instancePatchFromJson(parseJsonBody(request.body));
+  const auto patch = instancePatchFromJson(parseJsonBody(request.body), context_.allowed_hosts);
   if (patch.api_url && !patch.token) {
     // The stored token would follow the instance to the new host: only its owner may send it
     // there, by sending it along.

@@ -36,6 +36,15 @@ std::vector<std::string> checkedTags(const std::vector<std::string>& tags, const
   return out;
 }
 
+std::string checkedApiUrl(const std::string& url, const std::string& field,
+                          const greenapi::UpstreamHostPolicy& allowed_hosts) {
+  auto admitted = allowed_hosts.admit(url);
+  if (!admitted) {
+    throw ApiError::unprocessable(fmt::format("{} {}", field, admitted.error()), field);
+  }
+  return std::move(admitted).value();
+}
+
 std::string checkedToken(const std::string& token, const std::string& field) {
   check(fleet::validateToken(token), field);
   if (!fleet::looksLikeGreenApiToken(token)) {
@@ -53,13 +62,12 @@ Poco::Dynamic::Var optText(const std::optional<std::string>& s) {
   if (!s) return {};
   return *s;
 }
-}  // namespace
 
-namespace {
 // The checks of one instance, in the order they are reported, over any source of typed fields:
 // JsonFields (a Poco tree) or BatchItemFields (the streaming batch reader's item).
 template <typename Fields>
-fleet::RegisteredInstance readInstance(Fields& f, const std::string& default_api_url) {
+fleet::RegisteredInstance readInstance(Fields& f, const std::string& default_api_url,
+                                       const greenapi::UpstreamHostPolicy& allowed_hosts) {
   fleet::RegisteredInstance in;
   const auto id = f.optInt64("id");
   if (!id) {
@@ -75,9 +83,8 @@ fleet::RegisteredInstance readInstance(Fields& f, const std::string& default_api
                                f.fieldName("token"));
   }
   in.token = checkedToken(*token, f.fieldName("token"));
-  in.api_url = f.optString("apiUrl").value_or(default_api_url);
-  check(fleet::validateApiUrl(in.api_url), f.fieldName("apiUrl"));
-  in.api_url = fleet::normalizeApiUrl(in.api_url);
+  in.api_url = checkedApiUrl(f.optString("apiUrl").value_or(default_api_url), f.fieldName("apiUrl"),
+                             allowed_hosts);
   in.name = f.optString("name").value_or("");
   check(fleet::validateName(in.name), f.fieldName("name"));
   if (auto tags = f.optStringArray("tags")) in.tags = checkedTags(*tags, f.fieldName("tags"));
@@ -113,27 +120,27 @@ class BatchItemFields {
 }  // namespace
 
 fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
-                                           const std::string& default_api_url) {
+                                           const std::string& default_api_url,
+                                           const greenapi::UpstreamHostPolicy& allowed_hosts) {
   JsonFields f(json, prefix);
-  return readInstance(f, default_api_url);
+  return readInstance(f, default_api_url, allowed_hosts);
 }
 
 fleet::RegisteredInstance instanceFromBatchItem(BatchItem& item, std::size_t index,
-                                                const std::string& default_api_url) {
+                                                const std::string& default_api_url,
+                                                const greenapi::UpstreamHostPolicy& allowed_hosts) {
   BatchItemFields f(item, index);
-  return readInstance(f, default_api_url);
+  return readInstance(f, default_api_url, allowed_hosts);
 }
 
-store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json) {
+store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json,
+                                           const greenapi::UpstreamHostPolicy& allowed_hosts) {
   JsonFields f(json);
   if (f.has("id")) {
     throw ApiError::unprocessable("id cannot be changed; delete and re-register instead", "id");
   }
   store::InstancePatch p;
-  if (auto url = f.optString("apiUrl")) {
-    check(fleet::validateApiUrl(*url), "apiUrl");
-    p.api_url = fleet::normalizeApiUrl(*url);
-  }
+  if (auto url = f.optString("apiUrl")) p.api_url = checkedApiUrl(*url, "apiUrl", allowed_hosts);
   if (auto token = f.optString("token")) p.token = checkedToken(*token, "token");
   if (auto name = f.optString("name")) {
     check(fleet::validateName(*name), "name");

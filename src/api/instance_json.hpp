@@ -11,19 +11,24 @@
 #include "api/instance_batch_reader.hpp"
 #include "fleet/registered_instance.hpp"
 #include "fleet/time_anchor.hpp"
+#include "greenapi/upstream_host_policy.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "store/instance_repository.hpp"
 
 namespace greenfleet::api {
 
-// `prefix` names the item in a batch ("[3]."), empty for a single object.
+// `prefix` names the item in a batch ("[3]."), empty for a single object. An apiUrl outside
+// `allowed_hosts` is a 422 on apiUrl; a stored apiUrl is always the normalised one.
 fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
-                                           const std::string& default_api_url);
+                                           const std::string& default_api_url,
+                                           const greenapi::UpstreamHostPolicy& allowed_hosts);
 // The same checks and errors for one item of the streaming batch reader (field names "[i].id");
 // consumes the item's strings.
 fleet::RegisteredInstance instanceFromBatchItem(BatchItem& item, std::size_t index,
-                                                const std::string& default_api_url);
-store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json);
+                                                const std::string& default_api_url,
+                                                const greenapi::UpstreamHostPolicy& allowed_hosts);
+store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json,
+                                           const greenapi::UpstreamHostPolicy& allowed_hosts);
 // With `live`, the status fields come from the running scheduler (fresher than the stored row,
 // which lags by up to one status batch).
 Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row,

@@ -139,6 +139,8 @@ FleetService::~FleetService() { stop(); }
 
 void FleetService::start() {
   auto& p = *parts_;
+  // Checked before anything starts: a default outside allowed_hosts is a start-up error.
+  const std::string default_api_url = defaultApiUrl(config_);
   securePrivateDirectory(config_.getString("data.dir"));
   p.db = openMigratedDatabase(config_);
   securePrivateFiles(databasePath(config_));
@@ -215,9 +217,9 @@ void FleetService::start() {
   p.sweeps->start();
 
   p.context = std::make_unique<api::ApiContext>(
-      api::ApiContext{*p.instances, *p.keys, clock_,
-                      fleet::normalizeApiUrl(config_.getString("upstream.default_api_url")),
+      api::ApiContext{*p.instances, *p.keys, clock_, default_api_url,
                       [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
+  p.context->allowed_hosts = transfer_options.allowedHosts;
   p.context->events = p.event_hub.get();
   p.context->metrics = p.metrics.get();
   p.context->metrics_require_key = config_.getBool("metrics.require_key");

@@ -1,8 +1,11 @@
+#include <fmt/format.h>
+
 #include <iostream>
 
 #include "app/command_table.hpp"
 #include "app/fleet_service.hpp"
 #include "app/service_config.hpp"
+#include "app/service_notification.hpp"
 #include "app/termination_signal.hpp"
 #include "fleet/log.hpp"
 
@@ -32,8 +35,10 @@ int runServe(const CommandArgs& args) {
   fleet::SystemClock clock;
   FleetService service(config, clock);
   service.start();
+  notifyServiceReady(fmt::format("serving on {}:{}", service.host(), service.port()));
   const int sig = waitForTerminationSignal();
   fleet::Log("app").info("event=stopping signal={}", sig);
+  notifyServiceStopping();
   service.stop();
   fleet::Log("app").info("event=stopped");
   return 0;

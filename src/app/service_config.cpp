@@ -7,6 +7,7 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/PatternFormatter.h>
+#include <fmt/format.h>
 
 #include "store/migrator.hpp"
 
@@ -124,7 +125,24 @@ greenapi::TransferOptions transferOptions(const config::Config& c) {
       static_cast<std::size_t>(c.getInt("upstream.max_in_flight_per_host", 1, 100000));
   o.ioThreads = static_cast<std::size_t>(c.getInt("upstream.io_threads", 1, 16));
   o.userAgent = "greenfleet/" GREENFLEET_VERSION;
+  o.allowedHosts = allowedHosts(c);
   return o;
+}
+
+greenapi::UpstreamHostPolicy allowedHosts(const config::Config& c) {
+  auto policy = greenapi::UpstreamHostPolicy::parse(c.getString("upstream.allowed_hosts"));
+  if (!policy) throw config::ConfigError("upstream.allowed_hosts: " + policy.error());
+  return std::move(policy).value();
+}
+
+std::string defaultApiUrl(const config::Config& c) {
+  const std::string url = c.getString("upstream.default_api_url");
+  auto admitted = allowedHosts(c).admit(url);
+  if (!admitted) {
+    throw config::ConfigError(
+        fmt::format("upstream.default_api_url '{}' {}", url, admitted.error()));
+  }
+  return std::move(admitted).value();
 }
 
 http::ServerOptions httpOptions(const config::Config& config) {

@@ -31,8 +31,13 @@ std::unique_ptr<store::Database> openMigratedDatabase(const config::Config& conf
 void setupLogging(const config::Config& config);
 // The scheduler's limits and intervals; rates are capped below Green API's documented limits.
 scheduler::SchedulerConfig schedulerConfig(const config::Config& config);
-// The upstream engine: timeouts, transfers in flight, connections per host, I/O threads.
+// The upstream engine: timeouts, transfers in flight, connections per host, I/O threads, hosts.
 greenapi::TransferOptions transferOptions(const config::Config& config);
+// upstream.allowed_hosts; a ConfigError names an entry it cannot read.
+greenapi::UpstreamHostPolicy allowedHosts(const config::Config& config);
+// upstream.default_api_url normalised; a ConfigError when it is no usable apiUrl or its host is
+// outside upstream.allowed_hosts.
+std::string defaultApiUrl(const config::Config& config);
 // The HTTP front's limits and listeners (admin; public when public.enabled).
 http::ServerOptions httpOptions(const config::Config& config);
 

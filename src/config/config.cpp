@@ -35,6 +35,7 @@ const std::vector<ConfigKey>& configKeys() {
       {"db.busy_timeout_ms", "5000", "how long a write waits for another writer's lock"},
       {"auth.admin_key_file", "", "where the first admin key is written (default: <data.dir>/admin.key)"},
       {"upstream.default_api_url", "https://api.green-api.com", "apiUrl for instances registered without one"},
+      {"upstream.allowed_hosts", "*.green-api.com, *.greenapi.com", "hosts apiUrls may name: host, *.domain, IP or CIDR, comma-separated; internal addresses only when listed"},
       {"upstream.connect_timeout_ms", "5000", "connect timeout of a Green API request"},
       {"upstream.request_timeout_ms", "30000", "total timeout of a Green API request (connect to last byte)"},
       {"upstream.io_threads", "1", "event-loop threads driving all Green API requests (libcurl multi)"},

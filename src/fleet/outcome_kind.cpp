@@ -10,6 +10,7 @@ constexpr std::array<std::string_view, kOutcomeKindCount> kNames{
     "ok",       "rateLimited",    "unauthorized",  "forbidden",
     "notFound", "quotaExceeded",  "badRequest",    "serverError",
     "timeout",  "transportError", "malformedBody", "unexpectedStatus",
+    "addressRefused",
 };
 
 }  // namespace
@@ -32,6 +33,7 @@ bool isOutage(OutcomeKind kind) {
     case OutcomeKind::transportError:
     case OutcomeKind::malformedBody:
     case OutcomeKind::unexpectedStatus:
+    case OutcomeKind::addressRefused:  // the path to the upstream is closed: back off like one
       return true;
     default:
       return false;

@@ -20,9 +20,10 @@ enum class OutcomeKind {
   transportError,
   malformedBody,     // 2xx we cannot read
   unexpectedStatus,  // any other HTTP status
+  addressRefused,    // upstream.allowed_hosts refused the host or its address; nothing was sent
 };
 
-inline constexpr std::size_t kOutcomeKindCount = 12;
+inline constexpr std::size_t kOutcomeKindCount = 13;
 
 std::string_view outcomeKindName(OutcomeKind kind);
 std::optional<OutcomeKind> parseOutcomeKind(std::string_view name);

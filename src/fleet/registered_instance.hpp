@@ -1,6 +1,7 @@
 #pragma once
 // RegisteredInstance: one Green API instance as the registry knows it (what an operator gave us),
-// plus the validation rules for its fields. Value type.
+// plus the validation rules for its fields (apiUrl's are greenapi::UpstreamHostPolicy's). Value
+// type.
 
 #include <cstdint>
 #include <optional>
@@ -17,7 +18,6 @@ inline constexpr std::size_t kMaxNameLength = 200;
 inline constexpr std::size_t kMaxTags = 32;
 inline constexpr std::size_t kMaxTagLength = 64;
 inline constexpr std::size_t kMaxTokenLength = 200;
-inline constexpr std::size_t kMaxApiUrlLength = 2048;
 
 struct RegisteredInstance {
   std::int64_t id = 0;  // idInstance
@@ -32,14 +32,11 @@ struct RegisteredInstance {
 
 // Each returns an error message, or nullopt when the value is acceptable.
 std::optional<std::string> validateInstanceId(std::int64_t id);
-std::optional<std::string> validateApiUrl(std::string_view url);
 std::optional<std::string> validateToken(std::string_view token);
 std::optional<std::string> validateName(std::string_view name);
 std::optional<std::string> validateTag(std::string_view tag);
 // Green API issues 50 lowercase hex characters today; other shapes are accepted with a warning
 // because formats change.
 bool looksLikeGreenApiToken(std::string_view token);
-// "https://host/" → "https://host": the client appends "/waInstance…".
-std::string normalizeApiUrl(std::string_view url);
 
 }  // namespace greenfleet::fleet

@@ -22,7 +22,8 @@ enum class OutcomeKind {
   timeout,         // connect or read timed out
   transportError,  // refused, reset, TLS failure, closed early
   malformedBody,   // 2xx with a body we cannot read (garbage, too large, wrong shape)
-  unexpectedStatus // any other HTTP status
+  unexpectedStatus, // any other HTTP status
+  addressRefused   // upstream.allowed_hosts refused the host, or the address DNS gave for it
 };
 
 std::string_view outcomeName(OutcomeKind kind);

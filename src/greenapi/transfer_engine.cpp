@@ -1,6 +1,7 @@
 #include "greenapi/transfer_engine.hpp"
 
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -8,6 +9,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -57,6 +59,100 @@ struct SharedDns {
   }
 };
 
+// Fixed texts of the Green API 400s (green-api.md, "common errors"); the scheduler reads a state
+// from the first three. Any other 400 body is not shown.
+constexpr std::array<std::string_view, 7> kKnown400Texts{
+    "instance in starting process try later",
+    "instance is starting or not authorized",
+    "instance account not authorized",
+    "Instance account is expired",
+    "Instance is deleted",
+    "Validation failed",
+    "bad request data",
+};
+
+std::string_view reasonPhrase(int status) {
+  static constexpr std::pair<int, std::string_view> kReasons[] = {
+      {400, "Bad Request"},       {401, "Unauthorized"},        {403, "Forbidden"},
+      {404, "Not Found"},         {405, "Method Not Allowed"},  {408, "Request Timeout"},
+      {429, "Too Many Requests"}, {466, "quota exceeded"},      {500, "Internal Server Error"},
+      {502, "Bad Gateway"},       {503, "Service Unavailable"}, {504, "Gateway Timeout"},
+  };
+  for (const auto& [code, reason] : kReasons) {
+    if (code == status) return reason;
+  }
+  return {};
+}
+
+std::string statusMessage(int status, std::string_view body) {
+  if (status == 400) {
+    const std::string text = errorTextOf(body);
+    for (const auto known : kKnown400Texts) {
+      if (text.find(known) != std::string::npos) {
+        return fmt::format("upstream answered 400: {}", known);
+      }
+    }
+    return "upstream answered 400: body not shown";
+  }
+  const auto reason = reasonPhrase(status);
+  return reason.empty() ? fmt::format("upstream answered {}", status)
+                        : fmt::format("upstream answered {} {}", status, reason);
+}
+
+std::optional<IpAddress> addressOf(const curl_sockaddr& a) {
+  // libcurl's curl_sockaddr ends in storage large enough for the family's sockaddr.
+  if (a.family == AF_INET && a.addrlen >= sizeof(sockaddr_in)) {
+    sockaddr_in in{};
+    std::memcpy(&in, &a.addr, sizeof in);
+    return IpAddress::v4(ntohl(in.sin_addr.s_addr));
+  }
+  if (a.family == AF_INET6 && a.addrlen >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, &a.addr, sizeof in6);
+    IpAddress::Bytes bytes{};
+    std::memcpy(bytes.data(), &in6.sin6_addr, bytes.size());
+    return IpAddress::v6(bytes);
+  }
+  return std::nullopt;
+}
+
+std::string durationText(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return fmt::format("{} s", d.count() / 1000);
+  return fmt::format("{} ms", d.count());
+}
+
+// Our words for a transport failure: libcurl's own texts name addresses and ports, which would
+// turn lastError into a port scanner's report.
+std::string transportFailureText(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return "could not resolve the host";
+    case CURLE_COULDNT_CONNECT:
+      return "connection refused or host unreachable";
+    case CURLE_SSL_CONNECT_ERROR:
+      return "TLS handshake failed";
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return "TLS certificate not trusted";
+    case CURLE_GOT_NOTHING:
+      return "connection closed before an answer";
+    case CURLE_SEND_ERROR:
+      return "connection failed while sending";
+    case CURLE_RECV_ERROR:
+      return "connection failed while receiving";
+    case CURLE_PARTIAL_FILE:
+      return "answer cut short";
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return "malformed HTTP answer";
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+      return "apiUrl not usable";
+    default:
+      return curl_easy_strerror(code);  // a fixed text per code
+  }
+}
+
 }  // namespace
 
 CallOutcome classifyTransfer(const TransferFacts& facts, std::string_view body,
@@ -74,9 +170,10 @@ CallOutcome classifyTransfer(const TransferFacts& facts, std::string_view body,
     out.kind = classifyStatus(facts.httpStatus);
     if (facts.truncated) {
       if (out.kind == OutcomeKind::ok) out.kind = OutcomeKind::malformedBody;
-      message = fmt::format("HTTP {}: body larger than {} bytes", facts.httpStatus, max_body);
+      message = fmt::format("upstream answered {} with a body larger than {} bytes",
+                            facts.httpStatus, max_body);
     } else if (out.kind != OutcomeKind::ok) {
-      message = fmt::format("HTTP {}: {}", facts.httpStatus, errorTextOf(body));
+      message = statusMessage(facts.httpStatus, body);
     }
   }
   out.message = scrubSecrets(message, token);
@@ -145,8 +242,10 @@ class TransferEngine::Loop {
     int sends = 0;
     bool retry_refused = false;
     SteadyClock::time_point first_send{};
+    std::optional<UpstreamUrl> target;  // the apiUrl the policy accepted
+    std::string refused;                // why the policy refused a resolved address, if it did
+    bool opened = false;                // a socket to some address of the host was opened
     Completion done;
-    std::array<char, CURL_ERROR_SIZE> error{};
   };
 
   void wake() {
@@ -228,11 +327,10 @@ class TransferEngine::Loop {
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Loop::onWrite);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error.data());
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Loop::onPrereq);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Loop::onOpenSocket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &Loop::onCloseSocket);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, this);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
@@ -244,25 +342,39 @@ class TransferEngine::Loop {
     curl_easy_setopt(e, CURLOPT_USERAGENT, options_.userAgent.c_str());
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROXY, "");  // "" = no proxy, whatever http_proxy says
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     curl_easy_setopt(e, CURLOPT_SHARE, dns_);
     return t;
   }
 
   void start(Request r) {
+    const auto& c = r.credentials;
+    // Refused here, a request sends nothing, not even a DNS query.
+    auto target = UpstreamUrl::parse(c.apiUrl);
+    const auto refusal = target ? options_.allowedHosts.checkUrl(target.value())
+                                : std::optional<std::string>("apiUrl " + target.error());
+    if (refusal) {
+      finishEarly(std::move(r.done), *refusal, OutcomeKind::addressRefused);
+      return;
+    }
     Transfer* t = acquire();
     if (t == nullptr) {
       finishEarly(std::move(r.done), "cannot create a transfer");
       return;
     }
-    const auto& c = r.credentials;
-    const std::string url = buildMethodUrl(c.apiUrl, c.idInstance, r.method, c.apiTokenInstance);
+    // The normalised URL: libcurl connects to exactly the host the policy judged.
+    const std::string url =
+        buildMethodUrl(target.value().toString(), c.idInstance, r.method, c.apiTokenInstance);
+    t->target = std::move(target.value());
+    t->refused.clear();
+    t->opened = false;
     t->token = c.apiTokenInstance;
     t->body.clear();
     t->truncated = false;
     t->sends = 0;
     t->retry_refused = false;
-    t->error[0] = '\0';
     t->done = std::move(r.done);
     curl_easy_setopt(t->easy, CURLOPT_URL, url.c_str());
     // Waiting for a multiplexed connection only pays off over TLS, where HTTP/2 is negotiated.
@@ -276,9 +388,10 @@ class TransferEngine::Loop {
     ++active_;
   }
 
-  void finishEarly(Completion done, std::string_view why) {
+  void finishEarly(Completion done, std::string_view why,
+                   OutcomeKind kind = OutcomeKind::transportError) {
     RawReply reply;
-    reply.outcome.kind = OutcomeKind::transportError;
+    reply.outcome.kind = kind;
     reply.outcome.message = std::string(why);
     deliver(done, std::move(reply));
   }
@@ -314,22 +427,35 @@ class TransferEngine::Loop {
     TransferFacts facts;
     long status = 0;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    RawReply reply;
+    // Refused only when no address was allowed; otherwise the failure is the allowed one's.
+    if (code != CURLE_OK && !t.refused.empty() && !t.opened) {
+      reply.outcome.kind = OutcomeKind::addressRefused;
+      reply.outcome.message = t.refused;
+      return reply;
+    }
     if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && t.truncated)) {
       facts.httpStatus = static_cast<int>(status);
       facts.truncated = t.truncated;
     } else if (code == CURLE_OPERATION_TIMEDOUT) {
       facts.timedOut = true;
-      facts.transportError = t.error[0] != '\0' ? t.error.data() : curl_easy_strerror(code);
+      curl_off_t connected_us = 0;
+      curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connected_us);
+      facts.transportError =
+          connected_us > 0
+              ? fmt::format("timed out after {} waiting for the answer",
+                            durationText(options_.requestTimeout))
+              : fmt::format(
+                    "timed out after {} connecting",
+                    durationText(std::min(options_.connectTimeout, options_.requestTimeout)));
     } else {
       facts.transportFailed = true;
-      facts.transportError = t.retry_refused
-                                 ? std::string(
-                                       "connection closed before an answer (not retried within "
-                                       "the same second)")
-                             : t.error[0] != '\0' ? std::string(t.error.data())
-                                                  : std::string(curl_easy_strerror(code));
+      facts.transportError =
+          t.retry_refused ? std::string(
+                                "connection closed before an answer (not retried within the same "
+                                "second)")
+                          : transportFailureText(code);
     }
-    RawReply reply;
     reply.outcome = classifyTransfer(facts, t.body, t.token, options_.maxBodyBytes);
     curl_off_t total_us = 0;
     curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME_T, &total_us);
@@ -363,10 +489,24 @@ class TransferEngine::Loop {
     return CURL_PREREQFUNC_ABORT;
   }
 
-  static curl_socket_t onOpenSocket(void* self, curlsocktype, curl_sockaddr* address) {
+  // After DNS, before connect: the one place that sees the address a request would reach.
+  static curl_socket_t onOpenSocket(void* self, curlsocktype purpose, curl_sockaddr* address) {
+    auto* t = static_cast<Transfer*>(self);
+    const auto ip = addressOf(*address);
+    if (purpose != CURLSOCKTYPE_IPCXN || !ip || !t->target) {
+      t->refused = "connection refused: not an IP connection";
+      return CURL_SOCKET_BAD;
+    }
+    if (auto refusal = t->loop->options_.allowedHosts.checkAddress(*t->target, *ip)) {
+      kLog.warn("event=upstream_address_refused host={} reason=\"{}\"", t->target->host, *refusal);
+      t->refused = std::move(*refusal);
+      return CURL_SOCKET_BAD;
+    }
     const int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-    if (fd >= 0) static_cast<Loop*>(self)->open_sockets_.fetch_add(1, std::memory_order_relaxed);
-    return fd >= 0 ? fd : CURL_SOCKET_BAD;
+    if (fd < 0) return CURL_SOCKET_BAD;
+    t->opened = true;
+    t->loop->open_sockets_.fetch_add(1, std::memory_order_relaxed);
+    return fd;
   }
 
   static int onCloseSocket(void* self, curl_socket_t fd) {

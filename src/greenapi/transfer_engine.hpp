@@ -11,6 +11,12 @@
 // classifyTransfer() (the one mapping from HTTP status, body and transport error to CallOutcome)
 // and its message never contains the token. Completions must be cheap: they run on the loop.
 // Destruction stops the loops; transfers still in flight end as transportError "engine stopped".
+//
+// Outbound safety: a request whose apiUrl host is outside options.allowedHosts ends as
+// addressRefused before any DNS query; every socket is checked against the policy after DNS,
+// before connect (CURLOPT_OPENSOCKETFUNCTION), so no name can lead a request to an internal
+// address. http/https only, no redirects, no proxy from the environment (it would hide the
+// address from that check).
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +28,7 @@
 #include <vector>
 
 #include "greenapi/call_outcome.hpp"
+#include "greenapi/upstream_host_policy.hpp"
 
 namespace greenfleet::greenapi {
 
@@ -38,6 +45,7 @@ struct TransferOptions {
   std::chrono::milliseconds idleTimeout{4000};
   std::size_t ioThreads = 1;
   std::string userAgent = "greenfleet";
+  UpstreamHostPolicy allowedHosts;  // upstream.allowed_hosts; default: Green API's own hosts
 };
 
 struct InstanceCredentials {
@@ -58,12 +66,15 @@ struct TransferFacts {
   bool timedOut = false;         // connect or total timeout
   bool transportFailed = false;  // any other transport error (refused, reset, TLS, bad URL)
   bool truncated = false;        // body exceeded the cap
-  std::string transportError;    // libcurl's text for a transport failure (not yet scrubbed)
+  std::string transportError;    // our classified text of a transport failure or timeout
 };
 
 // The outcome of a transfer (its latency left at zero): ok for 2xx, the Green API error classes
-// by status with the upstream text, malformedBody for an oversized 2xx body, timeout, transport
-// error. Every message is scrubbed of `token` and of anything token-shaped.
+// by status, malformedBody for an oversized 2xx body, timeout, transport error. The message says
+// what happened in our words ("upstream answered 500 Internal Server Error"); it never carries
+// upstream body text (it lands in lastError, which read keys see), except the fixed Green API
+// phrases of a 400 the scheduler reads state from. Scrubbed of `token` and of anything
+// token-shaped all the same.
 CallOutcome classifyTransfer(const TransferFacts& facts, std::string_view body,
                              std::string_view token, std::size_t max_body);
 

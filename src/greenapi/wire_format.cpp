@@ -74,6 +74,7 @@ std::string_view outcomeName(OutcomeKind kind) {
     case OutcomeKind::transportError: return "transportError";
     case OutcomeKind::malformedBody: return "malformedBody";
     case OutcomeKind::unexpectedStatus: return "unexpectedStatus";
+    case OutcomeKind::addressRefused: return "addressRefused";
   }
   return "unknown";
 }

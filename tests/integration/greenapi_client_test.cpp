@@ -7,6 +7,7 @@
 #include <Poco/Net/ServerSocket.h>
 
 #include "greenapi/client.hpp"
+#include "support/canned_http_listener.hpp"
 #include "support/emulator_process.hpp"
 #include "support/qr_image.hpp"
 #include "support/wait_for.hpp"
@@ -16,6 +17,13 @@ using namespace greenfleet::testing;
 using namespace std::chrono_literals;
 
 namespace {
+
+// The emulator listens on 127.0.0.1: the only upstream these tests may reach.
+ClientOptions loopbackOptions(std::string_view allowed_hosts = "127.0.0.1") {
+  ClientOptions o;
+  o.allowedHosts = UpstreamHostPolicy::parse(allowed_hosts).value();
+  return o;
+}
 
 InstanceCredentials credsOf(const EmulatorProcess& emu, const EmulatedCredentials& c) {
   return InstanceCredentials{emu.apiUrl(), c.idInstance, c.apiTokenInstance};
@@ -31,7 +39,7 @@ TEST_CASE("Client calls every method against the emulator and parses the answers
   EmulatorProcess emu({"--instances", "2", "--state", "notAuthorized", "--logout-ms", "0",
                        "--reboot-ms", "100"});
   const auto inst = emu.instances();
-  Client client;
+  Client client(loopbackOptions());
   const auto a = credsOf(emu, inst[0]);
 
   const auto state = client.getStateInstance(a);
@@ -75,7 +83,7 @@ TEST_CASE("Client calls every method against the emulator and parses the answers
 TEST_CASE("Client maps every upstream error to its outcome kind and never leaks the token") {
   EmulatorProcess emu({"--instances", "3", "--state", "notAuthorized", "--hang-max-ms", "3000"});
   const auto inst = emu.instances();
-  ClientOptions options;
+  ClientOptions options = loopbackOptions();
   options.requestTimeout = 500ms;
   options.connectTimeout = 500ms;
   Client client(options);
@@ -89,7 +97,7 @@ TEST_CASE("Client maps every upstream error to its outcome kind and never leaks 
     CHECK(r.outcome.kind == OutcomeKind::unauthorized);
     CHECK(r.outcome.httpStatus == 401);
     checkNoToken(r.outcome, bad.apiTokenInstance);
-    CHECK(r.outcome.message == "HTTP 401: Unauthorized");
+    CHECK(r.outcome.message == "upstream answered 401 Unauthorized");
     bad = a;
     bad.idInstance = 77;
     const auto f = client.getStateInstance(bad);
@@ -102,7 +110,7 @@ TEST_CASE("Client maps every upstream error to its outcome kind and never leaks 
     CHECK(r.outcome.kind == OutcomeKind::rateLimited);
     CHECK_FALSE(r.value.has_value());
   }
-  SUBCASE("400 keeps the upstream text, token scrubbed") {
+  SUBCASE("400 keeps Green API's fixed text, token scrubbed") {
     REQUIRE(emu.setState(a.idInstance, "starting") == 200);
     const auto r = client.qr(a);
     CHECK(r.outcome.kind == OutcomeKind::badRequest);
@@ -128,6 +136,7 @@ TEST_CASE("Client maps every upstream error to its outcome kind and never leaks 
       const auto r = client.qr(a);
       CHECK(r.outcome.kind == kind);
       CHECK(r.outcome.httpStatus == status);
+      CHECK(r.outcome.message.starts_with("upstream answered " + std::to_string(status)));
       checkNoToken(r.outcome, a.apiTokenInstance);
       std::this_thread::sleep_for(340ms);  // qr: 3 rps
     }
@@ -155,6 +164,7 @@ TEST_CASE("Client maps every upstream error to its outcome kind and never leaks 
     REQUIRE(emu.setFaults(R"({"hangProbability":1,"hangMs":3000})", b.idInstance) == 200);
     const auto hang = client.getStateInstance(b);
     CHECK(hang.outcome.kind == OutcomeKind::timeout);
+    CHECK(hang.outcome.message == "timed out after 500 ms waiting for the answer");
     CHECK(hang.outcome.latency >= 450ms);
     CHECK(hang.outcome.latency < 2s);
     const auto c = credsOf(emu, inst[2]);
@@ -163,7 +173,7 @@ TEST_CASE("Client maps every upstream error to its outcome kind and never leaks 
     CHECK(slow.ok());
     CHECK(slow.outcome.latency >= 150ms);
   }
-  SUBCASE("connection refused and a bad apiUrl are transportError") {
+  SUBCASE("connection refused is transportError, a bad apiUrl addressRefused") {
     Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
     const int closed_port = probe.address().port();
     probe.close();
@@ -171,16 +181,19 @@ TEST_CASE("Client maps every upstream error to its outcome kind and never leaks 
     nowhere.apiUrl = "http://127.0.0.1:" + std::to_string(closed_port);
     const auto r = client.getStateInstance(nowhere);
     CHECK(r.outcome.kind == OutcomeKind::transportError);
+    CHECK(r.outcome.message == "connection refused or host unreachable");
     checkNoToken(r.outcome, a.apiTokenInstance);
     nowhere.apiUrl = "ftp://x";
-    CHECK(client.getStateInstance(nowhere).outcome.kind == OutcomeKind::transportError);
+    const auto ftp = client.getStateInstance(nowhere);
+    CHECK(ftp.outcome.kind == OutcomeKind::addressRefused);
+    CHECK(ftp.outcome.message == "apiUrl must be an http:// or https:// URL");
   }
 }
 
 TEST_CASE("Client is safe to share between worker threads and reuses connections") {
   EmulatorProcess emu({"--instances", "200"});
   const auto inst = emu.instances();
-  Client client;
+  Client client(loopbackOptions());
   std::atomic<int> ok{0}, failed{0};
   std::atomic<std::size_t> next{0};
   const auto start = std::chrono::steady_clock::now();
@@ -201,4 +214,66 @@ TEST_CASE("Client is safe to share between worker threads and reuses connections
   CHECK(failed == 0);
   CHECK(client.idleSessions() <= 4);
   CHECK(emu.counters()->getObject("totals")->getValue<int>("requests") == 2000);
+}
+
+TEST_CASE("a host outside allowed_hosts is refused before any connection is made") {
+  CannedHttpListener upstream(CannedHttpListener::response(200, "OK", R"({"stateInstance":"x"})"));
+  const std::string port = std::to_string(upstream.port());
+  Client client(loopbackOptions("127.0.0.1"));
+  // Not listed: refused before the transfer starts (no DNS query for the name either).
+  auto r = client.getStateInstance({"http://localhost:" + port, 1101000001, std::string(50, 'a')});
+  CHECK(r.outcome.kind == OutcomeKind::addressRefused);
+  CHECK(r.outcome.message == "host localhost is not in upstream.allowed_hosts (127.0.0.1)");
+  r = client.getStateInstance({"http://127.0.0.2:" + port, 1101000001, std::string(50, 'a')});
+  CHECK(r.outcome.kind == OutcomeKind::addressRefused);
+  CHECK(r.outcome.message ==
+        "loopback address 127.0.0.2 is not in upstream.allowed_hosts (127.0.0.1)");
+  CHECK(upstream.accepts() == 0);
+}
+
+TEST_CASE("a host allowed by name that resolves to a loopback address is refused after DNS") {
+  CannedHttpListener upstream(CannedHttpListener::response(200, "OK", R"({"stateInstance":"x"})"));
+  const InstanceCredentials creds{"http://localhost:" + std::to_string(upstream.port()), 1101000001,
+                                  std::string(50, 'a')};
+  {
+    // localhost is listed by name only: the loopback address it resolves to is not.
+    Client client(loopbackOptions("localhost"));
+    const auto r = client.getStateInstance(creds);
+    CHECK(r.outcome.kind == OutcomeKind::addressRefused);
+    CHECK_MESSAGE(r.outcome.message.ends_with(" refused by upstream.allowed_hosts"),
+                  r.outcome.message);
+    CHECK(r.outcome.message.starts_with("loopback address "));
+    CHECK(upstream.accepts() == 0);
+  }
+  {
+    // One of its addresses listed: libcurl moves on from the refused one to the listed one.
+    Client client(loopbackOptions("localhost, 127.0.0.1"));
+    const auto r = client.getStateInstance(creds);
+    CHECK_MESSAGE(r.ok(), r.outcome.message);
+  }
+  // The same request with the loopback addresses listed reaches the listener: the refusal above
+  // came from the policy, not from the network.
+  Client client(loopbackOptions("localhost, 127.0.0.1, ::1"));
+  const auto r = client.getStateInstance(creds);
+  CHECK(r.ok());
+  CHECK(upstream.accepts() >= 1);
+}
+
+TEST_CASE("an upstream error body never reaches the outcome message") {
+  const std::string marker = "MARKER-internal-service-7f3a";
+  const std::string body = R"({"message":")" + marker + R"(","description":")" + marker + "\"}";
+  Client client(loopbackOptions());
+  for (const auto& [status, reason, expected] :
+       std::vector<std::tuple<int, std::string, std::string>>{
+           {500, "Internal Server Error", "upstream answered 500 Internal Server Error"},
+           {400, "Bad Request", "upstream answered 400: body not shown"},
+           {418, "I'm a teapot", "upstream answered 418"},
+           {404, "Not Found", "upstream answered 404 Not Found"}}) {
+    CannedHttpListener upstream(CannedHttpListener::response(status, reason, body));
+    const auto r = client.getStateInstance(
+        {"http://127.0.0.1:" + std::to_string(upstream.port()), 1101000001, std::string(50, 'a')});
+    CHECK(r.outcome.httpStatus == status);
+    CHECK(r.outcome.message == expected);
+    CHECK(r.outcome.message.find(marker) == std::string::npos);
+  }
 }

@@ -38,19 +38,27 @@ TEST_CASE("registry CRUD round trip over HTTP survives a restart") {
   CHECK(r.header("Location") == "/api/v1/instances/1101000001");
   auto body = parseObject(r.body);
   CHECK(body->getValue<long long>("id") == 1101000001);
-  CHECK(body->getValue<std::string>("apiUrl") == "https://api.green-api.com");
+  // upstream.default_api_url of the fixture: a closed loopback port.
+  CHECK(body->getValue<std::string>("apiUrl") == kClosedLoopbackApiUrl);
   CHECK(body->getValue<std::string>("tokenHint") == "\u2026" "98a4");
   CHECK_FALSE(body->has("token"));
 
+  // A host outside upstream.allowed_hosts (loopback only here) is refused before it is stored,
+  // so nothing is ever sent to it.
+  r = http.patch(
+      "/api/v1/instances/1101000001",
+      fmt::format(R"({{"apiUrl":"https://7103.api.greenapi.com/","token":"{}"}})", kToken), key);
+  CHECK(r.status == 422);
+  CHECK(errorField(r.body) == "apiUrl");
   // A new apiUrl host takes the token along in the same request (issue 15).
   r = http.patch("/api/v1/instances/1101000001",
-                 fmt::format(R"({{"name":"renamed","tags":["us"],"apiUrl":"https://7103.api.greenapi.com/","token":"{}"}})",
+                 fmt::format(R"({{"name":"renamed","tags":["us"],"apiUrl":"HTTP://LocalHost:9/","token":"{}"}})",
                              kToken),
                  key);
   REQUIRE(r.status == 200);
   body = parseObject(r.body);
   CHECK(body->getValue<std::string>("name") == "renamed");
-  CHECK(body->getValue<std::string>("apiUrl") == "https://7103.api.greenapi.com");
+  CHECK(body->getValue<std::string>("apiUrl") == "http://localhost:9");
   CHECK(body->getArray("tags")->getElement<std::string>(0) == "us");
 
   REQUIRE(http.post("/api/v1/instances", instanceJson(999999999999, kToken2), key).status == 201);
@@ -246,6 +254,10 @@ TEST_CASE("every bad-input class answers its 4xx JSON and writes nothing") {
       {"token with slash", R"({"id":1,"token":"abc/def"})", 422, "invalid_value", "token"},
       {"unknown field", fmt::format(R"({{"id":1,"token":"{}","colour":"red"}})", kToken), 400, "unknown_field", "colour"},
       {"ftp apiUrl", fmt::format(R"({{"id":1,"token":"{}","apiUrl":"ftp://x"}})", kToken), 422, "invalid_value", "apiUrl"},
+      {"apiUrl host not allowed", fmt::format(R"({{"id":1,"token":"{}","apiUrl":"https://api.green-api.com"}})", kToken), 422, "invalid_value", "apiUrl"},
+      {"apiUrl metadata address", fmt::format(R"({{"id":1,"token":"{}","apiUrl":"http://169.254.169.254"}})", kToken), 422, "invalid_value", "apiUrl"},
+      {"apiUrl with user info", fmt::format(R"({{"id":1,"token":"{}","apiUrl":"http://x@127.0.0.1:9"}})", kToken), 422, "invalid_value", "apiUrl"},
+      {"batch item apiUrl not allowed", fmt::format(R"([{{"id":1,"token":"{}"}},{{"id":2,"token":"{}","apiUrl":"http://10.0.0.5"}}])", kToken, kToken), 422, "invalid_value", "[1].apiUrl"},
       {"tags not array", fmt::format(R"({{"id":1,"token":"{}","tags":"a"}})", kToken), 400, "invalid_type", "tags"},
       {"empty tag", fmt::format(R"({{"id":1,"token":"{}","tags":[""]}})", kToken), 422, "invalid_value", "tags[0]"},
       {"name too long", fmt::format(R"({{"id":1,"token":"{}","name":"{}"}})", kToken, std::string(300, 'x')), 422, "invalid_value", "name"},

@@ -20,10 +20,17 @@ void ServerFixture::start() {
   std::vector<std::string> args = {"serve", "--port", "0", "--data-dir", dataDir()};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   process_ = std::make_unique<ChildProcess>(greenfleetBinary(), args, dir_.file("server.log"),
-                                            env_, dir_.path().string());
+                                            effectiveEnv(), dir_.path().string());
   port_ = process_->waitForListeningPort();
   std::ifstream key(dataDir() + "/admin.key");
   std::getline(key, admin_key_);
+}
+
+std::map<std::string, std::string> ServerFixture::effectiveEnv() const {
+  auto env = env_;
+  env.emplace("GREENFLEET_UPSTREAM_ALLOWED_HOSTS", kLoopbackAllowedHosts);
+  env.emplace("GREENFLEET_UPSTREAM_DEFAULT_API_URL", kClosedLoopbackApiUrl);
+  return env;
 }
 
 int ServerFixture::stop() {
@@ -52,7 +59,7 @@ std::string ServerFixture::log() const {
 int ServerFixture::runCommand(std::vector<std::string> args, std::string& output) const {
   args.push_back("--data-dir");
   args.push_back(dataDir());
-  return runToCompletion(greenfleetBinary(), args, output, env_);
+  return runToCompletion(greenfleetBinary(), args, output, effectiveEnv());
 }
 
 }  // namespace greenfleet::testing

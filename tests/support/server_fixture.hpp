@@ -2,6 +2,9 @@
 // ServerFixture: a real `greenfleet serve` on a free loopback port, with its data directory (and
 // so its SQLite file) in a fresh temp dir, run from that dir so no stray config applies.
 // Restartable, killable with SIGKILL, its log readable. Not thread-safe.
+// Upstream stays on loopback: unless the test's environment says otherwise, the server may only
+// reach loopback hosts (kLoopbackAllowedHosts) and instances registered without an apiUrl point
+// at a closed loopback port (kClosedLoopbackApiUrl), so no test sends a packet off this machine.
 
 #include <map>
 #include <memory>
@@ -13,6 +16,9 @@
 #include "support/temp_dir.hpp"
 
 namespace greenfleet::testing {
+
+inline constexpr const char* kLoopbackAllowedHosts = "127.0.0.0/8, localhost, [::1]";
+inline constexpr const char* kClosedLoopbackApiUrl = "http://127.0.0.1:9";
 
 class ServerFixture {
  public:
@@ -31,6 +37,9 @@ class ServerFixture {
   // Environment and extra arguments for the next start(); a running server keeps its own.
   void setEnv(std::map<std::string, std::string> env) { env_ = std::move(env); }
   void setExtraArgs(std::vector<std::string> extra_args) { extra_args_ = std::move(extra_args); }
+
+  // The environment the server runs with: the test's, over the loopback-only upstream defaults.
+  std::map<std::string, std::string> effectiveEnv() const;
 
   HttpClient client() const { return HttpClient("127.0.0.1", port_); }
   int port() const { return port_; }

@@ -10,6 +10,7 @@
 #include "api/instance_batch_reader.hpp"
 #include "api/instance_json.hpp"
 #include "api/json_fields.hpp"
+#include "greenapi/upstream_host_policy.hpp"
 
 using namespace greenfleet;
 using namespace greenfleet::api;
@@ -17,6 +18,11 @@ using namespace greenfleet::api;
 namespace {
 constexpr const char* kUrl = "http://127.0.0.1:9090";
 const std::string kToken(50, 'c');
+
+const greenapi::UpstreamHostPolicy& loopback() {
+  static const auto policy = greenapi::UpstreamHostPolicy::parse("127.0.0.0/8, localhost").value();
+  return policy;
+}
 
 std::string item(const std::string& fields) {
   return R"({"id":1101000001,"token":")" + kToken + "\"" + fields + "}";
@@ -27,7 +33,8 @@ std::string viaTree(const std::string& body, std::size_t index) {
   try {
     const auto arr = parseJsonBody(body).extract<Poco::JSON::Array::Ptr>();
     const auto in =
-        instanceFromJson(arr->get(static_cast<unsigned>(index)), fmt::format("[{}].", index), kUrl);
+        instanceFromJson(arr->get(static_cast<unsigned>(index)), fmt::format("[{}].", index), kUrl,
+                         loopback());
     return fmt::format("{}|{}|{}|{}|{}|{}", in.id, in.token, in.api_url, in.name,
                        fmt::join(in.tags, ","), in.enabled);
   } catch (const ApiError& e) {
@@ -39,7 +46,7 @@ std::string viaReader(const std::string& body, std::size_t index) {
   auto items = readInstanceBatch(body, 10000);
   REQUIRE(items.has_value());
   try {
-    const auto in = instanceFromBatchItem((*items)[index], index, kUrl);
+    const auto in = instanceFromBatchItem((*items)[index], index, kUrl, loopback());
     return fmt::format("{}|{}|{}|{}|{}|{}", in.id, in.token, in.api_url, in.name,
                        fmt::join(in.tags, ","), in.enabled);
   } catch (const ApiError& e) {
@@ -96,7 +103,8 @@ TEST_CASE("anything but the plain case goes to the tree path") {
 TEST_CASE("a batch item gives the instance and the error the tree path gives") {
   for (const std::string& fields : std::vector<std::string>{
            std::string(""),
-           std::string(R"(,"apiUrl":"HTTP://Example.COM:443/","name":"shop","tags":["b","a","b"])"),
+           std::string(R"(,"apiUrl":"HTTP://LocalHost:9/","name":"shop","tags":["b","a","b"])"),
+           std::string(R"(,"apiUrl":"https://example.com")"),  // 422: not an allowed host
            std::string(R"(,"enabled":false,"apiUrl":null)"),
            std::string(R"(,"apiUrl":"ftp://x")"),                       // 422 apiUrl
            std::string(R"(,"name":")") + std::string(201, 'n') + "\"",  // 422 name

@@ -2,8 +2,12 @@
 
 #include <string>
 
+#include <fmt/format.h>
+
+#include "api/api_error.hpp"
 #include "api/api_request.hpp"
 #include "api/instance_json.hpp"
+#include "api/json_fields.hpp"
 #include "fleet/time_format.hpp"
 
 using namespace greenfleet;
@@ -54,4 +58,61 @@ TEST_CASE("an instance written directly reads as the Poco object tree prints it"
   }
   SUBCASE("a short token") { row.instance.token = "abc"; }
   CHECK(direct(row) == api::toJsonText(*api::instanceToJson(row)));
+}
+
+namespace {
+// The ApiError instanceFromJson / instancePatchFromJson raised, or status 0.
+template <typename F>
+api::ApiError raised(F&& f) {
+  try {
+    f();
+  } catch (const api::ApiError& e) {
+    return e;
+  }
+  return api::ApiError(0, "", "");
+}
+Poco::Dynamic::Var body(const std::string& api_url_field) {
+  return api::parseJsonBody(R"({"id":1101000001,"token":")" + std::string(50, 'a') + "\"" +
+                            api_url_field + "}");
+}
+}  // namespace
+
+TEST_CASE("an apiUrl outside upstream.allowed_hosts is a 422 on the apiUrl field") {
+  const greenapi::UpstreamHostPolicy green;  // *.green-api.com, *.greenapi.com
+  const std::string fallback = "https://api.green-api.com";
+  for (const char* url :
+       {"http://127.0.0.1:9", "http://2130706433", "http://0x7f.1", "http://[::1]",
+        "http://[::ffff:127.0.0.1]", "https://localhost", "https://169.254.169.254",
+        "https://0.0.0.0", "https://10.0.0.5", "https://evil.example", "http://api.green-api.com",
+        "https://user@api.green-api.com", "gopher://api.green-api.com"}) {
+    const auto e = raised([&] {
+      api::instanceFromJson(body(fmt::format(R"(,"apiUrl":"{}")", url)), "[2].", fallback, green);
+    });
+    CHECK_MESSAGE(e.status() == 422, url);
+    CHECK(e.field() == "[2].apiUrl");
+    const auto p = raised([&] {
+      api::instancePatchFromJson(api::parseJsonBody(fmt::format(R"({{"apiUrl":"{}"}})", url)),
+                                 green);
+    });
+    CHECK(p.status() == 422);
+    CHECK(p.field() == "apiUrl");
+  }
+  const auto e = raised(
+      [&] { api::instanceFromJson(body(R"(,"apiUrl":"http://0x7f.1:9")"), "", fallback, green); });
+  CHECK(std::string(e.what()) ==
+        "apiUrl loopback address 127.0.0.1 is not in upstream.allowed_hosts (*.green-api.com, "
+        "*.greenapi.com)");
+}
+
+TEST_CASE("an admitted apiUrl is stored normalised, and the default applies when none is sent") {
+  const auto loopback = greenapi::UpstreamHostPolicy::parse("127.0.0.0/8, localhost").value();
+  auto in = api::instanceFromJson(body(R"(,"apiUrl":"HTTP://2130706433:9090/")"), "",
+                                  "http://localhost:9", loopback);
+  CHECK(in.api_url == "http://127.0.0.1:9090");
+  in = api::instanceFromJson(body(""), "", "http://localhost:9", loopback);
+  CHECK(in.api_url == "http://localhost:9");
+  const auto patch = api::instancePatchFromJson(
+      api::parseJsonBody(R"({"apiUrl":"https://7103.API.greenapi.com/"})"),
+      greenapi::UpstreamHostPolicy());
+  CHECK(patch.api_url == "https://7103.api.greenapi.com");
 }

@@ -74,6 +74,7 @@ TEST_CASE("Outcome kind names parse back and outages are the transport-level fai
   CHECK(isOutage(OutcomeKind::serverError));
   CHECK(isOutage(OutcomeKind::transportError));
   CHECK(isOutage(OutcomeKind::malformedBody));
+  CHECK(isOutage(OutcomeKind::addressRefused));  // backs off and counts like one
   CHECK_FALSE(isOutage(OutcomeKind::rateLimited));
   CHECK_FALSE(isOutage(OutcomeKind::unauthorized));
   CHECK(isAuthRejection(OutcomeKind::forbidden));
