@@ -32,9 +32,8 @@ std::string item(const std::string& fields) {
 std::string viaTree(const std::string& body, std::size_t index) {
   try {
     const auto arr = parseJsonBody(body).extract<Poco::JSON::Array::Ptr>();
-    const auto in =
-        instanceFromJson(arr->get(static_cast<unsigned>(index)), fmt::format("[{}].", index), kUrl,
-                         loopback());
+    const auto in = instanceFromJson(arr->get(static_cast<unsigned>(index)),
+                                     fmt::format("[{}].", index), kUrl, loopback());
     return fmt::format("{}|{}|{}|{}|{}|{}", in.id, in.token, in.api_url, in.name,
                        fmt::join(in.tags, ","), in.enabled);
   } catch (const ApiError& e) {
