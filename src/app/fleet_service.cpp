@@ -20,6 +20,7 @@
 #include "api/fleet_metrics.hpp"
 #include "api/routes.hpp"
 #include "app/alerting.hpp"
+#include "app/block_pipeline.hpp"
 #include "app/database_lock.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
@@ -206,13 +207,21 @@ void FleetService::start() {
   const auto anchor = fleet::TimeAnchor::of(clock_);
   // Sized once from the count: growing the per-id maps row by row rehashes them ~20 times.
   p.poller->reserve(static_cast<std::size_t>(p.instances->count()));
-  p.instances->forEachRow([&](const store::InstanceRow& row) {
-    // Resuming from the stored status spreads first probes over one interval.
-    p.poller->upsert(
-        row.instance,
-        fromStoredStatus(row.status, anchor.toSteady(row.instance.created_at), anchor));
-    ++loaded;
-  });
+  {
+    // Rows are read and decoded here while the previous block is upserted on a second thread.
+    auto* poller = p.poller.get();
+    BlockPipeline<store::InstanceRow> upserts(4096, [&](const store::InstanceRow& row) {
+      // Resuming from the stored status spreads first probes over one interval.
+      poller->upsert(
+          row.instance,
+          fromStoredStatus(row.status, anchor.toSteady(row.instance.created_at), anchor));
+    });
+    p.instances->forEachRow([&](const store::InstanceRow& row) {
+      upserts.push(row);
+      ++loaded;
+    });
+    upserts.finish();
+  }
   // The loader's transient strings leave free chunks all over the heap; hand them back.
   ::malloc_trim(0);
   p.poller->start();

@@ -25,7 +25,7 @@ const std::vector<ConfigKey>& configKeys() {
       {"http.send_timeout_s", "60", "a client that reads nothing of an answer for this long is disconnected"},
       {"http.max_connections", "10000", "open connections at most, both listeners together (more are refused)"},
       {"http.max_connections_per_ip", "256", "open connections at most from one client address"},
-      {"http.max_body_bytes", "1048576", "largest request body accepted (413 above)"},
+      {"http.max_body_bytes", "4194304", "largest request body accepted (413 above)"},
       {"http.cors_origins", "", "comma-separated origins allowed to call the API from a browser"},
       {"public.enabled", "false", "serve the public routes (webhooks) on their own listener"},
       {"public.host", "0.0.0.0", "address of the public listener"},

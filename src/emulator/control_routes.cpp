@@ -8,6 +8,7 @@
 #include <Poco/URI.h>
 #include <fmt/format.h>
 
+#include "emulator/control_json.hpp"
 #include "emulator/webhook_sender.hpp"
 
 namespace greenfleet::emulator {
@@ -40,22 +41,39 @@ std::optional<std::int64_t> parseId(const std::string& text) {
   return std::stoll(text);
 }
 
-Poco::JSON::Object::Ptr totalsJson(const MethodCounters& c) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("requests", static_cast<Poco::UInt64>(c.requests));
-  o->set("accepted", static_cast<Poco::UInt64>(c.accepted));
-  o->set("rateLimited", static_cast<Poco::UInt64>(c.rateLimited));
-  o->set("injectedFaults", static_cast<Poco::UInt64>(c.injectedFaults));
-  o->set("maxPerSecond", c.maxPerSecond);
-  return o;
-}
-
 void addInto(MethodCounters& total, const MethodCounters& c) {
   total.requests += c.requests;
   total.accepted += c.accepted;
   total.rateLimited += c.rateLimited;
   total.injectedFaults += c.injectedFaults;
   total.maxPerSecond = std::max(total.maxPerSecond, c.maxPerSecond);
+}
+
+// {"apiUrl","count","instances":[...],"partnerToken"} for the instances fn(id) selects, written
+// directly (see control_json.hpp).
+template <typename Ids, typename Filter>
+std::string instancesBody(EmulatorContext& ctx, const Ids& ids, bool with_counters,
+                          bool with_header, Filter&& keep) {
+  const std::string api_url_json = jsonString(ctx.baseUrl);
+  std::string items;
+  items.reserve(ids.size() * 256);
+  std::size_t count = 0;
+  for (const auto id : ids) {
+    ctx.registry.with(id,
+                      [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+                        if (!keep(inst)) return;
+                        if (count++ > 0) items += ',';
+                        appendInstanceJson(items, api_url_json, inst, now, with_counters);
+                      });
+  }
+  if (!with_header) return "{\"instances\":[" + items + "]}";
+  std::string body;
+  body.reserve(items.size() + 256);
+  body +=
+      "{\"apiUrl\":" + api_url_json + ",\"count\":" + std::to_string(count) + ",\"instances\":[";
+  body += items;
+  body += "],\"partnerToken\":" + jsonString(ctx.registry.partnerToken()) + "}";
+  return body;
 }
 
 http::Response listInstances(EmulatorContext& ctx, const http::Request& request) {
@@ -65,20 +83,11 @@ http::Response listInstances(EmulatorContext& ctx, const http::Request& request)
     if (key == "state") state_filter = value;
     if (key == "counters") with_counters = value == "1" || value == "true";
   }
-  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
-  for (const auto id : ctx.registry.ids()) {
-    ctx.registry.with(id,
-                      [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-                        if (!state_filter.empty() && inst.state() != state_filter) return;
-                        arr->add(instanceJson(ctx, inst, now, with_counters));
-                      });
-  }
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("apiUrl", ctx.baseUrl);
-  o->set("partnerToken", ctx.registry.partnerToken());
-  o->set("count", static_cast<int>(arr->size()));
-  o->set("instances", arr);
-  return jsonResponse(200, o);
+  return jsonResponse(200, instancesBody(ctx, ctx.registry.ids(), with_counters, true,
+                                         [&](const EmulatedInstance& inst) {
+                                           return state_filter.empty() ||
+                                                  inst.state() == state_filter;
+                                         }));
 }
 
 http::Response addInstances(EmulatorContext& ctx, const http::Request& request) {
@@ -99,44 +108,45 @@ http::Response addInstances(EmulatorContext& ctx, const http::Request& request) 
     }
     state = v.extract<std::string>();
   }
-  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
-  for (const auto id : ctx.registry.add(count, state)) {
-    ctx.registry.with(id,
-                      [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-                        arr->add(instanceJson(ctx, inst, now, false));
-                      });
-  }
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("instances", arr);
-  return jsonResponse(201, o);
+  return jsonResponse(201, instancesBody(ctx, ctx.registry.add(count, state), false, false,
+                                         [](const EmulatedInstance&) { return true; }));
 }
 
 http::Response counters(EmulatorContext& ctx) {
-  Poco::JSON::Object::Ptr per_instance = new Poco::JSON::Object;
   std::map<std::string, MethodCounters> per_method;
   MethodCounters total;
+  std::string body = "{\"instances\":{";
+  bool first = true;
   for (const auto id : ctx.registry.ids()) {
     ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime, std::vector<Transition>&) {
-      if (inst.counters().empty()) return;
-      per_instance->set(std::to_string(id), countersJson(inst.counters()));
-      for (const auto& [method, c] : inst.counters()) {
+      bool any = false;
+      inst.forEachCounter([&](const std::string& method, const MethodCounters& c) {
         addInto(per_method[method], c);
         addInto(total, c);
-      }
+        any = true;
+      });
+      if (!any) return;
+      if (!first) body += ',';
+      first = false;
+      body += '"' + std::to_string(id) + "\":";
+      appendCountersJson(body, inst);
     });
   }
-  Poco::JSON::Object::Ptr methods = new Poco::JSON::Object;
-  for (const auto& [method, c] : per_method) methods->set(method, totalsJson(c));
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("instances", per_instance);
-  o->set("methods", methods);
-  o->set("totals", totalsJson(total));
-  Poco::JSON::Object::Ptr hooks = new Poco::JSON::Object;
-  hooks->set("sent", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->sent() : 0));
-  hooks->set("failed", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->failed() : 0));
-  hooks->set("dropped", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->dropped() : 0));
-  o->set("webhooks", hooks);
-  return jsonResponse(200, o);
+  body += "},\"methods\":{";
+  first = true;
+  for (const auto& [method, c] : per_method) {
+    if (!first) body += ',';
+    first = false;
+    body += jsonString(method) + ':';
+    appendTotalsJson(body, c);
+  }
+  body += "},\"totals\":";
+  appendTotalsJson(body, total);
+  fmt::format_to(
+      std::back_inserter(body), R"(,"webhooks":{{"dropped":{},"failed":{},"sent":{}}}}})",
+      ctx.webhooks ? ctx.webhooks->dropped() : 0, ctx.webhooks ? ctx.webhooks->failed() : 0,
+      ctx.webhooks ? ctx.webhooks->sent() : 0);
+  return jsonResponse(200, std::move(body));
 }
 
 http::Response faults(EmulatorContext& ctx, const http::Request& request,
@@ -177,14 +187,14 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
   const std::string& verb = request.method;
   if (action == "faults") return faults(ctx, request, id);
   if (action.empty() && verb == kGet) {
-    Poco::JSON::Object::Ptr out;
+    std::string out;
     if (!ctx.registry.with(
             id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-              out = instanceJson(ctx, inst, now, true);
+              appendInstanceJson(out, jsonString(ctx.baseUrl), inst, now, true);
             })) {
       return errorResponse(404, "unknown instance");
     }
-    return jsonResponse(200, out);
+    return jsonResponse(200, std::move(out));
   }
   if (verb != kPost) return errorResponse(405, "use POST");
   std::string new_state;
@@ -210,7 +220,7 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
   } else if (action != "scan" && action != "logout" && action != "reboot") {
     return errorResponse(404, "no such control route");
   }
-  Poco::JSON::Object::Ptr out;
+  std::string out;
   bool conflict = false;
   std::string state_now;
   const bool known = ctx.registry.with(
@@ -227,7 +237,7 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
           inst.reboot(now, tr);
         }
         state_now = inst.state();
-        out = instanceJson(ctx, inst, now, false);
+        appendInstanceJson(out, jsonString(ctx.baseUrl), inst, now, false);
       });
   if (!known) return errorResponse(404, "unknown instance");
   if (conflict) {
@@ -238,7 +248,7 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
     o->set("state", state_now);
     return jsonResponse(409, o);
   }
-  return jsonResponse(200, out);
+  return jsonResponse(200, std::move(out));
 }
 
 Poco::JSON::Object::Ptr configJson(const EmulatorContext& ctx) {
@@ -269,42 +279,6 @@ Poco::JSON::Object::Ptr configJson(const EmulatorContext& ctx) {
 }
 
 }  // namespace
-
-Poco::JSON::Object::Ptr countersJson(const std::map<std::string, MethodCounters>& counters) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  for (const auto& [method, c] : counters) o->set(method, totalsJson(c));
-  return o;
-}
-
-Poco::JSON::Object::Ptr instanceJson(const EmulatorContext& ctx, EmulatedInstance& inst,
-                                     fleet::SteadyTime now, bool with_counters) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("idInstance", static_cast<Poco::Int64>(inst.id()));
-  o->set("apiTokenInstance", inst.token());
-  o->set("apiUrl", ctx.baseUrl);
-  o->set("state", inst.state());
-  o->set("phone", inst.phone());
-  o->set("wid", inst.wid());
-  if (inst.state() == states::kNotAuthorized) {
-    Poco::JSON::Object::Ptr qr = new Poco::JSON::Object;
-    qr->set("payload", inst.qrPayload(now));
-    qr->set("rotation", static_cast<Poco::UInt64>(inst.qrRotation(now)));
-    o->set("qr", qr);
-  } else {
-    o->set("qr", Poco::Dynamic::Var());
-  }
-  if (const auto* pairing = inst.pairingCode(now)) {
-    Poco::JSON::Object::Ptr p = new Poco::JSON::Object;
-    p->set("code", pairing->code);
-    p->set("phoneNumber", static_cast<Poco::Int64>(pairing->phone_number));
-    o->set("pairingCode", p);
-  } else {
-    o->set("pairingCode", Poco::Dynamic::Var());
-  }
-  o->set("faults", inst.faults ? Poco::Dynamic::Var(inst.faults->toJson()) : Poco::Dynamic::Var());
-  if (with_counters) o->set("counters", countersJson(inst.counters()));
-  return o;
-}
 
 http::Response handleControl(EmulatorContext& ctx, const http::Request& request,
                              const std::string& path) {

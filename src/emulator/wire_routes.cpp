@@ -278,7 +278,7 @@ void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
   const auto global = ctx.registry.globalFaults();
   adm.known = ctx.registry.with(
       id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-        adm.token_ok = inst.token() == token;
+        adm.token_ok = inst.tokenMatches(token);
         if (!adm.token_ok || known_method == canonicalMethods().end() || !is_get) {
           inst.countUnauthorized(method);
           return;

@@ -222,7 +222,16 @@ std::int64_t InstanceRepository::count() {
 
 void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)>& sink) {
   auto session = db_.acquire();
-  SqliteStatement stmt(sqliteHandle(*session), selectSql(true) + " ORDER BY i.id");
+  sqlite3* db = sqliteHandle(*session);
+  // Poco opens connections serialized, so every sqlite3_column_* call takes the connection's
+  // (recursive) mutex: ~18 lock pairs per row. Held once for the scan, they re-enter it cheaply.
+  sqlite3_mutex* mutex = sqlite3_db_mutex(db);  // NULL (a no-op below) when not serialized
+  sqlite3_mutex_enter(mutex);
+  struct Leave {
+    sqlite3_mutex* m;
+    ~Leave() { sqlite3_mutex_leave(m); }
+  } leave{mutex};
+  SqliteStatement stmt(db, selectSql(true) + " ORDER BY i.id");
   // One row at a time into one reused row: a fleet of a million never sits in memory twice.
   InstanceRow row;
   while (stmt.step()) {
