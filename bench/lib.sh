@@ -43,7 +43,7 @@ start_emulator() {
 }
 
 # start_greenfleet NAME [VAR=VALUE...]: fresh or reused data dir $WORK/NAME.data; sets GF_PID,
-# GF_URL, GF_KEY, GF_READY_MS (process start to /readyz 200).
+# GF_URL, GF_KEY, GF_READY_MS (process start to /readyz 200), GF_READY_CPU_S (CPU used by then).
 start_greenfleet() {
   local name="$1"; shift
   local data="$WORK/$name.data"
@@ -52,7 +52,6 @@ start_greenfleet() {
   # Upstream on loopback only: the emulator by default, a closed port when there is none.
   local env=(GREENFLEET_DATA_DIR="$data" GREENFLEET_HTTP_PORT="$GF_PORT"
              GREENFLEET_LOG_LEVEL="${GREENFLEET_LOG_LEVEL:-warning}"
-             GREENFLEET_HTTP_MAX_BODY_BYTES=16777216  # a batch of 10,000 is ~1.5 MB
              GREENFLEET_UPSTREAM_ALLOWED_HOSTS="127.0.0.0/8, localhost, [::1]"
              GREENFLEET_UPSTREAM_DEFAULT_API_URL="${EMU_URL:-http://127.0.0.1:9}"
              "$@")
@@ -67,6 +66,7 @@ start_greenfleet() {
   BENCH_PIDS+=("$GF_PID")
   GF_URL="http://127.0.0.1:$GF_PORT"
   GF_READY_MS="$($TOOLS wait-http "$GF_URL/readyz" 60 "$t0")"
+  GF_READY_CPU_S="$($TOOLS cpu "$GF_PID")"  # utime+stime at ready: what the machine's load hides
   GF_KEY="$(cat "$data/admin.key")"
   log "greenfleet $name on $GF_URL ready in ${GF_READY_MS} ms (pid $GF_PID)"
 }

@@ -165,6 +165,44 @@ function tickWaits(root) {
   }
 }
 
+// ---------- scan links ----------
+
+// "Create scan link" (admin): a link the phone holder opens without a key, shown to copy and as
+// a QR code (rendered by the server) to photograph.
+function scanLinkBox() {
+  const out = el('div', { class: 'scan-link', id: 'scan-link', hidden: true, 'aria-live': 'polite' });
+  const create = async (id) => {
+    out.hidden = false;
+    out.replaceChildren(el('p', { class: 'muted' }, 'Creating a link…'));
+    try {
+      const link = await api.post(`/instances/${id}/scan-links`);
+      const input = el('input', { type: 'text', readonly: true, value: link.url, id: 'scan-link-url',
+        class: 'mono', 'aria-label': 'Scan link', onfocus: (e) => e.target.select() });
+      const copy = el('button', { type: 'button', class: 'btn', onclick: async () => {
+        try {
+          await navigator.clipboard.writeText(link.url);
+          copy.textContent = 'Copied';
+        } catch {
+          input.select();
+        }
+      } }, 'Copy');
+      out.replaceChildren(
+        el('p', {}, 'Send this to whoever holds the phone. It works without a key until ',
+          el('strong', {}, fmtTime(link.expiresAt)), ', or until the phone is linked.'),
+        el('div', { class: 'row' }, input, copy),
+        el('img', { src: `data:image/png;base64,${link.qrPng}`, alt: 'QR code of the scan link',
+          class: 'scan-link-qr', id: 'scan-link-qr', width: 160, height: 160 }));
+    } catch (err) {
+      out.replaceChildren(el('p', { class: 'error' }, explain(err)));
+    }
+  };
+  const hide = () => {
+    out.hidden = true;
+    out.replaceChildren();
+  };
+  return { el: out, create, hide };
+}
+
 // ---------- views ----------
 
 function overviewView() {
@@ -203,8 +241,13 @@ function scanView(requestedId) {
   const status = el('p', { class: 'muted', id: 'scan-status', role: 'status' }, '');
   const skipBtn = el('button', { type: 'button', class: 'btn', id: 'skip', onclick: () => skip() }, 'Skip');
   const openBtn = el('a', { class: 'btn', id: 'open-instance', href: '#/instances' }, 'Details');
+  const linkBox = scanLinkBox();
+  const linkBtn = app.role === 'admin'
+    ? el('button', { type: 'button', class: 'btn', id: 'create-scan-link',
+      onclick: () => current !== null && linkBox.create(current) }, 'Create scan link')
+    : null;
   const stage = el('section', { class: 'scan-stage card', 'aria-label': 'QR code' },
-    name, box, countdown, status, el('div', { class: 'row' }, skipBtn, openBtn));
+    name, box, countdown, status, el('div', { class: 'row' }, skipBtn, openBtn, linkBtn), linkBox.el);
   const side = el('div', {}, el('h2', {}, 'Queue'), el('div', { id: 'scan-queue' }));
   const root = el('div', {},
     el('div', { class: 'section-title' }, el('h1', {}, 'Scan mode'),
@@ -233,6 +276,8 @@ function scanView(requestedId) {
     countdown.textContent = '';
     status.textContent = '';
     stage.dataset.currentId = id === null ? '' : String(id);
+    linkBox.hide();
+    if (linkBtn) linkBtn.disabled = id === null;
     const item = queue.find((q) => q.id === id);
     currentName = item ? item.name || `#${id}` : id === null ? '' : `#${id}`;
     name.textContent = currentName;
@@ -432,6 +477,7 @@ function instanceView(id) {
   const title = el('h1', {}, `#${id}`);
   const message = el('p', { class: 'error', id: 'action-message', role: 'alert' }, '');
   let instanceName = `#${id}`;
+  const linkBox = scanLinkBox();
   const actionBtn = (action, label, kind = '') => el('button', {
     type: 'button', class: `btn ${kind}`, 'data-action': action,
     onclick: async () => {
@@ -452,9 +498,12 @@ function instanceView(id) {
         el('div', { class: 'row actions' },
           ...(app.role === 'admin'
             ? [actionBtn('poll', 'Poll now'), actionBtn('logout', 'Log out', 'btn-danger'),
-               actionBtn('reboot', 'Reboot', 'btn-danger')]
+               actionBtn('reboot', 'Reboot', 'btn-danger'),
+               el('button', { type: 'button', class: 'btn', id: 'create-scan-link',
+                 onclick: () => linkBox.create(id) }, 'Create scan link')]
             : []),
           el('a', { class: 'btn btn-primary', href: `#/scan/${id}`, id: 'scan-this' }, 'Show QR')),
+        linkBox.el,
         app.role === 'admin'
           ? message
           : el('p', { class: 'note', id: 'read-only-note' },
@@ -519,8 +568,8 @@ function eventsView() {
   let items = [];
   const typeSelect = el('select', { 'aria-label': 'Event type', onchange: (e) => { filter = e.target.value; render(); } },
     el('option', { value: '' }, 'all events'),
-    ...['state_changed', 'attention_changed', 'scan_session_started', 'scan_session_ended', 'action']
-      .map((t) => el('option', { value: t }, t)));
+    ...['state_changed', 'attention_changed', 'scan_session_started', 'scan_session_ended', 'action',
+      'scan_link', 'pairing_code'].map((t) => el('option', { value: t }, t)));
   const root = el('div', {},
     el('div', { class: 'section-title' }, el('h1', {}, 'Events'), typeSelect),
     list);

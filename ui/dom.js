@@ -67,6 +67,10 @@ export function describeEvent(e) {
       return `QR scan session ended${e.detail ? ` (${e.detail})` : ''}`;
     case 'action':
       return `${e.detail}${e.actor ? ` by ${e.actor}` : ''}`;
+    case 'scan_link':
+      return `scan link ${e.detail}${e.actor ? ` by ${e.actor}` : ''}`;
+    case 'pairing_code':
+      return `pairing code requested (${e.detail})${e.actor ? ` by ${e.actor}` : ''}`;
     default:
       return e.detail || '';
   }

@@ -5,6 +5,7 @@ GREENFLEET_BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libpoco-dev libfmt-dev doctest-dev libsqlite3-dev
   libqrencode-dev libpng-dev prometheus-cpp-dev libcurl4-openssl-dev
+  libssl-dev  # AES-256-GCM for tokens at rest (EVP); also what Poco::Crypto builds on
   libsystemd-dev  # sd_notify: READY=1 for the Type=notify unit
 )
 GREENFLEET_TEST_PACKAGES=(

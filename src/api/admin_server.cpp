@@ -87,6 +87,13 @@ void answerCached(http::Response& out, const std::shared_ptr<const CachedBody>& 
   }
 }
 
+// A scan link's token is a credential: the access log shows /s/*** instead.
+std::string loggedPath(const std::string& path) {
+  if (path.rfind("/s/", 0) != 0 || path.rfind("/s/assets/", 0) == 0) return path;
+  const auto end = path.find('/', 3);
+  return "/s/***" + (end == std::string::npos ? std::string() : path.substr(end));
+}
+
 double secondsSince(std::chrono::steady_clock::time_point started) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
@@ -126,6 +133,7 @@ int AdminServer::publicPort() const {
 ApiRequest AdminServer::toApiRequest(const http::Request& request) const {
   ApiRequest req;
   req.method = request.method;
+  req.peer = request.peer;
   for (const auto& [k, v] : request.headers) req.headers[Poco::toLower(k)] = v;
   try {
     const Poco::URI uri(request.uri);
@@ -193,8 +201,8 @@ void AdminServer::handle(http::Request request, http::Exchange exchange) {
   } catch (const ApiError& e) {
     res = errorResponse(e);
   } catch (const std::exception& e) {
-    kLog.error("event=handler_failed method={} path={} error=\"{}\"", req.method, req.path,
-               e.what());
+    kLog.error("event=handler_failed method={} path={} error=\"{}\"", req.method,
+               loggedPath(req.path), e.what());
     res = errorResponse(internalError());
   }
   const int status = res.status;
@@ -295,8 +303,8 @@ http::Response AdminServer::toHttp(ApiResponse res, const ApiRequest& req) const
 void AdminServer::finish(const std::string& route, const ApiRequest& req, int status,
                          double seconds) const {
   if (options_.on_request) options_.on_request(route, status, seconds);
-  kLog.info("event=request method={} path={} status={} ms={:.1f} key={}", req.method, req.path,
-            status, seconds * 1000.0, req.caller ? req.caller->name : "-");
+  kLog.info("event=request method={} path={} status={} ms={:.1f} key={}", req.method,
+            loggedPath(req.path), status, seconds * 1000.0, req.caller ? req.caller->name : "-");
 }
 
 }  // namespace greenfleet::api

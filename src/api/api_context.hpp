@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/scan_link_settings.hpp"
 #include "fleet/clock.hpp"
 #include "fleet/registered_instance.hpp"
 #include "greenapi/upstream_host_policy.hpp"
@@ -38,8 +39,12 @@ class PartnerSyncControl;
 namespace greenfleet::sweep {
 class SweepRunner;
 }  // namespace greenfleet::sweep
+namespace greenfleet::scheduler {
+class PairingCodeRequester;
+}  // namespace greenfleet::scheduler
 namespace greenfleet::store {
 class StatusWriter;
+class ScanLinkRepository;
 }  // namespace greenfleet::store
 namespace greenfleet::api {
 
@@ -66,6 +71,10 @@ struct ApiContext {
   store::PartnerRepository* partners = nullptr;  // partner accounts
   PartnerSyncControl* partner_sync = nullptr;    // the running partner sync
   greenapi::UpstreamHostPolicy allowed_hosts{};  // upstream.allowed_hosts: apiUrls registrable
+  // Public scan links (/s/{token}); null: the routes answer 503.
+  store::ScanLinkRepository* scan_links = nullptr;
+  ScanLinkSettings scan_link_settings;
+  scheduler::PairingCodeRequester* pairing = nullptr;  // getAuthorizationCode; null: 503
 };
 
 }  // namespace greenfleet::api

@@ -3,6 +3,8 @@
 // {"error":{"code","message","field"}} with its HTTP status by the dispatcher — the one place
 // error kinds map to statuses.
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -31,6 +33,14 @@ class ApiError : public std::runtime_error {
   }
   static ApiError notFound(std::string message) {
     return ApiError(404, "not_found", std::move(message));
+  }
+  // 429 with Retry-After in whole seconds, rounded up, at least 1.
+  static ApiError tooManyRequests(std::string code, std::string message,
+                                  std::chrono::nanoseconds retry_after) {
+    ApiError e(429, std::move(code), std::move(message));
+    const auto s = std::chrono::ceil<std::chrono::seconds>(retry_after).count();
+    e.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, s)));
+    return e;
   }
 
  private:

@@ -28,6 +28,7 @@ struct ApiRequest {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::optional<store::ApiKey> caller;
+  std::string peer;  // client address, without the port
 
   std::string header(const std::string& lower_name) const;
   // The {id} path parameter as an idInstance; ApiError 404 when it is not a positive integer.

@@ -19,6 +19,8 @@ const std::set<std::string, std::less<>> kEventTypes = {"state_changed",
                                                         "scan_session_ended",
                                                         "action",
                                                         "alert",
+                                                        "scan_link",
+                                                        "pairing_code",
                                                         "partner_instance_added",
                                                         "partner_token_rotated",
                                                         "partner_instance_expired",
@@ -65,7 +67,7 @@ ApiResponse EventHandlers::list(ApiRequest& request) {
     if (kEventTypes.count(it->second) == 0) {
       throw ApiError::unprocessable(
           "type must be one of state_changed, attention_changed, scan_session_started, "
-          "scan_session_ended, action",
+          "scan_session_ended, action, alert, scan_link, pairing_code",
           "type");
     }
     type = it->second;

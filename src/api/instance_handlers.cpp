@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "api/api_error.hpp"
+#include "api/instance_batch_reader.hpp"
 #include "api/instance_json.hpp"
 #include "api/json_fields.hpp"
 #include "fleet/input_limits.hpp"
@@ -48,31 +49,58 @@ std::optional<std::int64_t> decodeCursor(const std::string& cursor) {
   return id;
 }
 
+namespace {
+// A repeated id within one batch: 409 naming the second occurrence.
+void checkUnique(std::set<std::int64_t>& seen, std::int64_t id, std::size_t index) {
+  if (!seen.insert(id).second) {
+    throw ApiError(409, "conflict", fmt::format("instance {} appears twice in the batch", id),
+                   fmt::format("[{}].id", index));
+  }
+}
+}  // namespace
+
+std::vector<fleet::RegisteredInstance> InstanceHandlers::plainBatch(const std::string& body) {
+  // Integers beyond 64 bits are rejected before any parser sees them, as parseJsonBody does.
+  rejectOutOfRangeIntegers(body);
+  auto read = readInstanceBatch(body, kMaxBatch);
+  if (!read) return {};
+  std::vector<fleet::RegisteredInstance> items;
+  items.reserve(read->size());
+  std::set<std::int64_t> seen;
+  for (std::size_t i = 0; i < read->size(); ++i) {
+    items.push_back(
+        instanceFromBatchItem((*read)[i], i, context_.default_api_url, context_.allowed_hosts));
+    checkUnique(seen, items.back().id, i);
+  }
+  return items;
+}
+
 ApiResponse InstanceHandlers::create(ApiRequest& request) {
   request.allowQuery({});
-  const Poco::Dynamic::Var body = parseJsonBody(request.body);
-  const bool batch = body.type() == typeid(Poco::JSON::Array::Ptr);
-  std::vector<fleet::RegisteredInstance> items;
-  if (batch) {
-    const auto arr = body.extract<Poco::JSON::Array::Ptr>();
-    if (arr->size() == 0) throw ApiError::unprocessable("the array of instances is empty", "[]");
-    if (arr->size() > kMaxBatch) {
-      throw ApiError::unprocessable(fmt::format("at most {} instances per request", kMaxBatch),
-                                    "[]");
-    }
-    std::set<std::int64_t> seen;
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      const std::string prefix = fmt::format("[{}].", i);
-      items.push_back(instanceFromJson(arr->get(static_cast<unsigned>(i)), prefix,
-                                       context_.default_api_url, context_.allowed_hosts));
-      if (!seen.insert(items.back().id).second) {
-        throw ApiError(409, "conflict",
-                       fmt::format("instance {} appears twice in the batch", items.back().id),
-                       prefix + "id");
+  // The plain batch (every item an object of known, well-typed fields) is read without a Poco
+  // tree; anything else takes the tree path below, which reports the exact error.
+  std::vector<fleet::RegisteredInstance> items = plainBatch(request.body);
+  bool batch = !items.empty();
+  if (items.empty()) {
+    const Poco::Dynamic::Var body = parseJsonBody(request.body);
+    batch = body.type() == typeid(Poco::JSON::Array::Ptr);
+    if (batch) {
+      const auto arr = body.extract<Poco::JSON::Array::Ptr>();
+      if (arr->size() == 0) throw ApiError::unprocessable("the array of instances is empty", "[]");
+      if (arr->size() > kMaxBatch) {
+        throw ApiError::unprocessable(fmt::format("at most {} instances per request", kMaxBatch),
+                                      "[]");
       }
+      std::set<std::int64_t> seen;
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        const std::string prefix = fmt::format("[{}].", i);
+        items.push_back(instanceFromJson(arr->get(static_cast<unsigned>(i)), prefix,
+                                         context_.default_api_url, context_.allowed_hosts));
+        checkUnique(seen, items.back().id, i);
+      }
+    } else {
+      items.push_back(instanceFromJson(body, "", context_.default_api_url, context_.allowed_hosts));
     }
-  } else {
-    items.push_back(instanceFromJson(body, "", context_.default_api_url, context_.allowed_hosts));
   }
   auto created = context_.instances.create(std::move(items));
   if (!created) {

@@ -20,6 +20,9 @@ class InstanceHandlers {
   static constexpr std::size_t kMaxBatch = 10000;
 
  private:
+  // The items of a plain batch (see readInstanceBatch), checked; empty when the body is not one.
+  std::vector<fleet::RegisteredInstance> plainBatch(const std::string& body);
+
   ApiContext& context_;
 };
 

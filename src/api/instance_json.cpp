@@ -39,6 +39,61 @@ Poco::Dynamic::Var optText(const std::optional<std::string>& s) {
   if (!s) return {};
   return *s;
 }
+
+// The checks of one instance, in the order they are reported, over any source of typed fields:
+// JsonFields (a Poco tree) or BatchItemFields (the streaming batch reader's item).
+template <typename Fields>
+fleet::RegisteredInstance readInstance(Fields& f, const std::string& default_api_url,
+                                       const greenapi::UpstreamHostPolicy& allowed_hosts) {
+  fleet::RegisteredInstance in;
+  const auto id = f.optInt64("id");
+  if (!id) {
+    throw ApiError::badRequest("missing_field", f.fieldName("id") + " is required (idInstance)",
+                               f.fieldName("id"));
+  }
+  check(fleet::validateInstanceId(*id), f.fieldName("id"));
+  in.id = *id;
+  auto token = f.optString("token");
+  if (!token) {
+    throw ApiError::badRequest("missing_field",
+                               f.fieldName("token") + " is required (apiTokenInstance)",
+                               f.fieldName("token"));
+  }
+  in.token = checkedToken(*token, f.fieldName("token"));
+  in.api_url = checkedApiUrl(f.optString("apiUrl").value_or(default_api_url), f.fieldName("apiUrl"),
+                             allowed_hosts);
+  in.name = f.optString("name").value_or("");
+  check(fleet::validateName(in.name), f.fieldName("name"));
+  if (auto tags = f.optStringArray("tags")) in.tags = checkedTags(*tags, f.fieldName("tags"));
+  in.enabled = f.optBool("enabled").value_or(true);
+  f.finish();
+  return in;
+}
+
+// A BatchItem read through the JsonFields interface (its types are already right; no unknown
+// fields). The "[i]." prefix is only formatted for an error.
+class BatchItemFields {
+ public:
+  BatchItemFields(BatchItem& item, std::size_t index) : item_(item), index_(index) {}
+  std::optional<std::int64_t> optInt64(const char*) const { return item_.id; }
+  std::optional<std::string> optString(std::string_view name) {
+    if (name == "token") return std::move(item_.token);
+    if (name == "apiUrl") return std::move(item_.api_url);
+    return std::move(item_.name);
+  }
+  std::optional<std::vector<std::string>> optStringArray(const char*) {
+    return std::move(item_.tags);
+  }
+  std::optional<bool> optBool(const char*) const { return item_.enabled; }
+  void finish() const {}
+  std::string fieldName(const std::string& name) const {
+    return fmt::format("[{}].{}", index_, name);
+  }
+
+ private:
+  BatchItem& item_;
+  std::size_t index_;
+};
 }  // namespace
 
 std::vector<std::string> checkedTags(const std::vector<std::string>& tags,
@@ -69,29 +124,14 @@ fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const
                                            const std::string& default_api_url,
                                            const greenapi::UpstreamHostPolicy& allowed_hosts) {
   JsonFields f(json, prefix);
-  fleet::RegisteredInstance in;
-  const auto id = f.optInt64("id");
-  if (!id) {
-    throw ApiError::badRequest("missing_field", f.fieldName("id") + " is required (idInstance)",
-                               f.fieldName("id"));
-  }
-  check(fleet::validateInstanceId(*id), f.fieldName("id"));
-  in.id = *id;
-  const auto token = f.optString("token");
-  if (!token) {
-    throw ApiError::badRequest("missing_field",
-                               f.fieldName("token") + " is required (apiTokenInstance)",
-                               f.fieldName("token"));
-  }
-  in.token = checkedToken(*token, f.fieldName("token"));
-  in.api_url = checkedApiUrl(f.optString("apiUrl").value_or(default_api_url), f.fieldName("apiUrl"),
-                             allowed_hosts);
-  in.name = f.optString("name").value_or("");
-  check(fleet::validateName(in.name), f.fieldName("name"));
-  if (auto tags = f.optStringArray("tags")) in.tags = checkedTags(*tags, f.fieldName("tags"));
-  in.enabled = f.optBool("enabled").value_or(true);
-  f.finish();
-  return in;
+  return readInstance(f, default_api_url, allowed_hosts);
+}
+
+fleet::RegisteredInstance instanceFromBatchItem(BatchItem& item, std::size_t index,
+                                                const std::string& default_api_url,
+                                                const greenapi::UpstreamHostPolicy& allowed_hosts) {
+  BatchItemFields f(item, index);
+  return readInstance(f, default_api_url, allowed_hosts);
 }
 
 store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json,

@@ -9,6 +9,7 @@
 #include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Object.h>
 
+#include "api/instance_batch_reader.hpp"
 #include "fleet/registered_instance.hpp"
 #include "fleet/time_anchor.hpp"
 #include "greenapi/upstream_host_policy.hpp"
@@ -22,6 +23,11 @@ namespace greenfleet::api {
 fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
                                            const std::string& default_api_url,
                                            const greenapi::UpstreamHostPolicy& allowed_hosts);
+// The same checks and errors for one item of the streaming batch reader (field names "[i].id");
+// consumes the item's strings.
+fleet::RegisteredInstance instanceFromBatchItem(BatchItem& item, std::size_t index,
+                                                const std::string& default_api_url,
+                                                const greenapi::UpstreamHostPolicy& allowed_hosts);
 store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json,
                                            const greenapi::UpstreamHostPolicy& allowed_hosts);
 // With `live`, the status fields come from the running scheduler (fresher than the stored row,

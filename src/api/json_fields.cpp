@@ -55,6 +55,8 @@ class StrictParseHandler final : public Poco::JSON::ParseHandler {
   std::vector<std::set<std::string>> keys_;
 };
 
+}  // namespace
+
 // Poco converts integer literals modulo 2^64 (18446744073709551617 becomes 1): find any literal
 // outside the signed 64-bit range before it gets there. Names the key it belongs to.
 void rejectOutOfRangeIntegers(const std::string& body) {
@@ -93,7 +95,6 @@ void rejectOutOfRangeIntegers(const std::string& body) {
     }
   }
 }
-}  // namespace
 
 Poco::Dynamic::Var parseJsonBody(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) {

@@ -23,6 +23,9 @@ Poco::Dynamic::Var parseJsonBody(const std::string& body);
 // ApiError 422 invalid_value naming `field` when `value` is longer than `max_bytes` (the limits
 // of fleet/input_limits.hpp).
 void requireMaxLength(std::string_view value, std::size_t max_bytes, const std::string& field);
+// The 422 of parseJsonBody for an integer literal beyond the signed 64-bit range, on its own
+// (for readers that do not go through parseJsonBody).
+void rejectOutOfRangeIntegers(const std::string& body);
 
 class JsonFields {
  public:

@@ -5,8 +5,10 @@
 #include "api/event_handlers.hpp"
 #include "api/instance_handlers.hpp"
 #include "api/metrics_handler.hpp"
+#include "api/pairing_code_handler.hpp"
 #include "api/partner_handlers.hpp"
 #include "api/scan_handlers.hpp"
+#include "api/scan_link_handlers.hpp"
 #include "api/summary_handler.hpp"
 #include "api/sweep_handlers.hpp"
 #include "api/webhook_handler.hpp"
@@ -30,6 +32,8 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   auto sweeps = std::make_shared<SweepHandlers>(context);
   auto summary = std::make_shared<SummaryHandler>(context);
   auto dashboard = std::make_shared<DashboardHandler>();
+  auto pairing = std::make_shared<PairingCodeHandler>(context);
+  auto links = std::make_shared<ScanLinkHandlers>(context, pairing);
   const auto bind = [](auto handlers, auto fn) {
     return [handlers, fn](ApiRequest& r) { return ((*handlers).*fn)(r); };
   };
@@ -87,6 +91,21 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   // Authenticated by the webhook token inside the handler, not by an API key.
   router->add({"POST", "/webhooks/green-api", Access::open, bind(webhooks, &WebhookHandler::handle),
                /*is_public=*/true});
+  // Scan links: created by an admin, opened by whoever holds the link (the token is the key).
+  router->add({"POST", "/api/v1/instances/{id}/scan-links", Access::admin,
+               bind(links, &ScanLinkHandlers::create)});
+  router->add({"GET", "/api/v1/instances/{id}/scan-links", Access::read,
+               bind(links, &ScanLinkHandlers::list)});
+  router->add({"DELETE", "/api/v1/instances/{id}/scan-links/{linkId}", Access::admin,
+               bind(links, &ScanLinkHandlers::revoke)});
+  router->add({"POST", "/api/v1/instances/{id}/pairing-code", Access::admin,
+               bind(pairing, &PairingCodeHandler::forInstance)});
+  router->add({"GET", "/s/assets/{file}", Access::open, bind(links, &ScanLinkHandlers::asset), true});
+  router->add({"GET", "/s/{token}", Access::open, bind(links, &ScanLinkHandlers::page), true});
+  router->add({"GET", "/s/{token}/state", Access::open, bind(links, &ScanLinkHandlers::state), true});
+  router->add({"GET", "/s/{token}/qr.png", Access::open, bind(links, &ScanLinkHandlers::qrImage), true});
+  router->add({"POST", "/s/{token}/pairing-code", Access::open,
+               bind(links, &ScanLinkHandlers::pairingCode), true});
   return router;
 }
 

@@ -19,15 +19,8 @@ namespace greenfleet::api {
 namespace {
 const fleet::Log kLog{"api"};
 
-std::string retryAfterSeconds(fleet::Duration d) {
-  const double s = std::chrono::duration<double>(d).count();
-  return std::to_string(std::max<long long>(1, static_cast<long long>(std::ceil(s))));
-}
-
 ApiError tooManyRequests(std::string code, std::string message, fleet::Duration retry_after) {
-  ApiError e(429, std::move(code), std::move(message));
-  e.headers.emplace_back("Retry-After", retryAfterSeconds(retry_after));
-  return e;
+  return ApiError::tooManyRequests(std::move(code), std::move(message), retry_after);
 }
 
 // A scan session that could not start, as both the QR GET and the scan-session action answer
@@ -77,6 +70,8 @@ bool wantsPng(const ApiRequest& request) {
 }
 
 }  // namespace
+
+std::string qrImageBytes(const scheduler::QrSnapshot& qr) { return decodeBase64(qr.message); }
 
 scheduler::FleetPoller& ScanHandlers::poller() {
   if (context_.poller == nullptr)
@@ -191,7 +186,7 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
     }
     ApiResponse r;
     r.content_type = "image/png";
-    r.body = decodeBase64(q.message);
+    r.body = qrImageBytes(q);
     return r;
   }
   auto o = orderedObject();

@@ -10,6 +10,9 @@
 
 namespace greenfleet::api {
 
+// The PNG bytes of a qrCode answer (Green API sends them base64-encoded).
+std::string qrImageBytes(const scheduler::QrSnapshot& qr);
+
 class ScanHandlers {
  public:
   explicit ScanHandlers(ApiContext& context) : context_(context) {}

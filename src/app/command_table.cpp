@@ -17,6 +17,8 @@ const std::vector<Command>& commands() {
       {"emulate", runEmulate, "run a local Green API emulator for tests and demos"},
       {"sweep", runSweep, "check the fleet once and exit 0/1/2/3 like a Nagios plugin"},
       {"instances", runInstances, "import instances from, or export them to, JSON/NDJSON/CSV"},
+      {"secrets", runSecrets, "rotate the key that encrypts tokens at rest (server stopped)"},
+      {"backup", runBackup, "copy the live database to a file (online, consistent; no key)"},
       {"version", runVersion, "print the version"},
   };
   return table;

@@ -27,5 +27,7 @@ int runVersion(const CommandArgs& args);
 int runEmulate(const CommandArgs& args);
 int runSweep(const CommandArgs& args);
 int runInstances(const CommandArgs& args);
+int runSecrets(const CommandArgs& args);
+int runBackup(const CommandArgs& args);
 
 }  // namespace greenfleet::app

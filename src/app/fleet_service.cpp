@@ -20,17 +20,22 @@
 #include "api/fleet_metrics.hpp"
 #include "api/routes.hpp"
 #include "app/alerting.hpp"
+#include "app/block_pipeline.hpp"
+#include "app/database_lock.hpp"
 #include "app/partner_sync_runner.hpp"
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
+#include "app/token_key.hpp"
 #include "fleet/log.hpp"
 #include "fleet/time_format.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
+#include "scheduler/pairing_code_requester.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
 #include "store/partner_repository.hpp"
+#include "store/scan_link_repository.hpp"
 #include "store/state_event_log.hpp"
 #include "store/status_writer.hpp"
 #include "store/sweep_repository.hpp"
@@ -112,7 +117,9 @@ class PollerRegistryObserver final : public api::RegistryObserver {
 };
 
 struct FleetService::Parts {
+  std::unique_ptr<DatabaseLock> lock;  // shared: `secrets rotate` cannot run under the server
   std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::TokenCipher> cipher;
   std::unique_ptr<store::InstanceRepository> instances;
   std::unique_ptr<store::ApiKeyRepository> keys;
   // Declared before the writer and the poller: outlives their hooks.
@@ -127,9 +134,12 @@ struct FleetService::Parts {
   std::unique_ptr<sweep::SweepRunner> sweeps;
   std::unique_ptr<store::PartnerRepository> partners;
   std::unique_ptr<PartnerSyncRunner> partner_sync;
+  std::unique_ptr<store::ScanLinkRepository> scan_links;
+  std::unique_ptr<scheduler::PairingCodeRequester> pairing;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
   std::unique_ptr<alerts::AlertDispatcher> alerts;  // null without alerts.targets
+  std::vector<http::Listener> server_listeners;  // what scan link URLs are built from
   std::atomic<bool> ready{false};
   // Retention: prunes old events in the background.
   std::thread pruner;
@@ -149,8 +159,10 @@ void FleetService::start() {
   const std::string default_api_url = defaultApiUrl(config_);
   securePrivateDirectory(config_.getString("data.dir"));
   p.db = openMigratedDatabase(config_);
+  p.lock = std::make_unique<DatabaseLock>(databasePath(config_), DatabaseLock::Mode::shared);
   securePrivateFiles(databasePath(config_));
-  p.instances = std::make_unique<store::InstanceRepository>(*p.db, clock_);
+  p.cipher = openTokenCipher(config_, *p.db);
+  p.instances = std::make_unique<store::InstanceRepository>(*p.db, clock_, *p.cipher);
   p.keys = std::make_unique<store::ApiKeyRepository>(*p.db, clock_);
 
   if (p.keys->countActive() == 0) {
@@ -199,13 +211,21 @@ void FleetService::start() {
   const auto anchor = fleet::TimeAnchor::of(clock_);
   // Sized once from the count: growing the per-id maps row by row rehashes them ~20 times.
   p.poller->reserve(static_cast<std::size_t>(p.instances->count()));
-  p.instances->forEachRow([&](const store::InstanceRow& row) {
-    // Resuming from the stored status spreads first probes over one interval.
-    p.poller->upsert(
-        row.instance,
-        fromStoredStatus(row.status, anchor.toSteady(row.instance.created_at), anchor));
-    ++loaded;
-  });
+  {
+    // Rows are read and decoded here while the previous block is upserted on a second thread.
+    auto* poller = p.poller.get();
+    BlockPipeline<store::InstanceRow> upserts(4096, [&](const store::InstanceRow& row) {
+      // Resuming from the stored status spreads first probes over one interval.
+      poller->upsert(
+          row.instance,
+          fromStoredStatus(row.status, anchor.toSteady(row.instance.created_at), anchor));
+    });
+    p.instances->forEachRow([&](const store::InstanceRow& row) {
+      upserts.push(row);
+      ++loaded;
+    });
+    upserts.finish();
+  }
   // The loader's transient strings leave free chunks all over the heap; hand them back.
   ::malloc_trim(0);
   p.poller->start();
@@ -222,11 +242,12 @@ void FleetService::start() {
   p.event_hub = std::make_unique<api::EventHub>(*p.event_log, hub_options);
   p.event_hub->start();
   p.sweep_store = std::make_unique<store::SweepRepository>(*p.db);
+  p.scan_links = std::make_unique<store::ScanLinkRepository>(*p.db);
   startPruner();
   p.sweeps = std::make_unique<sweep::SweepRunner>(
       *p.poller, *p.instances, *p.sweep_store, [writer] { writer->flush(); }, clock_);
   p.sweeps->start();
-  p.partners = std::make_unique<store::PartnerRepository>(*p.db, clock_);
+  p.partners = std::make_unique<store::PartnerRepository>(*p.db, clock_, *p.cipher);
   p.partner_sync =
       std::make_unique<PartnerSyncRunner>(*p.partners, *p.instances, *p.engine, *p.observer,
                                           *p.writer, clock_, partnerSyncPacing(config_));
@@ -253,13 +274,26 @@ void FleetService::start() {
     e.source = "action";
     e.type = type;
     e.detail = detail;
-    e.actor = actor;
+    if (!actor.empty()) e.actor = actor;
     writer->enqueueEvent(id, std::move(e));
     // An operator's action is answered only once its audit event is committed.
     writer->flush();
   };
+  p.context->scan_links = p.scan_links.get();
+  p.pairing = std::make_unique<scheduler::PairingCodeRequester>(
+      *p.engine, clock_, std::chrono::seconds(config_.getInt("pairing.min_interval_s", 1, 3600)));
+  p.context->pairing = p.pairing.get();
+  p.context->scan_link_settings = scanLinkSettings(config_);
+  p.context->scan_link_settings.listener_base_url = [&p] {
+    const bool has_public = p.server && p.server->publicPort() != 0;
+    const auto& listener = p.server_listeners[has_public ? 1 : 0];
+    const int port = p.server ? (has_public ? p.server->publicPort() : p.server->port()) : 0;
+    const bool v6 = listener.host.find(':') != std::string::npos;
+    return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", listener.host, v6 ? "]" : "", port);
+  };
   api::AdminServerOptions options;
   options.http = httpOptions(config_);
+  p.server_listeners = options.http.listeners;
   const std::string origins = config_.getString("http.cors_origins");
   for (std::size_t start = 0; start < origins.size();) {
     auto end = origins.find(',', start);
@@ -302,11 +336,13 @@ void FleetService::stop() {
   if (p.poller) p.poller->stop();
   if (p.writer) p.writer->stop();
   p.context.reset();
+  p.pairing.reset();
   p.event_hub.reset();
   p.sweeps.reset();
   p.partner_sync.reset();
   p.partners.reset();
   p.sweep_store.reset();
+  p.scan_links.reset();
   p.event_log.reset();
   p.observer.reset();
   p.poller.reset();
@@ -316,7 +352,9 @@ void FleetService::stop() {
   p.metrics.reset();
   p.keys.reset();
   p.instances.reset();
+  p.cipher.reset();
   p.db.reset();
+  p.lock.reset();
 }
 
 void FleetService::startPruner() {
@@ -334,8 +372,10 @@ void FleetService::startPruner() {
         const auto cutoff_ms = fleet::toUnixMillis(cutoff);
         const auto pruned = parts.event_log->pruneOlderThan(cutoff_ms);
         const auto sweeps = parts.sweep_store->pruneOlderThan(cutoff_ms);
-        if (pruned + sweeps > 0) {
-          kLog.info("event=pruned events={} sweeps={} older_than_days={}", pruned, sweeps, days);
+        const auto links = parts.scan_links->pruneOlderThan(cutoff_ms);
+        if (pruned + sweeps + links > 0) {
+          kLog.info("event=pruned events={} sweeps={} scan_links={} older_than_days={}", pruned,
+                    sweeps, links, days);
         }
       } catch (const std::exception& e) {
         kLog.warn("event=events_prune_failed error=\"{}\"", e.what());

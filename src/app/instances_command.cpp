@@ -20,6 +20,7 @@
 #include "app/command_table.hpp"
 #include "app/instance_file.hpp"
 #include "app/service_config.hpp"
+#include "app/token_key.hpp"
 #include "fleet/clock.hpp"
 #include "store/instance_repository.hpp"
 #include "store/readonly_status_reader.hpp"
@@ -70,7 +71,8 @@ int importOffline(const config::Config& config, std::vector<InstanceFileRow> row
                   bool continue_on_error, std::vector<InstanceFileError>& errors) {
   const auto db = openMigratedDatabase(config);
   const fleet::SystemClock clock;
-  store::InstanceRepository repo(*db, clock);
+  const auto cipher = openTokenCipher(config, *db);  // tokens are sealed as the server seals them
+  store::InstanceRepository repo(*db, clock, *cipher);
   if (continue_on_error) {
     std::vector<InstanceFileRow> fresh;
     for (auto& r : rows) {
@@ -225,7 +227,7 @@ int runImport(const CommandArgs& args) {
     } else {
       const sweep::SweepClient client(
           flags.isSet("url") ? *flags.get("url") : defaultServerUrl(config),
-          readKeyFile(flags.isSet("key-file") ? *flags.get("key-file") : adminKeyFile(config)));
+          readApiKeyFile(flags.isSet("key-file") ? *flags.get("key-file") : adminKeyFile(config)));
       imported = importOnline(client, parsed.rows, batch_size, timeout, continue_on_error, errors);
     }
   }
@@ -291,7 +293,8 @@ std::vector<fleet::RegisteredInstance> exportOffline(const config::Config& confi
   options.read_only = true;
   store::Database db(options);
   const fleet::SystemClock clock;
-  store::InstanceRepository(db, clock).forEachRow([&](const store::InstanceRow& row) {
+  const auto cipher = openTokenCipher(config, db);  // the tokens are stored sealed
+  store::InstanceRepository(db, clock, *cipher).forEachRow([&](const store::InstanceRow& row) {
     if (keep(row.instance)) out.push_back(row.instance);
   });
   return out;
@@ -325,7 +328,7 @@ int runExport(const CommandArgs& args) {
   } else {
     const sweep::SweepClient client(
         flags.isSet("url") ? *flags.get("url") : defaultServerUrl(config),
-        readKeyFile(flags.isSet("key-file") ? *flags.get("key-file") : adminKeyFile(config)));
+        readApiKeyFile(flags.isSet("key-file") ? *flags.get("key-file") : adminKeyFile(config)));
     instances = exportOnline(client, tag, std::chrono::seconds(*flags.getInt("timeout", 1, 86400)));
   }
   if (with_tokens) {

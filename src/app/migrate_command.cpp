@@ -1,13 +1,17 @@
 #include <iostream>
 
 #include "app/command_table.hpp"
+#include "app/database_lock.hpp"
 #include "app/service_config.hpp"
+#include "app/token_key.hpp"
 #include "store/migrator.hpp"
 
 namespace greenfleet::app {
 
 int runMigrate(const CommandArgs& args) {
-  Flags flags("migrate", "Apply pending database migrations, then exit. 'serve' does this too.");
+  Flags flags("migrate",
+              "Apply pending database migrations (and encrypt tokens still stored in clear), then "
+              "exit. 'serve' does this too.");
   addConfigFlags(flags);
   flags.toggle("status", "only print the current and latest schema versions");
   if (!flags.parse(args)) return 0;
@@ -22,6 +26,9 @@ int runMigrate(const CommandArgs& args) {
     return 0;
   }
   const auto applied = migrator.migrate();
+  const DatabaseLock lock(databasePath(config), DatabaseLock::Mode::shared);
+  // Migration 0004's second half: tokens still in clear are sealed (the key is made if none).
+  openTokenCipher(config, db);
   std::cout << "database " << databasePath(config) << ": applied " << applied.size()
             << " migration(s); schema version " << migrator.currentVersion() << "\n";
   return 0;

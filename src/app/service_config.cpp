@@ -47,6 +47,12 @@ std::string adminKeyFile(const config::Config& config) {
   return (std::filesystem::path(config.getString("data.dir")) / "admin.key").string();
 }
 
+std::string secretsKeyFile(const config::Config& config) {
+  const std::string path = config.getString("secrets.key_file");
+  if (!path.empty()) return path;
+  return (std::filesystem::path(config.getString("data.dir")) / "secret.key").string();
+}
+
 store::DatabaseOptions databaseOptions(const config::Config& config) {
   store::DatabaseOptions options;
   options.path = databasePath(config);
@@ -129,7 +135,7 @@ std::string defaultServerUrl(const config::Config& config) {
   return fmt::format("http://{}:{}", host, config.getInt("http.port", 0, 65535));
 }
 
-std::string readKeyFile(const std::string& path) {
+std::string readApiKeyFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
     throw std::runtime_error(
@@ -202,6 +208,19 @@ http::ServerOptions httpOptions(const config::Config& config) {
       static_cast<std::size_t>(config.getInt("http.max_connections_per_ip", 1, 10000000));
   o.max_body_bytes = static_cast<std::size_t>(config.getInt("http.max_body_bytes", 1024, 1LL << 30));
   return o;
+}
+
+api::ScanLinkSettings scanLinkSettings(const config::Config& config) {
+  api::ScanLinkSettings s;
+  s.ttl = std::chrono::seconds(config.getInt("scan_links.ttl_s", 1, 7 * 24 * 3600));
+  s.base_url = config.getString("public.base_url");
+  if (!s.base_url.empty() && !s.base_url.starts_with("http://") &&
+      !s.base_url.starts_with("https://")) {
+    throw config::ConfigError("public.base_url must start with http:// or https://");
+  }
+  s.link_rps = config.getDouble("scan_links.link_rps", 0.01, 1000);
+  s.client_rps = config.getDouble("scan_links.client_rps", 0.01, 1000);
+  return s;
 }
 
 }  // namespace greenfleet::app

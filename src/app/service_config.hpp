@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "api/scan_link_settings.hpp"
 #include "app/flags.hpp"
 #include "config/config.hpp"
 #include "greenapi/client.hpp"
@@ -26,6 +27,8 @@ config::Config loadConfig(const Flags& flags, std::map<std::string, std::string>
 
 std::string databasePath(const config::Config& config);
 std::string adminKeyFile(const config::Config& config);
+// The token key file: secrets.key_file, else <data.dir>/secret.key.
+std::string secretsKeyFile(const config::Config& config);
 store::DatabaseOptions databaseOptions(const config::Config& config);
 // Opens the database and applies pending migrations (logging what was applied).
 std::unique_ptr<store::Database> openMigratedDatabase(const config::Config& config);
@@ -34,7 +37,7 @@ void setupLogging(const config::Config& config);
 // commands on the server's host reach it.
 std::string defaultServerUrl(const config::Config& config);
 // The first line of an API key file, trimmed; std::runtime_error when unreadable or empty.
-std::string readKeyFile(const std::string& path);
+std::string readApiKeyFile(const std::string& path);
 // The scheduler's limits and intervals; rates are capped below Green API's documented limits.
 scheduler::SchedulerConfig schedulerConfig(const config::Config& config);
 // Periodic partner syncs and the least spacing of two getInstances calls of one account.
@@ -48,5 +51,7 @@ greenapi::UpstreamHostPolicy allowedHosts(const config::Config& config);
 std::string defaultApiUrl(const config::Config& config);
 // The HTTP front's limits and listeners (admin; public when public.enabled).
 http::ServerOptions httpOptions(const config::Config& config);
+// Scan link lifetime, base URL and rate limits (the listener's URL is the caller's to set).
+api::ScanLinkSettings scanLinkSettings(const config::Config& config);
 
 }  // namespace greenfleet::app

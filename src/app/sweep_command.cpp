@@ -88,7 +88,7 @@ SweepSettings readSettings(const Flags& flags) {
 std::string seconds(std::chrono::seconds s) { return fmt::format("{} s", s.count()); }
 
 void checkFresh(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& outcome) {
-  const sweep::SweepClient client(s.url, readKeyFile(s.key_file));
+  const sweep::SweepClient client(s.url, readApiKeyFile(s.key_file));
   sweep::SweepFilter filter;
   filter.tag = s.tag;
   auto run = client.start(filter, deadline);
@@ -118,7 +118,7 @@ void checkFresh(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& 
 }
 
 void checkCached(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& outcome) {
-  const sweep::SweepClient client(s.url, readKeyFile(s.key_file));
+  const sweep::SweepClient client(s.url, readApiKeyFile(s.key_file));
   auto cached = client.cachedReport(s.tag, deadline);
   outcome.report = std::move(cached.report);
   outcome.generated_at = cached.generated_at;

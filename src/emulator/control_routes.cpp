@@ -10,6 +10,7 @@
 #include <Poco/URI.h>
 #include <fmt/format.h>
 
+#include "emulator/control_json.hpp"
 #include "emulator/webhook_sender.hpp"
 
 namespace greenfleet::emulator {
@@ -42,22 +43,39 @@ std::optional<std::int64_t> parseId(const std::string& text) {
   return std::stoll(text);
 }
 
-Poco::JSON::Object::Ptr totalsJson(const MethodCounters& c) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("requests", static_cast<Poco::UInt64>(c.requests));
-  o->set("accepted", static_cast<Poco::UInt64>(c.accepted));
-  o->set("rateLimited", static_cast<Poco::UInt64>(c.rateLimited));
-  o->set("injectedFaults", static_cast<Poco::UInt64>(c.injectedFaults));
-  o->set("maxPerSecond", c.maxPerSecond);
-  return o;
-}
-
 void addInto(MethodCounters& total, const MethodCounters& c) {
   total.requests += c.requests;
   total.accepted += c.accepted;
   total.rateLimited += c.rateLimited;
   total.injectedFaults += c.injectedFaults;
   total.maxPerSecond = std::max(total.maxPerSecond, c.maxPerSecond);
+}
+
+// {"apiUrl","count","instances":[...],"partnerToken"} for the instances fn(id) selects, written
+// directly (see control_json.hpp).
+template <typename Ids, typename Filter>
+std::string instancesBody(EmulatorContext& ctx, const Ids& ids, bool with_counters,
+                          bool with_header, Filter&& keep) {
+  const std::string api_url_json = jsonString(ctx.baseUrl);
+  std::string items;
+  items.reserve(ids.size() * 256);
+  std::size_t count = 0;
+  for (const auto id : ids) {
+    ctx.registry.with(id,
+                      [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+                        if (!keep(inst)) return;
+                        if (count++ > 0) items += ',';
+                        appendInstanceJson(items, api_url_json, inst, now, with_counters);
+                      });
+  }
+  if (!with_header) return "{\"instances\":[" + items + "]}";
+  std::string body;
+  body.reserve(items.size() + 256);
+  body +=
+      "{\"apiUrl\":" + api_url_json + ",\"count\":" + std::to_string(count) + ",\"instances\":[";
+  body += items;
+  body += "],\"partnerToken\":" + jsonString(ctx.registry.partnerToken()) + "}";
+  return body;
 }
 
 http::Response listInstances(EmulatorContext& ctx, const http::Request& request) {
@@ -67,20 +85,11 @@ http::Response listInstances(EmulatorContext& ctx, const http::Request& request)
     if (key == "state") state_filter = value;
     if (key == "counters") with_counters = value == "1" || value == "true";
   }
-  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
-  for (const auto id : ctx.registry.ids()) {
-    ctx.registry.with(id,
-                      [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-                        if (!state_filter.empty() && inst.state() != state_filter) return;
-                        arr->add(instanceJson(ctx, inst, now, with_counters));
-                      });
-  }
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("apiUrl", ctx.baseUrl);
-  o->set("partnerToken", ctx.registry.partnerToken());
-  o->set("count", static_cast<int>(arr->size()));
-  o->set("instances", arr);
-  return jsonResponse(200, o);
+  return jsonResponse(200, instancesBody(ctx, ctx.registry.ids(), with_counters, true,
+                                         [&](const EmulatedInstance& inst) {
+                                           return state_filter.empty() ||
+                                                  inst.state() == state_filter;
+                                         }));
 }
 
 http::Response addInstances(EmulatorContext& ctx, const http::Request& request) {
@@ -101,47 +110,45 @@ http::Response addInstances(EmulatorContext& ctx, const http::Request& request) 
     }
     state = v.extract<std::string>();
   }
-  Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
-  for (const auto id : ctx.registry.add(count, state)) {
-    ctx.registry.with(id,
-                      [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-                        arr->add(instanceJson(ctx, inst, now, false));
-                      });
-  }
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("instances", arr);
-  return jsonResponse(201, o);
+  return jsonResponse(201, instancesBody(ctx, ctx.registry.add(count, state), false, false,
+                                         [](const EmulatedInstance&) { return true; }));
 }
 
 http::Response counters(EmulatorContext& ctx) {
-  Poco::JSON::Object::Ptr per_instance = new Poco::JSON::Object;
   std::map<std::string, MethodCounters> per_method;
   MethodCounters total;
+  std::string body = "{\"instances\":{";
+  bool first = true;
   for (const auto id : ctx.registry.ids()) {
     ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime, std::vector<Transition>&) {
-      if (inst.counters().empty()) return;
-      per_instance->set(std::to_string(id), countersJson(inst.counters()));
-      for (const auto& [method, c] : inst.counters()) {
+      bool any = false;
+      inst.forEachCounter([&](const std::string& method, const MethodCounters& c) {
         addInto(per_method[method], c);
         addInto(total, c);
-      }
+        any = true;
+      });
+      if (!any) return;
+      if (!first) body += ',';
+      first = false;
+      body += '"' + std::to_string(id) + "\":";
+      appendCountersJson(body, inst);
     });
   }
-  Poco::JSON::Object::Ptr methods = new Poco::JSON::Object;
-  for (const auto& [method, c] : per_method) methods->set(method, totalsJson(c));
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("instances", per_instance);
-  o->set("methods", methods);
-  o->set("totals", totalsJson(total));
-  Poco::JSON::Object::Ptr hooks = new Poco::JSON::Object;
-  hooks->set("sent", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->sent() : 0));
-  hooks->set("failed", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->failed() : 0));
-  hooks->set("dropped", static_cast<Poco::UInt64>(ctx.webhooks ? ctx.webhooks->dropped() : 0));
-  o->set("webhooks", hooks);
-  Poco::JSON::Object::Ptr partner = new Poco::JSON::Object;
-  partner->set("getInstances", static_cast<Poco::UInt64>(ctx.registry.partnerCalls()));
-  o->set("partner", partner);
-  return jsonResponse(200, o);
+  body += "},\"methods\":{";
+  first = true;
+  for (const auto& [method, c] : per_method) {
+    if (!first) body += ',';
+    first = false;
+    body += jsonString(method) + ':';
+    appendTotalsJson(body, c);
+  }
+  body += "},\"totals\":";
+  appendTotalsJson(body, total);
+  fmt::format_to(
+      std::back_inserter(body), R"(,"webhooks":{{"dropped":{},"failed":{},"sent":{}}},"partner":{{"getInstances":{}}}}})",
+      ctx.webhooks ? ctx.webhooks->dropped() : 0, ctx.webhooks ? ctx.webhooks->failed() : 0,
+      ctx.webhooks ? ctx.webhooks->sent() : 0, ctx.registry.partnerCalls());
+  return jsonResponse(200, std::move(body));
 }
 
 http::Response faults(EmulatorContext& ctx, const http::Request& request,
@@ -205,17 +212,17 @@ http::Response partnerListing(EmulatorContext& ctx, const http::Request& request
       return errorResponse(400, fmt::format("unknown or mistyped field '{}'", name));
     }
   }
-  Poco::JSON::Object::Ptr out;
+  std::string out;
   const bool known = ctx.registry.with(
       id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
         if (type) inst.partner.type = *type;
         if (deleted) inst.partner.deleted = *deleted;
         if (expired) inst.partner.expired = *expired;
-        if (rotate) inst.setToken(tokenFor(mix64(std::hash<std::string>{}(inst.token())), id));
-        out = instanceJson(ctx, inst, now, false);
+        if (rotate) inst.rotateToken();
+        appendInstanceJson(out, jsonString(ctx.baseUrl), inst, now, false);
       });
   if (!known) return errorResponse(404, "unknown instance");
-  return jsonResponse(200, out);
+  return jsonResponse(200, std::move(out));
 }
 
 http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request, std::int64_t id,
@@ -224,17 +231,18 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
   if (action == "faults") return faults(ctx, request, id);
   if (action == "partner") return partnerListing(ctx, request, id);
   if (action.empty() && verb == kGet) {
-    Poco::JSON::Object::Ptr out;
+    std::string out;
     if (!ctx.registry.with(
             id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-              out = instanceJson(ctx, inst, now, true);
+              appendInstanceJson(out, jsonString(ctx.baseUrl), inst, now, true);
             })) {
       return errorResponse(404, "unknown instance");
     }
-    return jsonResponse(200, out);
+    return jsonResponse(200, std::move(out));
   }
   if (verb != kPost) return errorResponse(405, "use POST");
   std::string new_state;
+  std::string code;  // confirm-code: the code typed; empty = the pending one
   if (action == "state") {
     const auto body = readJsonObject(request.body);
     if (!body->has("state") || !body->get("state").isString()) {
@@ -244,16 +252,27 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
     if (!states::isKnown(new_state)) {
       return errorResponse(400, fmt::format("unknown state '{}'", new_state));
     }
+  } else if (action == "confirm-code") {
+    // The phone holder typed the pairing code; {"code": "..."} or no body (the pending one).
+    if (!request.body.empty()) {
+      const auto body = readJsonObject(request.body);
+      if (body->has("code") && !body->get("code").isString()) {
+        return errorResponse(400, "field 'code' must be a string");
+      }
+      if (body->has("code")) code = body->get("code").extract<std::string>();
+    }
   } else if (action != "scan" && action != "logout" && action != "reboot") {
     return errorResponse(404, "no such control route");
   }
-  Poco::JSON::Object::Ptr out;
+  std::string out;
   bool conflict = false;
   std::string state_now;
   const bool known = ctx.registry.with(
       id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>& tr) {
         if (action == "scan") {
           conflict = !inst.scan(now, tr);
+        } else if (action == "confirm-code") {
+          conflict = !inst.confirmPairingCode(code, now, tr);
         } else if (action == "state") {
           inst.setState(new_state, now, tr);
         } else if (action == "logout") {
@@ -262,16 +281,18 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
           inst.reboot(now, tr);
         }
         state_now = inst.state();
-        out = instanceJson(ctx, inst, now, false);
+        appendInstanceJson(out, jsonString(ctx.baseUrl), inst, now, false);
       });
   if (!known) return errorResponse(404, "unknown instance");
   if (conflict) {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-    o->set("error", "instance is not waiting for a QR scan (state must be notAuthorized)");
+    o->set("error", action == "scan"
+                        ? "instance is not waiting for a QR scan (state must be notAuthorized)"
+                        : "no live pairing code matches (or the state is not notAuthorized)");
     o->set("state", state_now);
     return jsonResponse(409, o);
   }
-  return jsonResponse(200, out);
+  return jsonResponse(200, std::move(out));
 }
 
 Poco::JSON::Object::Ptr configJson(const EmulatorContext& ctx) {
@@ -302,37 +323,6 @@ Poco::JSON::Object::Ptr configJson(const EmulatorContext& ctx) {
 }
 
 }  // namespace
-
-Poco::JSON::Object::Ptr countersJson(const std::map<std::string, MethodCounters>& counters) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  for (const auto& [method, c] : counters) o->set(method, totalsJson(c));
-  return o;
-}
-
-Poco::JSON::Object::Ptr instanceJson(const EmulatorContext& ctx, EmulatedInstance& inst,
-                                     fleet::SteadyTime now, bool with_counters) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("idInstance", static_cast<Poco::Int64>(inst.id()));
-  o->set("apiTokenInstance", inst.token());
-  o->set("apiUrl", ctx.baseUrl);
-  o->set("state", inst.state());
-  o->set("phone", inst.phone());
-  o->set("wid", inst.wid());
-  if (inst.state() == states::kNotAuthorized) {
-    Poco::JSON::Object::Ptr qr = new Poco::JSON::Object;
-    qr->set("payload", inst.qrPayload(now));
-    qr->set("rotation", static_cast<Poco::UInt64>(inst.qrRotation(now)));
-    o->set("qr", qr);
-  } else {
-    o->set("qr", Poco::Dynamic::Var());
-  }
-  o->set("faults", inst.faults ? Poco::Dynamic::Var(inst.faults->toJson()) : Poco::Dynamic::Var());
-  o->set("typeInstance", partnerTypes().at(inst.partner.type));
-  o->set("deleted", inst.partner.deleted);
-  o->set("isExpired", inst.partner.expired);
-  if (with_counters) o->set("counters", countersJson(inst.counters()));
-  return o;
-}
 
 http::Response handleControl(EmulatorContext& ctx, const http::Request& request,
                              const std::string& path) {

@@ -12,9 +12,4 @@ namespace greenfleet::emulator {
 http::Response handleControl(EmulatorContext& ctx, const http::Request& request,
                              const std::string& path);
 
-// The control API's view of one instance (also used for the startup summary).
-Poco::JSON::Object::Ptr instanceJson(const EmulatorContext& ctx, EmulatedInstance& inst,
-                                     fleet::SteadyTime now, bool with_counters);
-Poco::JSON::Object::Ptr countersJson(const std::map<std::string, MethodCounters>& counters);
-
 }  // namespace greenfleet::emulator

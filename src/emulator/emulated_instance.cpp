@@ -1,19 +1,55 @@
 #include "emulator/emulated_instance.hpp"
 
+#include <algorithm>
+#include <array>
+#include <mutex>
 #include <set>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
-#include "emulator/qr_png.hpp"
+#include "fleet/qr_png.hpp"
 
 namespace greenfleet::emulator {
 
-namespace states {
-bool isKnown(const std::string& state) {
-  static const std::set<std::string> kAll{kNew,     kStarting,  kNotAuthorized, kAuthorized,
-                                          kBlocked, kSuspended, kYellowCard,    kSleepMode};
-  return kAll.count(state) > 0;
+namespace {
+// Every state an instance can be in; an instance holds an index into this table.
+const std::array<std::string, 8>& stateNames() {
+  static const std::array<std::string, 8> kNames{
+      states::kNew,     states::kStarting,  states::kNotAuthorized, states::kAuthorized,
+      states::kBlocked, states::kSuspended, states::kYellowCard,    states::kSleepMode};
+  return kNames;
 }
+
+std::optional<std::uint8_t> findState(const std::string& name) {
+  const auto& names = stateNames();
+  const auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end()) return std::nullopt;
+  return static_cast<std::uint8_t>(it - names.begin());
+}
+
+std::uint8_t stateIndex(const std::string& name) {
+  const auto index = findState(name);
+  if (!index) throw std::invalid_argument("unknown emulator state '" + name + "'");
+  return *index;
+}
+
+// Method names that are not rate-limited (unknown methods hit by tests), interned once per
+// process so every instance's counters point at one copy. Bounded: beyond kMaxNames distinct
+// names, the rest are counted under one shared name.
+const std::string* internOtherMethod(const std::string& name) {
+  static constexpr std::size_t kMaxNames = 256;
+  static std::mutex mutex;
+  static std::set<std::string, std::less<>> names;
+  std::lock_guard lock(mutex);
+  if (const auto it = names.find(name); it != names.end()) return &*it;
+  if (names.size() >= kMaxNames) return &*names.insert("(other)").first;
+  return &*names.insert(name).first;
+}
+}  // namespace
+
+namespace states {
+bool isKnown(const std::string& state) { return findState(state).has_value(); }
 
 bool isLoggedIn(const std::string& s) {
   return s == kAuthorized || s == kYellowCard || s == kSuspended || s == kSleepMode;
@@ -33,37 +69,45 @@ const std::vector<std::string>& partnerTypes() {
 }
 
 std::string tokenFor(std::uint64_t seed, std::int64_t id) {
-  std::string hex;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(50, '0');
   std::uint64_t x = mix64(seed ^ mix64(static_cast<std::uint64_t>(id)));
-  while (hex.size() < 50) {
-    x = mix64(x);
-    hex += fmt::format("{:016x}", x);
+  for (std::size_t k = 0; k < hex.size(); ++k) {
+    if (k % 16 == 0) x = mix64(x);
+    hex[k] = kHex[(x >> (60 - 4 * (k % 16))) & 0xf];  // most significant nibble first
   }
-  hex.resize(50);
   return hex;
 }
 
-EmulatedInstance::EmulatedInstance(std::int64_t id, std::string token,
-                                   const std::string& initial_state, fleet::SteadyTime now,
-                                   const EmulatorOptions& options)
+EmulatedInstance::EmulatedInstance(std::int64_t id, const std::string& initial_state,
+                                   fleet::SteadyTime now, const EmulatorOptions& options)
     : id_(id),
-      token_(std::move(token)),
       options_(options),
-      state_(initial_state),
+      state_(stateIndex(initial_state)),
       qr_epoch_(now),
-      qr_last_poll_(now),
       rng_(mix64(options.seed ^ static_cast<std::uint64_t>(id) * 31)) {
-  if (state_ == states::kNew) {
+  if (state() == states::kNew) {
     scheduleInitialization(now);
-  } else if (state_ == states::kStarting) {
-    steps_.push_back({now + options_.delays.starting, states::kNotAuthorized});
+  } else if (state() == states::kStarting) {
+    steps_.push_back({now + options_.delays.starting, stateIndex(states::kNotAuthorized)});
   }
 }
 
+std::string EmulatedInstance::token() const {
+  return tokenFor(partner.rotations == 0 ? options_.seed : mix64(options_.seed + partner.rotations),
+                  id_);
+}
+
+bool EmulatedInstance::tokenMatches(std::string_view token) const {
+  return token.size() == 50 && token == this->token();
+}
+
+const std::string& EmulatedInstance::state() const { return stateNames()[state_]; }
+
 void EmulatedInstance::scheduleInitialization(fleet::SteadyTime now) {
   const auto started = now + options_.delays.initializing;
-  steps_.push_back({started, states::kStarting});
-  steps_.push_back({started + options_.delays.starting, states::kNotAuthorized});
+  steps_.push_back({started, stateIndex(states::kStarting)});
+  steps_.push_back({started + options_.delays.starting, stateIndex(states::kNotAuthorized)});
 }
 
 std::string EmulatedInstance::phone() const {
@@ -71,19 +115,18 @@ std::string EmulatedInstance::phone() const {
 }
 
 std::string EmulatedInstance::wid() const {
-  return states::isLoggedIn(state_) ? phone() + "@c.us" : std::string();
+  return states::isLoggedIn(state()) ? phone() + "@c.us" : std::string();
 }
 
-void EmulatedInstance::enter(const std::string& to, fleet::SteadyTime now,
-                             std::vector<Transition>& out) {
+void EmulatedInstance::enter(StateIndex to, fleet::SteadyTime now, std::vector<Transition>& out) {
   if (to == state_) return;
-  Transition t{id_, state_, to, {}};
+  Transition t{id_, state(), stateNames()[to], {}};
   state_ = to;
   t.wid = wid();
-  if (to == states::kNotAuthorized) {
+  qr_.reset();  // a new state: no QR run goes on, and the next QR period has new payloads
+  if (state() == states::kNotAuthorized) {
     qr_base_ = qrRotation(now) + 1;
     qr_epoch_ = now;
-    qr_run_start_.reset();
   }
   out.push_back(std::move(t));
 }
@@ -97,39 +140,75 @@ void EmulatedInstance::advance(fleet::SteadyTime now, std::vector<Transition>& o
   if (steps_.empty() && steps_.capacity() > 0) steps_.shrink_to_fit();  // most instances idle
 }
 
+std::optional<std::string> EmulatedInstance::issuePairingCode(std::int64_t phone_number,
+                                                              fleet::SteadyTime now) {
+  std::vector<Transition> ignored;
+  advance(now, ignored);
+  if (state() != states::kNotAuthorized) return std::nullopt;
+  // WhatsApp's codes are 8 characters from an alphabet without look-alikes.
+  static constexpr std::string_view kAlphabet = "ABCDEFGHJKLMNPQRSTVWXYZ23456789";
+  std::string code;
+  for (std::uint64_t x = rng_(); code.size() < 8; x /= kAlphabet.size()) {
+    code += kAlphabet[x % kAlphabet.size()];
+  }
+  pairing_ = std::make_unique<PairingCode>(
+      PairingCode{code, phone_number, now + std::chrono::milliseconds(150000)});
+  return code;
+}
+
+const EmulatedInstance::PairingCode* EmulatedInstance::pairingCode(fleet::SteadyTime now) const {
+  return pairing_ && now < pairing_->expires_at ? pairing_.get() : nullptr;
+}
+
+bool EmulatedInstance::confirmPairingCode(const std::string& code, fleet::SteadyTime now,
+                                          std::vector<Transition>& out) {
+  advance(now, out);
+  const PairingCode* pending = pairingCode(now);
+  if (pending == nullptr || (!code.empty() && code != pending->code)) return false;
+  if (state() != states::kNotAuthorized) return false;
+  pairing_.reset();
+  steps_.clear();
+  enter(stateIndex(states::kAuthorized), now, out);
+  return true;
+}
+
 bool EmulatedInstance::scan(fleet::SteadyTime now, std::vector<Transition>& out) {
   advance(now, out);
-  if (state_ != states::kNotAuthorized) return false;
+  if (state() != states::kNotAuthorized) return false;
   steps_.clear();
-  enter(states::kAuthorized, now, out);
+  enter(stateIndex(states::kAuthorized), now, out);
   return true;
 }
 
 void EmulatedInstance::setState(const std::string& state, fleet::SteadyTime now,
                                 std::vector<Transition>& out) {
+  const StateIndex to = stateIndex(state);
   steps_.clear();
-  enter(state, now, out);
+  enter(to, now, out);
   if (state == states::kNew) scheduleInitialization(now);
 }
 
 bool EmulatedInstance::logout(fleet::SteadyTime now, std::vector<Transition>& out) {
   advance(now, out);
-  if (!states::isLoggedIn(state_)) return false;
+  if (!states::isLoggedIn(state())) return false;
   steps_.clear();
+  const StateIndex to = stateIndex(states::kNotAuthorized);
   if (options_.delays.logout.count() == 0) {
-    enter(states::kNotAuthorized, now, out);
+    enter(to, now, out);
   } else {
-    steps_.push_back({now + options_.delays.logout, states::kNotAuthorized});
+    steps_.push_back({now + options_.delays.logout, to});
   }
   return true;
 }
 
 void EmulatedInstance::reboot(fleet::SteadyTime now, std::vector<Transition>& out) {
   advance(now, out);
-  std::string back = steps_.empty() ? state_ : steps_.back().to;
-  if (back == states::kNew || back == states::kStarting) back = states::kNotAuthorized;
+  StateIndex back = steps_.empty() ? state_ : steps_.back().to;
+  if (back == stateIndex(states::kNew) || back == stateIndex(states::kStarting)) {
+    back = stateIndex(states::kNotAuthorized);
+  }
   steps_.clear();
-  enter(states::kStarting, now, out);
+  enter(stateIndex(states::kStarting), now, out);
   steps_.push_back({now + options_.delays.reboot, back});
   advance(now, out);
 }
@@ -149,51 +228,71 @@ std::string EmulatedInstance::qrPayload(fleet::SteadyTime now) const {
 
 const std::string& EmulatedInstance::qrPngBase64(fleet::SteadyTime now) {
   const std::uint64_t rotation = qrRotation(now);
-  if (!png_rotation_ || *png_rotation_ != rotation) {
-    png_base64_ = base64Encode(renderQrPng(qrPayload(now)));
-    png_rotation_ = rotation;
+  if (!qr_) qr_ = std::make_unique<QrPolling>();
+  if (!qr_->png_rotation || *qr_->png_rotation != rotation) {
+    qr_->png_base64 = fleet::base64Encode(fleet::renderQrPng(qrPayload(now)));
+    qr_->png_rotation = rotation;
   }
-  return png_base64_;
+  return qr_->png_base64;
 }
 
 void EmulatedInstance::noteQrPoll(fleet::SteadyTime now, std::vector<Transition>& out) {
-  if (state_ != states::kNotAuthorized) return;
-  if (!qr_run_start_ || now - qr_last_poll_ > options_.delays.qrQuirkGap) qr_run_start_ = now;
-  qr_last_poll_ = now;
-  if (now - *qr_run_start_ >= options_.delays.qrQuirk) {
+  if (state() != states::kNotAuthorized) return;
+  if (!qr_) qr_ = std::make_unique<QrPolling>();
+  if (!qr_->run_start || now - qr_->last_poll > options_.delays.qrQuirkGap) qr_->run_start = now;
+  qr_->last_poll = now;
+  if (now - *qr_->run_start >= options_.delays.qrQuirk) {
     // Upstream issue #285: the instance sits in starting until rebooted.
     steps_.clear();
-    enter(states::kStarting, now, out);
-    qr_run_start_.reset();
+    enter(stateIndex(states::kStarting), now, out);
   }
 }
 
-RateWindow* EmulatedInstance::windowFor(const std::string& method) {
-  for (auto& [name, window] : windows_) {
-    if (*name == method) return &window;
+EmulatedInstance::MethodUse& EmulatedInstance::use(const std::string& method) {
+  for (auto& m : methods_) {
+    if (*m.name == method) {
+      m.counted = true;
+      return m;
+    }
   }
+  MethodUse fresh;
+  fresh.counted = true;
   const auto limit = options_.rateLimits.find(method);
-  if (limit == options_.rateLimits.end()) return nullptr;
-  return &windows_.emplace_back(&limit->first, RateWindow(limit->second, options_.rateWindow))
-              .second;
+  if (limit == options_.rateLimits.end()) {
+    fresh.name = internOtherMethod(method);
+  } else {
+    fresh.name = &limit->first;
+    fresh.window.emplace(limit->second, options_.rateWindow);
+  }
+  if (methods_.capacity() == 0) methods_.reserve(1);  // most instances only ever see one method
+  return methods_.emplace_back(std::move(fresh));
 }
 
 bool EmulatedInstance::admit(const std::string& method, fleet::SteadyTime now) {
-  MethodCounters& c = counters_[method];
+  MethodUse& m = use(method);
+  MethodCounters& c = m.counters;
   c.requests++;
-  RateWindow* window = windowFor(method);
-  if (window && !window->tryAccept(now)) {
+  if (m.window && !m.window->tryAccept(now)) {
     c.rateLimited++;
     return false;
   }
   c.accepted++;
-  if (window) c.maxPerSecond = window->maxPerWindow();
+  if (m.window) c.maxPerSecond = m.window->maxPerWindow();
   return true;
 }
 
+std::map<std::string, MethodCounters> EmulatedInstance::counters() const {
+  std::map<std::string, MethodCounters> out;
+  forEachCounter([&](const std::string& name, const MethodCounters& c) { out[name] = c; });
+  return out;
+}
+
 void EmulatedInstance::resetCounters() {
-  counters_.clear();
-  for (auto& [name, window] : windows_) window.resetMax();
+  for (auto& m : methods_) {
+    m.counted = false;
+    m.counters = {};
+    if (m.window) m.window->resetMax();
+  }
 }
 
 }  // namespace greenfleet::emulator

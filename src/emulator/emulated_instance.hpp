@@ -3,13 +3,18 @@
 // notAuthorized → authorized …, logout, reboot, the 5-minute QR quirk), its rotating QR payload,
 // its per-method rate windows and counters, its RNG and optional fault profile. Every method takes
 // `now`, so unit tests drive it with a ManualClock. Not thread-safe: InstanceRegistry locks it.
-// Kept small (a million of them fit in a benchmark): a rate window exists only for a method that
-// was called, the RNG is 8 bytes, a per-instance fault profile lives on the heap when set.
+// Kept small (a million of them fit in a benchmark, ~100 bytes idle): the state is an index into
+// the state names, the token is derived from (seed, id) instead of stored, a method's counters and
+// rate window exist only once it was called (one flat entry each, the name interned), QR polling
+// state lives on the heap only while an instance is polled for QR codes, the RNG is 8 bytes, a
+// per-instance fault profile lives on the heap when set.
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "emulator/emulator_options.hpp"
@@ -53,20 +58,25 @@ struct PartnerListing {
   std::uint8_t type = 0;  // index into partnerTypes(): whatsapp, telegram, v3, max
   bool deleted = false;
   bool expired = false;
+  std::uint16_t rotations = 0;  // tokens rotated by the control API: token() derives from it
 };
 // The typeInstance values the emulator can list (Green API's documented ones plus max).
 const std::vector<std::string>& partnerTypes();
 
 class EmulatedInstance {
  public:
-  EmulatedInstance(std::int64_t id, std::string token, const std::string& initial_state,
-                   fleet::SteadyTime now, const EmulatorOptions& options);
+  // Throws std::invalid_argument for a state that is not states::isKnown.
+  EmulatedInstance(std::int64_t id, const std::string& initial_state, fleet::SteadyTime now,
+                   const EmulatorOptions& options);
 
   std::int64_t id() const { return id_; }
-  const std::string& token() const { return token_; }
+  // tokenFor(options.seed, id), or of a seed mixed with partner.rotations: computed, not stored
+  // (50 bytes and a heap block per instance).
+  std::string token() const;
+  bool tokenMatches(std::string_view token) const;
   // Control API: the token changes as if the partner rotated it; the old one is refused after.
-  void setToken(std::string token) { token_ = std::move(token); }
-  const std::string& state() const { return state_; }
+  void rotateToken() { ++partner.rotations; }
+  const std::string& state() const;
   std::string phone() const;
   std::string wid() const;  // "" unless authorized-like
 
@@ -91,11 +101,34 @@ class EmulatedInstance {
   // Records an accepted qr poll; continuous polling for Delays::qrQuirk → starting (issue #285).
   void noteQrPoll(fleet::SteadyTime now, std::vector<Transition>& out);
 
+  // Wire (getAuthorizationCode): a new 8-character pairing code for `phone_number`, valid for
+  // ~2.5 minutes like upstream's; nullopt unless notAuthorized (Green API answers status false).
+  std::optional<std::string> issuePairingCode(std::int64_t phone_number, fleet::SteadyTime now);
+  // Control API: the phone holder typed the code: notAuthorized → authorized. `code` empty
+  // confirms the pending one. False when no live code matches or the state is not notAuthorized.
+  bool confirmPairingCode(const std::string& code, fleet::SteadyTime now,
+                          std::vector<Transition>& out);
+  struct PairingCode {
+    std::string code;
+    std::int64_t phone_number = 0;
+    fleet::SteadyTime expires_at{};
+  };
+  // The pending code while it is valid.
+  const PairingCode* pairingCode(fleet::SteadyTime now) const;
+
   // Counts a request and applies the method's rate window: true = accepted, false = 429.
   bool admit(const std::string& method, fleet::SteadyTime now);
-  void countFault(const std::string& method) { counters_[method].injectedFaults++; }
-  void countUnauthorized(const std::string& method) { counters_[method].requests++; }
-  const std::map<std::string, MethodCounters>& counters() const { return counters_; }
+  void countFault(const std::string& method) { use(method).counters.injectedFaults++; }
+  void countUnauthorized(const std::string& method) { use(method).counters.requests++; }
+  // The counters of every method called since the last reset, by method name.
+  std::map<std::string, MethodCounters> counters() const;
+  // Calls fn(method, counters) for each method called since the last reset, without a map.
+  template <typename Fn>
+  void forEachCounter(Fn&& fn) const {
+    for (const auto& m : methods_) {
+      if (m.counted) fn(*m.name, m.counters);
+    }
+  }
   void resetCounters();
 
   FaultRng& rng() { return rng_; }
@@ -103,31 +136,42 @@ class EmulatedInstance {
   PartnerListing partner;       // how the partner API's getInstances lists this instance
 
  private:
+  using StateIndex = std::uint8_t;  // into the table of state names
   struct Step {
     fleet::SteadyTime at;
-    std::string to;
+    StateIndex to;
   };
-  void enter(const std::string& to, fleet::SteadyTime now, std::vector<Transition>& out);
+  // One method called since creation: its counters and, when the method is rate-limited, its
+  // window. `name` is interned (options_.rateLimits' key or a process-wide table).
+  struct MethodUse {
+    const std::string* name;
+    bool counted = false;  // counters touched since the last reset
+    MethodCounters counters;
+    std::optional<RateWindow> window;
+  };
+  // The PNG of the current rotation and the 5-minute quirk's run: only while polled for QR.
+  struct QrPolling {
+    std::optional<std::uint64_t> png_rotation;
+    std::string png_base64;
+    std::optional<fleet::SteadyTime> run_start;
+    fleet::SteadyTime last_poll;
+  };
+  void enter(StateIndex to, fleet::SteadyTime now, std::vector<Transition>& out);
   void scheduleInitialization(fleet::SteadyTime now);
-  RateWindow* windowFor(const std::string& method);
+  MethodUse& use(const std::string& method);
 
   std::int64_t id_;
-  std::string token_;
   const EmulatorOptions& options_;
-  std::string state_;
+  StateIndex state_;
   std::vector<Step> steps_;  // timed transitions, earliest first (at most a few)
   // QR rotation: counter = qr_base_ + (now - qr_epoch_) / rotation; qr_base_ moves on each new
   // notAuthorized period so payloads never repeat.
   fleet::SteadyTime qr_epoch_;
   std::uint64_t qr_base_ = 0;
-  std::optional<std::uint64_t> png_rotation_;
-  std::string png_base64_;
-  std::optional<fleet::SteadyTime> qr_run_start_;
-  fleet::SteadyTime qr_last_poll_;
-  // Windows of the methods called so far; the name points at options_.rateLimits' key.
-  std::vector<std::pair<const std::string*, RateWindow>> windows_;
-  std::map<std::string, MethodCounters> counters_;
+  std::unique_ptr<QrPolling> qr_;  // made by the first qr poll or PNG; dropped on a state change
+  std::vector<MethodUse> methods_;
   FaultRng rng_;
+  std::unique_ptr<PairingCode> pairing_;  // only while a code was asked for
 };
 
 // Deterministic 64-bit mixing (splitmix64), for tokens and QR payloads derived from --seed.

@@ -41,7 +41,7 @@ struct EmulatorOptions {
   std::map<std::string, int> rateLimits{
       {"getStateInstance", 1}, {"getStatusInstance", 1}, {"qr", 3},
       {"logout", 1},           {"reboot", 1},            {"getWaSettings", 1},
-      {"getSettings", 1},      {"scanqrcode", 1}};
+      {"getSettings", 1},      {"scanqrcode", 1},        {"getAuthorizationCode", 1}};
   Millis rateWindow{1000};
 };
 

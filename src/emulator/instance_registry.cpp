@@ -23,7 +23,7 @@ std::vector<std::int64_t> InstanceRegistry::add(int count, const std::string& st
   std::unique_lock lock(map_mutex_);
   for (int i = 0; i < count; ++i) {
     const std::int64_t id = first_id_ + static_cast<std::int64_t>(slots_.size());
-    slots_.emplace_back(id, tokenFor(options_.seed, id), state, now, options_);
+    slots_.emplace_back(id, state, now, options_);
     ids.push_back(id);
   }
   return ids;
@@ -44,7 +44,7 @@ std::size_t InstanceRegistry::size() const {
   return slots_.size();
 }
 
-InstanceRegistry::Slot* InstanceRegistry::find(std::int64_t id) {
+EmulatedInstance* InstanceRegistry::find(std::int64_t id) {
   std::shared_lock lock(map_mutex_);
   if (id < first_id_ || id - first_id_ >= static_cast<std::int64_t>(slots_.size())) return nullptr;
   // A deque never moves its elements on emplace_back, and slots are never removed.

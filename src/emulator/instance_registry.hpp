@@ -1,10 +1,12 @@
 #pragma once
-// InstanceRegistry: owns every EmulatedInstance of a running emulator, each behind its own
-// mutex, so requests to different instances never wait for each other. Ids are consecutive and
-// never removed, so the instances sit in a deque indexed by id (stable addresses, no per-id map
-// node), guarded by a shared mutex (adds are rare). State transitions are handed to the transition
-// sink after the instance lock is released. Thread-safe.
+// InstanceRegistry: owns every EmulatedInstance of a running emulator. An instance is guarded by
+// one of kLockStripes mutexes (id modulo the stripe count), so requests to different instances
+// rarely wait for each other and a million instances do not carry a million mutexes. Ids are
+// consecutive and never removed, so the instances sit in a deque indexed by id (stable addresses,
+// no per-id map node), guarded by a shared mutex (adds are rare). State transitions are handed to
+// the transition sink after the instance lock is released. `with` must not nest. Thread-safe.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -37,14 +39,14 @@ class InstanceRegistry {
   // Returns false (fn not run) for an unknown id.
   template <typename Fn>
   bool with(std::int64_t id, Fn&& fn) {
-    Slot* slot = find(id);
-    if (slot == nullptr) return false;
+    EmulatedInstance* instance = find(id);
+    if (instance == nullptr) return false;
     std::vector<Transition> transitions;
     {
-      std::lock_guard lock(slot->mutex);
+      std::lock_guard lock(stripes_[static_cast<std::uint64_t>(id) % kLockStripes]);
       const auto now = clock_.steadyNow();
-      slot->instance.advance(now, transitions);
-      fn(slot->instance, now, transitions);
+      instance->advance(now, transitions);
+      fn(*instance, now, transitions);
     }
     publish(transitions);
     return true;
@@ -64,20 +66,15 @@ class InstanceRegistry {
   const EmulatorOptions& options() const { return options_; }
 
  private:
-  struct Slot {
-    Slot(std::int64_t id, std::string token, const std::string& state, fleet::SteadyTime now,
-         const EmulatorOptions& options)
-        : instance(id, std::move(token), state, now, options) {}
-    std::mutex mutex;
-    EmulatedInstance instance;
-  };
-  Slot* find(std::int64_t id);
+  static constexpr std::size_t kLockStripes = 4096;
+  EmulatedInstance* find(std::int64_t id);
   void publish(const std::vector<Transition>& transitions);
 
   const fleet::Clock& clock_;
   const EmulatorOptions& options_;
   mutable std::shared_mutex map_mutex_;
-  std::deque<Slot> slots_;  // slots_[i] has id first_id_ + i
+  std::deque<EmulatedInstance> slots_;  // slots_[i] has id first_id_ + i
+  std::array<std::mutex, kLockStripes> stripes_;
   const std::int64_t first_id_;
   mutable std::mutex misc_mutex_;  // guards sink_ and global_faults_
   TransitionSink sink_;

@@ -2,11 +2,12 @@
 // RateWindow: a sliding-window limiter. A request at `now` is accepted when fewer than `limit`
 // requests were accepted in (now - window, now]; rejected requests are not counted. Also records
 // the most accepted requests ever seen inside one window (maxPerWindow). The accepted times live
-// in a ring of `limit` slots, allocated on the first request (an unused window costs no heap).
+// in a ring of `limit` slots: inline for the small limits Green API uses (1–3 per second), so a
+// polled instance's window costs no heap; larger and unlimited windows grow on the heap.
 // A value type; not thread-safe (the owning EmulatedInstance's lock guards it).
 
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "fleet/clock.hpp"
 
@@ -16,6 +17,10 @@ class RateWindow {
  public:
   // limit <= 0: unlimited (still counts maxPerWindow).
   RateWindow(int limit, fleet::Duration window) : limit_(limit), window_(window) {}
+  RateWindow(const RateWindow& o);
+  RateWindow& operator=(const RateWindow& o);
+  RateWindow(RateWindow&&) noexcept = default;
+  RateWindow& operator=(RateWindow&&) noexcept = default;
 
   bool tryAccept(fleet::SteadyTime now);
   int maxPerWindow() const { return max_per_window_; }
@@ -23,15 +28,19 @@ class RateWindow {
   int limit() const { return limit_; }
 
  private:
-  fleet::SteadyTime& at(std::size_t i) { return ring_[(head_ + i) % ring_.size()]; }
+  static constexpr std::uint32_t kInline = 3;
+  fleet::SteadyTime* ring() { return heap_ ? heap_.get() : inline_; }
+  fleet::SteadyTime& at(std::uint32_t i) { return ring()[(head_ + i) % capacity_]; }
   void grow();
 
   int limit_;
   int max_per_window_ = 0;
   fleet::Duration window_;
-  std::vector<fleet::SteadyTime> ring_;  // accepted times, oldest at head_
   std::uint32_t head_ = 0;
   std::uint32_t count_ = 0;
+  std::uint32_t capacity_ = kInline;
+  fleet::SteadyTime inline_[kInline]{};
+  std::unique_ptr<fleet::SteadyTime[]> heap_;  // when more than kInline times are held
 };
 
 }  // namespace greenfleet::emulator

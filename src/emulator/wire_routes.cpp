@@ -3,6 +3,7 @@
 #include <optional>
 
 #include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/String.h>
 #include <fmt/format.h>
 
@@ -24,7 +25,8 @@ const std::map<std::string, std::string>& canonicalMethods() {
       {"reboot", "reboot"},
       {"getwasettings", "getWaSettings"},
       {"getsettings", "getSettings"},
-      {"scanqrcode", "scanqrcode"}};
+      {"scanqrcode", "scanqrcode"},
+      {"getauthorizationcode", "getAuthorizationCode"}};
   return kMethods;
 }
 
@@ -107,10 +109,23 @@ Poco::JSON::Object::Ptr settingsOf(const EmulatedInstance& inst) {
   return o;
 }
 
+// getAuthorizationCode's body: {"phoneNumber": <integer>}.
+std::optional<std::int64_t> phoneNumberOf(const std::string& body) {
+  try {
+    const auto o = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+    if (!o || !o->has("phoneNumber") || !o->get("phoneNumber").isInteger()) return std::nullopt;
+    const auto n = o->getValue<Poco::Int64>("phoneNumber");
+    return n > 0 ? std::optional<std::int64_t>(n) : std::nullopt;
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
 // The answer of an accepted, unfaulted request. Runs under the instance lock.
 void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
             std::vector<Transition>& transitions, const std::string& method,
-            const std::string& path, int& status, std::string& body) {
+            const std::string& path, const std::string& request_body, int& status,
+            std::string& body) {
   const std::string& state = inst.state();
   const bool is_new = state == states::kNew;
   const bool starting = state == states::kStarting;
@@ -171,6 +186,13 @@ void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
   } else if (method == "getSettings") {
     if (is_new) return error(400, "instance in starting process try later");
     body = stringify(settingsOf(inst));
+  } else if (method == "getAuthorizationCode") {
+    if (is_new || starting) return error(400, "instance in starting process try later");
+    const auto phone = phoneNumberOf(request_body);
+    if (!phone) return error(400, "phoneNumber: must be an integer");
+    const auto code = inst.issuePairingCode(*phone, now);
+    body = code ? fmt::format(R"({{"status":true,"code":"{}"}})", *code)
+                : std::string(R"({"status":false,"code":""})");
   }
 }
 
@@ -247,7 +269,8 @@ void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
   const std::string method_lower = Poco::toLower(parts[1]);
   const std::string& token = parts[2];
   const auto known_method = canonicalMethods().find(method_lower);
-  const bool is_get = request.method == "GET";
+  // getAuthorizationCode is a POST with a JSON body; every other instance method a GET.
+  const bool is_get = request.method == (method_lower == "getauthorizationcode" ? "POST" : "GET");
 
   Checks adm;
   std::string method =
@@ -255,7 +278,7 @@ void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
   const auto global = ctx.registry.globalFaults();
   adm.known = ctx.registry.with(
       id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-        adm.token_ok = inst.token() == token;
+        adm.token_ok = inst.tokenMatches(token);
         if (!adm.token_ok || known_method == canonicalMethods().end() || !is_get) {
           inst.countUnauthorized(method);
           return;
@@ -310,7 +333,7 @@ void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
   std::string body;
   const bool still_known = ctx.registry.with(
       id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>& tr) {
-        answer(ctx, inst, now, tr, method, path, status, body);
+        answer(ctx, inst, now, tr, method, path, request.body, status, body);
       });
   if (!still_known) return later(upstreamError(ctx, 403, path, "Forbidden"));
   later(jsonResponse(status, std::move(body)));

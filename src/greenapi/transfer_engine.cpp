@@ -208,6 +208,8 @@ class TransferEngine::Loop {
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(cap_));
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     headers_ = curl_slist_append(nullptr, "Accept: application/json");
+    json_headers_ = curl_slist_append(nullptr, "Accept: application/json");
+    json_headers_ = curl_slist_append(json_headers_, "Content-Type: application/json");
     thread_ = std::thread([this] { run(); });
   }
 
@@ -249,6 +251,7 @@ class TransferEngine::Loop {
     std::string url;  // reused: written per request, copied by libcurl
     std::string body;
     std::size_t max_body = 0;
+    std::string post_body;  // kept alive while libcurl sends it
     bool truncated = false;
     int sends = 0;
     bool retry_refused = false;
@@ -397,6 +400,16 @@ class TransferEngine::Loop {
     t->retry_refused = false;
     t->done = std::move(r.done);
     curl_easy_setopt(t->easy, CURLOPT_URL, t->url.c_str());
+    // Handles are pooled: every transfer sets its verb and headers afresh.
+    if (r.postBody.empty()) {
+      curl_easy_setopt(t->easy, CURLOPT_HTTPGET, 1L);
+      curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, headers_);
+    } else {
+      t->post_body = std::move(r.postBody);
+      curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(t->post_body.size()));
+      curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->post_body.c_str());
+      curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, json_headers_);
+    }
     // Waiting for a multiplexed connection only pays off over TLS, where HTTP/2 is negotiated.
     curl_easy_setopt(t->easy, CURLOPT_PIPEWAIT, t->url.starts_with("https:") ? 1L : 0L);
     if (curl_multi_add_handle(multi_, t->easy) != CURLM_OK) {
@@ -623,6 +636,8 @@ class TransferEngine::Loop {
     multi_ = nullptr;
     if (headers_ != nullptr) curl_slist_free_all(headers_);
     headers_ = nullptr;
+    if (json_headers_ != nullptr) curl_slist_free_all(json_headers_);
+    json_headers_ = nullptr;
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
     if (wake_fd_ >= 0) ::close(wake_fd_);
     epoll_fd_ = wake_fd_ = -1;
@@ -636,6 +651,7 @@ class TransferEngine::Loop {
   std::atomic<std::size_t>& pending_;
   CURLM* multi_ = nullptr;
   curl_slist* headers_ = nullptr;
+  curl_slist* json_headers_ = nullptr;  // for POSTs with a JSON body
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<std::size_t> open_sockets_{0};

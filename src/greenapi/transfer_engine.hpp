@@ -87,6 +87,7 @@ class TransferEngine {
     InstanceCredentials credentials;
     std::string method;  // Green API's spelling, e.g. "getStateInstance"
     Completion done;
+    std::string postBody;  // non-empty: a POST with this JSON body (getAuthorizationCode)
     // The Partner API: {credentials.apiUrl}/partner/{method}/{credentials.apiTokenInstance}
     // instead of /waInstance…; built, like every URL, from the target the host policy accepted.
     bool partner = false;

@@ -4,6 +4,7 @@
 
 #include <Poco/Data/SQLite/SQLiteException.h>
 #include <Poco/Data/Statement.h>
+#include <fmt/format.h>
 
 #include "fleet/time_format.hpp"
 #include "store/sqlite_statement.hpp"
@@ -16,18 +17,15 @@ namespace greenfleet::store {
 
 namespace {
 
+constexpr int kTokenKeyIdColumn = 18;
+
 std::string selectSql(bool with_token) {
   return std::string("SELECT i.id, i.api_url, ") + (with_token ? "i.token" : "NULL") +
          ", i.name, i.tags, i.created_at, i.updated_at, i.enabled, "
          "s.state, s.state_since, s.attention, s.last_checked_at, s.last_ok_at, "
-         "s.consecutive_failures, s.last_error_code, s.last_error, s.phone, s.next_check_at "
-         "FROM instances i LEFT JOIN instance_status s ON s.id = i.id";
-}
-
-std::vector<InstanceRow> readRows(SqliteStatement& stmt) {
-  std::vector<InstanceRow> out;
-  while (stmt.step()) readInstanceRow(stmt.get(), out.emplace_back(), false);
-  return out;
+         "s.consecutive_failures, s.last_error_code, s.last_error, s.phone, s.next_check_at, " +
+         (with_token ? "i.token_key_id" : "NULL") +
+         " FROM instances i LEFT JOIN instance_status s ON s.id = i.id";
 }
 
 // WHERE clause and bindings shared by the page query and its count.
@@ -74,8 +72,22 @@ int bindFilter(SqliteStatement& stmt, const FilterSql& f) {
 
 }  // namespace
 
-InstanceRepository::InstanceRepository(Database& db, const fleet::Clock& clock)
-    : db_(db), clock_(clock) {}
+InstanceRepository::InstanceRepository(Database& db, const fleet::Clock& clock,
+                                       const TokenCipher& cipher)
+    : db_(db), clock_(clock), cipher_(cipher) {}
+
+void InstanceRepository::openToken(sqlite3_stmt* stmt, InstanceRow& row) const {
+  openStoredToken(cipher_, stmt, kTokenKeyIdColumn, row.instance.id, row.instance.token);
+}
+
+std::vector<InstanceRow> InstanceRepository::readRows(SqliteStatement& stmt) const {
+  std::vector<InstanceRow> out;
+  while (stmt.step()) {
+    readInstanceRow(stmt.get(), out.emplace_back(), false);
+    openToken(stmt.get(), out.back());
+  }
+  return out;
+}
 
 fleet::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::create(
     std::vector<fleet::RegisteredInstance> instances) {
@@ -87,13 +99,14 @@ fleet::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::c
   sqlite3* db = sqliteHandle(*session);
   SqliteStatement insert(db,
                          "INSERT INTO instances(id, api_url, token, name, tags, created_at, "
-                         "updated_at, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                         "updated_at, enabled, token_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   SqliteStatement insert_status(db, "INSERT INTO instance_status(id) VALUES (?)");
   for (std::size_t k = 0; k < instances.size(); ++k) {
     auto& in = instances[k];
     in.created_at = in.updated_at = fleet::fromUnixMillis(now_ms);
-    bindInstanceColumns(insert, in, now_ms);
+    bindInstanceColumns(insert, in, now_ms, cipher_);
     insert.bind(8, std::int64_t{in.enabled ? 1 : 0});
+    insert.bind(9, cipher_.keyId());
     try {
       insert.execute();
     } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
@@ -155,14 +168,14 @@ std::optional<InstanceRow> InstanceRepository::update(std::int64_t id, const Ins
     Poco::Int64 now_ms = fleet::toUnixMillis(clock_.wallNow());
     std::vector<std::string> texts;
     if (p.api_url) sets += ", api_url = ?";
-    if (p.token) sets += ", token = ?";
+    if (p.token) sets += ", token = ?, token_key_id = ?";
     if (p.name) sets += ", name = ?";
     if (p.tags) sets += ", tags = ?";
     if (p.enabled) sets += ", enabled = ?";
     stmt << "UPDATE instances SET " + sets + " WHERE id = ?";
     stmt, bind(now_ms);
     if (p.api_url) stmt, bind(*p.api_url);
-    if (p.token) stmt, bind(*p.token);
+    if (p.token) stmt, bind(cipher_.seal(*p.token, id)), bind(cipher_.keyId());
     if (p.name) stmt, bind(*p.name);
     if (p.tags) stmt, bind(encodeTags(*p.tags));
     if (p.enabled) stmt, bind(*p.enabled ? 1 : 0);
@@ -193,22 +206,46 @@ std::int64_t InstanceRepository::count() {
 
 void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)>& sink) {
   auto session = db_.acquire();
-  SqliteStatement stmt(sqliteHandle(*session), selectSql(true) + " ORDER BY i.id");
+  sqlite3* db = sqliteHandle(*session);
+  // Poco opens connections serialized, so every sqlite3_column_* call takes the connection's
+  // (recursive) mutex: ~18 lock pairs per row. Held once for the scan, they re-enter it cheaply.
+  sqlite3_mutex* mutex = sqlite3_db_mutex(db);  // NULL (a no-op below) when not serialized
+  sqlite3_mutex_enter(mutex);
+  struct Leave {
+    sqlite3_mutex* m;
+    ~Leave() { sqlite3_mutex_leave(m); }
+  } leave{mutex};
+  SqliteStatement stmt(db, selectSql(true) + " ORDER BY i.id");
   // One row at a time into one reused row: a fleet of a million never sits in memory twice.
   InstanceRow row;
   while (stmt.step()) {
     readInstanceRow(stmt.get(), row, false);
+    openToken(stmt.get(), row);
     sink(row);
   }
 }
 
 std::string instanceSelectSql(bool with_token) { return selectSql(with_token); }
 
+void openStoredToken(const TokenCipher& cipher, sqlite3_stmt* stmt, int key_id_column,
+                     std::int64_t id, std::string& token) {
+  // NULL: a row from before migration 0004 that start-up has not sealed yet; it is clear text.
+  const auto* key_id = reinterpret_cast<const char*>(sqlite3_column_text(stmt, key_id_column));
+  if (key_id == nullptr) return;
+  if (cipher.keyId() != key_id) {
+    throw SecretsError(
+        fmt::format("secrets: the token of instance {} was sealed by key id {}, "
+                    "not by the loaded key (id {})",
+                    id, key_id, cipher.keyId()));
+  }
+  token = cipher.openOrThrow(token, id);
+}
+
 void bindInstanceColumns(SqliteStatement& insert, const fleet::RegisteredInstance& in,
-                         std::int64_t now_ms) {
+                         std::int64_t now_ms, const TokenCipher& cipher) {
   insert.bind(1, in.id);
   insert.bind(2, in.api_url);
-  insert.bind(3, in.token);
+  insert.bind(3, cipher.seal(in.token, in.id));
   insert.bind(4, in.name);
   insert.bind(5, encodeTags(in.tags));
   insert.bind(6, now_ms);

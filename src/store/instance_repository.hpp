@@ -1,7 +1,9 @@
 #pragma once
 // InstanceRepository: the registry of instances in SQLite. Every write commits (BEGIN IMMEDIATE …
 // COMMIT) before it returns, so a 2xx answered on top of it survives a crash. Batch creation is
-// all or nothing. Thread-safe (each call leases its own connection).
+// all or nothing. Tokens are sealed with the TokenCipher on write and opened on read: callers
+// only ever see clear tokens, the file only ciphertext. Thread-safe (each call leases its own
+// connection).
 
 #include <cstdint>
 #include <functional>
@@ -13,10 +15,13 @@
 #include "fleet/registered_instance.hpp"
 #include "fleet/result.hpp"
 #include "store/database.hpp"
+#include "store/token_cipher.hpp"
 
 struct sqlite3_stmt;
 
 namespace greenfleet::store {
+
+class SqliteStatement;
 
 // The stored status columns shown beside an instance (NULL until the first probe).
 struct StoredStatus {
@@ -67,7 +72,8 @@ struct DuplicateInstance {
 
 class InstanceRepository {
  public:
-  InstanceRepository(Database& db, const fleet::Clock& clock);
+  // `cipher` must outlive the repository.
+  InstanceRepository(Database& db, const fleet::Clock& clock, const TokenCipher& cipher);
 
   // Inserts all or none; the first id already stored (or repeated in the batch) is the error.
   fleet::Result<std::vector<InstanceRow>, DuplicateInstance> create(
@@ -78,16 +84,22 @@ class InstanceRepository {
   bool remove(std::int64_t id);
   std::int64_t count();
   // Streams every registered instance (token included) with its stored status to `sink`, in id
-  // order: the scheduler resumes from this at start.
+  // order: the scheduler resumes from this at start. Reads throw SecretsError for a token the
+  // cipher cannot open (never an empty token).
   void forEachRow(const std::function<void(const InstanceRow&)>& sink);
 
  private:
+  void openToken(sqlite3_stmt* stmt, InstanceRow& row) const;
+  std::vector<InstanceRow> readRows(SqliteStatement& stmt) const;
+
   Database& db_;
   const fleet::Clock& clock_;
+  const TokenCipher& cipher_;
 };
 
-// The columns every instance read selects, in the order readInstanceRow reads them; without the
-// token, its column is NULL (readers that must never hold one).
+// The columns every instance read selects, in the order readInstanceRow reads them (then the
+// token's key id, column 18); without the token, its columns are NULL (readers that must never
+// hold one).
 std::string instanceSelectSql(bool with_token);
 // Fills `row` from the current row of a statement over instanceSelectSql(), reusing its strings.
 // `lenient_tags`: a tags column that is not a JSON array of strings reads as no tags instead of
@@ -95,8 +107,13 @@ std::string instanceSelectSql(bool with_token);
 void readInstanceRow(sqlite3_stmt* stmt, InstanceRow& row, bool lenient_tags);
 class SqliteStatement;
 // Binds parameters 1-7 of an insert into instances (id, api_url, token, name, tags, created_at,
-// updated_at): every registration writes its columns (and its token) the same way.
+// updated_at): every registration writes its columns (and its token, sealed by `cipher`; the
+// caller binds token_key_id = cipher.keyId()) the same way.
 void bindInstanceColumns(SqliteStatement& insert, const fleet::RegisteredInstance& in,
-                         std::int64_t now_ms);
+                         std::int64_t now_ms, const TokenCipher& cipher);
+// Opens in place a token read from the current row, whose token_key_id is column
+// `key_id_column`: NULL leaves it as is (clear, not sealed yet); SecretsError for another key.
+void openStoredToken(const TokenCipher& cipher, sqlite3_stmt* stmt, int key_id_column,
+                     std::int64_t id, std::string& token);
 
 }  // namespace greenfleet::store

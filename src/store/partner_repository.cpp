@@ -113,8 +113,9 @@ fleet::PartnerSyncResult decodeSyncResult(const std::string& json) {
   return r;
 }
 
-PartnerRepository::PartnerRepository(Database& db, const fleet::Clock& clock)
-    : db_(db), clock_(clock) {}
+PartnerRepository::PartnerRepository(Database& db, const fleet::Clock& clock,
+                                     const TokenCipher& cipher)
+    : db_(db), clock_(clock), cipher_(cipher) {}
 
 fleet::Result<PartnerAccount, DuplicatePartnerName> PartnerRepository::create(
     const PartnerAccount& account) {
@@ -211,7 +212,7 @@ std::unordered_map<std::int64_t, fleet::KnownInstance> PartnerRepository::known(
   auto session = db_.acquire();
   SqliteStatement stmt(
       sqliteHandle(*session),
-      "SELECT partner_id, token, expired_at IS NOT NULL FROM instances WHERE id = ?");
+      "SELECT partner_id, token, expired_at IS NOT NULL, token_key_id FROM instances WHERE id = ?");
   for (const auto id : ids) {
     stmt.reset();
     stmt.bind(1, id);
@@ -219,6 +220,7 @@ std::unordered_map<std::int64_t, fleet::KnownInstance> PartnerRepository::known(
     fleet::KnownInstance k;
     k.partner_id = columnOptInt(stmt.get(), 0);
     columnTextInto(stmt.get(), 1, k.token);
+    openStoredToken(cipher_, stmt.get(), 3, id, k.token);
     k.expired = sqlite3_column_int(stmt.get(), 2) != 0;
     out.emplace(id, std::move(k));
   }
@@ -237,12 +239,14 @@ std::vector<std::int64_t> PartnerRepository::applySync(std::int64_t partner_id,
     // Registered by hand since the plan was made: the hand registration wins.
     SqliteStatement insert(db,
                            "INSERT INTO instances(id, api_url, token, name, tags, created_at, "
-                           "updated_at, enabled, partner_id) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) "
+                           "updated_at, enabled, partner_id, token_key_id) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) "
                            "ON CONFLICT(id) DO NOTHING");
     SqliteStatement insert_status(db, "INSERT INTO instance_status(id) VALUES (?)");
     for (const auto& in : plan.added) {
-      bindInstanceColumns(insert, in, now_ms);
+      bindInstanceColumns(insert, in, now_ms, cipher_);
       insert.bind(8, partner_id);
+      insert.bind(9, cipher_.keyId());
       insert.execute();
       if (sqlite3_changes(db) == 0) continue;
       insert_status.bind(1, in.id);
@@ -251,8 +255,8 @@ std::vector<std::int64_t> PartnerRepository::applySync(std::int64_t partner_id,
     }
   }
   SqliteStatement token(db,
-                        "UPDATE instances SET token = ?, updated_at = ? "
-                        "WHERE id = ? AND partner_id = ?");
+                        "UPDATE instances SET token = ?1, token_key_id = ?2, updated_at = ?3 "
+                        "WHERE id = ?4 AND partner_id = ?5");
   SqliteStatement expiry(db,
                          "UPDATE instances SET enabled = ?1, updated_at = ?2, "
                          "expired_at = CASE ?1 WHEN 1 THEN NULL ELSE ?2 END "
@@ -262,10 +266,11 @@ std::vector<std::int64_t> PartnerRepository::applySync(std::int64_t partner_id,
       "UPDATE instance_status SET attention = ?1, needs_scan = 0 WHERE id = ?2 AND "
       "EXISTS (SELECT 1 FROM instances WHERE id = ?2 AND partner_id = ?3)");
   const auto setToken = [&](const fleet::InstanceTokenChange& change) {
-    token.bind(1, change.token);
-    token.bind(2, now_ms);
-    token.bind(3, change.id);
-    token.bind(4, partner_id);
+    token.bind(1, cipher_.seal(change.token, change.id));
+    token.bind(2, cipher_.keyId());
+    token.bind(3, now_ms);
+    token.bind(4, change.id);
+    token.bind(5, partner_id);
     token.execute();
   };
   // Expired: polling stops (enabled 0), the stored attention says why; restored: the reverse.

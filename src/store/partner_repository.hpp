@@ -15,6 +15,7 @@
 #include "fleet/partner_sync_result.hpp"
 #include "fleet/result.hpp"
 #include "store/database.hpp"
+#include "store/token_cipher.hpp"
 
 namespace greenfleet::store {
 
@@ -47,7 +48,8 @@ struct DuplicatePartnerName {
 
 class PartnerRepository {
  public:
-  PartnerRepository(Database& db, const fleet::Clock& clock);
+  // `cipher` seals the instance tokens a sync writes, as InstanceRepository does.
+  PartnerRepository(Database& db, const fleet::Clock& clock, const TokenCipher& cipher);
 
   fleet::Result<PartnerAccount, DuplicatePartnerName> create(const PartnerAccount& account);
   std::optional<PartnerAccount> get(std::int64_t id, bool with_token = false);
@@ -72,6 +74,7 @@ class PartnerRepository {
  private:
   Database& db_;
   const fleet::Clock& clock_;
+  const TokenCipher& cipher_;
 };
 
 // The stored form of a sync result (JSON text); exposed for tests.

@@ -120,6 +120,23 @@ TEST_CASE("a batch is all or nothing, and errors name the index and field") {
   CHECK(totalInstances(server) == 3);
 }
 
+TEST_CASE("a batch of 10,000 realistic instances fits the default body limit") {
+  ServerFixture server;
+  std::string batch = "[";
+  for (int i = 0; i < 10000; ++i) {
+    batch += fmt::format(
+        R"({}{{"id":{},"token":"{}","apiUrl":"http://127.0.0.1:1","name":"shop-{}-berlin-mitte",)"
+        R"("tags":["eu","sales"]}})",
+        i > 0 ? "," : "", 3000000 + i, kToken, i);
+  }
+  batch += "]";
+  CHECK(batch.size() > 1024 * 1024);  // over the 1 MiB default it had before
+  const auto r = server.client().post("/api/v1/instances", batch, server.adminKey());
+  REQUIRE(r.status == 201);
+  CHECK(parseObject(r.body)->getValue<int>("created") == 10000);
+  CHECK(totalInstances(server) == 10000);
+}
+
 TEST_CASE("list filters by tag, name and state and pages with a keyset cursor") {
   ServerFixture server;
   const auto http = server.client();
@@ -266,7 +283,7 @@ TEST_CASE("every bad-input class answers its 4xx JSON and writes nothing") {
 
   HttpRequest huge = wrong_type;
   huge.headers["Content-Type"] = "application/json";
-  huge.body = std::string(2 * 1024 * 1024, ' ');
+  huge.body = std::string(5 * 1024 * 1024, ' ');  // over the 4 MiB default
   r = http.send(huge);
   CHECK(r.status == 413);
   CHECK(errorCode(r.body) == "payload_too_large");

@@ -3,8 +3,11 @@
 #include <signal.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
+
+#include "support/wait_for.hpp"
 
 namespace greenfleet::testing {
 
@@ -47,6 +50,21 @@ void ServerFixture::kill9() {
   process_->signal(SIGKILL);
   process_->wait(std::chrono::seconds(30));
   process_.reset();
+}
+
+int ServerFixture::publicPort() const {
+  static const std::regex kPublic(R"(public listener on http://[^:\s]+:(\d+))");
+  int port = 0;
+  waitFor(
+      [&] {
+        std::smatch m;
+        const std::string text = log();
+        if (!std::regex_search(text, m, kPublic)) return false;
+        port = std::stoi(m[1]);
+        return true;
+      },
+      std::chrono::seconds(10));
+  return port;
 }
 
 std::string ServerFixture::log() const {

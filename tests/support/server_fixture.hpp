@@ -43,6 +43,9 @@ class ServerFixture {
 
   HttpClient client() const { return HttpClient("127.0.0.1", port_); }
   int port() const { return port_; }
+  // The public listener's port, from the start-up line the server prints (public.enabled with
+  // public.port 0); waits up to 10 s for it, 0 when it never appears.
+  int publicPort() const;
   const std::string& adminKey() const { return admin_key_; }
   std::string dataDir() const { return dir_.file("var"); }
   std::string dbPath() const { return dir_.file("var/greenfleet.db"); }

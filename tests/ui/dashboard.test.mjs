@@ -87,6 +87,16 @@ function decodeQr(bytes) {
   return code.data;
 }
 
+// The pixels of an <img> on the page, as PNG bytes (drawn on a canvas: what the user sees).
+const imagePng = (page, selector) => page.$eval(selector, (img) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = img.naturalWidth;
+  canvas.height = img.naturalHeight;
+  canvas.getContext('2d').drawImage(img, 0, 0);
+  const bin = atob(canvas.toDataURL('image/png').split(',')[1]);
+  return Array.from(bin, (c) => c.charCodeAt(0));
+});
+
 // Text of a tile's number, or null while the tile is not rendered.
 const tileValue = (page, id) => page.evaluate((tid) => {
   const v = document.querySelector(`[data-tile="${tid}"] .value`);
@@ -170,15 +180,7 @@ async function main() {
       const queue = await api('/needs-scan');
       assert.equal(shownId, queue.items[0].id, 'scan mode starts with the longest-waiting instance');
       // The pixels on screen, exactly as shown (the page's CSP keeps fetch() off blob: URLs).
-      const bytes = await page.$eval('#qr-img', (img) => {
-        const canvas = document.createElement('canvas');
-        canvas.width = img.naturalWidth;
-        canvas.height = img.naturalHeight;
-        canvas.getContext('2d').drawImage(img, 0, 0);
-        const bin = atob(canvas.toDataURL('image/png').split(',')[1]);
-        return Array.from(bin, (c) => c.charCodeAt(0));
-      });
-      const payload = decodeQr(bytes);
+      const payload = decodeQr(await imagePng(page, '#qr-img'));
       const expected = (await emulator(`/instances/${shownId}`)).qr.payload;
       assert.equal(payload, expected);
       assert.match(await page.$eval('#qr-countdown', (e) => e.textContent), /QR refreshes in \d+ s/);
@@ -232,11 +234,93 @@ async function main() {
       assert.deepEqual(pageErrors, []);
     });
 
+    await scanLinkSteps(browser);
+
     if (SHOTS) await step(`screenshots into ${SHOTS}`, () => screenshots(browser, SHOTS));
   } finally {
     await browser.close();
     rmSync(userDataDir, { recursive: true, force: true });
   }
+}
+
+
+// Issue 16: an admin makes a scan link on the dashboard; someone with no key opens it in a fresh
+// browser, scans the QR it shows, and the page says Connected by itself; the link is then dead.
+async function scanLinkSteps(browser) {
+  const [target] = (await api('/needs-scan')).items;
+  assert.ok(target, 'an instance still needs a scan');
+  let url;
+  await step('an admin creates a scan link on the instance page and gets it as text and QR', async () => {
+    const admin = await browser.createBrowserContext();
+    const page = await admin.newPage();
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.goto(`${BASE}/ui/#key=${encodeURIComponent(ADMIN_KEY)}`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('[data-tile="needs-scan"]', { visible: true });
+    await page.evaluate((id) => { location.hash = `#/instances/${id}`; }, target.id);
+    await page.waitForSelector('#create-scan-link', { visible: true });
+    await page.click('#create-scan-link');
+    await page.waitForSelector('#scan-link-url', { visible: true });
+    url = await page.$eval('#scan-link-url', (e) => e.value);
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/s\/[A-Za-z0-9_-]{43}$/);
+    await waitFor('the link QR', () => page.$eval('#scan-link-qr', (img) => img.complete && img.naturalWidth > 0));
+    assert.equal(decodeQr(await imagePng(page, '#scan-link-qr')), url);
+    await admin.close();
+  });
+
+  const holder = await browser.createBrowserContext();
+  const page = await holder.newPage();
+  const requested = [];
+  const errors = [];
+  page.on('request', (r) => requested.push(r.url()));
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 });
+  await step('with no key, the link shows the name and a QR that decodes to the emulator payload', async () => {
+    const res = await page.goto(url, { waitUntil: 'domcontentloaded' });
+    assert.equal(res.status(), 200);
+    assert.match(res.headers()['content-security-policy'], /default-src 'none'/);
+    assert.equal(await page.$eval('#name', (e) => e.textContent), target.name);
+    await page.waitForSelector('#qr:not([hidden])', { timeout: 30000 });
+    const expected = (await emulator(`/instances/${target.id}`)).qr.payload;
+    assert.equal(decodeQr(await imagePng(page, '#qr')), expected);
+    assert.match(await page.$eval('#expiry', (e) => e.textContent), /valid for \d+:\d\d/);
+    const html = await res.text();
+    assert.ok(!html.includes(new URL(url).pathname.slice(3)), 'the page source holds the token');
+    await page.evaluate(() => { window.__sameDocument = true; });
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'scan-link-phone.png'), fullPage: true });
+    }
+  });
+
+  await step('"link with phone number instead" gets the pairing code Green API issued', async () => {
+    await page.click('#toggle');
+    await page.type('#phone', '+44 1234 567890');
+    await page.click('#pair-submit');
+    await page.waitForSelector('#pair-code-box:not([hidden])', { timeout: 30000 });
+    const shown = (await page.$eval('#pair-code', (e) => e.textContent)).replace('-', '');
+    const pending = (await emulator(`/instances/${target.id}`)).pairingCode;
+    assert.equal(pending.phoneNumber, 441234567890);
+    assert.equal(shown, pending.code);
+    assert.match(await page.$eval('#pair-code-left', (e) => e.textContent), /valid for \d+:\d\d/);
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, 'scan-link-phone-number.png'), fullPage: true });
+    await page.click('#toggle');
+  });
+
+  await step('after the scan the page says Connected without a reload, and the link answers 410', async () => {
+    await emulator(`/instances/${target.id}/scan`, 'POST');
+    await page.waitForSelector('#done:not([hidden])', { timeout: 45000 });
+    assert.match(await page.$eval('#done', (e) => e.textContent), /Connected/);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was reloaded');
+    if (SHOTS) await page.screenshot({ path: join(SHOTS, 'scan-link-phone-connected.png'), fullPage: true });
+    const again = await fetch(url);
+    assert.equal(again.status, 410);
+    const origin = new URL(url).origin;
+    const foreign = requested.filter((u) => new URL(u).origin !== origin);
+    assert.deepEqual(foreign, [], 'requests to another origin');
+    assert.ok(requested.some((u) => u.includes('/qr.png')));
+    assert.deepEqual(errors, []);
+  });
+  await holder.close();
 }
 
 async function screenshots(browser, dir) {

@@ -6,7 +6,7 @@
 
 #include "emulator/emulated_instance.hpp"
 #include "emulator/fault_profile.hpp"
-#include "emulator/qr_png.hpp"
+#include "fleet/qr_png.hpp"
 #include "emulator/rate_window.hpp"
 #include "emulator/scenario.hpp"
 #include "fleet/clock.hpp"
@@ -67,7 +67,7 @@ TEST_CASE("RateWindow at 1/s: rejected requests do not count, a paced client nev
 TEST_CASE("a new instance initializes, starts, then waits for a scan; scan authorizes it") {
   fleet::ManualClock clock;
   const auto o = shortDelays();
-  EmulatedInstance inst(1101000001, tokenFor(1, 1101000001), states::kNew, clock.steadyNow(), o);
+  EmulatedInstance inst(1101000001, states::kNew, clock.steadyNow(), o);
   std::vector<Transition> tr;
   inst.advance(clock.steadyNow(), tr);
   CHECK(inst.state() == "new");
@@ -92,7 +92,7 @@ TEST_CASE("a new instance initializes, starts, then waits for a scan; scan autho
 TEST_CASE("logout takes effect after the logout delay; reboot returns to the previous state") {
   fleet::ManualClock clock;
   const auto o = shortDelays();
-  EmulatedInstance inst(7, "t", states::kAuthorized, clock.steadyNow(), o);
+  EmulatedInstance inst(7, states::kAuthorized, clock.steadyNow(), o);
   std::vector<Transition> tr;
   CHECK(inst.logout(clock.steadyNow(), tr));
   CHECK(inst.state() == "authorized");
@@ -123,7 +123,7 @@ TEST_CASE("logout takes effect after the logout delay; reboot returns to the pre
 TEST_CASE("QR payload rotates every qrRotation and never repeats across notAuthorized periods") {
   fleet::ManualClock clock;
   const auto o = shortDelays();
-  EmulatedInstance inst(42, "t", states::kNotAuthorized, clock.steadyNow(), o);
+  EmulatedInstance inst(42, states::kNotAuthorized, clock.steadyNow(), o);
   std::vector<Transition> tr;
   const std::string p0 = inst.qrPayload(clock.steadyNow());
   CHECK(p0.rfind("2@42-0-", 0) == 0);
@@ -140,14 +140,14 @@ TEST_CASE("QR payload rotates every qrRotation and never repeats across notAutho
   REQUIRE(inst.state() == "notAuthorized");
   CHECK(seen.count(inst.qrPayload(clock.steadyNow())) == 0);
   // Same seed and id → same payload: tests can predict it.
-  EmulatedInstance twin(42, "t", states::kNotAuthorized, clock.steadyNow(), o);
+  EmulatedInstance twin(42, states::kNotAuthorized, clock.steadyNow(), o);
   CHECK(twin.qrPayload(clock.steadyNow()) == p0);
 }
 
 TEST_CASE("polling qr continuously for five minutes pushes the instance into starting (#285)") {
   fleet::ManualClock clock;
   const auto o = shortDelays();
-  EmulatedInstance inst(5, "t", states::kNotAuthorized, clock.steadyNow(), o);
+  EmulatedInstance inst(5, states::kNotAuthorized, clock.steadyNow(), o);
   std::vector<Transition> tr;
   for (int i = 0; i < 300; ++i) {  // polls at 0 s … 299 s
     inst.noteQrPoll(clock.steadyNow(), tr);
@@ -181,7 +181,7 @@ TEST_CASE("polling qr continuously for five minutes pushes the instance into sta
 TEST_CASE("admit counts requests, accepted, 429s and the peak per second per method") {
   fleet::ManualClock clock;
   const auto o = shortDelays();
-  EmulatedInstance inst(5, "t", states::kNotAuthorized, clock.steadyNow(), o);
+  EmulatedInstance inst(5, states::kNotAuthorized, clock.steadyNow(), o);
   for (int i = 0; i < 5; ++i) inst.admit("qr", clock.steadyNow());
   for (int i = 0; i < 2; ++i) inst.admit("getStateInstance", clock.steadyNow());
   const auto& c = inst.counters();
@@ -206,14 +206,14 @@ TEST_CASE("tokens are 50 lowercase hex characters, deterministic from the seed")
 
 TEST_CASE("renderQrPng produces a 256x256 PNG whose modules are the QR code of the payload") {
   const std::string payload = "2@1101000001-0-0123456789abcdef";
-  const std::string png = renderQrPng(payload);
+  const std::string png = fleet::renderQrPng(payload);
   const auto image = testing::readPng(png);
   REQUIRE(image.has_value());
   CHECK(image->width == 256);
   CHECK(image->height == 256);
   CHECK(testing::pngEncodesPayload(png, payload));
   CHECK_FALSE(testing::pngEncodesPayload(png, "2@1101000001-1-0123456789abcdef"));
-  CHECK(testing::base64Decode(base64Encode(png)) == png);
+  CHECK(testing::base64Decode(fleet::base64Encode(png)) == png);
   if (const auto decoded = testing::decodeWithZbar(png)) CHECK(*decoded == payload);
 }
 

@@ -19,7 +19,8 @@ struct RepositoryFixture {
   testing::TempDir dir;
   Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
   fleet::ManualClock clock;
-  InstanceRepository repo{db, clock};
+  TokenCipher cipher{TokenCipher::generateKey()};
+  InstanceRepository repo{db, clock, cipher};
 
   RepositoryFixture() { Migrator(db).migrate(); }
 };

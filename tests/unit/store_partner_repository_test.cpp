@@ -1,10 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "fleet/clock.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
 #include "store/partner_repository.hpp"
+#include "store/stored_tokens.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace greenfleet;
@@ -17,8 +20,9 @@ struct Fixture {
   testing::TempDir dir;
   Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
   fleet::ManualClock clock;
-  PartnerRepository partners{db, clock};
-  InstanceRepository instances{db, clock};
+  TokenCipher cipher{TokenCipher::generateKey()};
+  PartnerRepository partners{db, clock, cipher};
+  InstanceRepository instances{db, clock, cipher};
   Fixture() { Migrator(db).migrate(); }
 
   PartnerAccount account(const std::string& name = "main") {
@@ -83,12 +87,19 @@ TEST_CASE("PartnerRepository applies a sync in one transaction and leaves hand r
   CHECK(known.size() == 3);
   CHECK(known.at(1).partner_id == a.id);
   CHECK_FALSE(known.at(5).partner_id);
+  // Sealed in the file like every registration, opened for the comparison with the listing.
+  CHECK(known.at(1).token == token_a);
+  CHECK(StoredTokens(f.db).countByKeyId() ==
+        std::map<std::string, std::int64_t>{{f.cipher.keyId(), 3}});
 
   fleet::ReconciliationPlan second;
   second.token_changes = {{1, token_b}, {5, token_b}};
   second.expired = {2, 5};
   f.partners.applySync(a.id, second, result);
   CHECK(f.instances.get(1)->instance.token == token_b);
+  CHECK(f.partners.known({1}).at(1).token == token_b);
+  CHECK(StoredTokens(f.db).countByKeyId() ==
+        std::map<std::string, std::int64_t>{{f.cipher.keyId(), 3}});
   CHECK(f.instances.get(5)->instance.token == token_a);  // not ours: untouched
   CHECK(f.instances.get(5)->instance.enabled);
   const auto expired = f.instances.get(2);

@@ -20,7 +20,8 @@ struct EventFixture {
   testing::TempDir dir;
   Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
   fleet::ManualClock clock;
-  InstanceRepository instances{db, clock};
+  TokenCipher cipher{TokenCipher::generateKey()};
+  InstanceRepository instances{db, clock, cipher};
   StatusWriter writer{db};
 
   EventFixture() {

@@ -32,7 +32,8 @@ struct StoreFixture {
   DatabaseOptions options{.path = dir.file("greenfleet.db")};
   Database db{options};
   fleet::ManualClock clock;
-  InstanceRepository instances{db, clock};
+  TokenCipher cipher{TokenCipher::generateKey()};
+  InstanceRepository instances{db, clock, cipher};
 
   StoreFixture() { Migrator(db).migrate(); }
 
@@ -156,7 +157,7 @@ TEST_CASE("flush makes rows visible to another connection") {
   writer.flush();
 
   Database other(DatabaseOptions{.path = f.options.path});
-  InstanceRepository reader(other, f.clock);
+  InstanceRepository reader(other, f.clock, f.cipher);
   const auto row = reader.get(42);
   REQUIRE(row.has_value());
   CHECK(row->status.state == "authorized");
@@ -287,7 +288,8 @@ TEST_CASE("StatusWriter on an in-memory database writes through the shared conne
   Database db(DatabaseOptions{.path = ":memory:"});
   Migrator(db).migrate();
   fleet::ManualClock clock;
-  InstanceRepository instances(db, clock);
+  TokenCipher cipher(TokenCipher::generateKey());
+  InstanceRepository instances(db, clock, cipher);
   fleet::RegisteredInstance in;
   in.id = 77;
   in.token = "1f2485e80f474293b935f77d78c64e76fa4bdceb417a4998a4";

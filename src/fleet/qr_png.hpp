@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace greenfleet::emulator {
+namespace greenfleet::fleet {
 
 // PNG bytes of the QR code of `payload` (error correction M, 4-module quiet zone). Throws
 // std::runtime_error if libqrencode or libpng fail (out of memory, payload too long).
@@ -13,4 +13,4 @@ std::string renderQrPng(std::string_view payload);
 
 std::string base64Encode(std::string_view bytes);
 
-}  // namespace greenfleet::emulator
+}  // namespace greenfleet::fleet

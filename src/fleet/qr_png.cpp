@@ -1,4 +1,4 @@
-#include "emulator/qr_png.hpp"
+#include "fleet/qr_png.hpp"
 
 #include <memory>
 #include <sstream>
@@ -9,7 +9,7 @@
 #include <png.h>
 #include <qrencode.h>
 
-namespace greenfleet::emulator {
+namespace greenfleet::fleet {
 
 namespace {
 
@@ -85,4 +85,4 @@ std::string base64Encode(std::string_view bytes) {
   return s.str();
 }
 
-}  // namespace greenfleet::emulator
+}  // namespace greenfleet::fleet
