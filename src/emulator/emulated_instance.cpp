@@ -136,7 +136,7 @@ std::optional<std::string> EmulatedInstance::issuePairingCode(std::int64_t phone
                                                               fleet::SteadyTime now) {
   std::vector<Transition> ignored;
   advance(now, ignored);
-  if (state_ != states::kNotAuthorized) return std::nullopt;
+  if (state() != states::kNotAuthorized) return std::nullopt;
   // WhatsApp's codes are 8 characters from an alphabet without look-alikes.
   static constexpr std::string_view kAlphabet = "ABCDEFGHJKLMNPQRSTVWXYZ23456789";
   std::string code;
@@ -157,10 +157,10 @@ bool EmulatedInstance::confirmPairingCode(const std::string& code, fleet::Steady
   advance(now, out);
   const PairingCode* pending = pairingCode(now);
   if (pending == nullptr || (!code.empty() && code != pending->code)) return false;
-  if (state_ != states::kNotAuthorized) return false;
+  if (state() != states::kNotAuthorized) return false;
   pairing_.reset();
   steps_.clear();
-  enter(states::kAuthorized, now, out);
+  enter(stateIndex(states::kAuthorized), now, out);
   return true;
 }
 
