@@ -214,7 +214,7 @@ std::string parseState(std::string_view body, StateResult& out) {
     out.initializing = true;
     return {};
   }
-  if (const auto plain = plainStateInstance(t)) {
+  if (const auto plain = plainStateInstance(t); plain && plain->size() <= fleet::kMaxStateLength) {
     out.state = std::string(*plain);
     out.initializing = false;
     return {};

@@ -11,6 +11,7 @@
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
 #include "store/status_writer.hpp"
+#include "store/token_cipher.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace greenfleet;
@@ -30,7 +31,8 @@ TEST_CASE(
   store::Database db{store::DatabaseOptions{.path = dir.file("greenfleet.db")}};
   store::Migrator(db).migrate();
   fleet::ManualClock clock;
-  store::InstanceRepository instances{db, clock};
+  const store::TokenCipher cipher{store::TokenCipher::generateKey()};
+  store::InstanceRepository instances{db, clock, cipher};
   fleet::RegisteredInstance in;
   in.id = kId;
   in.token = "1f2485e80f474293b935f77d78c64e76fa4bdceb417a4998a4";
