@@ -247,8 +247,18 @@ async function main() {
 // Issue 16: an admin makes a scan link on the dashboard; someone with no key opens it in a fresh
 // browser, scans the QR it shows, and the page says Connected by itself; the link is then dead.
 async function scanLinkSteps(browser) {
-  const [target] = (await api('/needs-scan')).items;
-  assert.ok(target, 'an instance still needs a scan');
+  // The needs-scan list may lag a status change by its snapshot's age (up to a second): take an
+  // instance whose own record still says notAuthorized, not one the earlier steps just scanned.
+  let target;
+  await waitFor('an instance that still needs a scan', async () => {
+    for (const item of (await api('/needs-scan')).items) {
+      if ((await api(`/instances/${item.id}`)).state === 'notAuthorized') {
+        target = item;
+        return true;
+      }
+    }
+    return false;
+  });
   let url;
   await step('an admin creates a scan link on the instance page and gets it as text and QR', async () => {
     const admin = await browser.createBrowserContext();

@@ -25,7 +25,7 @@ cleanup() {
   for p in "${pids[@]+"${pids[@]}"}"; do wait "$p" 2>/dev/null || true; done
   if [ "$code" -ne 0 ]; then
     for f in emulator.log server.log; do
-      [ -f "$work/$f" ] && { echo "--- $f (tail)"; tail -n 40 "$work/$f"; }
+      [ -f "$work/$f" ] && { echo "--- $f (tail)"; grep -v "path=/api/v1/events " "$work/$f" | tail -n 40; }
     done
   fi
   rm -rf "$work"
