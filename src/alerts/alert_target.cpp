@@ -4,15 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "fleet/comma_list.hpp"
+
 namespace greenfleet::alerts {
 
 namespace {
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
 // Length of "http://" or "https://", 0 for anything else.
 std::size_t schemeLength(std::string_view url) {
   if (url.starts_with("https://")) return 8;
@@ -29,11 +25,7 @@ std::string AlertTarget::label() const {
 
 std::vector<AlertTarget> parseAlertTargets(std::string_view text) {
   std::vector<AlertTarget> out;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    const auto item = trimmed(text.substr(0, comma));
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    if (item.empty()) continue;
+  for (const auto item : fleet::splitCommaList(text)) {
     AlertTarget target;
     std::string_view url = item;
     if (url.starts_with("slack:")) {

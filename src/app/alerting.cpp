@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "api/fleet_metrics.hpp"
+#include "fleet/comma_list.hpp"
 #include "fleet/time_format.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "store/status_writer.hpp"
@@ -19,21 +20,12 @@ std::chrono::milliseconds seconds(const config::Config& config, std::string_view
 
 std::set<fleet::Attention> parseReasons(const std::string& text) {
   std::set<fleet::Attention> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(start, end - start);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) {
-      const auto a = fleet::parseAttention(item);
-      if (!a || *a == fleet::Attention::none) {
-        throw config::ConfigError(fmt::format("alerts.reasons: unknown attention '{}'", item));
-      }
-      out.insert(*a);
+  for (const auto item : fleet::splitCommaList(text)) {
+    const auto a = fleet::parseAttention(item);
+    if (!a || *a == fleet::Attention::none) {
+      throw config::ConfigError(fmt::format("alerts.reasons: unknown attention '{}'", item));
     }
-    start = end + 1;
+    out.insert(*a);
   }
   return out;
 }

@@ -26,6 +26,7 @@
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
 #include "app/token_key.hpp"
+#include "fleet/comma_list.hpp"
 #include "fleet/log.hpp"
 #include "fleet/time_format.hpp"
 #include "greenapi/transfer_engine.hpp"
@@ -295,14 +296,8 @@ void FleetService::start() {
   options.http = httpOptions(config_);
   p.server_listeners = options.http.listeners;
   const std::string origins = config_.getString("http.cors_origins");
-  for (std::size_t start = 0; start < origins.size();) {
-    auto end = origins.find(',', start);
-    if (end == std::string::npos) end = origins.size();
-    std::string origin = origins.substr(start, end - start);
-    origin.erase(0, origin.find_first_not_of(' '));
-    origin.erase(origin.find_last_not_of(' ') + 1);
-    if (!origin.empty()) options.cors_origins.push_back(origin);
-    start = end + 1;
+  for (const auto origin : fleet::splitCommaList(origins)) {
+    options.cors_origins.emplace_back(origin);
   }
   options.on_request = [metrics](const std::string& route, int status, double seconds) {
     metrics->recordApiRequest(route, status, seconds);

@@ -4,15 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "fleet/comma_list.hpp"
+
 namespace greenfleet::greenapi {
 
 namespace {
-
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool isLoopbackHost(const UpstreamUrl& url) {
   if (url.address) return url.address->classify() == AddressClass::loopback;
@@ -76,13 +72,7 @@ std::optional<std::string> UpstreamHostPolicy::parseEntry(std::string_view text,
 
 fleet::Result<UpstreamHostPolicy, std::string> UpstreamHostPolicy::parse(std::string_view list) {
   UpstreamHostPolicy policy(Unparsed{});
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    auto end = list.find(',', start);
-    if (end == std::string_view::npos) end = list.size();
-    const std::string_view item = trimmed(list.substr(start, end - start));
-    start = end + 1;
-    if (item.empty()) continue;
+  for (const std::string_view item : fleet::splitCommaList(list, " \t")) {
     Entry entry;
     if (const auto problem = parseEntry(item, entry)) {
       return fleet::Unexpected<std::string>(fmt::format("entry '{}': {}", item, *problem));

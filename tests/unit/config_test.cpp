@@ -3,9 +3,11 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
+#include "fleet/comma_list.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace greenfleet::config;
@@ -69,4 +71,14 @@ TEST_CASE("the retired upstream.workers is refused with a message naming its rep
   const auto c = Config::load("", {}, {});
   CHECK(c.getString("upstream.max_in_flight") == "4096");
   CHECK(c.getString("upstream.io_threads") == "1");
+}
+
+TEST_CASE("splitCommaList trims the given blanks and leaves out empty items") {
+  using greenfleet::fleet::splitCommaList;
+  using V = std::vector<std::string_view>;
+  CHECK(splitCommaList("") == V{});
+  CHECK(splitCommaList(" , ,") == V{});
+  CHECK(splitCommaList(" a ,b,, c d ") == V{"a", "b", "c d"});
+  CHECK(splitCommaList("\ta\t, b") == V{"\ta\t", "b"});  // only spaces by default
+  CHECK(splitCommaList("\ta\t, b", " \t") == V{"a", "b"});
 }
