@@ -247,12 +247,14 @@ async function main() {
 // Issue 16: an admin makes a scan link on the dashboard; someone with no key opens it in a fresh
 // browser, scans the QR it shows, and the page says Connected by itself; the link is then dead.
 async function scanLinkSteps(browser) {
-  // The needs-scan list may lag a status change by its snapshot's age (up to a second): take an
-  // instance whose own record still says notAuthorized, not one the earlier steps just scanned.
+  // greenfleet learns of a scan a probe (and a confirmation) later: take an instance that the
+  // emulator, the truth here, and greenfleet's record both still show notAuthorized, not one the
+  // earlier steps just scanned.
   let target;
   await waitFor('an instance that still needs a scan', async () => {
     for (const item of (await api('/needs-scan')).items) {
-      if ((await api(`/instances/${item.id}`)).state === 'notAuthorized') {
+      if ((await emulator(`/instances/${item.id}`)).state === 'notAuthorized' &&
+          (await api(`/instances/${item.id}`)).state === 'notAuthorized') {
         target = item;
         return true;
       }
