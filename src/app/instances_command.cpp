@@ -24,8 +24,8 @@
 #include "fleet/clock.hpp"
 #include "store/instance_repository.hpp"
 #include "store/readonly_status_reader.hpp"
-#include "sweep/progress_bar.hpp"
-#include "sweep/sweep_client.hpp"
+#include "sweep_cli/progress_bar.hpp"
+#include "sweep_cli/sweep_client.hpp"
 
 namespace greenfleet::app {
 
@@ -98,7 +98,7 @@ int importOffline(const config::Config& config, std::vector<InstanceFileRow> row
 }
 
 // Deletes what this run created, after a refused batch: the registry ends as the run found it.
-void rollBack(const sweep::SweepClient& client, const std::vector<std::int64_t>& created,
+void rollBack(const sweep_cli::SweepClient& client, const std::vector<std::int64_t>& created,
               std::chrono::seconds timeout, std::vector<InstanceFileError>& errors) {
   std::size_t undone = 0;
   for (const auto id : created) {
@@ -118,10 +118,10 @@ void rollBack(const sweep::SweepClient& client, const std::vector<std::int64_t>&
 
 // Through the API: batches, each all or nothing on the server. Without --continue-on-error a
 // failed batch rolls the run back: the instances its earlier batches created are deleted again.
-int importOnline(const sweep::SweepClient& client, const std::vector<InstanceFileRow>& rows,
+int importOnline(const sweep_cli::SweepClient& client, const std::vector<InstanceFileRow>& rows,
                  std::size_t batch_size, std::chrono::seconds timeout, bool continue_on_error,
                  std::vector<InstanceFileError>& errors) {
-  std::optional<sweep::ProgressBar> bar;
+  std::optional<sweep_cli::ProgressBar> bar;
   if (::isatty(STDERR_FILENO) == 1) bar.emplace(std::cerr);
   std::vector<std::int64_t> created;
   const auto post = [&](const std::vector<std::size_t>& batch) {
@@ -163,8 +163,8 @@ int importOnline(const sweep::SweepClient& client, const std::vector<InstanceFil
       }
       const auto index = failedIndex(answer.body);
       const std::size_t failed = index && *index < batch.size() ? batch[*index] : batch.front();
-      const std::string why =
-          fmt::format("HTTP {} ({})", answer.status, sweep::SweepClient::errorText(answer.body));
+      const std::string why = fmt::format("HTTP {} ({})", answer.status,
+                                          sweep_cli::SweepClient::errorText(answer.body));
       if (!continue_on_error) {
         errors.push_back({rows[failed].line, why});
         if (bar) bar->finish();
@@ -225,7 +225,7 @@ int runImport(const CommandArgs& args) {
     if (flags.isSet("db")) {
       imported = importOffline(config, std::move(parsed.rows), continue_on_error, errors);
     } else {
-      const sweep::SweepClient client(
+      const sweep_cli::SweepClient client(
           flags.isSet("url") ? *flags.get("url") : defaultServerUrl(config),
           readApiKeyFile(flags.isSet("key-file") ? *flags.get("key-file") : adminKeyFile(config)));
       imported = importOnline(client, parsed.rows, batch_size, timeout, continue_on_error, errors);
@@ -237,7 +237,7 @@ int runImport(const CommandArgs& args) {
   return errors.empty() ? 0 : 1;
 }
 
-std::vector<fleet::RegisteredInstance> exportOnline(const sweep::SweepClient& client,
+std::vector<fleet::RegisteredInstance> exportOnline(const sweep_cli::SweepClient& client,
                                                     const std::optional<std::string>& tag,
                                                     std::chrono::seconds timeout) {
   std::vector<fleet::RegisteredInstance> out;
@@ -254,7 +254,7 @@ std::vector<fleet::RegisteredInstance> exportOnline(const sweep::SweepClient& cl
     const auto answer = client.send("GET", path, "", std::chrono::steady_clock::now() + timeout);
     if (answer.status != 200) {
       throw std::runtime_error(fmt::format("listing instances: HTTP {} ({})", answer.status,
-                                           sweep::SweepClient::errorText(answer.body)));
+                                           sweep_cli::SweepClient::errorText(answer.body)));
     }
     const auto page = Poco::JSON::Parser().parse(answer.body).extract<Poco::JSON::Object::Ptr>();
     const auto items = page->getArray("items");
@@ -326,7 +326,7 @@ int runExport(const CommandArgs& args) {
   if (offline) {
     instances = exportOffline(config, tag, with_tokens);
   } else {
-    const sweep::SweepClient client(
+    const sweep_cli::SweepClient client(
         flags.isSet("url") ? *flags.get("url") : defaultServerUrl(config),
         readApiKeyFile(flags.isSet("key-file") ? *flags.get("key-file") : adminKeyFile(config)));
     instances = exportOnline(client, tag, std::chrono::seconds(*flags.getInt("timeout", 1, 86400)));

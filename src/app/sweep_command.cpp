@@ -13,20 +13,20 @@
 #include "app/service_config.hpp"
 #include "fleet/clock.hpp"
 #include "store/readonly_status_reader.hpp"
-#include "sweep/json_format.hpp"
-#include "sweep/nagios_format.hpp"
-#include "sweep/progress_bar.hpp"
 #include "sweep/report.hpp"
-#include "sweep/sweep_client.hpp"
-#include "sweep/sweep_outcome.hpp"
-#include "sweep/text_format.hpp"
-#include "sweep/verdict.hpp"
+#include "sweep_cli/json_format.hpp"
+#include "sweep_cli/nagios_format.hpp"
+#include "sweep_cli/progress_bar.hpp"
+#include "sweep_cli/sweep_client.hpp"
+#include "sweep_cli/sweep_outcome.hpp"
+#include "sweep_cli/text_format.hpp"
+#include "sweep_cli/verdict.hpp"
 
 namespace greenfleet::app {
 
 namespace {
 
-using Deadline = sweep::SweepClient::Deadline;
+using Deadline = sweep_cli::SweepClient::Deadline;
 
 // Nagios reads 3 as UNKNOWN; 2 (what other commands return for a bad flag) would page someone
 // with CRITICAL for a typo in a check definition.
@@ -39,7 +39,7 @@ struct SweepSettings {
   std::string db_path;
   std::optional<std::string> tag;
   std::string format;
-  sweep::Thresholds thresholds;
+  sweep_cli::Thresholds thresholds;
   std::chrono::seconds timeout{60};
   std::chrono::milliseconds poll_interval{500};
   std::size_t max_rows = 50;
@@ -87,19 +87,19 @@ SweepSettings readSettings(const Flags& flags) {
 
 std::string seconds(std::chrono::seconds s) { return fmt::format("{} s", s.count()); }
 
-void checkFresh(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& outcome) {
-  const sweep::SweepClient client(s.url, readApiKeyFile(s.key_file));
+void checkFresh(const SweepSettings& s, Deadline deadline, sweep_cli::SweepOutcome& outcome) {
+  const sweep_cli::SweepClient client(s.url, readApiKeyFile(s.key_file));
   sweep::SweepFilter filter;
   filter.tag = s.tag;
   auto run = client.start(filter, deadline);
   outcome.sweep_id = run.id;
-  std::optional<sweep::ProgressBar> bar;
+  std::optional<sweep_cli::ProgressBar> bar;
   if (::isatty(STDERR_FILENO) == 1) bar.emplace(std::cerr);
   while (run.status == sweep::SweepStatus::running) {
     if (bar) bar->update(fmt::format("sweep #{}", run.id), run.done, run.total, run.eta_seconds);
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
-      throw sweep::SweepTimeout(fmt::format("sweep #{} still running after {} ({}/{} probed)",
+      throw sweep_cli::SweepTimeout(fmt::format("sweep #{} still running after {} ({}/{} probed)",
                                             run.id, seconds(s.timeout), run.done, run.total));
     }
     std::this_thread::sleep_for(
@@ -111,20 +111,21 @@ void checkFresh(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& 
     bar->finish();
   }
   if (run.status == sweep::SweepStatus::failed) {
-    throw sweep::SweepFailure(fmt::format("sweep #{} failed on the server", run.id));
+    throw sweep_cli::SweepFailure(fmt::format("sweep #{} failed on the server", run.id));
   }
   outcome.report = std::move(run.report);
   outcome.generated_at = run.finished_at;
 }
 
-void checkCached(const SweepSettings& s, Deadline deadline, sweep::SweepOutcome& outcome) {
-  const sweep::SweepClient client(s.url, readApiKeyFile(s.key_file));
+void checkCached(const SweepSettings& s, Deadline deadline, sweep_cli::SweepOutcome& outcome) {
+  const sweep_cli::SweepClient client(s.url, readApiKeyFile(s.key_file));
   auto cached = client.cachedReport(s.tag, deadline);
   outcome.report = std::move(cached.report);
   outcome.generated_at = cached.generated_at;
 }
 
-void checkOffline(const SweepSettings& s, const fleet::Clock& clock, sweep::SweepOutcome& outcome) {
+void checkOffline(const SweepSettings& s, const fleet::Clock& clock,
+                  sweep_cli::SweepOutcome& outcome) {
   const store::ReadOnlyStatusReader reader(s.db_path);
   if (reader.walPresent()) {
     std::cerr << fmt::format(
@@ -173,7 +174,7 @@ int runSweep(const CommandArgs& args) {
 
   const fleet::SystemClock clock;
   const auto deadline = clock.steadyNow() + settings.timeout;
-  sweep::SweepOutcome outcome;
+  sweep_cli::SweepOutcome outcome;
   outcome.source = settings.mode;
   outcome.thresholds = settings.thresholds;
   try {
@@ -184,25 +185,25 @@ int runSweep(const CommandArgs& args) {
     } else {
       checkFresh(settings, deadline, outcome);
     }
-    outcome.verdict = sweep::evaluate(*outcome.report, settings.thresholds);
-  } catch (const sweep::SweepTimeout& e) {
+    outcome.verdict = sweep_cli::evaluate(*outcome.report, settings.thresholds);
+  } catch (const sweep_cli::SweepTimeout& e) {
     outcome.report.reset();
-    outcome.verdict = sweep::unknownVerdict(
+    outcome.verdict = sweep_cli::unknownVerdict(
         fmt::format("timed out after {} (--timeout): {}", seconds(settings.timeout), e.what()));
   } catch (const std::exception& e) {
     outcome.report.reset();
-    outcome.verdict = sweep::unknownVerdict(e.what());
+    outcome.verdict = sweep_cli::unknownVerdict(e.what());
   }
 
   if (settings.format == "json") {
-    std::cout << sweep::formatJson(outcome);
+    std::cout << sweep_cli::formatJson(outcome);
   } else if (settings.format == "nagios") {
-    std::cout << sweep::formatNagios(outcome);
+    std::cout << sweep_cli::formatNagios(outcome);
   } else {
-    std::cout << sweep::formatText(outcome, settings.max_rows, clock.wallNow());
+    std::cout << sweep_cli::formatText(outcome, settings.max_rows, clock.wallNow());
   }
   std::cout.flush();
-  return sweep::exitCode(outcome.verdict.status);
+  return sweep_cli::exitCode(outcome.verdict.status);
 }
 
 }  // namespace greenfleet::app

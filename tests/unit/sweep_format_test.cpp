@@ -4,14 +4,15 @@
 
 #include "fleet/clock.hpp"
 #include "fleet/time_format.hpp"
-#include "sweep/json_format.hpp"
 #include "sweep/json_reader.hpp"
-#include "sweep/nagios_format.hpp"
 #include "sweep/report_json.hpp"
-#include "sweep/text_format.hpp"
+#include "sweep_cli/json_format.hpp"
+#include "sweep_cli/nagios_format.hpp"
+#include "sweep_cli/text_format.hpp"
 
 using namespace greenfleet;
 using namespace greenfleet::sweep;
+using namespace greenfleet::sweep_cli;
 
 namespace {
 

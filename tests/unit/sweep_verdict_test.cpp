@@ -1,8 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "sweep/verdict.hpp"
+#include "sweep_cli/verdict.hpp"
 
 using namespace greenfleet::sweep;
+using namespace greenfleet::sweep_cli;
 
 namespace {
 Report reportWith(std::int64_t needs_scan, std::int64_t blocked, std::int64_t rejected) {

@@ -1,4 +1,4 @@
-#include "sweep/json_format.hpp"
+#include "sweep_cli/json_format.hpp"
 
 #include <sstream>
 
@@ -7,7 +7,7 @@
 #include "fleet/time_format.hpp"
 #include "sweep/report_json.hpp"
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 namespace {
 Poco::Dynamic::Var optionalInt(const std::optional<std::int64_t>& v) {
@@ -37,4 +37,4 @@ std::string formatJson(const SweepOutcome& outcome) {
   return text.str() + "\n";
 }
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

@@ -8,7 +8,7 @@
 #include <ostream>
 #include <string_view>
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 class ProgressBar {
  public:
@@ -29,4 +29,4 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

@@ -11,7 +11,7 @@
 
 #include "sweep/report.hpp"
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 enum class CheckStatus { ok = 0, warning = 1, critical = 2, unknown = 3 };
 std::string_view checkStatusName(CheckStatus status);  // "OK", "WARNING", "CRITICAL", "UNKNOWN"
@@ -31,7 +31,7 @@ struct Verdict {
   std::string reason;  // every threshold that fired, most severe first; or why the check failed
 };
 
-Verdict evaluate(const Report& report, const Thresholds& thresholds);
+Verdict evaluate(const sweep::Report& report, const Thresholds& thresholds);
 inline Verdict unknownVerdict(std::string why) { return {CheckStatus::unknown, std::move(why)}; }
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

@@ -8,10 +8,10 @@
 
 #include <string>
 
-#include "sweep/sweep_outcome.hpp"
+#include "sweep_cli/sweep_outcome.hpp"
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 std::string formatJson(const SweepOutcome& outcome);
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

@@ -7,10 +7,10 @@
 #include <string>
 
 #include "fleet/clock.hpp"
-#include "sweep/sweep_outcome.hpp"
+#include "sweep_cli/sweep_outcome.hpp"
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 std::string formatText(const SweepOutcome& outcome, std::size_t max_rows, fleet::WallTime now);
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

@@ -1,8 +1,8 @@
-#include "sweep/nagios_format.hpp"
+#include "sweep_cli/nagios_format.hpp"
 
 #include <fmt/format.h>
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 namespace {
 
@@ -55,7 +55,7 @@ std::string formatNagios(const SweepOutcome& outcome) {
     if (line.size() > kNagiosLineLimit - 1) line.resize(kNagiosLineLimit - 4), line += "...";
     return line + "\n";
   }
-  const Report& r = *outcome.report;
+  const sweep::Report& r = *outcome.report;
   const auto& t = outcome.thresholds;
   const auto count = [&r](const char* name) { return r.attentionCount(name); };
 
@@ -94,4 +94,4 @@ std::string formatNagios(const SweepOutcome& outcome) {
   return text + perf;
 }
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

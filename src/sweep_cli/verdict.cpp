@@ -1,4 +1,4 @@
-#include "sweep/verdict.hpp"
+#include "sweep_cli/verdict.hpp"
 
 #include <array>
 #include <vector>
@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 namespace {
 bool reaches(std::int64_t count, const std::optional<std::int64_t>& threshold) {
@@ -19,7 +19,7 @@ std::string_view checkStatusName(CheckStatus status) {
   return kNames.at(static_cast<std::size_t>(status));
 }
 
-Verdict evaluate(const Report& report, const Thresholds& t) {
+Verdict evaluate(const sweep::Report& report, const Thresholds& t) {
   const auto needs_scan = report.attentionCount("needs_scan");
   const auto blocked = report.attentionCount("blocked");
   const auto rejected = report.attentionCount("credentials_rejected");
@@ -55,4 +55,4 @@ Verdict evaluate(const Report& report, const Thresholds& t) {
   return v;
 }
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

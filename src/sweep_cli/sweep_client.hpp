@@ -17,7 +17,7 @@
 #include "sweep/report.hpp"
 #include "sweep/sweep_run.hpp"
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 // The check could not be done (transport, HTTP error, malformed answer, deadline); → UNKNOWN.
 class SweepFailure : public std::runtime_error {
@@ -33,7 +33,7 @@ class SweepTimeout : public SweepFailure {
 
 struct CachedReport {
   fleet::WallTime generated_at{};
-  Report report;
+  sweep::Report report;
 };
 
 class SweepClient {
@@ -44,8 +44,8 @@ class SweepClient {
   // supported: the sweep runs next to the server or through a tunnel).
   SweepClient(const std::string& url, std::string key);
 
-  SweepRun start(const SweepFilter& filter, Deadline deadline) const;
-  SweepRun get(std::int64_t id, Deadline deadline) const;
+  sweep::SweepRun start(const sweep::SweepFilter& filter, Deadline deadline) const;
+  sweep::SweepRun get(std::int64_t id, Deadline deadline) const;
   CachedReport cachedReport(const std::optional<std::string>& tag, Deadline deadline) const;
   const std::string& url() const { return url_; }
 
@@ -71,4 +71,4 @@ class SweepClient {
   std::string key_;
 };
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

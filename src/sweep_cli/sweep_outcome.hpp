@@ -9,17 +9,17 @@
 
 #include "fleet/clock.hpp"
 #include "sweep/report.hpp"
-#include "sweep/verdict.hpp"
+#include "sweep_cli/verdict.hpp"
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 struct SweepOutcome {
   Verdict verdict;
   Thresholds thresholds;
-  std::optional<Report> report;
+  std::optional<sweep::Report> report;
   std::string source;                    // "fresh" (a server sweep), "cached" (GET /report), "db"
   std::optional<std::int64_t> sweep_id;  // fresh only
   std::optional<fleet::WallTime> generated_at;  // when the report's data was read
 };
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

@@ -1,11 +1,11 @@
-#include "sweep/progress_bar.hpp"
+#include "sweep_cli/progress_bar.hpp"
 
 #include <algorithm>
 #include <string>
 
 #include <fmt/format.h>
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 void ProgressBar::update(std::string_view label, std::int64_t done, std::int64_t total,
                          std::optional<double> eta_seconds) {
@@ -29,4 +29,4 @@ void ProgressBar::finish() {
   drawn_ = false;
 }
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

@@ -10,12 +10,12 @@
 #include <cstddef>
 #include <string>
 
-#include "sweep/sweep_outcome.hpp"
+#include "sweep_cli/sweep_outcome.hpp"
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 inline constexpr std::size_t kNagiosLineLimit = 4000;  // bytes, newline included; < 4096
 
 std::string formatNagios(const SweepOutcome& outcome);
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

@@ -1,4 +1,4 @@
-#include "sweep/text_format.hpp"
+#include "sweep_cli/text_format.hpp"
 
 #include <chrono>
 
@@ -8,7 +8,7 @@
 #include "fleet/attention.hpp"
 #include "fleet/time_format.hpp"
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
 
 namespace {
 
@@ -36,7 +36,7 @@ std::string formatText(const SweepOutcome& outcome, std::size_t max_rows, fleet:
   std::string out = fmt::format("greenfleet sweep: {} - {}\n",
                                 checkStatusName(outcome.verdict.status), outcome.verdict.reason);
   if (!outcome.report) return out;
-  const Report& r = *outcome.report;
+  const sweep::Report& r = *outcome.report;
 
   std::string where = outcome.source == "fresh"    ? "fresh sweep"
                       : outcome.source == "cached" ? "stored status (no probes)"
@@ -89,4 +89,4 @@ std::string formatText(const SweepOutcome& outcome, std::size_t max_rows, fleet:
   return out;
 }
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli

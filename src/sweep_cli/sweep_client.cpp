@@ -1,4 +1,4 @@
-#include "sweep/sweep_client.hpp"
+#include "sweep_cli/sweep_client.hpp"
 
 #include <sstream>
 
@@ -17,7 +17,10 @@
 #include "sweep/malformed_answer.hpp"
 #include "sweep/report_json.hpp"
 
-namespace greenfleet::sweep {
+namespace greenfleet::sweep_cli {
+
+using sweep::JsonReader;
+using sweep::MalformedAnswer;
 
 namespace {
 
@@ -108,7 +111,7 @@ void SweepClient::fail(const std::string& what, const Answer& answer) const {
   throw SweepFailure(fmt::format("{}: HTTP {} ({})", what, answer.status, errorText(answer.body)));
 }
 
-SweepRun SweepClient::start(const SweepFilter& filter, Deadline deadline) const {
+sweep::SweepRun SweepClient::start(const sweep::SweepFilter& filter, Deadline deadline) const {
   std::ostringstream body;
   toJson(filter)->stringify(body);
   const auto answer = send("POST", "/api/v1/sweeps", body.str(), deadline);
@@ -116,18 +119,18 @@ SweepRun SweepClient::start(const SweepFilter& filter, Deadline deadline) const 
     fail("starting a sweep", answer);
   }
   try {
-    return sweepRunFromJson(JsonReader(JsonReader::parseObject(answer.body), ""));
+    return sweep::sweepRunFromJson(JsonReader(JsonReader::parseObject(answer.body), ""));
   } catch (const MalformedAnswer& e) {
     throw SweepFailure(fmt::format("malformed answer to POST /api/v1/sweeps: {}", e.what()));
   }
 }
 
-SweepRun SweepClient::get(std::int64_t id, Deadline deadline) const {
+sweep::SweepRun SweepClient::get(std::int64_t id, Deadline deadline) const {
   const std::string path = fmt::format("/api/v1/sweeps/{}", id);
   const auto answer = send("GET", path, "", deadline);
   if (answer.status != 200) fail(fmt::format("reading sweep #{}", id), answer);
   try {
-    return sweepRunFromJson(JsonReader(JsonReader::parseObject(answer.body), ""));
+    return sweep::sweepRunFromJson(JsonReader(JsonReader::parseObject(answer.body), ""));
   } catch (const MalformedAnswer& e) {
     throw SweepFailure(fmt::format("malformed answer to GET {}: {}", path, e.what()));
   }
@@ -149,11 +152,11 @@ CachedReport SweepClient::cachedReport(const std::optional<std::string>& tag,
     const auto at = fleet::parseRfc3339(in.string("generatedAt"));
     if (!at) throw MalformedAnswer("generatedAt", "not an RFC 3339 UTC time");
     out.generated_at = *at;
-    out.report = reportFromJson(in.object("report"));
+    out.report = sweep::reportFromJson(in.object("report"));
     return out;
   } catch (const MalformedAnswer& e) {
     throw SweepFailure(fmt::format("malformed answer to GET {}: {}", path, e.what()));
   }
 }
 
-}  // namespace greenfleet::sweep
+}  // namespace greenfleet::sweep_cli
