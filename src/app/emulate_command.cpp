@@ -12,6 +12,7 @@
 
 #include "app/command_table.hpp"
 #include "app/flags.hpp"
+#include "emulator/controllable_clock.hpp"
 #include "emulator/emulator_server.hpp"
 #include "emulator/scenario.hpp"
 #include "fleet/clock.hpp"
@@ -105,7 +106,10 @@ int runEmulate(const CommandArgs& args) {
       .option("keep-alive-ms", "MS", "idle keep-alive connection timeout", "10000")
       .option("export-fleet", "FILE",
               "write the fleet as a greenfleet registration batch (JSON array for POST "
-              "/api/v1/instances, apiUrl = this emulator) once listening");
+              "/api/v1/instances, apiUrl = this emulator) once listening")
+      .toggle("controllable-clock",
+              "tests: the emulator's clock stands still and moves only by POST "
+              "/_emulator/clock/advance");
   for (const auto& d : kDelayFlags) {
     flags.option(d.name, "MS", "state machine / QR timing in milliseconds (see docs)");
   }
@@ -163,8 +167,11 @@ int runEmulate(const CommandArgs& args) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   raiseOpenFileLimit();
-  static const fleet::SystemClock clock;
-  emulator::EmulatorServer server(options, clock);
+  static const fleet::SystemClock system_clock;
+  static emulator::ControllableClock controllable_clock(system_clock);
+  emulator::EmulatorServer server =
+      flags.isSet("controllable-clock") ? emulator::EmulatorServer(options, controllable_clock)
+                                        : emulator::EmulatorServer(options, system_clock);
   if (scenario && (!scenario->instances.empty() || !flags.isSet("instances"))) {
     for (const auto& [s, n] : scenario->instances) server.registry().add(n, s);
   } else {

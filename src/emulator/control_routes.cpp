@@ -1,16 +1,19 @@
 #include "emulator/control_routes.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/URI.h>
 #include <fmt/format.h>
 
 #include "emulator/control_json.hpp"
+#include "emulator/controllable_clock.hpp"
 #include "emulator/webhook_sender.hpp"
 
 namespace greenfleet::emulator {
@@ -22,6 +25,7 @@ constexpr std::string_view kGet = "GET";
 constexpr std::string_view kPost = "POST";
 constexpr std::string_view kPut = "PUT";
 constexpr std::string_view kDelete = "DELETE";
+constexpr std::chrono::milliseconds kMaxClockStep{86400000};  // one day per advance
 
 std::vector<std::string> split(const std::string& path) {
   std::vector<std::string> parts;
@@ -318,8 +322,31 @@ Poco::JSON::Object::Ptr configJson(const EmulatorContext& ctx) {
   c->set("wsTimeoutType", o.wsTimeoutType);
   c->set("hangMaxMs", static_cast<Poco::Int64>(o.hangMax.count()));
   c->set("webhookUrl", o.webhookUrl);
+  c->set("controllableClock", ctx.clock != nullptr);
   c->set("instances", static_cast<Poco::UInt64>(ctx.registry.size()));
   return c;
+}
+
+// POST /_emulator/clock/advance {"ms":N}: moves a --controllable-clock forward by N ms (tests).
+http::Response advanceClock(EmulatorContext& ctx, const http::Request& request) {
+  if (request.method != kPost) return errorResponse(405, "use POST");
+  if (ctx.clock == nullptr) {
+    return errorResponse(409, "the clock is the system clock (start with --controllable-clock)");
+  }
+  const auto body = readJsonObject(request.body);
+  const auto value = body->has("ms") ? body->get("ms") : Poco::Dynamic::Var();
+  std::int64_t ms = -1;
+  try {
+    if (value.isInteger()) ms = value.convert<std::int64_t>();
+  } catch (const Poco::Exception&) {  // beyond int64
+  }
+  if (ms < 0 || ms > kMaxClockStep.count()) {
+    return errorResponse(400, "ms must be an integer within 0..86400000");
+  }
+  ctx.clock->advance(std::chrono::milliseconds(ms));
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock->elapsed());
+  return jsonResponse(200,
+                      fmt::format(R"({{"advancedMs":{},"elapsedMs":{}}})", ms, elapsed.count()));
 }
 
 }  // namespace
@@ -352,6 +379,9 @@ http::Response handleControl(EmulatorContext& ctx, const http::Request& request,
     }
     if (parts.size() == 2 && parts[1] == "config" && verb == kGet) {
       return jsonResponse(200, configJson(ctx));
+    }
+    if (parts.size() == 3 && parts[1] == "clock" && parts[2] == "advance") {
+      return advanceClock(ctx, request);
     }
     if (parts.size() == 2 && parts[1] == "health") return jsonResponse(200, R"({"ok":true})");
     return errorResponse(404, "no such control route");

@@ -31,6 +31,12 @@ struct Route {
 EmulatorServer::EmulatorServer(EmulatorOptions options, const fleet::Clock& clock)
     : options_(std::move(options)), clock_(clock), registry_(clock_, options_) {}
 
+EmulatorServer::EmulatorServer(EmulatorOptions options, ControllableClock& clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      controllable_clock_(&clock),
+      registry_(clock_, options_) {}
+
 EmulatorServer::~EmulatorServer() { stop(); }
 
 std::string EmulatorServer::baseUrl() const {
@@ -57,7 +63,8 @@ void EmulatorServer::start() {
   server_->start();
   port_ = server_->port();
   context_ = std::make_unique<EmulatorContext>(
-      EmulatorContext{registry_, options_, stopping_, webhooks_.get(), websockets_, baseUrl()});
+      EmulatorContext{registry_, options_, stopping_, webhooks_.get(), websockets_, baseUrl(),
+                      controllable_clock_});
   ready_ = true;
   running_ = true;
 

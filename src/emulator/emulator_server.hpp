@@ -12,6 +12,7 @@
 
 #include <Poco/Event.h>
 
+#include "emulator/controllable_clock.hpp"
 #include "emulator/emulator_options.hpp"
 #include "emulator/http_io.hpp"
 #include "emulator/instance_registry.hpp"
@@ -25,6 +26,8 @@ namespace greenfleet::emulator {
 class EmulatorServer : private http::Handler {
  public:
   EmulatorServer(EmulatorOptions options, const fleet::Clock& clock);
+  // Tests: the control API may move this clock (POST /_emulator/clock/advance).
+  EmulatorServer(EmulatorOptions options, ControllableClock& clock);
   ~EmulatorServer() override;
   EmulatorServer(const EmulatorServer&) = delete;
   EmulatorServer& operator=(const EmulatorServer&) = delete;
@@ -42,6 +45,7 @@ class EmulatorServer : private http::Handler {
 
   EmulatorOptions options_;
   const fleet::Clock& clock_;
+  ControllableClock* controllable_clock_ = nullptr;
   InstanceRegistry registry_;
   Poco::Event stopping_{Poco::Event::EVENT_MANUALRESET};
   std::unique_ptr<WebhookSender> webhooks_;

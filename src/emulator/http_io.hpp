@@ -17,6 +17,7 @@ namespace greenfleet::emulator {
 
 class WebhookSender;
 class QrWebsocketSessions;
+class ControllableClock;
 
 // What every handler needs, owned by EmulatorServer and outliving the HTTP server.
 struct EmulatorContext {
@@ -26,6 +27,7 @@ struct EmulatorContext {
   WebhookSender* webhooks;          // null when no --webhook-url
   QrWebsocketSessions& websockets;  // scanqrcode sessions, each on its own thread
   std::string baseUrl;              // http://host:port, for apiUrl in the control API
+  ControllableClock* clock;         // null unless --controllable-clock (tests)
 };
 
 http::Response jsonResponse(int status, std::string json);

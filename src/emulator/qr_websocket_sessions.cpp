@@ -73,7 +73,7 @@ void serve(EmulatorContext& ctx, std::int64_t id, Poco::Net::WebSocket& ws) {
                           if (first) {
                             out = frame("alreadyLogged", "instance account already authorized");
                           } else {
-                            // After a successful scan: account data at top level (reference §3).
+                            // After a scan: account data at top level (docs/GREEN_API.md, Methods).
                             out = new Poco::JSON::Object;
                             out->set("type", "accountData");
                             out->set("wid", inst.wid());

@@ -15,7 +15,7 @@ namespace greenfleet::emulator {
 namespace {
 
 // Lower-case path spelling → the canonical name used for limits and counters. Green API accepts
-// both GetStateInstance and getStateInstance (reference §0).
+// both GetStateInstance and getStateInstance (docs/GREEN_API.md, Requests).
 const std::map<std::string, std::string>& canonicalMethods() {
   static const std::map<std::string, std::string> kMethods{
       {"getstateinstance", "getStateInstance"},
@@ -55,7 +55,7 @@ std::string reasonFor(int status) {
   }
 }
 
-// Green API's error body shape; it echoes the request path, token included (reference §7).
+// Green API's error body shape; it echoes the request path, token included (docs/GREEN_API.md, Errors).
 std::string upstreamErrorBody(EmulatorContext& ctx, int status, const std::string& path,
                               const std::string& message) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
@@ -369,7 +369,7 @@ http::Response handlePartnerMethod(EmulatorContext& ctx, const http::Request& re
   const auto slash = rest.find('/');
   const std::string method = Poco::toLower(rest.substr(0, slash));
   const std::string token = slash == std::string::npos ? "" : rest.substr(slash + 1);
-  // Partner methods report errors as HTTP 200 with {code, description} (reference §7).
+  // Partner methods report errors as HTTP 200 with {code, description} (docs/GREEN_API.md, Errors).
   if (method == "getinstances") ctx.registry.countPartnerCall();  // refused ones count too
   if (token != ctx.registry.partnerToken()) {
     return jsonResponse(200, R"({"code":401,"description":"Unauthorized"})");

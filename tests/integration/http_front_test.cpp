@@ -11,7 +11,7 @@
 
 #include "support/emulator_process.hpp"
 #include "support/json.hpp"
-#include "support/raw_http_connection.hpp"
+#include "support/process_limits.hpp"
 #include "support/raw_socket.hpp"
 #include "support/server_fixture.hpp"
 #include "support/sse_client.hpp"

@@ -76,6 +76,12 @@ int EmulatorProcess::scan(std::int64_t id) const {
 
 void EmulatorProcess::resetCounters() const { http_.post("/_emulator/reset-counters", "{}"); }
 
+void EmulatorProcess::advanceClock(std::chrono::milliseconds by) const {
+  const auto r =
+      http_.post("/_emulator/clock/advance", R"({"ms":)" + std::to_string(by.count()) + "}");
+  if (r.status != 200) throw std::runtime_error("clock/advance answered " + r.body);
+}
+
 std::string EmulatorProcess::wirePath(const EmulatedCredentials& c, const std::string& method) const {
   return "/waInstance" + std::to_string(c.idInstance) + "/" + method + "/" + c.apiTokenInstance;
 }

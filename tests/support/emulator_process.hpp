@@ -3,6 +3,7 @@
 // helpers for its control API (/_emulator/…). The child is killed when the object dies.
 // Not thread-safe (use one per test, or guard it).
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,9 +23,12 @@ struct EmulatedCredentials {
   std::string state;
 };
 
+inline constexpr const char* kControllableClock = "--controllable-clock";
+
 class EmulatorProcess {
  public:
-  // extra_args are appended to: emulate --port 0 --seed 7
+  // extra_args are appended to: emulate --port 0 --seed 7 (add kControllableClock for a clock
+  // that moves only by advanceClock)
   explicit EmulatorProcess(std::vector<std::string> extra_args);
 
   int port() const { return port_; }
@@ -42,6 +46,8 @@ class EmulatorProcess {
   int setState(std::int64_t id, const std::string& state) const;
   int scan(std::int64_t id) const;
   void resetCounters() const;
+  // Moves the emulator's clock (started with --controllable-clock, where it stands still).
+  void advanceClock(std::chrono::milliseconds by) const;
   std::string wirePath(const EmulatedCredentials& c, const std::string& method) const;
 
  private:

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 
 #include <Poco/Base64Decoder.h>
 #include <png.h>
@@ -116,19 +117,21 @@ std::string base64Decode(const std::string& text) {
   return out.str();
 }
 
-std::optional<std::string> decodeWithZbar(const std::string& png_bytes) {
-  if (std::system("command -v zbarimg >/dev/null 2>&1") != 0) return std::nullopt;
+std::string decodeWithZbar(const std::string& png_bytes, const std::string& tool) {
+  // A missing decoder must fail the test, not skip the check: scripts/test installs zbar-tools.
+  if (std::system(("command -v '" + tool + "' >/dev/null 2>&1").c_str()) != 0) {
+    throw std::runtime_error(tool + " not found: install zbar-tools (scripts/test does)");
+  }
   TempDir dir;
   const std::string path = dir.file("qr.png");
   std::ofstream(path, std::ios::binary) << png_bytes;
-  const std::string cmd = "zbarimg --quiet --raw " + path + " 2>/dev/null";
+  const std::string cmd = "'" + tool + "' --quiet --raw " + path + " 2>/dev/null";
   std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(cmd.c_str(), "r"), &pclose);
-  if (!pipe) return std::nullopt;
+  if (!pipe) throw std::runtime_error("cannot run " + tool);
   std::string out;
   char buf[256];
   while (std::fgets(buf, sizeof buf, pipe.get()) != nullptr) out += buf;
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  if (out.empty()) return std::nullopt;
   return out;
 }
 

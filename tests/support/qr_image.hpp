@@ -3,7 +3,8 @@
 // grid from the pixels (finder pattern → module size → sample each module's centre) and compares
 // it with libqrencode's encoding of an expected payload. Since QR encoding is deterministic for a
 // given payload, version and level, an exact grid match proves the image encodes that payload.
-// If `zbarimg` (Debian package zbar-tools) is installed, decodeWithZbar() does a real decode.
+// decodeWithZbar() also does a real decode with `zbarimg` (Debian package zbar-tools), which the
+// tests require.
 // Free functions; thread-safe.
 
 #include <optional>
@@ -25,7 +26,8 @@ std::vector<std::vector<bool>> qrModules(const GrayImage& image);
 // True when the PNG is exactly the QR code (level M, 8-bit mode) of `payload`.
 bool pngEncodesPayload(const std::string& png_bytes, const std::string& payload);
 std::string base64Decode(const std::string& text);
-// The payload decoded by zbarimg, or nullopt when zbarimg is missing or fails.
-std::optional<std::string> decodeWithZbar(const std::string& png_bytes);
+// The payload `tool` decodes ("" when it finds no QR code); throws std::runtime_error when the
+// tool is not installed, so a missing decoder fails the test instead of skipping the check.
+std::string decodeWithZbar(const std::string& png_bytes, const std::string& tool = "zbarimg");
 
 }  // namespace greenfleet::testing

@@ -10,6 +10,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <Poco/NumberParser.h>
+#include <Poco/String.h>
+
 namespace greenfleet::testing {
 
 namespace {
@@ -102,6 +105,39 @@ std::string RawSocket::receiveResponse(std::chrono::milliseconds timeout) {
   pending_ = data.substr(total);
   data.resize(total);
   return data;
+}
+
+void RawSocket::sendRequest(const std::string& method, const std::string& path,
+                            const std::string& body) {
+  std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (!body.empty()) {
+    request +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  if (!send(request + "\r\n" + body)) throw std::runtime_error("send failed: connection closed");
+}
+
+RawResponse RawSocket::readResponse(std::chrono::milliseconds timeout) {
+  const std::string raw = receiveResponse(timeout);
+  if (raw.empty()) throw std::runtime_error("no complete response: connection closed or timed out");
+  const std::size_t head_end = raw.find("\r\n\r\n");
+  const std::string head = raw.substr(0, head_end);
+  RawResponse r;
+  std::size_t line_end = head.find("\r\n");
+  r.status_line = head.substr(0, line_end);
+  if (r.status_line.size() >= 12) r.status = Poco::NumberParser::parse(r.status_line.substr(9, 3));
+  while (line_end != std::string::npos) {
+    const std::size_t start = line_end + 2;
+    line_end = head.find("\r\n", start);
+    const std::string line =
+        head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+    const auto colon = line.find(':');
+    if (colon != std::string::npos) {
+      r.headers.add(line.substr(0, colon), Poco::trim(line.substr(colon + 1)));
+    }
+  }
+  r.body = raw.substr(head_end + 4);
+  return r;
 }
 
 bool RawSocket::closedByPeer(std::chrono::milliseconds wait) {

@@ -1,13 +1,23 @@
 #pragma once
-// RawSocket: a plain TCP client socket for tests that must misbehave on purpose — send half a
-// request head, trickle bytes, hold a connection idle, pipeline requests — and then see what the
-// server did (answered, closed, reset). Loopback only. Not thread-safe; one owner.
+// RawSocket: a plain TCP client socket for tests about the wire itself that an HTTP client
+// library would hide or refuse: send half a request head, trickle bytes, hold a connection idle,
+// pipeline requests, keep a connection alive after a body — and then see what the server did
+// (answered, closed, reset; the status line as sent). Loopback only. Not thread-safe; one owner.
 
 #include <chrono>
 #include <string>
 #include <string_view>
 
+#include <Poco/Net/NameValueCollection.h>
+
 namespace greenfleet::testing {
+
+struct RawResponse {
+  std::string status_line;  // "HTTP/1.1 429 Too Many Requests"
+  int status = 0;
+  Poco::Net::NameValueCollection headers;
+  std::string body;
+};
 
 class RawSocket {
  public:
@@ -24,6 +34,13 @@ class RawSocket {
   std::string receive(std::chrono::milliseconds timeout, std::string_view until = "\r\n\r\n");
   // Reads one whole HTTP response with a Content-Length body (empty on timeout or close).
   std::string receiveResponse(std::chrono::milliseconds timeout);
+  // "METHOD path HTTP/1.1" with Host, plus Content-Type (JSON) and Content-Length when `body` is
+  // not empty. Throws when the connection is gone.
+  void sendRequest(const std::string& method, const std::string& path,
+                   const std::string& body = {});
+  // The next response, parsed (Content-Length bodies). Throws when the connection closes or
+  // `timeout` passes before it is complete.
+  RawResponse readResponse(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // True once the server has closed (FIN or RST) this connection; reads and drops any answer.
   bool closedByPeer(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
   int fd() const { return fd_; }

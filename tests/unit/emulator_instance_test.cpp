@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
 
 #include <set>
+#include <stdexcept>
 
 #include <Poco/JSON/Parser.h>
 
+#include "emulator/controllable_clock.hpp"
 #include "emulator/emulated_instance.hpp"
 #include "emulator/fault_profile.hpp"
 #include "fleet/qr_png.hpp"
@@ -214,7 +216,9 @@ TEST_CASE("renderQrPng produces a 256x256 PNG whose modules are the QR code of t
   CHECK(testing::pngEncodesPayload(png, payload));
   CHECK_FALSE(testing::pngEncodesPayload(png, "2@1101000001-1-0123456789abcdef"));
   CHECK(testing::base64Decode(fleet::base64Encode(png)) == png);
-  if (const auto decoded = testing::decodeWithZbar(png)) CHECK(*decoded == payload);
+  CHECK(testing::decodeWithZbar(png) == payload);
+  // A missing decoder is a failure, never a skipped check.
+  CHECK_THROWS_AS(testing::decodeWithZbar(png, "/nonexistent/zbarimg"), std::runtime_error);
 }
 
 TEST_CASE("FaultProfile parses strictly and its rolls follow the probabilities") {
@@ -270,4 +274,19 @@ TEST_CASE("Scenario reads instances by state, faults and delays, and rejects unk
   CHECK_FALSE(Scenario::parse(R"({"delays":{"startingMs":-1}})", o).has_value());
   CHECK_FALSE(Scenario::parse(R"({"extra":1})", o).has_value());
   CHECK_FALSE(Scenario::parse("not json", o).has_value());
+}
+
+TEST_CASE("ControllableClock starts at its source's present and moves only when advanced") {
+  fleet::ManualClock source;
+  emulator::ControllableClock clock(source);
+  const auto steady = clock.steadyNow();
+  const auto wall = clock.wallNow();
+  CHECK(steady == source.steadyNow());
+  CHECK(wall == source.wallNow());
+  source.advance(std::chrono::seconds(5));  // the source moving does not move it
+  CHECK(clock.steadyNow() == steady);
+  clock.advance(std::chrono::milliseconds(1020));
+  CHECK(clock.steadyNow() - steady == std::chrono::milliseconds(1020));
+  CHECK(clock.wallNow() - wall == std::chrono::milliseconds(1020));
+  CHECK(clock.elapsed() == std::chrono::milliseconds(1020));
 }
