@@ -71,6 +71,22 @@ start_greenfleet() {
   log "greenfleet $name on $GF_URL ready in ${GF_READY_MS} ms (pid $GF_PID)"
 }
 
+# start_polling_greenfleet NAME [VAR=VALUE...]: start_greenfleet polling every instance every
+# 1.25 s, without jitter, first probes spread over one interval, and no global rate or per-host
+# cap in the way (the poller is what is measured); VAR=VALUE adds keys. Then the emulator's fleet
+# is imported (batches of 10,000) and `warm` seconds pass before the caller measures `win`.
+start_polling_greenfleet() {
+  local name="$1"; shift
+  start_greenfleet "$name" \
+    GREENFLEET_SCHEDULER_INTERVAL_AUTHORIZED_S=1.25 GREENFLEET_SCHEDULER_INTERVAL_OTHER_S=1.25 \
+    GREENFLEET_SCHEDULER_JITTER=0 GREENFLEET_SCHEDULER_STARTUP_SPREAD_S=1.25 \
+    GREENFLEET_UPSTREAM_MAX_RPS=1000000 GREENFLEET_UPSTREAM_MAX_IN_FLIGHT_PER_HOST=100000 "$@"
+  local count secs rate
+  read -r count secs rate < <($TOOLS import "$EMU_URL" "$GF_URL" "$GF_KEY" 10000)
+  log "imported $count in ${secs}s ($rate/s); warming up ${warm}s, then measuring ${win}s"
+  sleep "$warm"
+}
+
 # counter NAME: a field of the emulator's counters (dotted path).
 counter() { $TOOLS get "$EMU_URL/_emulator/counters" "" "$1"; }
 polls() { $TOOLS metric-sum "$GF_URL/metrics" greenfleet_upstream_requests_total; }

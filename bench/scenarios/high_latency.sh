@@ -16,14 +16,7 @@ win="${BENCH_HL_WINDOW_SECONDS:-15}"
 demand="$(calc "$n / 1.45")"
 
 start_emulator hl "$n" --faults '{"latencyMs":200}'
-start_greenfleet hl \
-  GREENFLEET_SCHEDULER_INTERVAL_AUTHORIZED_S=1.25 GREENFLEET_SCHEDULER_INTERVAL_OTHER_S=1.25 \
-  GREENFLEET_SCHEDULER_JITTER=0 GREENFLEET_SCHEDULER_STARTUP_SPREAD_S=1.25 \
-  GREENFLEET_UPSTREAM_MAX_RPS=1000000 GREENFLEET_UPSTREAM_MAX_IN_FLIGHT_PER_HOST=100000 \
-  GREENFLEET_UPSTREAM_IO_THREADS="$io_threads"
-read -r count secs rate < <($TOOLS import "$EMU_URL" "$GF_URL" "$GF_KEY" 10000)
-log "imported $count in ${secs}s; warming up ${warm}s, then measuring ${win}s"
-sleep "$warm"
+start_polling_greenfleet hl GREENFLEET_UPSTREAM_IO_THREADS="$io_threads"
 r0="$(polls)"; t0="$(now_ns)"; c0="$($TOOLS cpu "$GF_PID")"
 threads_max=0
 for _ in $(seq 1 "$win"); do

@@ -15,14 +15,7 @@ win="${BENCH_WINDOW_SECONDS:-10}"
 demand="$(calc "$n / 1.25")"
 
 start_emulator s1 "$n"
-start_greenfleet s1 \
-  GREENFLEET_SCHEDULER_INTERVAL_AUTHORIZED_S=1.25 GREENFLEET_SCHEDULER_INTERVAL_OTHER_S=1.25 \
-  GREENFLEET_SCHEDULER_JITTER=0 GREENFLEET_SCHEDULER_STARTUP_SPREAD_S=1.25 \
-  GREENFLEET_UPSTREAM_MAX_IN_FLIGHT="$conns" GREENFLEET_UPSTREAM_MAX_RPS=1000000 \
-  GREENFLEET_UPSTREAM_MAX_IN_FLIGHT_PER_HOST=100000
-read -r count secs rate < <($TOOLS import "$EMU_URL" "$GF_URL" "$GF_KEY" 10000)
-log "imported $count in ${secs}s; warming up ${warm}s, then measuring ${win}s"
-sleep "$warm"
+start_polling_greenfleet s1 GREENFLEET_UPSTREAM_MAX_IN_FLIGHT="$conns"
 r0="$(polls)"; c0="$($TOOLS cpu "$GF_PID")"; t0="$(now_ns)"
 sleep "$win"
 r1="$(polls)"; c1="$($TOOLS cpu "$GF_PID")"; t1="$(now_ns)"

@@ -13,14 +13,7 @@ win="${BENCH_S2_WINDOW_SECONDS:-15}"
 demand="$(calc "$n / 1.45")"
 
 start_emulator s2 "$n" --faults '{"latencyMs":200}'
-start_greenfleet s2 \
-  GREENFLEET_SCHEDULER_INTERVAL_AUTHORIZED_S=1.25 GREENFLEET_SCHEDULER_INTERVAL_OTHER_S=1.25 \
-  GREENFLEET_SCHEDULER_JITTER=0 GREENFLEET_SCHEDULER_STARTUP_SPREAD_S=1.25 \
-  GREENFLEET_UPSTREAM_MAX_IN_FLIGHT="$workers" GREENFLEET_UPSTREAM_MAX_RPS=1000000 \
-  GREENFLEET_UPSTREAM_MAX_IN_FLIGHT_PER_HOST=100000
-read -r count secs rate < <($TOOLS import "$EMU_URL" "$GF_URL" "$GF_KEY" 10000)
-log "imported $count in ${secs}s; warming up ${warm}s, then measuring ${win}s"
-sleep "$warm"
+start_polling_greenfleet s2 GREENFLEET_UPSTREAM_MAX_IN_FLIGHT="$workers"
 r0="$(polls)"; t0="$(now_ns)"
 sleep "$win"
 r1="$(polls)"; t1="$(now_ns)"

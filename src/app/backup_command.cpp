@@ -15,17 +15,16 @@ int runBackup(const CommandArgs& args) {
               "not in the copy: back up secret.key (or GREENFLEET_SECRETS_KEY) separately.");
   addConfigFlags(flags);
   flags.positional("file", "the backup file to create");
-  if (!flags.parse(args)) return 0;
-  const auto config = loadConfig(flags);
-  setupLogging(config);
-  const std::string source = databasePath(config);
+  const auto config = parseAndConfigure(flags, args);
+  if (!config) return 0;
+  const std::string source = databasePath(*config);
   const std::string& target = flags.positionals().at(0);
   const auto result = store::backupDatabase(
-      source, target, static_cast<int>(config.getInt("db.busy_timeout_ms", 0, 600000)));
+      source, target, static_cast<int>(config->getInt("db.busy_timeout_ms", 0, 600000)));
   std::cout << fmt::format(
       "backed up {} to {} ({} pages, {} bytes); the token key is not in it: "
       "keep a copy of {} apart\n",
-      source, target, result.pages, result.bytes, secretsKeyFile(config));
+      source, target, result.pages, result.bytes, secretsKeyFile(*config));
   return 0;
 }
 

@@ -35,6 +35,14 @@ config::Config loadConfig(const Flags& flags, std::map<std::string, std::string>
   return config::Config::load(file, config::Config::processEnvironment(), overrides);
 }
 
+std::optional<config::Config> parseAndConfigure(Flags& flags,
+                                                const std::vector<std::string>& args) {
+  if (!flags.parse(args)) return std::nullopt;
+  auto config = loadConfig(flags);
+  setupLogging(config);
+  return config;
+}
+
 std::string databasePath(const config::Config& config) {
   const std::string path = config.getString("db.path");
   if (!path.empty()) return path;

@@ -4,7 +4,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "api/scan_link_settings.hpp"
 #include "app/flags.hpp"
@@ -24,6 +26,9 @@ void addConfigFlags(Flags& flags);
 // Config from the file (--config, else etc/greenfleet.properties when present), environment,
 // then the flags given, then `overrides` (flag-derived keys of the caller).
 config::Config loadConfig(const Flags& flags, std::map<std::string, std::string> overrides = {});
+// The start of a command that needs nothing between parsing and configuring: parses `args`
+// (nullopt after --help), loads the Config and sets up logging.
+std::optional<config::Config> parseAndConfigure(Flags& flags, const std::vector<std::string>& args);
 
 std::string databasePath(const config::Config& config);
 std::string adminKeyFile(const config::Config& config);

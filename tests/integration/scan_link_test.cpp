@@ -85,9 +85,11 @@ struct LinkFleet {
     const auto o = parseObject(r.body);
     return o->isNull("state") ? std::string() : o->getValue<std::string>("state");
   }
-  // Waits until greenfleet shows the instance in `state`.
-  void awaitState(Id id, const std::string& state) const {
+  // inState(state, nth), once greenfleet shows it in that state too.
+  Id awaitInState(const std::string& state, std::size_t nth = 0) const {
+    const Id id = inState(state, nth);
     REQUIRE(waitFor([&] { return liveState(id) == state; }, 20s));
+    return id;
   }
   Poco::JSON::Object::Ptr createLink(Id id, const std::string& body = {}) const {
     const auto r = http().post(fmt::format("/api/v1/instances/{}/scan-links", id), body, key());
@@ -138,9 +140,8 @@ TEST_CASE(
     "links and unknown ones get one neutral page") {
   LinkFleet fleet(kScenario, fastEnv());
   const auto http = fleet.http();
-  const Id id = fleet.inState("notAuthorized");
+  const Id id = fleet.awaitInState("notAuthorized");
   const Id other = fleet.inState("notAuthorized", 1);
-  fleet.awaitState(id, "notAuthorized");
 
   // Only an admin key makes links.
   std::string read_key_out;
@@ -251,10 +252,8 @@ TEST_CASE(
 TEST_CASE("a scan link ends when its instance is authorized, and says Connected to its page") {
   LinkFleet fleet(kScenario, fastEnv());
   const auto http = fleet.http();
-  const Id id = fleet.inState("notAuthorized");
-  const Id authorized = fleet.inState("authorized");
-  fleet.awaitState(id, "notAuthorized");
-  fleet.awaitState(authorized, "authorized");
+  const Id id = fleet.awaitInState("notAuthorized");
+  const Id authorized = fleet.awaitInState("authorized");
   // An authorized instance needs no link.
   const auto refused =
       http.post(fmt::format("/api/v1/instances/{}/scan-links", authorized), "", fleet.key());
@@ -284,8 +283,7 @@ TEST_CASE("with a public listener, scan links live there only; an expired link a
   const int public_port = fleet.server->publicPort();
   REQUIRE(public_port != 0);
   const HttpClient pub("127.0.0.1", public_port);
-  const Id id = fleet.inState("notAuthorized");
-  fleet.awaitState(id, "notAuthorized");
+  const Id id = fleet.awaitInState("notAuthorized");
 
   const auto link = fleet.createLink(id);
   const std::string url = link->getValue<std::string>("url");
@@ -307,8 +305,7 @@ TEST_CASE("scan link requests are rate-limited per link and per client address")
   LinkFleet fleet(kScenario, fastEnv({{"GREENFLEET_SCAN_LINKS_LINK_RPS", "0.5"},
                                       {"GREENFLEET_SCAN_LINKS_CLIENT_RPS", "1"}}));
   const auto http = fleet.http();
-  const Id id = fleet.inState("notAuthorized");
-  fleet.awaitState(id, "notAuthorized");
+  const Id id = fleet.awaitInState("notAuthorized");
   const std::string path = pathOf(fleet.createLink(id)->getValue<std::string>("url"));
 
   // Per link: a burst of 5 (10 s at 0.5/s), then 429 with Retry-After.
@@ -341,12 +338,9 @@ TEST_CASE(
     "confirming it authorizes the instance") {
   LinkFleet fleet(kScenario, fastEnv());
   const auto http = fleet.http();
-  const Id id = fleet.inState("notAuthorized");
-  const Id via_link = fleet.inState("notAuthorized", 1);
-  const Id authorized = fleet.inState("authorized");
-  fleet.awaitState(id, "notAuthorized");
-  fleet.awaitState(via_link, "notAuthorized");
-  fleet.awaitState(authorized, "authorized");
+  const Id id = fleet.awaitInState("notAuthorized");
+  const Id via_link = fleet.awaitInState("notAuthorized", 1);
+  const Id authorized = fleet.awaitInState("authorized");
   const std::string path = fmt::format("/api/v1/instances/{}/pairing-code", id);
 
   for (const char* bad :
