@@ -2,25 +2,21 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <optional>
 #include <sstream>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "support/emulator_process.hpp"
+#include "support/prometheus_text.hpp"
 #include "support/server_fixture.hpp"
-#include "support/temp_dir.hpp"
 #include "support/wait_for.hpp"
 
 using namespace greenfleet::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr const char* kPromtool = "/usr/bin/promtool";
 
 // Short intervals so a small fleet converges within seconds.
 const std::map<std::string, std::string> kFastScheduler{
@@ -29,15 +25,6 @@ const std::map<std::string, std::string> kFastScheduler{
     {"GREENFLEET_SCHEDULER_STARTUP_SPREAD_S", "1"},
     {"GREENFLEET_SCHEDULER_CONFIRM_DELAY_S", "1"},
 };
-
-std::optional<double> sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return std::nullopt;
-}
 
 // Sum over every series of the metric `name` (lines "name{...} value").
 double total(const std::string& text, const std::string& name) {
@@ -48,15 +35,6 @@ double total(const std::string& text, const std::string& name) {
     if (line.rfind(name + "{", 0) == 0) sum += std::stod(line.substr(line.rfind(' ') + 1));
   }
   return sum;
-}
-
-int promtoolCheck(const std::string& text, std::string& output) {
-  TempDir dir;
-  const std::string file = dir.file("metrics.txt");
-  std::ofstream(file) << text;
-  return runToCompletion(
-      "/bin/sh", {"-c", std::string("exec ") + kPromtool + " check metrics < \"$1\"", "sh", file},
-      output);
 }
 
 std::string instanceJson(const EmulatorProcess& emu, const EmulatedCredentials& c) {

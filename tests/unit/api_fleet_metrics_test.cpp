@@ -2,9 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "api/api_error.hpp"
@@ -13,36 +11,17 @@
 #include "fleet/clock.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
-#include "support/child_process.hpp"
-#include "support/temp_dir.hpp"
+#include "support/prometheus_text.hpp"
 
 using namespace greenfleet;
 using namespace std::chrono_literals;
+using testing::kPromtool;
+using testing::promtoolCheck;
+using testing::sample;
 
 namespace {
 
 constexpr const char* kToken = "5e1f0c3a9b7d4e2f8a6c1b3d5e7f9a0b2c4d6e8f0a1b3c5d7e";
-constexpr const char* kPromtool = "/usr/bin/promtool";
-
-// The value of the sample line `series` ("name{labels}" exactly as exposed); nullopt if absent.
-std::optional<double> sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return std::nullopt;
-}
-
-// Runs `promtool check metrics` on `text`; returns its exit code, its output in `output`.
-int promtoolCheck(const std::string& text, std::string& output) {
-  testing::TempDir dir;
-  const std::string file = dir.file("metrics.txt");
-  std::ofstream(file) << text;
-  return testing::runToCompletion(
-      "/bin/sh", {"-c", std::string("exec ") + kPromtool + " check metrics < \"$1\"", "sh", file},
-      output);
-}
 
 // A poller that is never started: it makes no upstream calls, it only holds the fleet.
 struct IdlePoller {
