@@ -169,8 +169,8 @@ int runEmulate(const CommandArgs& args) {
   raiseOpenFileLimit();
   static const fleet::SystemClock system_clock;
   static emulator::ControllableClock controllable_clock(system_clock);
-  emulator::EmulatorServer server =
-      flags.isSet("controllable-clock") ? emulator::EmulatorServer(options, controllable_clock)
+  emulator::EmulatorServer server = flags.isSet("controllable-clock")
+                                        ? emulator::EmulatorServer(options, controllable_clock)
                                         : emulator::EmulatorServer(options, system_clock);
   if (scenario && (!scenario->instances.empty() || !flags.isSet("instances"))) {
     for (const auto& [s, n] : scenario->instances) server.registry().add(n, s);

@@ -100,7 +100,7 @@ void checkFresh(const SweepSettings& s, Deadline deadline, sweep_cli::SweepOutco
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
       throw sweep_cli::SweepTimeout(fmt::format("sweep #{} still running after {} ({}/{} probed)",
-                                            run.id, seconds(s.timeout), run.done, run.total));
+                                                run.id, seconds(s.timeout), run.done, run.total));
     }
     std::this_thread::sleep_for(
         std::min<std::chrono::steady_clock::duration>(s.poll_interval, deadline - now));

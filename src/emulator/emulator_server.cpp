@@ -62,9 +62,9 @@ void EmulatorServer::start() {
   server_ = std::make_unique<http::EventServer>(std::move(http), handler);
   server_->start();
   port_ = server_->port();
-  context_ = std::make_unique<EmulatorContext>(
-      EmulatorContext{registry_, options_, stopping_, webhooks_.get(), websockets_, baseUrl(),
-                      controllable_clock_});
+  context_ = std::make_unique<EmulatorContext>(EmulatorContext{registry_, options_, stopping_,
+                                                               webhooks_.get(), websockets_,
+                                                               baseUrl(), controllable_clock_});
   ready_ = true;
   running_ = true;
 

@@ -55,7 +55,7 @@ std::string reasonFor(int status) {
   }
 }
 
-// Green API's error body shape; it echoes the request path, token included (docs/GREEN_API.md, Errors).
+// Green API's error body shape; it echoes the request path, token included (GREEN_API.md).
 std::string upstreamErrorBody(EmulatorContext& ctx, int status, const std::string& path,
                               const std::string& message) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
