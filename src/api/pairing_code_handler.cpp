@@ -91,7 +91,7 @@ ApiResponse PairingCodeHandler::request(std::int64_t id, const std::string& body
       throw ApiError(
           502, "upstream_error",
           fmt::format("Green API did not answer with a code ({}): {}",
-                      greenapi::outcomeName(answer.upstream.kind), answer.upstream.message));
+                      fleet::outcomeKindName(answer.upstream.kind), answer.upstream.message));
   }
   kLog.info("event=pairing_code id={} via=\"{}\" by={}", id, via, actor.empty() ? "-" : actor);
   if (context_.record_event) context_.record_event(id, "pairing_code", via, actor);

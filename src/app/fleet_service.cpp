@@ -203,7 +203,7 @@ void FleetService::start() {
   const fleet::Clock* clock = &clock_;
   p.poller = std::make_unique<scheduler::FleetPoller>(
       schedulerConfig(config_), poller_options, *p.engine, clock_,
-      [writer, clock](const scheduler::StatusUpdate& update) {
+      [writer, clock](const scheduler::ProbeUpdate& update) {
         const auto anchor = fleet::TimeAnchor::of(*clock);
         writer->enqueue(toStoredUpdate(update, anchor));
         for (auto& e : notableEvents(update, anchor)) writer->enqueueEvent(update.id, std::move(e));
@@ -270,7 +270,7 @@ void FleetService::start() {
       static_cast<std::int64_t>(config_.getDouble("events.heartbeat_s", 0.05, 3600) * 1000));
   p.context->record_event = [writer, clock](std::int64_t id, const std::string& type,
                                             const std::string& detail, const std::string& actor) {
-    store::StateTransition e;
+    store::EventRow e;
     e.at_ms = fleet::toUnixMillis(clock->wallNow());
     e.source = "action";
     e.type = type;

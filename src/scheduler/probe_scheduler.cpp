@@ -359,7 +359,7 @@ bool ProbeScheduler::scanUseful(const Entry& e) const {
          e.status.lastObservedState.kind() == fleet::StateKind::notAuthorized;
 }
 
-void ProbeScheduler::endSession(Entry& e, SessionEnd why, SteadyTime now, StatusUpdate* update) {
+void ProbeScheduler::endSession(Entry& e, SessionEnd why, SteadyTime now, ProbeUpdate* update) {
   const QrSession* session = e.session();
   if (!session) return;
   e.scan->lastRunStartedAt = session->runStartedAt();
@@ -370,7 +370,7 @@ void ProbeScheduler::endSession(Entry& e, SessionEnd why, SteadyTime now, Status
   kLog.debug("session_end id={} reason={}", e.id, sessionEndName(why));
 }
 
-void ProbeScheduler::expireSession(Entry& e, SteadyTime now, StatusUpdate* update) {
+void ProbeScheduler::expireSession(Entry& e, SteadyTime now, ProbeUpdate* update) {
   if (e.session() && e.session()->isOver(now))
     endSession(e, e.session()->expiryReason(), now, update);
 }
@@ -429,8 +429,8 @@ std::optional<QrSnapshot> ProbeScheduler::latestQr(fleet::InstanceId id, SteadyT
   return e->scan->latestQr;
 }
 
-StatusUpdate ProbeScheduler::makeUpdate(const Entry& e, const fleet::ObservationResult& folded) {
-  StatusUpdate u;
+ProbeUpdate ProbeScheduler::makeUpdate(const Entry& e, const fleet::ObservationResult& folded) {
+  ProbeUpdate u;
   u.id = e.id;
   u.seq = ++nextSeq_;
   u.transition = folded.transition;
@@ -441,7 +441,7 @@ StatusUpdate ProbeScheduler::makeUpdate(const Entry& e, const fleet::Observation
 
 void ProbeScheduler::applySessionEffects(Entry& e, const fleet::Observation& obs,
                                          const fleet::ObservationResult& folded, SteadyTime now,
-                                         StatusUpdate& update) {
+                                         ProbeUpdate& update) {
   if (obs.qr && *obs.qr == fleet::QrKind::alreadyLogged) {
     // Authorized already: stop polling qr and find out the state now.
     if (e.scan) e.scan->latestQr.reset();
@@ -462,7 +462,7 @@ void ProbeScheduler::applySessionEffects(Entry& e, const fleet::Observation& obs
 }
 
 void ProbeScheduler::finishUpdate(Entry& e, const fleet::InstanceStatus& before, SteadyTime now,
-                                  StatusUpdate& update) {
+                                  ProbeUpdate& update) {
   update.status = e.status;
   update.nextProbeAt = eligibleAt(e, Method::getStateInstance, e.probeDue);
   update.persist =
@@ -473,13 +473,13 @@ void ProbeScheduler::finishUpdate(Entry& e, const fleet::InstanceStatus& before,
   e.unpersisted = !update.persist;
 }
 
-std::vector<StatusUpdate> ProbeScheduler::takeUnpersisted() {
-  std::vector<StatusUpdate> out;
+std::vector<ProbeUpdate> ProbeScheduler::takeUnpersisted() {
+  std::vector<ProbeUpdate> out;
   for (auto& [id, entry] : entries_) {
     Entry& e = *entry;
     if (!e.unpersisted) continue;
     e.unpersisted = false;
-    StatusUpdate u;
+    ProbeUpdate u;
     u.id = id;
     u.seq = ++nextSeq_;
     u.status = e.status;
@@ -489,7 +489,7 @@ std::vector<StatusUpdate> ProbeScheduler::takeUnpersisted() {
   return out;
 }
 
-std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outcome& outcome,
+std::optional<ProbeUpdate> ProbeScheduler::onResult(const Job& job, const Outcome& outcome,
                                                      SteadyTime now) {
   const auto flight = inFlight_.find(job.id);
   if (flight == inFlight_.end() || flight->second.ticket != job.ticket) return std::nullopt;
@@ -552,7 +552,7 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
   fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
   const fleet::InstanceStatus before = std::exchange(e.status, std::move(folded.status));
   index_.update(e.id, e.status, now);
-  StatusUpdate update = makeUpdate(e, folded);
+  ProbeUpdate update = makeUpdate(e, folded);
 
   // Plan the next state probe.
   const auto& probes = config_.attention.probes;
@@ -592,7 +592,7 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
   return update;
 }
 
-std::optional<StatusUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId id,
+std::optional<ProbeUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId id,
                                                               std::optional<std::string> state,
                                                               SteadyTime now) {
   Entry* found = find(id);
@@ -605,7 +605,7 @@ std::optional<StatusUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId 
   fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
   const fleet::InstanceStatus before = std::exchange(e.status, std::move(folded.status));
   index_.update(e.id, e.status, now);
-  StatusUpdate update = makeUpdate(e, folded);
+  ProbeUpdate update = makeUpdate(e, folded);
   if (folded.confirmationNeeded) {
     planProbeNoLaterThan(e, now + config_.confirmDelay, JobReason::confirm);
   }

@@ -137,16 +137,16 @@ void StatusWriter::start() {
 }
 
 void StatusWriter::enqueue(StatusUpdate update) {
-  std::optional<StateTransition> transition = std::exchange(update.transition, std::nullopt);
+  std::optional<EventRow> transition = std::exchange(update.transition, std::nullopt);
   const std::int64_t id = update.id;
   fold(id, std::move(transition), std::move(update));
 }
 
-void StatusWriter::enqueueEvent(std::int64_t id, StateTransition event) {
+void StatusWriter::enqueueEvent(std::int64_t id, EventRow event) {
   fold(id, std::move(event), std::nullopt);
 }
 
-void StatusWriter::fold(std::int64_t id, std::optional<StateTransition> event,
+void StatusWriter::fold(std::int64_t id, std::optional<EventRow> event,
                         std::optional<StatusUpdate> row) {
   bool wake = false;
   std::uint64_t dropped = 0;

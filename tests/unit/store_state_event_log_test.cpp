@@ -42,7 +42,7 @@ struct EventFixture {
       StatusUpdate u;
       u.id = id;
       u.state = "authorized";
-      u.transition = StateTransition{at_ms, "notAuthorized", "authorized", source};
+      u.transition = EventRow{at_ms, "notAuthorized", "authorized", source};
       writer.enqueue(std::move(u));
     }
     writer.flush();

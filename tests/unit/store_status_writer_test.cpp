@@ -65,7 +65,7 @@ StatusUpdate update(std::int64_t id, std::string state, int failures = 0) {
 StatusUpdate transition(std::int64_t id, std::optional<std::string> from, std::string to,
                         std::int64_t at_ms, std::string source = "poll") {
   StatusUpdate u = update(id, to);
-  u.transition = StateTransition{at_ms, std::move(from), to, std::move(source)};
+  u.transition = EventRow{at_ms, std::move(from), to, std::move(source)};
   return u;
 }
 
@@ -268,7 +268,7 @@ TEST_CASE("fifty thousand updates commit in a bounded number of batches") {
   for (int k = 0; k < kUpdates; ++k) {
     const std::int64_t id = k % 1000 + 1;
     auto u = update(id, "authorized", k);
-    if (k % 10 == 0) u.transition = StateTransition{k, "notAuthorized", "authorized", "poll"};
+    if (k % 10 == 0) u.transition = EventRow{k, "notAuthorized", "authorized", "poll"};
     writer.enqueue(std::move(u));
   }
   writer.flush();
