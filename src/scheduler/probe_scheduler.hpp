@@ -166,7 +166,7 @@ class ProbeScheduler {
   // A stateInstanceChanged webhook (nullopt state = null). Ends a scan session at once unless the
   // state is notAuthorized. nullopt for an unknown instance.
   std::optional<ProbeUpdate> applyWebhookState(fleet::InstanceId id,
-                                                std::optional<std::string> state, SteadyTime now);
+                                               std::optional<std::string> state, SteadyTime now);
   // The latest status of every instance whose last update was not persisted (persist = false),
   // marked persisted; for a clean stop.
   std::vector<ProbeUpdate> takeUnpersisted();
@@ -253,6 +253,12 @@ class ProbeScheduler {
   void finishUpdate(Entry& e, const fleet::InstanceStatus& before, SteadyTime now,
                     ProbeUpdate& update);
   bool paces(fleet::InstanceId id, const Pacing& p, SteadyTime now) const;
+  // The steps of onResult. releaseSlot: nullptr when the result is not for a job in flight.
+  HostState* releaseSlot(const Job& job, fleet::OutcomeKind kind, SteadyTime now);
+  void updateBackoff(MethodPacing& pacing, const Outcome& outcome, SteadyTime now);
+  fleet::Observation observe(Entry& e, const Job& job, const Outcome& outcome, SteadyTime now);
+  void planNextProbe(Entry& e, const Job& job, const Outcome& outcome, bool confirmation_needed,
+                     SteadyTime now);
   void pruneRetired(SteadyTime now);
 
   SchedulerConfig config_;
