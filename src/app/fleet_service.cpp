@@ -181,7 +181,7 @@ void FleetService::start() {
       static_cast<std::size_t>(config_.getInt("status.max_pending_updates", 100, 100000000));
   writer_limits.on_dropped = [metrics](std::uint64_t n) { metrics->recordStatusUpdatesDropped(n); };
   p.writer = std::make_unique<store::StatusWriter>(
-      *p.db, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)),
+      *p.db, clock_, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)),
       std::move(writer_limits));
   p.writer->start();
   const auto transfer_options = transferOptions(config_);

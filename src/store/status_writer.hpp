@@ -48,9 +48,12 @@ struct StatusWriterLimits {
 
 class StatusWriter {
  public:
-  explicit StatusWriter(Database& db,
-                        std::chrono::milliseconds max_batch_delay = std::chrono::milliseconds(250),
-                        StatusWriterLimits limits = {});
+  // `clock` times the batches, the retry backoff, the stop() deadline and lastCommitAt(); it
+  // must outlive the writer. (A clock that never moves makes stop() on a failing database wait
+  // for good.)
+  StatusWriter(Database& db, const fleet::Clock& clock,
+               std::chrono::milliseconds max_batch_delay = std::chrono::milliseconds(250),
+               StatusWriterLimits limits = {});
   ~StatusWriter();  // stop()s if still running
   StatusWriter(const StatusWriter&) = delete;
   StatusWriter& operator=(const StatusWriter&) = delete;
@@ -111,6 +114,7 @@ class StatusWriter {
   void reportDropped(std::uint64_t count);
 
   Database& db_;
+  const fleet::Clock& clock_;
   const std::chrono::milliseconds max_batch_delay_;
   const StatusWriterLimits limits_;
 

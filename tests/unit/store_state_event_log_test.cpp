@@ -22,7 +22,7 @@ struct EventFixture {
   fleet::ManualClock clock;
   TokenCipher cipher{TokenCipher::generateKey()};
   InstanceRepository instances{db, clock, cipher};
-  StatusWriter writer{db};
+  StatusWriter writer{db, clock};
 
   EventFixture() {
     Migrator(db).migrate();
