@@ -64,7 +64,7 @@ std::shared_ptr<EventHub::Subscription> subscribe(EventHub& events, const ApiReq
   EventHub::Refusal refusal = EventHub::Refusal::none;
   auto sub = events.subscribe(request.caller ? request.caller->name : std::string(), &refusal);
   if (sub) return sub;
-  ApiError e(503, "too_many_subscribers",
+  ApiError e(ErrorKind::unavailable, "too_many_subscribers",
              refusal == EventHub::Refusal::owner_full
                  ? "this API key has too many event streams open; close one or try later"
                  : "too many event streams are open; try again later");
@@ -110,8 +110,7 @@ EventHub::Sink frameSink(std::weak_ptr<http::Stream> weak, std::int64_t last_sen
 }  // namespace
 
 EventHub& EventHandlers::hub() {
-  if (context_.events == nullptr)
-    throw ApiError(503, "unavailable", "the event log is not running");
+  if (context_.events == nullptr) throw ApiError::unavailable("the event log is not running");
   return *context_.events;
 }
 

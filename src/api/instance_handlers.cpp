@@ -49,7 +49,8 @@ namespace {
 // A repeated id within one batch: 409 naming the second occurrence.
 void checkUnique(std::set<std::int64_t>& seen, std::int64_t id, std::size_t index) {
   if (!seen.insert(id).second) {
-    throw ApiError(409, "conflict", fmt::format("instance {} appears twice in the batch", id),
+    throw ApiError(ErrorKind::conflict, "conflict",
+                   fmt::format("instance {} appears twice in the batch", id),
                    fmt::format("[{}].id", index));
   }
 }
@@ -101,7 +102,8 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
   auto created = context_.instances.create(std::move(items));
   if (!created) {
     const auto& dup = created.error();
-    throw ApiError(409, "conflict", fmt::format("instance {} is already registered", dup.id),
+    throw ApiError(ErrorKind::conflict, "conflict",
+                   fmt::format("instance {} is already registered", dup.id),
                    batch ? fmt::format("[{}].id", dup.index) : std::string("id"));
   }
   if (context_.observer != nullptr) {
