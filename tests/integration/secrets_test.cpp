@@ -271,7 +271,7 @@ struct PartnerOnFleet {
 };
 }  // namespace
 
-TEST_CASE("partner tokens are encrypted at rest; sync works after a restart and a rotation") {
+TEST_CASE("partner tokens are encrypted at rest, and sync works after a restart and a rotation") {
   SealedFleet fleet(Env{{"GREENFLEET_PARTNERS_SYNC_INTERVAL", "3600"},
                         {"GREENFLEET_PARTNERS_MIN_INTERVAL", "0.05"}});
   const PartnerOnFleet partner(fleet);
