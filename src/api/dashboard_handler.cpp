@@ -11,6 +11,7 @@ namespace greenfleet::api {
 namespace {
 
 constexpr std::string_view kIndex = "index.html";
+constexpr std::string_view kViewsPath = "/ui/views/";
 
 // FNV-1a: the ETag only has to change when the bytes do; no adversary picks them.
 std::uint64_t fnv1a(std::string_view bytes) {
@@ -72,9 +73,12 @@ ApiResponse DashboardHandler::serve(ApiRequest& request) const {
   // break the page's relative URLs.
   if (request.path == "/ui") return redirect(request);
   const auto param = request.params.find("file");
-  const std::string name = param == request.params.end() ? std::string(kIndex) : param->second;
+  const std::string requested = param == request.params.end() ? std::string(kIndex) : param->second;
+  // The page's modules: ui/views/{file} at /ui/views/{file}, the only subdirectory served here.
+  const bool in_views = request.path.rfind(kViewsPath, 0) == 0;
+  const std::string name = in_views ? "views/" + requested : requested;
   const auto it = files_.find(name);
-  if (it == files_.end() || name.find('/') != std::string::npos) {
+  if (it == files_.end() || requested.find('/') != std::string::npos) {
     throw ApiError::notFound(fmt::format("no dashboard file {}", request.path));
   }
   const File& file = it->second;

@@ -4,6 +4,7 @@
 #include "api/dashboard_handler.hpp"
 #include "api/event_handlers.hpp"
 #include "api/instance_handlers.hpp"
+#include "api/meta_handler.hpp"
 #include "api/metrics_handler.hpp"
 #include "api/pairing_code_handler.hpp"
 #include "api/partner_handlers.hpp"
@@ -52,6 +53,7 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
                  o->set("role", std::string(store::roleName(request.caller->role)));
                  return ApiResponse::json(200, *o);
                }});
+  router->add({"GET", "/api/v1/meta", Access::read, metaResponse});
   router->add({"POST", "/api/v1/instances", Access::admin, bind(instances, &InstanceHandlers::create)});
   router->add({"GET", "/api/v1/instances", Access::read, bind(instances, &InstanceHandlers::list)});
   router->add({"GET", "/api/v1/instances/{id}", Access::read, bind(instances, &InstanceHandlers::get)});
@@ -88,6 +90,7 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/", Access::open, bind(dashboard, &DashboardHandler::redirect)});
   router->add({"GET", "/ui/", Access::open, bind(dashboard, &DashboardHandler::serve)});
   router->add({"GET", "/ui/{file}", Access::open, bind(dashboard, &DashboardHandler::serve)});
+  router->add({"GET", "/ui/views/{file}", Access::open, bind(dashboard, &DashboardHandler::serve)});
   // Authenticated by the webhook token inside the handler, not by an API key.
   router->add({"POST", "/webhooks/green-api", Access::open, bind(webhooks, &WebhookHandler::handle),
                /*is_public=*/true});

@@ -275,28 +275,17 @@ std::vector<fleet::RegisteredInstance> exportOnline(const sweep_cli::SweepClient
   return out;
 }
 
+// Read-only, whatever the schema version: nothing is migrated or sealed, no key file is made.
 std::vector<fleet::RegisteredInstance> exportOffline(const config::Config& config,
                                                      const std::optional<std::string>& tag,
                                                      bool with_tokens) {
+  const store::ReadOnlyStatusReader reader(databasePath(config));
+  // Without tokens, no token is even read.
+  auto rows =
+      with_tokens ? reader.rowsWithTokens(tag, loadTokenCipher(config).get()) : reader.rows(tag);
   std::vector<fleet::RegisteredInstance> out;
-  const auto keep = [&](const fleet::RegisteredInstance& in) {
-    return !tag || std::find(in.tags.begin(), in.tags.end(), *tag) != in.tags.end();
-  };
-  if (!with_tokens) {
-    // No token is even read.
-    for (auto& row : store::ReadOnlyStatusReader(databasePath(config)).rows(tag)) {
-      out.push_back(std::move(row.instance));
-    }
-    return out;
-  }
-  auto options = databaseOptions(config);
-  options.read_only = true;
-  store::Database db(options);
-  const fleet::SystemClock clock;
-  const auto cipher = openTokenCipher(config, db);  // the tokens are stored sealed
-  store::InstanceRepository(db, clock, *cipher).forEachRow([&](const store::InstanceRow& row) {
-    if (keep(row.instance)) out.push_back(row.instance);
-  });
+  out.reserve(rows.size());
+  for (auto& row : rows) out.push_back(std::move(row.instance));
   return out;
 }
 

@@ -88,23 +88,28 @@ bool keyFileHolds(const std::string& path, const std::string& key_id) {
   throw SecretsError(message);
 }
 
-TokenKey loadOrCreateKey(const config::Config& config, store::StoredTokens& tokens) {
-  TokenKey loaded;
+// Fills `loaded` from GREENFLEET_SECRETS_KEY, else from the key file; false when neither exists
+// (`loaded.source` then names the key file).
+bool loadExistingKey(const config::Config& config, TokenKey& loaded) {
   if (const char* env = std::getenv(kSecretsKeyEnv); env != nullptr && *env != '\0') {
     const auto key = store::TokenCipher::parseKey(env);
     if (!key) throw SecretsError(fmt::format("secrets: {} must be 64 hex digits", kSecretsKeyEnv));
     loaded.key = *key;
     loaded.source = kSecretsKeyEnv;
     loaded.from_env = true;
-    return loaded;
+    return true;
   }
   loaded.source = secretsKeyFile(config);
   std::error_code ec;
   const auto status = std::filesystem::symlink_status(loaded.source, ec);
-  if (status.type() != std::filesystem::file_type::not_found) {
-    loaded.key = readKeyFile(loaded.source);
-    return loaded;
-  }
+  if (status.type() == std::filesystem::file_type::not_found) return false;
+  loaded.key = readKeyFile(loaded.source);
+  return true;
+}
+
+TokenKey loadOrCreateKey(const config::Config& config, store::StoredTokens& tokens) {
+  TokenKey loaded;
+  if (loadExistingKey(config, loaded)) return loaded;
   // No key yet. Sealed rows without their key would be lost for good: never make a new key
   // over them.
   if (const auto sealed_by = tokens.sampleKeyId()) {
@@ -173,6 +178,12 @@ void replaceKeyFile(const std::string& path, const Key& key) {
     throw std::system_error(error, std::generic_category(), "secrets: cannot replace " + path);
   }
   fsyncDirectoryOf(path);
+}
+
+std::unique_ptr<store::TokenCipher> loadTokenCipher(const config::Config& config) {
+  TokenKey loaded;
+  if (!loadExistingKey(config, loaded)) return nullptr;
+  return std::make_unique<store::TokenCipher>(loaded.key);
 }
 
 std::unique_ptr<store::TokenCipher> openTokenCipher(const config::Config& config,

@@ -39,4 +39,9 @@ std::unique_ptr<store::TokenCipher> openTokenCipher(const config::Config& config
                                                     store::Database& db,
                                                     TokenKey* loaded = nullptr);
 
+// For readers that must not change anything (`instances export --with-tokens --db`): the key
+// from GREENFLEET_SECRETS_KEY or the key file, without creating one (nullptr when there is
+// none) and without touching the database. Throws store::SecretsError for a malformed key.
+std::unique_ptr<store::TokenCipher> loadTokenCipher(const config::Config& config);
+
 }  // namespace greenfleet::app

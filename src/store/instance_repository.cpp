@@ -216,27 +216,28 @@ void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)
   }
 }
 
-std::string instanceSelectSql(bool with_token) {
+std::string instanceSelectSql(bool with_token, bool with_token_key_id) {
   return std::string("SELECT i.id, i.api_url, ") + (with_token ? "i.token" : "NULL") +
          ", i.name, i.tags, i.created_at, i.updated_at, i.enabled, "
          "s.state, s.state_since, s.attention, s.last_checked_at, s.last_ok_at, "
          "s.consecutive_failures, s.last_error_code, s.last_error, s.phone, s.next_check_at, " +
-         (with_token ? "i.token_key_id" : "NULL") +
+         (with_token && with_token_key_id ? "i.token_key_id" : "NULL") +
          " FROM instances i LEFT JOIN instance_status s ON s.id = i.id";
 }
 
 void openStoredToken(const TokenCipher& cipher, sqlite3_stmt* stmt, int key_id_column,
-                     std::int64_t id, std::string& token) {
-  // NULL: a row from before migration 0004 that start-up has not sealed yet; it is clear text.
+                     std::int64_t id, std::string& token, TokenOwner owner) {
+  // NULL: a row from before migration 0004 (0007 for partners) that start-up has not sealed
+  // yet; it is clear text.
   const auto* key_id = reinterpret_cast<const char*>(sqlite3_column_text(stmt, key_id_column));
   if (key_id == nullptr) return;
   if (cipher.keyId() != key_id) {
-    throw SecretsError(
-        fmt::format("secrets: the token of instance {} was sealed by key id {}, "
-                    "not by the loaded key (id {})",
-                    id, key_id, cipher.keyId()));
+    throw SecretsError(fmt::format(
+        "secrets: the token of {} {} was sealed by key id {}, "
+        "not by the loaded key (id {})",
+        owner == TokenOwner::instance ? "instance" : "partner", id, key_id, cipher.keyId()));
   }
-  token = cipher.openOrThrow(token, id);
+  token = cipher.openOrThrow(token, id, owner);
 }
 
 void bindInstanceColumns(SqliteStatement& insert, const fleet::RegisteredInstance& in,

@@ -100,7 +100,8 @@ class InstanceRepository {
 // The columns every instance read selects, in the order readInstanceRow reads them (then the
 // token's key id, column 18); without the token, its columns are NULL (readers that must never
 // hold one).
-std::string instanceSelectSql(bool with_token);
+// `with_token_key_id` false reads NULL for it (a database from before migration 0004).
+std::string instanceSelectSql(bool with_token, bool with_token_key_id = true);
 // Fills `row` from the current row of a statement over instanceSelectSql(), reusing its strings.
 // `lenient_tags`: a tags column that is not a JSON array of strings reads as no tags instead of
 // throwing Poco::Exception.
@@ -114,6 +115,6 @@ void bindInstanceColumns(SqliteStatement& insert, const fleet::RegisteredInstanc
 // Opens in place a token read from the current row, whose token_key_id is column
 // `key_id_column`: NULL leaves it as is (clear, not sealed yet); SecretsError for another key.
 void openStoredToken(const TokenCipher& cipher, sqlite3_stmt* stmt, int key_id_column,
-                     std::int64_t id, std::string& token);
+                     std::int64_t id, std::string& token, TokenOwner owner = TokenOwner::instance);
 
 }  // namespace greenfleet::store

@@ -71,7 +71,9 @@ int Migrator::currentVersion() {
   return version;
 }
 
-std::vector<int> Migrator::migrate() {
+std::vector<int> Migrator::migrate() { return migrateTo(latestVersion()); }
+
+std::vector<int> Migrator::migrateTo(int target) {
   const int current = currentVersion();
   const int latest = latestVersion();
   if (current > latest) {
@@ -82,7 +84,7 @@ std::vector<int> Migrator::migrate() {
   std::vector<int> applied;
   auto session = db_.acquire();
   for (const auto& m : known()) {
-    if (m.version <= current) continue;
+    if (m.version <= current || m.version > target) continue;
     WriteTransaction tx(*session);
     if (m.version == 1) {
       *session << "CREATE TABLE IF NOT EXISTS schema_migrations ("

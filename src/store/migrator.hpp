@@ -32,6 +32,8 @@ class Migrator {
   int currentVersion();
   // Applies what is pending; returns the versions applied. Throws DatabaseTooNewError.
   std::vector<int> migrate();
+  // Applies the pending migrations up to `version` only (tests build old-schema databases).
+  std::vector<int> migrateTo(int version);
 
  private:
   Database& db_;

@@ -9,6 +9,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
+#include <openssl/crypto.h>
 
 #include "fleet/attention.hpp"
 #include "fleet/log.hpp"
@@ -28,17 +29,24 @@ constexpr const char* kSelect =
     "p.created_at, p.updated_at, p.last_sync, "
     "(SELECT COUNT(*) FROM instances i WHERE i.partner_id = p.id), "
     "(SELECT COUNT(*) FROM instances i WHERE i.partner_id = p.id AND i.expired_at IS NOT "
-    "NULL) FROM partners p";
+    "NULL), p.token_key_id FROM partners p";
+constexpr int kTokenKeyIdColumn = 11;
 
-PartnerAccount readAccount(sqlite3_stmt* s, bool with_token) {
+// The token is sealed in the file (migration 0007); its hint is taken from the opened token.
+PartnerAccount readAccount(sqlite3_stmt* s, const TokenCipher& cipher, bool with_token) {
   PartnerAccount a;
   a.id = sqlite3_column_int64(s, 0);
   columnTextInto(s, 1, a.name);
   columnTextInto(s, 2, a.api_url);
   std::string token;
   columnTextInto(s, 3, token);
+  openStoredToken(cipher, s, kTokenKeyIdColumn, a.id, token, TokenOwner::partner);
   a.token_hint = fleet::tokenHint(token);
-  if (with_token) a.token = std::move(token);
+  if (with_token) {
+    a.token = std::move(token);
+  } else {
+    OPENSSL_cleanse(token.data(), token.size());
+  }
   std::string tags;
   columnTextInto(s, 4, tags);
   a.tags = decodeTags(tags);
@@ -49,6 +57,16 @@ PartnerAccount readAccount(sqlite3_stmt* s, bool with_token) {
   a.instances = sqlite3_column_int64(s, 9);
   a.expired_instances = sqlite3_column_int64(s, 10);
   return a;
+}
+
+// Seals `token` for partner `id` into its row; the id is the associated data, so an insert
+// stores it once the row has its id.
+void storeToken(sqlite3* db, const TokenCipher& cipher, std::int64_t id, const std::string& token) {
+  SqliteStatement stmt(db, "UPDATE partners SET partner_token = ?, token_key_id = ? WHERE id = ?");
+  stmt.bind(1, cipher.seal(token, id, TokenOwner::partner));
+  stmt.bind(2, cipher.keyId());
+  stmt.bind(3, id);
+  stmt.execute();
 }
 
 void storeResult(sqlite3* db, std::int64_t partner_id, const fleet::PartnerSyncResult& result) {
@@ -130,20 +148,21 @@ fleet::Result<PartnerAccount, DuplicatePartnerName> PartnerRepository::create(
     SqliteStatement insert(
         db,
         "INSERT INTO partners(name, api_url, partner_token, tags, "
-        "api_url_template, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+        "api_url_template, created_at, updated_at, token_key_id) VALUES (?, ?, '', ?, ?, ?, ?, ?)");
     insert.bind(1, account.name);
     insert.bind(2, account.api_url);
-    insert.bind(3, account.token);
-    insert.bind(4, encodeTags(account.tags));
-    insert.bind(5, account.api_url_template);
+    insert.bind(3, encodeTags(account.tags));
+    insert.bind(4, account.api_url_template);
+    insert.bind(5, now_ms);
     insert.bind(6, now_ms);
-    insert.bind(7, now_ms);
+    insert.bind(7, cipher_.keyId());
     try {
       insert.execute();
     } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
       return fleet::Unexpected(DuplicatePartnerName{account.name});  // the only constraint: name
     }
     id = sqlite3_last_insert_rowid(db);
+    storeToken(db, cipher_, id, account.token);
     tx.commit();
   }
   return *get(id);
@@ -154,14 +173,14 @@ std::optional<PartnerAccount> PartnerRepository::get(std::int64_t id, bool with_
   SqliteStatement stmt(sqliteHandle(*session), std::string(kSelect) + " WHERE p.id = ?");
   stmt.bind(1, id);
   if (!stmt.step()) return std::nullopt;
-  return readAccount(stmt.get(), with_token);
+  return readAccount(stmt.get(), cipher_, with_token);
 }
 
 std::vector<PartnerAccount> PartnerRepository::list() {
   auto session = db_.acquire();
   SqliteStatement stmt(sqliteHandle(*session), std::string(kSelect) + " ORDER BY p.id");
   std::vector<PartnerAccount> out;
-  while (stmt.step()) out.push_back(readAccount(stmt.get(), false));
+  while (stmt.step()) out.push_back(readAccount(stmt.get(), cipher_, false));
   return out;
 }
 
@@ -173,7 +192,6 @@ fleet::Result<std::optional<PartnerAccount>, DuplicatePartnerName> PartnerReposi
     std::string sql = "UPDATE partners SET updated_at = ?";
     if (p.name) sql += ", name = ?";
     if (p.api_url) sql += ", api_url = ?";
-    if (p.token) sql += ", partner_token = ?";
     if (p.tags) sql += ", tags = ?";
     if (p.api_url_template) sql += ", api_url_template = ?";
     SqliteStatement stmt(sqliteHandle(*session), sql + " WHERE id = ?");
@@ -181,7 +199,6 @@ fleet::Result<std::optional<PartnerAccount>, DuplicatePartnerName> PartnerReposi
     stmt.bind(k++, fleet::toUnixMillis(clock_.wallNow()));
     if (p.name) stmt.bind(k++, *p.name);
     if (p.api_url) stmt.bind(k++, *p.api_url);
-    if (p.token) stmt.bind(k++, *p.token);
     if (p.tags) stmt.bind(k++, encodeTags(*p.tags));
     if (p.api_url_template) stmt.bind(k++, *p.api_url_template);
     stmt.bind(k, id);
@@ -191,6 +208,7 @@ fleet::Result<std::optional<PartnerAccount>, DuplicatePartnerName> PartnerReposi
       return fleet::Unexpected(DuplicatePartnerName{p.name.value_or("")});
     }
     if (sqlite3_changes(sqliteHandle(*session)) == 0) return std::optional<PartnerAccount>{};
+    if (p.token) storeToken(sqliteHandle(*session), cipher_, id, *p.token);
     tx.commit();
   }
   return get(id);

@@ -1,6 +1,7 @@
 #pragma once
 // PartnerRepository: partner accounts (table partners) and the registry writes of a partner sync.
-// The partner token is a secret: it is read only by get(…, with_token=true) for the sync itself.
+// The partner token is a secret: sealed in the file like instance tokens (TokenOwner::partner),
+// it is read only by get(…, with_token=true) for the sync itself.
 // Every write commits before it returns; a sync's changes and its result commit together, so a
 // crash leaves either the whole sync or none of it. Thread-safe (each call leases a connection).
 
@@ -48,7 +49,8 @@ struct DuplicatePartnerName {
 
 class PartnerRepository {
  public:
-  // `cipher` seals the instance tokens a sync writes, as InstanceRepository does.
+  // `cipher` seals the partner tokens and the instance tokens a sync writes, as
+  // InstanceRepository does.
   PartnerRepository(Database& db, const fleet::Clock& clock, const TokenCipher& cipher);
 
   fleet::Result<PartnerAccount, DuplicatePartnerName> create(const PartnerAccount& account);

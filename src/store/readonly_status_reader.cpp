@@ -19,6 +19,19 @@ struct StatementCloser {
 };
 using Statement = std::unique_ptr<sqlite3_stmt, StatementCloser>;
 
+// The token of the current row of an instanceSelectSql(true) statement, opened in place.
+void openTokenOf(sqlite3_stmt* s, const TokenCipher* cipher, fleet::RegisteredInstance& in) {
+  constexpr int kTokenKeyIdColumn = 18;
+  const auto* key_id = sqlite3_column_text(s, kTokenKeyIdColumn);
+  if (key_id == nullptr) return;  // in clear
+  if (cipher == nullptr) {
+    throw SecretsError(fmt::format(
+        "secrets: the token of instance {} is encrypted (key id {}) and no key is configured",
+        in.id, reinterpret_cast<const char*>(key_id)));
+  }
+  openStoredToken(*cipher, s, kTokenKeyIdColumn, in.id, in.token);
+}
+
 }  // namespace
 
 ReadOnlyStatusReader::ReadOnlyStatusReader(const std::string& path) : path_(path) {
@@ -63,7 +76,21 @@ ReadOnlyStatusReader::ReadOnlyStatusReader(const std::string& path) : path_(path
 ReadOnlyStatusReader::~ReadOnlyStatusReader() { sqlite3_close(db_); }
 
 std::vector<InstanceRow> ReadOnlyStatusReader::rows(const std::optional<std::string>& tag) const {
-  std::string sql = instanceSelectSql(false);
+  return read(tag, false, nullptr);
+}
+
+std::vector<InstanceRow> ReadOnlyStatusReader::rowsWithTokens(const std::optional<std::string>& tag,
+                                                              const TokenCipher* cipher) const {
+  return read(tag, true, cipher);
+}
+
+std::vector<InstanceRow> ReadOnlyStatusReader::read(const std::optional<std::string>& tag,
+                                                    bool with_tokens,
+                                                    const TokenCipher* cipher) const {
+  // Before migration 0004 there is no token_key_id: every token is in clear.
+  constexpr int kTokenKeyIdVersion = 4;
+  std::string sql =
+      instanceSelectSql(with_tokens, with_tokens && schema_version_ >= kTokenKeyIdVersion);
   if (tag) sql += " WHERE EXISTS (SELECT 1 FROM json_each(i.tags) WHERE json_each.value = ?)";
   sql += " ORDER BY i.id";
   sqlite3_stmt* raw = nullptr;
@@ -84,7 +111,9 @@ std::vector<InstanceRow> ReadOnlyStatusReader::rows(const std::optional<std::str
       throw ReadOnlyStoreError(
           fmt::format("cannot read instances from {}: {}", path_, sqlite3_errmsg(db_)));
     }
-    readInstanceRow(s, out.emplace_back(), true);
+    auto& row = out.emplace_back();
+    readInstanceRow(s, row, true);
+    if (with_tokens) openTokenOf(s, cipher, row.instance);
   }
   return out;
 }

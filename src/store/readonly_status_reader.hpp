@@ -5,7 +5,9 @@
 // When no `-wal` file sits beside the database (the server stopped cleanly) it opens the file as
 // `immutable`, so SQLite creates no `-wal`/`-shm` files at all; when one exists (the server runs
 // or crashed) it opens read-only with normal locking, which must read the WAL and so may create
-// the `-shm` index. Tokens are never read. Owns its connection; not thread-safe.
+// the `-shm` index. Tokens are read only by rowsWithTokens (`instances export --with-tokens
+// --db`), which opens sealed ones with a key it is given and never seals anything. Owns its
+// connection; not thread-safe.
 
 #include <optional>
 #include <stdexcept>
@@ -34,11 +36,19 @@ class ReadOnlyStatusReader {
   // Every instance (only those tagged `tag`, when given) with its status, in id order; the
   // `token` field is left empty.
   std::vector<InstanceRow> rows(const std::optional<std::string>& tag) const;
+  // rows() with each token: sealed rows opened with `cipher`, rows still in clear (a database
+  // from before migration 0004, or not sealed yet) as they are. Throws SecretsError for a
+  // sealed row when `cipher` is null (no key) or is not the key that sealed it.
+  std::vector<InstanceRow> rowsWithTokens(const std::optional<std::string>& tag,
+                                          const TokenCipher* cipher) const;
   // True when a `-wal` file existed, i.e. the server may be running or did not stop cleanly.
   bool walPresent() const { return wal_present_; }
   int schemaVersion() const { return schema_version_; }
 
  private:
+  std::vector<InstanceRow> read(const std::optional<std::string>& tag, bool with_tokens,
+                                const TokenCipher* cipher) const;
+
   sqlite3* db_ = nullptr;
   std::string path_;
   bool wal_present_ = false;

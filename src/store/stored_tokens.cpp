@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "fleet/log.hpp"
 #include "store/sqlite_statement.hpp"
 
@@ -24,10 +26,74 @@ constexpr std::int64_t kBatchRows = 10000;
 struct StoredToken {
   std::int64_t id = 0;
   std::string token;
+  TokenOwner owner = TokenOwner::instance;
 };
 
-// Calls `rewrite` for each row whose key id is `key_id` (nullopt: clear rows) inside one write
-// transaction with secure_delete on; `before_commit` runs before COMMIT. Returns rows visited.
+// The token columns under the key: instance tokens (migration 0004) and partner tokens (0007).
+struct TokenTable {
+  const char* table;
+  const char* column;
+  TokenOwner owner;
+};
+constexpr TokenTable kTokenTables[] = {
+    {"instances", "token", TokenOwner::instance},
+    {"partners", "partner_token", TokenOwner::partner},
+};
+
+// Sums a one-number query run once per table; `sql` names the table and column as {0} and {1}.
+std::int64_t sumOverTables(Database& db, const char* sql, const std::string* key_id) {
+  auto session = db.acquire();
+  std::int64_t total = 0;
+  for (const auto& t : kTokenTables) {
+    SqliteStatement stmt(sqliteHandle(*session), fmt::format(fmt::runtime(sql), t.table, t.column));
+    if (key_id != nullptr) stmt.bind(1, *key_id);
+    if (stmt.step()) total += sqlite3_column_int64(stmt.get(), 0);
+  }
+  return total;
+}
+
+// Rewrites the rows of one token table whose key id is `key_id` (nullopt: clear rows).
+std::int64_t rewriteTable(sqlite3* handle, const TokenTable& t,
+                          const std::optional<std::string>& key_id,
+                          const std::function<std::string(const StoredToken&)>& rewrite,
+                          const std::string& new_key_id) {
+  SqliteStatement select(
+      handle, fmt::format("SELECT id, {} FROM {} WHERE id > ? AND {} ORDER BY "
+                          "id LIMIT ?",
+                          t.column, t.table, key_id ? "token_key_id = ?" : "token_key_id IS NULL"));
+  SqliteStatement update(handle, fmt::format("UPDATE {} SET {} = ?, token_key_id = ? WHERE id = ?",
+                                             t.table, t.column));
+  std::int64_t rewritten = 0;
+  std::vector<StoredToken> batch;
+  std::int64_t after = std::numeric_limits<std::int64_t>::min();
+  do {
+    batch.clear();
+    select.reset();
+    select.bind(1, after);
+    int index = 2;
+    if (key_id) select.bind(index++, *key_id);
+    select.bind(index, kBatchRows);
+    while (select.step()) {
+      auto& row = batch.emplace_back();
+      row.id = sqlite3_column_int64(select.get(), 0);
+      row.owner = t.owner;
+      columnTextInto(select.get(), 1, row.token);
+    }
+    for (const auto& row : batch) {
+      update.bind(1, rewrite(row));
+      update.bind(2, new_key_id);
+      update.bind(3, row.id);
+      update.execute();
+      after = row.id;
+    }
+    rewritten += static_cast<std::int64_t>(batch.size());
+  } while (static_cast<std::int64_t>(batch.size()) == kBatchRows);
+  return rewritten;
+}
+
+// Calls `rewrite` for each row of every token table whose key id is `key_id` (nullopt: clear
+// rows) inside one write transaction with secure_delete on; `before_commit` runs before COMMIT.
+// Returns rows visited.
 std::int64_t rewriteTokens(Database& db, const std::optional<std::string>& key_id,
                            const std::function<std::string(const StoredToken&)>& rewrite,
                            const std::string& new_key_id,
@@ -39,34 +105,9 @@ std::int64_t rewriteTokens(Database& db, const std::optional<std::string>& key_i
   {
     WriteTransaction tx(*session);
     sqlite3* handle = sqliteHandle(*session);
-    SqliteStatement select(handle,
-                           std::string("SELECT id, token FROM instances WHERE id > ? AND ") +
-                               (key_id ? "token_key_id = ?" : "token_key_id IS NULL") +
-                               " ORDER BY id LIMIT ?");
-    SqliteStatement update(handle, "UPDATE instances SET token = ?, token_key_id = ? WHERE id = ?");
-    std::vector<StoredToken> batch;
-    std::int64_t after = std::numeric_limits<std::int64_t>::min();
-    do {
-      batch.clear();
-      select.reset();
-      select.bind(1, after);
-      int index = 2;
-      if (key_id) select.bind(index++, *key_id);
-      select.bind(index, kBatchRows);
-      while (select.step()) {
-        auto& row = batch.emplace_back();
-        row.id = sqlite3_column_int64(select.get(), 0);
-        columnTextInto(select.get(), 1, row.token);
-      }
-      for (const auto& row : batch) {
-        update.bind(1, rewrite(row));
-        update.bind(2, new_key_id);
-        update.bind(3, row.id);
-        update.execute();
-        after = row.id;
-      }
-      rewritten += static_cast<std::int64_t>(batch.size());
-    } while (static_cast<std::int64_t>(batch.size()) == kBatchRows);
+    for (const auto& t : kTokenTables) {
+      rewritten += rewriteTable(handle, t, key_id, rewrite, new_key_id);
+    }
     if (before_commit) before_commit();
     tx.commit();
   }
@@ -101,29 +142,28 @@ std::map<std::string, std::int64_t> StoredTokens::countByKeyId() {
 
 std::optional<std::string> StoredTokens::sampleKeyId() {
   auto session = db_.acquire();
-  SqliteStatement stmt(sqliteHandle(*session),
-                       "SELECT token_key_id FROM instances WHERE token_key_id IS NOT NULL LIMIT 1");
-  return stmt.step() ? columnOptText(stmt.get(), 0) : std::nullopt;
+  for (const auto& t : kTokenTables) {
+    SqliteStatement stmt(
+        sqliteHandle(*session),
+        fmt::format("SELECT token_key_id FROM {} WHERE token_key_id IS NOT NULL LIMIT 1", t.table));
+    if (stmt.step()) return columnOptText(stmt.get(), 0);
+  }
+  return std::nullopt;
 }
 
 std::int64_t StoredTokens::countSealedBy(const std::string& key_id) {
-  auto session = db_.acquire();
-  SqliteStatement stmt(sqliteHandle(*session),
-                       "SELECT COUNT(*) FROM instances WHERE token_key_id = ?");
-  stmt.bind(1, key_id);
-  return stmt.step() ? sqlite3_column_int64(stmt.get(), 0) : 0;
+  return sumOverTables(db_, "SELECT COUNT(*) FROM {0} WHERE token_key_id = ?", &key_id);
 }
 
 bool StoredTokens::hasClear() {
-  auto session = db_.acquire();
-  SqliteStatement stmt(sqliteHandle(*session),
-                       "SELECT 1 FROM instances WHERE token_key_id IS NULL LIMIT 1");
-  return stmt.step();
+  return sumOverTables(db_, "SELECT EXISTS (SELECT 1 FROM {0} WHERE token_key_id IS NULL)",
+                       nullptr) > 0;
 }
 
 std::int64_t StoredTokens::sealClear(const TokenCipher& cipher) {
   return rewriteTokens(
-      db_, std::nullopt, [&](const StoredToken& row) { return cipher.seal(row.token, row.id); },
+      db_, std::nullopt,
+      [&](const StoredToken& row) { return cipher.seal(row.token, row.id, row.owner); },
       cipher.keyId(), nullptr);
 }
 
@@ -131,7 +171,9 @@ std::int64_t StoredTokens::reseal(const TokenCipher& from, const TokenCipher& to
                                   const std::function<void()>& before_commit) {
   return rewriteTokens(
       db_, from.keyId(),
-      [&](const StoredToken& row) { return to.seal(from.openOrThrow(row.token, row.id), row.id); },
+      [&](const StoredToken& row) {
+        return to.seal(from.openOrThrow(row.token, row.id, row.owner), row.id, row.owner);
+      },
       to.keyId(), before_commit);
 }
 

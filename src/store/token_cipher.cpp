@@ -15,10 +15,12 @@ namespace {
 constexpr std::size_t kNonceBytes = 12;
 constexpr std::size_t kTagBytes = 16;
 
-// Binds the sealed token to its row: the id as 8 big-endian bytes behind a format label.
-std::string additionalData(std::int64_t instance_id) {
-  std::string aad = "greenfleet.token.v1:";
-  const auto id = static_cast<std::uint64_t>(instance_id);
+// Binds the sealed token to its row: the id as 8 big-endian bytes behind a format label that
+// names the table (instance tokens keep the label they were first sealed with).
+std::string additionalData(std::int64_t row_id, TokenOwner owner) {
+  std::string aad =
+      owner == TokenOwner::instance ? "greenfleet.token.v1:" : "greenfleet.partner-token.v1:";
+  const auto id = static_cast<std::uint64_t>(row_id);
   for (int shift = 56; shift >= 0; shift -= 8) aad.push_back(static_cast<char>(id >> shift));
   return aad;
 }
@@ -170,7 +172,7 @@ bool runGcm(EVP_CIPHER_CTX* ctx, const unsigned char* nonce, const std::string& 
 }
 }  // namespace
 
-std::string TokenCipher::seal(std::string_view token, std::int64_t instance_id) const {
+std::string TokenCipher::seal(std::string_view token, std::int64_t id, TokenOwner owner) const {
   std::vector<unsigned char> out(kNonceBytes + token.size() + kTagBytes);
   unsigned char* nonce = out.data();
   unsigned char* body = nonce + kNonceBytes;
@@ -179,7 +181,7 @@ std::string TokenCipher::seal(std::string_view token, std::int64_t instance_id) 
   const PooledContext ctx(*this, true);
   int len = 0;
   const bool ok =
-      runGcm(ctx.get(), nonce, additionalData(instance_id),
+      runGcm(ctx.get(), nonce, additionalData(id, owner),
              reinterpret_cast<const unsigned char*>(token.data()), token.size(), body) &&
       EVP_EncryptFinal_ex(ctx.get(), tag, &len) == 1 &&  // GCM: writes no bytes
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes), tag) == 1;
@@ -187,8 +189,8 @@ std::string TokenCipher::seal(std::string_view token, std::int64_t instance_id) 
   return base64(out.data(), out.size());
 }
 
-std::optional<std::string> TokenCipher::open(std::string_view sealed,
-                                             std::int64_t instance_id) const {
+std::optional<std::string> TokenCipher::open(std::string_view sealed, std::int64_t id,
+                                             TokenOwner owner) const {
   auto bytes = unbase64(sealed);
   if (!bytes || bytes->size() < kNonceBytes + kTagBytes) return std::nullopt;
   const std::size_t body_size = bytes->size() - kNonceBytes - kTagBytes;
@@ -200,7 +202,7 @@ std::optional<std::string> TokenCipher::open(std::string_view sealed,
   const PooledContext ctx(*this, false);
   int len = 0;
   const bool ok =
-      runGcm(ctx.get(), nonce, additionalData(instance_id), body, body_size, plain) &&
+      runGcm(ctx.get(), nonce, additionalData(id, owner), body, body_size, plain) &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), plain + body_size, &len) == 1;
   if (!ok) {
@@ -210,12 +212,13 @@ std::optional<std::string> TokenCipher::open(std::string_view sealed,
   return token;
 }
 
-std::string TokenCipher::openOrThrow(std::string_view sealed, std::int64_t instance_id) const {
-  auto token = open(sealed, instance_id);
+std::string TokenCipher::openOrThrow(std::string_view sealed, std::int64_t id,
+                                     TokenOwner owner) const {
+  auto token = open(sealed, id, owner);
   if (!token) {
-    throw SecretsError(fmt::format(
-        "secrets: the token of instance {} does not decrypt with key id {} (altered row?)",
-        instance_id, key_id_));
+    throw SecretsError(
+        fmt::format("secrets: the token of {} {} does not decrypt with key id {} (altered row?)",
+                    owner == TokenOwner::instance ? "instance" : "partner", id, key_id_));
   }
   return std::move(*token);
 }

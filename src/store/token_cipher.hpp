@@ -27,6 +27,10 @@ class SecretsError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Whose token a sealed value is: part of the associated data, so a partner's sealed token
+// copied into an instance row with the same id (or the reverse) does not open.
+enum class TokenOwner { instance, partner };
+
 class TokenCipher {
  public:
   static constexpr std::size_t kKeyBytes = 32;
@@ -46,12 +50,16 @@ class TokenCipher {
 
   // 8 hex digits: the first 4 bytes of SHA-256 over a label and the key.
   const std::string& keyId() const { return key_id_; }
-  // base64(nonce ‖ ciphertext ‖ tag): what the instances.token column holds.
-  std::string seal(std::string_view token, std::int64_t instance_id) const;
-  // The token, or nullopt when the tag does not verify (other key, tampering, other instance).
-  std::optional<std::string> open(std::string_view sealed, std::int64_t instance_id) const;
-  // open(), or SecretsError naming the instance and the key id.
-  std::string openOrThrow(std::string_view sealed, std::int64_t instance_id) const;
+  // base64(nonce ‖ ciphertext ‖ tag): what instances.token (and partners.partner_token) hold.
+  // `id` is the row's id (instance id, partner id).
+  std::string seal(std::string_view token, std::int64_t id,
+                   TokenOwner owner = TokenOwner::instance) const;
+  // The token, or nullopt when the tag does not verify (other key, tampering, other row).
+  std::optional<std::string> open(std::string_view sealed, std::int64_t id,
+                                  TokenOwner owner = TokenOwner::instance) const;
+  // open(), or SecretsError naming the row and the key id.
+  std::string openOrThrow(std::string_view sealed, std::int64_t id,
+                          TokenOwner owner = TokenOwner::instance) const;
 
  private:
   class PooledContext;

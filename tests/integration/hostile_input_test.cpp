@@ -105,6 +105,25 @@ TEST_CASE("API answers tell browsers not to sniff their content type") {
   CHECK(server.client().get("/ui/").header("X-Content-Type-Options") == "nosniff");
 }
 
+TEST_CASE("the dashboard's modules are served from /ui/ and /ui/views/, and nothing else is") {
+  ServerFixture server;
+  const auto http = server.client();
+  for (const char* path : {"/ui/app.js", "/ui/router.js", "/ui/feedback.js", "/ui/views/scan.js",
+                           "/ui/views/overview.js", "/ui/views/instances.js",
+                           "/ui/views/instance.js", "/ui/views/events.js"}) {
+    CAPTURE(path);
+    const auto r = http.get(path);
+    CHECK(r.status == 200);
+    CHECK(r.header("Content-Type") == "text/javascript; charset=utf-8");
+    CHECK(r.body.find("import ") != std::string::npos);
+  }
+  CHECK(http.get("/ui/").header("Content-Security-Policy").find("default-src 'self'") == 0);
+  CHECK(http.get("/ui/views/missing.js").status == 404);
+  CHECK(http.get("/ui/views/index.html").status == 404);  // top-level files stay at the top
+  CHECK(http.get("/ui/views/%2e%2e%2fapp.js").status == 404);
+  CHECK(http.get("/ui/link/page.js").status == 404);  // the scan-link page is served elsewhere
+}
+
 TEST_CASE("an operator action answered 202 keeps its audit event through a kill -9") {
   ServerFixture server({}, Env{{"GREENFLEET_UPSTREAM_DEFAULT_API_URL", "http://127.0.0.1:9"},
                                {"GREENFLEET_STATUS_BATCH_MS", "60000"}});

@@ -2,12 +2,16 @@
 // rows, through a running server's API and offline on the database file (--db).
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include <Poco/Data/Statement.h>
 #include <fmt/format.h>
 
+#include "store/database.hpp"
+#include "store/migrator.hpp"
 #include "support/child_process.hpp"
 #include "support/json.hpp"
 #include "support/server_fixture.hpp"
@@ -197,4 +201,52 @@ TEST_CASE("instances export round-trips through import, tokens only offline and 
                   {"instances", "export", "--format", "ndjson", "--with-tokens", "--output", again},
                   out) == 0);
   CHECK(readFile(again) == readFile(with_tokens));
+}
+
+TEST_CASE("instances export --with-tokens --db reads a database from before migration 0004") {
+  using namespace Poco::Data::Keywords;
+  TempDir dir;
+  const std::string data_dir = dir.path().string();
+  const std::string db_path = dir.file("greenfleet.db");
+  {
+    // Schema version 3: tokens in clear, no token_key_id column yet.
+    greenfleet::store::Database db(greenfleet::store::DatabaseOptions{.path = db_path});
+    REQUIRE(greenfleet::store::Migrator(db).migrateTo(3).size() == 3);
+    auto session = db.acquire();
+    for (Poco::Int64 id = 1101000001; id <= 1101000003; ++id) {
+      std::string tok = token(id);
+      *session << "INSERT INTO instances(id, api_url, token, name, tags, created_at, updated_at) "
+                  "VALUES (?, 'http://127.0.0.1:9', ?, 'old', '[\"legacy\"]', 0, 0)",
+          use(id), use(tok), now;
+    }
+  }
+  const auto exported = dir.file("old.ndjson");
+  std::string out;
+  REQUIRE(
+      offline(data_dir,
+              {"instances", "export", "--format", "ndjson", "--with-tokens", "--output", exported},
+              out) == 0);
+  INFO(out);
+  for (long long id = 1101000001; id <= 1101000003; ++id) {
+    CHECK(readFile(exported).find(token(id)) != std::string::npos);
+  }
+  // A reader: nothing migrated, no key file made.
+  std::string version;
+  REQUIRE(runToCompletion("/usr/bin/sqlite3", {db_path, "PRAGMA user_version;"}, version) == 0);
+  CHECK(version == "3\n");
+  CHECK_FALSE(std::filesystem::exists(dir.file("secret.key")));
+
+  // Migrated (tokens sealed under a new key): the export is the same, opened with that key.
+  REQUIRE(runToCompletion(greenfleetBinary(), {"migrate", "--data-dir", data_dir}, out) == 0);
+  REQUIRE(std::filesystem::exists(dir.file("secret.key")));
+  const auto sealed = dir.file("sealed.ndjson");
+  REQUIRE(
+      offline(data_dir,
+              {"instances", "export", "--format", "ndjson", "--with-tokens", "--output", sealed},
+              out) == 0);
+  CHECK(readFile(sealed) == readFile(exported));
+  // Sealed rows without their key: an error naming the cause, never empty tokens.
+  std::filesystem::remove(dir.file("secret.key"));
+  CHECK(offline(data_dir, {"instances", "export", "--with-tokens", "--output", sealed}, out) != 0);
+  CHECK(out.find("is encrypted (key id") != std::string::npos);
 }

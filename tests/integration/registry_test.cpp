@@ -195,6 +195,22 @@ TEST_CASE("missing, unknown and read-only keys get 401 and 403") {
   me = parseObject(http.get("/api/v1/me", server.adminKey()).body);
   CHECK(me->getValue<std::string>("role") == "admin");
   CHECK(http.get("/api/v1/me").status == 401);
+  // The field vocabulary, for the dashboard's filters and tiles.
+  const auto meta = parseObject(http.get("/api/v1/meta", read_key).body);
+  const auto names = [](const Poco::JSON::Array::Ptr& a) {
+    std::vector<std::string> list;
+    for (std::size_t i = 0; i < a->size(); ++i)
+      list.push_back(a->getElement<std::string>(static_cast<unsigned>(i)));
+    return list;
+  };
+  CHECK(names(meta->getArray("attention")) ==
+        std::vector<std::string>{"credentials_rejected", "blocked", "needs_scan", "suspended",
+                                 "stuck_starting", "unreachable", "stale", "none"});
+  CHECK(names(meta->getArray("states")) ==
+        std::vector<std::string>{"unknown", "initializing", "notAuthorized", "authorized",
+                                 "blocked", "starting", "sleepMode", "yellowCard", "suspended"});
+  CHECK(http.get("/api/v1/meta").status == 401);
+  CHECK(http.get("/api/v1/meta?x=1", read_key).status == 400);
   r = http.post("/api/v1/instances", instanceJson(1), read_key);
   CHECK(r.status == 403);
   CHECK(errorCode(r.body) == "forbidden");

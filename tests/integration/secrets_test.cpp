@@ -237,6 +237,77 @@ TEST_CASE("secrets rotate re-encrypts every token under a new key; every instanc
   CHECK(fleet.worksAfterStart());
 }
 
+namespace {
+// The fleet's emulator as a partner account (greenfleet id 1): a sync succeeds only with the
+// partner token greenfleet stored.
+struct PartnerOnFleet {
+  const SealedFleet& fleet;
+  std::string token = parseObject(fleet.emu.http().get("/_emulator/instances").body)
+                          ->getValue<std::string>("partnerToken");
+
+  explicit PartnerOnFleet(const SealedFleet& f) : fleet(f) {
+    const auto json = fmt::format(
+        R"({{"name":"main","partnerToken":"{}","partnerApiUrl":"{}","apiUrlTemplate":"{}"}})",
+        token, fleet.emu.apiUrl(), fleet.emu.apiUrl());
+    REQUIRE(
+        fleet.server->client().post("/api/v1/partners", json, fleet.server->adminKey()).status ==
+        201);
+  }
+  // An on-demand sync (waiting out partners.min_interval) read the listing with the token.
+  bool syncs() const {
+    HttpResponse r;
+    REQUIRE(waitFor([&] {
+      r = fleet.server->client().post("/api/v1/partners/1/sync", "", fleet.server->adminKey());
+      return r.status != 429;
+    }));
+    INFO(r.body);
+    const auto result = parseObject(r.body);
+    return r.status == 200 && result->getValue<bool>("ok") && result->getValue<int>("listed") == 4;
+  }
+  bool inFiles() const {
+    const auto& db = fleet.server->dbPath();
+    return (fileBytes(db) + fileBytes(db + "-wal")).find(token) != std::string::npos;
+  }
+};
+}  // namespace
+
+TEST_CASE("partner tokens are encrypted at rest, and sync works after a restart and a rotation") {
+  SealedFleet fleet(Env{{"GREENFLEET_PARTNERS_SYNC_INTERVAL", "3600"},
+                        {"GREENFLEET_PARTNERS_MIN_INTERVAL", "0.05"}});
+  const PartnerOnFleet partner(fleet);
+  CHECK(partner.syncs());
+  CHECK_FALSE(partner.inFiles());
+  fleet.stop();
+  CHECK_FALSE(partner.inFiles());
+  CHECK(sqlite(fleet.server->dbPath(),
+               "SELECT COUNT(*) FROM partners WHERE token_key_id IS NULL;") == "0\n");
+
+  fleet.server->start();
+  CHECK(partner.syncs());
+  fleet.stop();
+
+  std::string out;
+  REQUIRE(fleet.server->runCommand({"secrets", "rotate"}, out) == 0);
+  CHECK(out.find("re-encrypted 5 token(s)") != std::string::npos);  // 4 instances, 1 partner
+  fleet.server->start();
+  CHECK(partner.syncs());
+  CHECK(fleet.worksAfterStart());
+  fleet.stop();
+  CHECK_FALSE(partner.inFiles());
+
+  // What a database written before migration 0007 holds: the partner token in clear.
+  sqlite(
+      fleet.server->dbPath(),
+      fmt::format("UPDATE partners SET partner_token = '{}', token_key_id = NULL;", partner.token));
+  REQUIRE(partner.inFiles());
+  fleet.server->start();
+  CHECK(fleet.server->log().find("event=tokens_encrypted count=1") != std::string::npos);
+  CHECK(partner.syncs());
+  fleet.stop();
+  CHECK_FALSE(partner.inFiles());
+  CHECK(fleet.server->log().find(partner.token) == std::string::npos);
+}
+
 TEST_CASE("a wrong key stops start-up with a message naming the key file") {
   SealedFleet fleet;
   fleet.stop();

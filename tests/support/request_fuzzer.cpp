@@ -75,6 +75,7 @@ const std::vector<Route>& routes() {
       {"GET", "/readyz", Access::open, Body::none, {}},
       {"GET", "/metrics", Access::open, Body::none, {}},
       {"GET", "/api/v1/me", Access::read, Body::none, {}},
+      {"GET", "/api/v1/meta", Access::read, Body::none, {}},
       {"POST", "/api/v1/instances", Access::admin, Body::instance, {}},
       {"GET",
        "/api/v1/instances",
@@ -115,6 +116,7 @@ const std::vector<Route>& routes() {
       {"GET", "/", Access::open, Body::none, {}},
       {"GET", "/ui/", Access::open, Body::none, {}},
       {"GET", "/ui/{file}", Access::open, Body::none, {}},
+      {"GET", "/ui/views/{file}", Access::open, Body::none, {}},
       {"POST", "/webhooks/green-api", Access::webhook, Body::webhook, {}},
   };
   return table;

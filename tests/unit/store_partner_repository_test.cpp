@@ -2,19 +2,31 @@
 
 #include <map>
 
+#include <Poco/Data/Statement.h>
+
 #include "fleet/clock.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
 #include "store/partner_repository.hpp"
 #include "store/stored_tokens.hpp"
+#include "support/file_bytes.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace greenfleet;
 using namespace greenfleet::store;
+using namespace Poco::Data::Keywords;
 
 namespace {
 const std::string kPartnerToken = "gac.02dff0c4fa944bc882bf207d379d9e3f0123456789";
+
+// The database file greenfleet.db in `dir` and its WAL after a checkpoint, as bytes.
+std::string rawFile(Database& db, const testing::TempDir& dir) {
+  auto session = db.acquire();
+  *session << "PRAGMA wal_checkpoint(TRUNCATE)", now;
+  return testing::fileBytes(dir.file("greenfleet.db")) +
+         testing::fileBytes(dir.file("greenfleet.db-wal"));
+}
 
 struct Fixture {
   testing::TempDir dir;
@@ -125,4 +137,83 @@ TEST_CASE("PartnerRepository applies a sync in one transaction and leaves hand r
   CHECK(f.partners.remove(a.id));
   CHECK_FALSE(f.partners.known({1}).at(1).partner_id);
   CHECK(f.instances.count() == 3);
+}
+
+TEST_CASE("PartnerRepository seals the partner token in the file, bound to its key and its row") {
+  Fixture f;
+  const auto a = f.account();
+  const std::string rotated = "gac.rotatedrotatedrotatedrotatedrotated0123456";
+  const auto b = f.account("second");
+  PartnerPatch patch;
+  patch.token = rotated;
+  REQUIRE(f.partners.update(b.id, patch).value());
+  CHECK(f.partners.get(a.id, true)->token == kPartnerToken);
+  CHECK(f.partners.get(b.id, true)->token == rotated);
+  CHECK(f.partners.list().at(1).token_hint == "\u2026" + rotated.substr(rotated.size() - 4));
+  const auto raw = rawFile(f.db, f.dir);
+  CHECK(raw.find(kPartnerToken) == std::string::npos);
+  CHECK(raw.find(rotated) == std::string::npos);
+  StoredTokens tokens(f.db);
+  CHECK(tokens.countSealedBy(f.cipher.keyId()) == 2);
+  CHECK_FALSE(tokens.hasClear());
+  CHECK(tokens.sampleKeyId() == f.cipher.keyId());
+
+  // Another key does not open it (never an empty token) ...
+  const TokenCipher other(TokenCipher::generateKey());
+  CHECK_THROWS_AS(PartnerRepository(f.db, f.clock, other).get(a.id, true), SecretsError);
+  // ... nor does another row's ciphertext, nor an instance token sealed for the same id.
+  Poco::Int64 from_id = b.id, to_id = a.id;
+  {
+    auto session = f.db.acquire();
+    *session << "UPDATE partners SET partner_token = (SELECT partner_token FROM partners WHERE "
+                "id = ?) WHERE id = ?",
+        use(from_id), use(to_id), now;
+  }
+  CHECK_THROWS_WITH_AS(f.partners.get(a.id, true),
+                       doctest::Contains("token of partner 1 does not decrypt"), SecretsError);
+  std::string as_instance = f.cipher.seal(kPartnerToken, a.id);
+  {
+    auto session = f.db.acquire();
+    *session << "UPDATE partners SET partner_token = ? WHERE id = ?", use(as_instance), use(to_id),
+        now;
+  }
+  CHECK_THROWS_AS(f.partners.get(a.id), SecretsError);
+}
+
+TEST_CASE("partner tokens stored in clear before migration 0007 are sealed, then rotate") {
+  testing::TempDir dir;
+  const std::string clear = "gac.legacylegacylegacylegacylegacylegacy0123456";
+  Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
+  Migrator migrator(db);
+  REQUIRE(migrator.migrateTo(6) == std::vector<int>{1, 2, 3, 4, 5, 6});
+  {
+    // What a database from before 0007 holds: the partner token in clear, no key id column.
+    auto session = db.acquire();
+    std::string token = clear;
+    *session << "INSERT INTO partners(name, api_url, partner_token, api_url_template, "
+                "created_at, updated_at) VALUES ('old', 'http://127.0.0.1:9', ?, "
+                "'http://127.0.0.1:9', 0, 0)",
+        use(token), now;
+  }
+  CHECK(migrator.migrate() == std::vector<int>{7});
+  fleet::ManualClock clock;
+  const TokenCipher cipher(TokenCipher::generateKey());
+  PartnerRepository partners(db, clock, cipher);
+  CHECK(partners.get(1, true)->token == clear);  // a clear row reads as it is until sealed
+  StoredTokens tokens(db);
+  CHECK(tokens.hasClear());
+  CHECK_FALSE(tokens.sampleKeyId());
+  CHECK(tokens.sealClear(cipher) == 1);
+  CHECK_FALSE(tokens.hasClear());
+  CHECK(tokens.countSealedBy(cipher.keyId()) == 1);
+  CHECK(partners.get(1, true)->token == clear);
+  CHECK(rawFile(db, dir).find(clear) == std::string::npos);
+
+  // `secrets rotate` re-seals partner tokens with the instance tokens.
+  const TokenCipher next(TokenCipher::generateKey());
+  CHECK(tokens.reseal(cipher, next, nullptr) == 1);
+  CHECK(PartnerRepository(db, clock, next).get(1, true)->token == clear);
+  CHECK_THROWS_AS(partners.get(1, true), SecretsError);
+  CHECK(tokens.countSealedBy(next.keyId()) == 1);
+  CHECK(rawFile(db, dir).find(clear) == std::string::npos);
 }
