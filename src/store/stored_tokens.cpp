@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <fmt/format.h>
+
 #include <limits>
 #include <optional>
 #include <utility>
@@ -9,6 +11,7 @@
 
 #include "fleet/log.hpp"
 #include "store/sqlite_statement.hpp"
+#include "store/webhook_repository.hpp"
 
 using namespace Poco::Data::Keywords;
 
@@ -24,11 +27,60 @@ constexpr std::int64_t kBatchRows = 10000;
 struct StoredToken {
   std::int64_t id = 0;
   std::string token;
+  std::int64_t sealing_id = 0;  // the associated data it is sealed with
 };
+
+// A table holding sealed tokens in columns token and token_key_id, keyed by instance id.
+struct TokenTable {
+  const char* name;
+  std::int64_t (*sealing_id)(std::int64_t id);
+};
+const TokenTable kInstanceTokens{"instances", [](std::int64_t id) { return id; }};
+const TokenTable kWebhookTokens{"instance_webhooks", &WebhookRepository::sealingId};
+
+// rewriteTokens' work on one table, inside its transaction.
+std::int64_t rewriteTable(sqlite3* handle, const TokenTable& table,
+                          const std::optional<std::string>& key_id,
+                          const std::function<std::string(const StoredToken&)>& rewrite,
+                          const std::string& new_key_id) {
+  SqliteStatement select(handle, fmt::format("SELECT id, token FROM {} WHERE id > ? AND {} "
+                                             "ORDER BY id LIMIT ?",
+                                             table.name,
+                                             key_id ? "token_key_id = ?" : "token_key_id IS NULL"));
+  SqliteStatement update(
+      handle, fmt::format("UPDATE {} SET token = ?, token_key_id = ? WHERE id = ?", table.name));
+  std::int64_t rewritten = 0;
+  std::vector<StoredToken> batch;
+  std::int64_t after = std::numeric_limits<std::int64_t>::min();
+  do {
+    batch.clear();
+    select.reset();
+    select.bind(1, after);
+    int index = 2;
+    if (key_id) select.bind(index++, *key_id);
+    select.bind(index, kBatchRows);
+    while (select.step()) {
+      auto& row = batch.emplace_back();
+      row.id = sqlite3_column_int64(select.get(), 0);
+      row.sealing_id = table.sealing_id(row.id);
+      columnTextInto(select.get(), 1, row.token);
+    }
+    for (const auto& row : batch) {
+      update.bind(1, rewrite(row));
+      update.bind(2, new_key_id);
+      update.bind(3, row.id);
+      update.execute();
+      after = row.id;
+    }
+    rewritten += static_cast<std::int64_t>(batch.size());
+  } while (static_cast<std::int64_t>(batch.size()) == kBatchRows);
+  return rewritten;
+}
 
 // Calls `rewrite` for each row whose key id is `key_id` (nullopt: clear rows) inside one write
 // transaction with secure_delete on; `before_commit` runs before COMMIT. Returns rows visited.
-std::int64_t rewriteTokens(Database& db, const std::optional<std::string>& key_id,
+std::int64_t rewriteTokens(Database& db, const std::vector<TokenTable>& tables,
+                           const std::optional<std::string>& key_id,
                            const std::function<std::string(const StoredToken&)>& rewrite,
                            const std::string& new_key_id,
                            const std::function<void()>& before_commit) {
@@ -39,34 +91,9 @@ std::int64_t rewriteTokens(Database& db, const std::optional<std::string>& key_i
   {
     WriteTransaction tx(*session);
     sqlite3* handle = sqliteHandle(*session);
-    SqliteStatement select(handle,
-                           std::string("SELECT id, token FROM instances WHERE id > ? AND ") +
-                               (key_id ? "token_key_id = ?" : "token_key_id IS NULL") +
-                               " ORDER BY id LIMIT ?");
-    SqliteStatement update(handle, "UPDATE instances SET token = ?, token_key_id = ? WHERE id = ?");
-    std::vector<StoredToken> batch;
-    std::int64_t after = std::numeric_limits<std::int64_t>::min();
-    do {
-      batch.clear();
-      select.reset();
-      select.bind(1, after);
-      int index = 2;
-      if (key_id) select.bind(index++, *key_id);
-      select.bind(index, kBatchRows);
-      while (select.step()) {
-        auto& row = batch.emplace_back();
-        row.id = sqlite3_column_int64(select.get(), 0);
-        columnTextInto(select.get(), 1, row.token);
-      }
-      for (const auto& row : batch) {
-        update.bind(1, rewrite(row));
-        update.bind(2, new_key_id);
-        update.bind(3, row.id);
-        update.execute();
-        after = row.id;
-      }
-      rewritten += static_cast<std::int64_t>(batch.size());
-    } while (static_cast<std::int64_t>(batch.size()) == kBatchRows);
+    for (const auto& table : tables) {
+      rewritten += rewriteTable(handle, table, key_id, rewrite, new_key_id);
+    }
     if (before_commit) before_commit();
     tx.commit();
   }
@@ -123,15 +150,19 @@ bool StoredTokens::hasClear() {
 
 std::int64_t StoredTokens::sealClear(const TokenCipher& cipher) {
   return rewriteTokens(
-      db_, std::nullopt, [&](const StoredToken& row) { return cipher.seal(row.token, row.id); },
+      db_, {kInstanceTokens}, std::nullopt,
+      [&](const StoredToken& row) { return cipher.seal(row.token, row.sealing_id); },
       cipher.keyId(), nullptr);
 }
 
 std::int64_t StoredTokens::reseal(const TokenCipher& from, const TokenCipher& to,
                                   const std::function<void()>& before_commit) {
+  // Webhook tokens (migration 0007) move to the new key in the same transaction.
   return rewriteTokens(
-      db_, from.keyId(),
-      [&](const StoredToken& row) { return to.seal(from.openOrThrow(row.token, row.id), row.id); },
+      db_, {kInstanceTokens, kWebhookTokens}, from.keyId(),
+      [&](const StoredToken& row) {
+        return to.seal(from.openOrThrow(row.token, row.sealing_id), row.sealing_id);
+      },
       to.keyId(), before_commit);
 }
 
