@@ -102,6 +102,14 @@ std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
                       static_cast<Poco::Int64>(context_.status_writer->pendingCount()));
   }
   root->set("store", store_health);
+  if (webhooks_ != nullptr) {
+    auto by_webhook = orderedObject();
+    for (const auto& [status, n] :
+         webhooks_->counts(static_cast<std::int64_t>(counts.instances))) {
+      by_webhook->set(std::string(fleet::webhookStatusName(status)), static_cast<Poco::Int64>(n));
+    }
+    root->set("byWebhook", by_webhook);
+  }
   if (context_.partner_sync != nullptr) {
     const auto p = context_.partner_sync->summary();
     auto partners = orderedObject();
