@@ -11,9 +11,9 @@
 #include "api/api_error.hpp"
 #include "api/instance_batch_reader.hpp"
 #include "api/instance_json.hpp"
-#include "store/webhook_repository.hpp"
 #include "api/json_fields.hpp"
 #include "fleet/input_limits.hpp"
+#include "store/webhook_repository.hpp"
 
 namespace greenfleet::api {
 

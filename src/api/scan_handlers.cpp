@@ -233,7 +233,8 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
   } else {
     throw ApiError::notFound(
         fmt::format("no action '{}'; use poll, logout, reboot, scan-session, configure-webhook or "
-                    "verify-webhook", name));
+                    "verify-webhook",
+                    name));
   }
   const auto decision = p.requestAction(id, method);
   using A = scheduler::ActionStatus;

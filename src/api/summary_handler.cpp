@@ -104,8 +104,7 @@ std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
   root->set("store", store_health);
   if (webhooks_ != nullptr) {
     auto by_webhook = orderedObject();
-    for (const auto& [status, n] :
-         webhooks_->counts(static_cast<std::int64_t>(counts.instances))) {
+    for (const auto& [status, n] : webhooks_->counts(static_cast<std::int64_t>(counts.instances))) {
       by_webhook->set(std::string(fleet::webhookStatusName(status)), static_cast<Poco::Int64>(n));
     }
     root->set("byWebhook", by_webhook);

@@ -40,8 +40,8 @@ WebhookJob WebhookJobs::start(std::optional<std::string> tag, std::vector<std::i
   job.created_at = context_.clock.wallNow();
   jobs_.push_back(job);
   // Finished jobs beyond kKeptJobs are forgotten, oldest first; queued or running ones stay.
-  while (jobs_.size() > kKeptJobs && (jobs_.front().state == "done" ||
-                                      jobs_.front().state == "failed")) {
+  while (jobs_.size() > kKeptJobs &&
+         (jobs_.front().state == "done" || jobs_.front().state == "failed")) {
     jobs_.pop_front();
   }
   queue_.emplace_back(job.id, std::move(instances));

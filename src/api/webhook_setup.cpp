@@ -52,8 +52,7 @@ scheduler::WebhookCheck WebhookSetup::verify(std::int64_t id) {
   if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
   const auto stored = context_.webhooks->get(id);
   const auto check = context_.webhook_setter->verify(
-      {row->instance.api_url, id, row->instance.token}, url,
-      stored ? stored->token : std::nullopt);
+      {row->instance.api_url, id, row->instance.token}, url, stored ? stored->token : std::nullopt);
   record(id, check);
   return check;
 }

@@ -44,8 +44,7 @@ Poco::JSON::Object::Ptr jobToJson(const WebhookJob& job) {
 }
 }  // namespace
 
-WebhookSetupHandlers::WebhookSetupHandlers(ApiContext& context,
-                                           std::shared_ptr<WebhookSetup> setup)
+WebhookSetupHandlers::WebhookSetupHandlers(ApiContext& context, std::shared_ptr<WebhookSetup> setup)
     : context_(context), setup_(setup), jobs_(context, setup, context.webhook_jobs_per_second) {}
 
 ApiResponse WebhookSetupHandlers::actionAnswer(std::int64_t id, const char* action,
@@ -64,11 +63,11 @@ ApiResponse WebhookSetupHandlers::actionAnswer(std::int64_t id, const char* acti
                       id),
           check.retryAfter);
     case S::failed:
-      throw ApiError(502, "upstream_error",
-                     fmt::format("{} of instance {}: Green API did not answer as expected ({}{}): {}",
-                                 action, id, greenapi::outcomeName(check.upstream.kind),
-                                 check.saved ? ", after setSettings was saved" : "",
-                                 check.upstream.message));
+      throw ApiError(
+          502, "upstream_error",
+          fmt::format("{} of instance {}: Green API did not answer as expected ({}{}): {}", action,
+                      id, greenapi::outcomeName(check.upstream.kind),
+                      check.saved ? ", after setSettings was saved" : "", check.upstream.message));
   }
   kLog.info("event=action action={} id={} webhook={} by={}", action, id,
             fleet::webhookStatusName(check.webhook), caller);
@@ -149,8 +148,8 @@ ApiResponse WebhookSetupHandlers::getJob(ApiRequest& request) {
   request.allowQuery({});
   const auto& text = request.params.at("jobId");
   std::int64_t id = 0;
-  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos ||
-      (id = std::stoll(text)) <= 0) {
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string::npos || (id = std::stoll(text)) <= 0) {
     throw ApiError::notFound(fmt::format("no webhook job '{}'", text));
   }
   const auto job = jobs_.get(id);

@@ -291,10 +291,12 @@ void FleetService::start() {
   p.webhooks = std::make_unique<store::WebhookRepository>(*p.db, *p.cipher);
   p.webhook_setter = std::make_unique<scheduler::WebhookSetter>(
       *p.engine, clock_,
-      std::chrono::milliseconds(config_.getInt("webhooks.configure_min_interval_ms", 1000, 600000)));
+      std::chrono::milliseconds(
+          config_.getInt("webhooks.configure_min_interval_ms", 1000, 600000)));
   p.context->webhooks = p.webhooks.get();
   p.context->webhook_setter = p.webhook_setter.get();
-  p.context->webhook_jobs_per_second = config_.getDouble("webhooks.configure_per_second", 0.01, 100);
+  p.context->webhook_jobs_per_second =
+      config_.getDouble("webhooks.configure_per_second", 0.01, 100);
   p.context->scan_link_settings = scanLinkSettings(config_);
   p.context->scan_link_settings.listener_base_url = [&p] {
     const bool has_public = p.server && p.server->publicPort() != 0;

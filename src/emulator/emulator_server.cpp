@@ -43,7 +43,8 @@ void EmulatorServer::start() {
     // An instance that set its own webhook (setSettings) is announced there, and only when its
     // stateWebhook is yes, as Green API does; the others go to --webhook-url when given.
     if (const auto own = registry_.webhookSettings().get(t.id)) {
-      if (own->state_webhook == "yes" && !own->url.empty()) sender->enqueue(own->url, own->token, t);
+      if (own->state_webhook == "yes" && !own->url.empty())
+        sender->enqueue(own->url, own->token, t);
     } else if (!options_.webhookUrl.empty()) {
       sender->enqueue(options_.webhookUrl, options_.webhookToken, t);
     }

@@ -18,7 +18,8 @@ const fleet::Log kLog{"emulator"};
 constexpr std::size_t kMaxQueued = 10000;
 }  // namespace
 
-WebhookSender::WebhookSender(const fleet::Clock& clock) : clock_(clock), thread_([this] { run(); }) {}
+WebhookSender::WebhookSender(const fleet::Clock& clock)
+    : clock_(clock), thread_([this] { run(); }) {}
 
 WebhookSender::~WebhookSender() { stop(); }
 

@@ -15,9 +15,9 @@
 namespace greenfleet::emulator {
 
 struct InstanceWebhookSettings {
-  std::string url;                  // webhookUrl
-  std::string token;                // webhookUrlToken
-  std::string state_webhook = "no"; // stateWebhook
+  std::string url;                   // webhookUrl
+  std::string token;                 // webhookUrlToken
+  std::string state_webhook = "no";  // stateWebhook
 };
 
 class WebhookSettingsTable {

@@ -43,10 +43,10 @@ std::int64_t rewriteTable(sqlite3* handle, const TokenTable& table,
                           const std::optional<std::string>& key_id,
                           const std::function<std::string(const StoredToken&)>& rewrite,
                           const std::string& new_key_id) {
-  SqliteStatement select(handle, fmt::format("SELECT id, token FROM {} WHERE id > ? AND {} "
-                                             "ORDER BY id LIMIT ?",
-                                             table.name,
-                                             key_id ? "token_key_id = ?" : "token_key_id IS NULL"));
+  SqliteStatement select(
+      handle, fmt::format("SELECT id, token FROM {} WHERE id > ? AND {} "
+                          "ORDER BY id LIMIT ?",
+                          table.name, key_id ? "token_key_id = ?" : "token_key_id IS NULL"));
   SqliteStatement update(
       handle, fmt::format("UPDATE {} SET token = ?, token_key_id = ? WHERE id = ?", table.name));
   std::int64_t rewritten = 0;

@@ -41,8 +41,7 @@ class WebhookRepository {
   // The token to set with `url`: the stored one, or a new random one stored (sealed) first, so
   // a webhook Green API sends right after setSettings already authenticates. nullopt when the
   // instance is not registered.
-  std::optional<std::string> tokenFor(std::int64_t id, const std::string& url,
-                                      std::int64_t now_ms);
+  std::optional<std::string> tokenFor(std::int64_t id, const std::string& url, std::int64_t now_ms);
   // Records what getSettings showed (a row is made for an instance greenfleet never configured).
   void setStatus(std::int64_t id, fleet::WebhookStatus status, std::int64_t now_ms);
   // Sets InstanceRow::webhook of each row (one query for the lot).
