@@ -82,23 +82,23 @@ ApiResponse WebhookSetupHandlers::actionAnswer(std::int64_t id, const char* acti
 }
 
 ApiResponse WebhookSetupHandlers::configure(ApiRequest& request) {
-  request.allowQuery({});
-  if (!request.body.empty()) {
-    throw ApiError::badRequest("unexpected_body", "actions take no request body");
-  }
-  const auto id = request.instanceId();
-  const auto check = setup_->configure(id);
-  return actionAnswer(id, "configure-webhook", check, request.caller ? request.caller->name : "-");
+  return action(request, "configure-webhook", &WebhookSetup::configure);
 }
 
 ApiResponse WebhookSetupHandlers::verify(ApiRequest& request) {
+  return action(request, "verify-webhook", &WebhookSetup::verify);
+}
+
+ApiResponse WebhookSetupHandlers::action(
+    ApiRequest& request, const char* name,
+    scheduler::WebhookCheck (WebhookSetup::*run)(std::int64_t)) {
   request.allowQuery({});
   if (!request.body.empty()) {
     throw ApiError::badRequest("unexpected_body", "actions take no request body");
   }
   const auto id = request.instanceId();
-  const auto check = setup_->verify(id);
-  return actionAnswer(id, "verify-webhook", check, request.caller ? request.caller->name : "-");
+  const auto check = ((*setup_).*run)(id);
+  return actionAnswer(id, name, check, request.caller ? request.caller->name : "-");
 }
 
 ApiResponse WebhookSetupHandlers::createJob(ApiRequest& request) {

@@ -27,6 +27,8 @@ class WebhookSetupHandlers {
   ApiResponse listJobs(ApiRequest& request);
 
  private:
+  ApiResponse action(ApiRequest& request, const char* name,
+                     scheduler::WebhookCheck (WebhookSetup::*run)(std::int64_t));
   // The answer of a single-instance action, or the ApiError its check maps to.
   ApiResponse actionAnswer(std::int64_t id, const char* action,
                            const scheduler::WebhookCheck& check, const std::string& caller);

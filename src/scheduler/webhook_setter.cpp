@@ -1,10 +1,11 @@
 #include "scheduler/webhook_setter.hpp"
 
-#include <future>
 #include <sstream>
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+
+#include "scheduler/awaited_reply.hpp"
 
 namespace greenfleet::scheduler {
 
@@ -25,7 +26,7 @@ std::optional<std::string> stringField(const Poco::JSON::Object::Ptr& o, const c
 
 WebhookSetter::WebhookSetter(greenapi::TransferEngine& engine, const fleet::Clock& clock,
                              fleet::Duration min_interval)
-    : engine_(engine), clock_(clock), min_interval_(min_interval) {}
+    : engine_(engine), spacing_(clock, min_interval) {}
 
 std::string WebhookSetter::settingsBody(const std::string& url, const std::string& token) {
   Poco::JSON::Object o;
@@ -62,53 +63,22 @@ bool WebhookSetter::parseSaved(const std::string& body) {
 }
 
 std::optional<WebhookCheck> WebhookSetter::claim(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  WebhookCheck refused;
-  if (in_flight_.count(id) != 0) {
-    refused.status = WebhookCheck::Status::busy;
-    refused.retryAfter = min_interval_;
-    return refused;
-  }
-  const auto now = clock_.steadyNow();
-  const auto last = last_start_.find(id);
-  if (last != last_start_.end() && now < last->second + min_interval_) {
-    refused.status = WebhookCheck::Status::rateLimited;
-    refused.retryAfter = last->second + min_interval_ - now;
-    return refused;
-  }
-  in_flight_.insert(id);
-  last_start_[id] = now;
-  return std::nullopt;
-}
-
-void WebhookSetter::release(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  in_flight_.erase(id);
-  // The spacing of an instance that ended long ago no longer matters: keep the map small.
-  const auto now = clock_.steadyNow();
-  if (last_start_.size() > 4096) {
-    std::erase_if(last_start_, [&](const auto& e) { return now >= e.second + min_interval_; });
-  }
-}
-
-greenapi::RawReply WebhookSetter::call(const greenapi::InstanceCredentials& credentials,
-                                       const std::string& method, std::string post_body) {
-  std::promise<greenapi::RawReply> reply;
-  auto future = reply.get_future();
-  engine_.submit(greenapi::TransferEngine::Request{
-      credentials, method, [&reply](greenapi::RawReply&& raw) { reply.set_value(std::move(raw)); },
-      std::move(post_body)});
-  return future.get();  // the engine completes every request exactly once
+  const auto refused = spacing_.claim(id);
+  if (!refused) return std::nullopt;
+  WebhookCheck check;
+  check.status = refused->busy ? WebhookCheck::Status::busy : WebhookCheck::Status::rateLimited;
+  check.retryAfter = refused->retryAfter;
+  return check;
 }
 
 WebhookCheck WebhookSetter::check(const greenapi::InstanceCredentials& credentials,
                                   const std::string& url, const std::optional<std::string>& token,
                                   WebhookCheck result) {
-  auto raw = call(credentials, "getSettings", {});
+  auto raw = awaitReply(engine_, credentials, "getSettings");
   result.upstream = raw.outcome;
   if (raw.outcome.kind == greenapi::OutcomeKind::rateLimited) {
     result.status = WebhookCheck::Status::rateLimited;
-    result.retryAfter = min_interval_;
+    result.retryAfter = spacing_.minInterval();
     return result;
   }
   if (!raw.outcome.ok()) {
@@ -132,11 +102,11 @@ WebhookCheck WebhookSetter::configure(const greenapi::InstanceCredentials& crede
   const auto id = credentials.idInstance;
   if (auto refused = claim(id)) return *refused;
   WebhookCheck result;
-  auto raw = call(credentials, "setSettings", settingsBody(url, token));
+  auto raw = awaitReply(engine_, credentials, "setSettings", settingsBody(url, token));
   result.upstream = raw.outcome;
   if (raw.outcome.kind == greenapi::OutcomeKind::rateLimited) {
     result.status = WebhookCheck::Status::rateLimited;
-    result.retryAfter = min_interval_;
+    result.retryAfter = spacing_.minInterval();
   } else if (!raw.outcome.ok() || !parseSaved(raw.body)) {
     result.status = WebhookCheck::Status::failed;
     if (raw.outcome.ok()) {
@@ -147,7 +117,7 @@ WebhookCheck WebhookSetter::configure(const greenapi::InstanceCredentials& crede
     result.saved = true;
     result = check(credentials, url, token, result);
   }
-  release(id);
+  spacing_.release(id);
   return result;
 }
 
@@ -157,7 +127,7 @@ WebhookCheck WebhookSetter::verify(const greenapi::InstanceCredentials& credenti
   const auto id = credentials.idInstance;
   if (auto refused = claim(id)) return *refused;
   auto result = check(credentials, url, token, WebhookCheck{});
-  release(id);
+  spacing_.release(id);
   return result;
 }
 

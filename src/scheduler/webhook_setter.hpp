@@ -10,16 +10,14 @@
 // timeout. Thread-safe.
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "fleet/clock.hpp"
 #include "fleet/webhook_status.hpp"
 #include "greenapi/call_outcome.hpp"
 #include "greenapi/transfer_engine.hpp"
+#include "scheduler/instance_spacing.hpp"
 
 namespace greenfleet::scheduler {
 
@@ -48,7 +46,7 @@ class WebhookSetter {
   WebhookCheck verify(const greenapi::InstanceCredentials& credentials, const std::string& url,
                       const std::optional<std::string>& token);
 
-  fleet::Duration minInterval() const { return min_interval_; }
+  fleet::Duration minInterval() const { return spacing_.minInterval(); }
 
   // Pure; exposed for tests. The setSettings body; the webhook fields of a getSettings answer
   // (nullopt when the body is not a settings object); whether a setSettings answer saved.
@@ -57,21 +55,14 @@ class WebhookSetter {
   static bool parseSaved(const std::string& body);
 
  private:
-  // Claims the instance for one operation, or says why not.
+  // Claims the instance for one operation, or the refusal as a check.
   std::optional<WebhookCheck> claim(std::int64_t id);
-  void release(std::int64_t id);
-  greenapi::RawReply call(const greenapi::InstanceCredentials& credentials,
-                          const std::string& method, std::string post_body);
   // getSettings and the comparison, on a claimed instance.
   WebhookCheck check(const greenapi::InstanceCredentials& credentials, const std::string& url,
                      const std::optional<std::string>& token, WebhookCheck result);
 
   greenapi::TransferEngine& engine_;
-  const fleet::Clock& clock_;
-  const fleet::Duration min_interval_;
-  std::mutex mutex_;
-  std::unordered_set<std::int64_t> in_flight_;
-  std::unordered_map<std::int64_t, fleet::SteadyTime> last_start_;
+  InstanceSpacing spacing_;
 };
 
 }  // namespace greenfleet::scheduler
