@@ -204,7 +204,10 @@ TEST_CASE(
     CHECK(m->getValue<int>("maxPerSecond") <= 1);
   }
   const Id untagged = fleet.instances.at(kTagged).idInstance;
-  CHECK_FALSE(counters->getObject("instances")->has(std::to_string(untagged)));
+  const auto per_instance = counters->getObject("instances");
+  const bool untagged_set = per_instance->has(std::to_string(untagged)) &&
+                            per_instance->getObject(std::to_string(untagged))->has("setSettings");
+  CHECK_FALSE(untagged_set);
 
   // Shown per instance and counted.
   const auto& a = fleet.instances.at(0);
