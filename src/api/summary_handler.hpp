@@ -23,6 +23,7 @@ class SummaryHandler {
 
  private:
   std::string render(const scheduler::FleetSnapshot& snapshot);
+  Poco::JSON::Object::Ptr byWebhook(std::size_t instances);  // instances per webhook status
   ApiContext& context_;
   std::shared_ptr<WebhookSetup> webhooks_;
   SnapshotBodyCache bodies_;  // one rendering per fleet snapshot

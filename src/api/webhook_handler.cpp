@@ -66,12 +66,12 @@ void WebhookHandler::authenticate(const ApiRequest& request) {
   }
   if (own && !token.empty() && sameSecret(token, *own)) return;
   if (!global && !own) {
-    throw ApiError(403, "webhooks_disabled",
+    throw ApiError(ErrorKind::forbidden, "webhooks_disabled",
                    "webhooks are disabled: set webhooks.token and use it as the instance's "
                    "webhookUrlToken, or set the instance up with configure-webhook");
   }
   ++counters_.rejected;
-  ApiError e(401, "unauthorized", "missing or wrong webhook token");
+  ApiError e(ErrorKind::unauthorized, "unauthorized", "missing or wrong webhook token");
   e.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"greenfleet-webhooks\"");
   throw e;
 }

@@ -4,6 +4,7 @@
 
 #include "api/api_error.hpp"
 #include "fleet/log.hpp"
+#include "fleet/outcome_kind.hpp"
 
 namespace greenfleet::api {
 
@@ -89,6 +90,48 @@ void WebhookJobs::run() {
   }
 }
 
+WebhookJobs::ItemResult WebhookJobs::configureOne(std::int64_t id) {
+  ItemResult out;
+  try {
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+      out.check = setup_->configure(id);
+      using S = scheduler::WebhookCheck::Status;
+      if (out.check->status != S::busy && out.check->status != S::rateLimited) break;
+      if (!waitUntil(std::chrono::steady_clock::now() + out.check->retryAfter)) {
+        out.stopped = true;
+        return out;
+      }
+    }
+  } catch (const ApiError& e) {
+    // Gone since the job started (404) is one instance's failure; anything else (public.base_url
+    // or the feature gone) ends the job.
+    (e.status() == httpStatus(ErrorKind::notFound) ? out.error : out.job_error) = e.what();
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+void WebhookJobs::countLocked(WebhookJob& job, std::int64_t id, const ItemResult& item) {
+  ++job.processed;
+  using S = scheduler::WebhookCheck::Status;
+  if (item.check && item.check->status == S::checked) {
+    if (item.check->webhook == fleet::WebhookStatus::configured) ++job.configured;
+    if (item.check->webhook == fleet::WebhookStatus::mismatch) ++job.mismatch;
+    if (item.check->webhook == fleet::WebhookStatus::missing) ++job.missing;
+    return;
+  }
+  ++job.failed;
+  std::string error = item.error;
+  if (error.empty() && item.check) {
+    error = item.check->status == S::failed
+                ? fmt::format("{}: {}", fleet::outcomeKindName(item.check->upstream.kind),
+                              item.check->upstream.message)
+                : std::string("rate_limited: the instance stayed busy");
+  }
+  if (job.errors.size() < WebhookJob::kMaxErrors) job.errors.push_back({id, error});
+}
+
 void WebhookJobs::runJob(std::int64_t job_id, const std::vector<std::int64_t>& instances) {
   {
     std::lock_guard lock(mutex_);
@@ -104,45 +147,16 @@ void WebhookJobs::runJob(std::int64_t job_id, const std::vector<std::int64_t>& i
   for (const auto id : instances) {
     if (!waitUntil(next_start)) return;
     next_start = std::max(next_start + pace, std::chrono::steady_clock::now());
-    std::optional<scheduler::WebhookCheck> check;
-    std::string error;
-    try {
-      for (int attempt = 0; attempt < kAttempts; ++attempt) {
-        check = setup_->configure(id);
-        using S = scheduler::WebhookCheck::Status;
-        if (check->status != S::busy && check->status != S::rateLimited) break;
-        if (!waitUntil(std::chrono::steady_clock::now() + check->retryAfter)) return;
-      }
-    } catch (const ApiError& e) {
-      // Gone since the job started (404) is one instance's failure; anything else (public.base_url
-      // or the feature gone) ends the job.
-      if (e.status() != 404) {
-        job_error = e.what();
-        break;
-      }
-      error = e.what();
-    } catch (const std::exception& e) {
-      error = e.what();
+    const auto item = configureOne(id);
+    if (item.stopped) return;
+    if (!item.job_error.empty()) {
+      job_error = item.job_error;
+      break;
     }
     std::lock_guard lock(mutex_);
     auto* job = findLocked(job_id);
     if (job == nullptr) return;
-    ++job->processed;
-    using S = scheduler::WebhookCheck::Status;
-    if (check && check->status == S::checked) {
-      if (check->webhook == fleet::WebhookStatus::configured) ++job->configured;
-      if (check->webhook == fleet::WebhookStatus::mismatch) ++job->mismatch;
-      if (check->webhook == fleet::WebhookStatus::missing) ++job->missing;
-      continue;
-    }
-    ++job->failed;
-    if (error.empty() && check) {
-      error = check->status == S::failed
-                  ? fmt::format("{}: {}", greenapi::outcomeName(check->upstream.kind),
-                                check->upstream.message)
-                  : std::string("rate_limited: the instance stayed busy");
-    }
-    if (job->errors.size() < WebhookJob::kMaxErrors) job->errors.push_back({id, error});
+    countLocked(*job, id, item);
   }
   std::lock_guard lock(mutex_);
   auto* job = findLocked(job_id);

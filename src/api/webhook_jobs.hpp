@@ -61,7 +61,17 @@ class WebhookJobs {
 
  private:
   void run();
+  // One instance of a job: its check, or why it failed (`error`), or why the job cannot go on
+  // (`job_error`), or that the jobs are stopping.
+  struct ItemResult {
+    std::optional<scheduler::WebhookCheck> check;
+    std::string error;
+    std::string job_error;
+    bool stopped = false;
+  };
   void runJob(std::int64_t job_id, const std::vector<std::int64_t>& instances);
+  ItemResult configureOne(std::int64_t id);
+  static void countLocked(WebhookJob& job, std::int64_t id, const ItemResult& item);
   // Waits until `until` (steady) or stop; false on stop.
   bool waitUntil(std::chrono::steady_clock::time_point until);
   WebhookJob* findLocked(std::int64_t id);

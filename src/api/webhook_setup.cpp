@@ -16,7 +16,7 @@ constexpr std::chrono::seconds kCountsMaxAge{1};
 
 void WebhookSetup::requireWired() const {
   if (context_.webhooks == nullptr || context_.webhook_setter == nullptr) {
-    throw ApiError(503, "unavailable", "webhook set-up is not available");
+    throw ApiError::unavailable("webhook set-up is not available");
   }
 }
 
@@ -24,7 +24,7 @@ std::string WebhookSetup::webhookUrl() const {
   std::string base = context_.scan_link_settings.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   if (base.empty()) {
-    throw ApiError(409, "base_url_missing",
+    throw ApiError(ErrorKind::conflict, "base_url_missing",
                    "public.base_url is not set: Green API needs the address it can reach "
                    "greenfleet's /webhooks/green-api at (e.g. https://fleet.example.com)");
   }

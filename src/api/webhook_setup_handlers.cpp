@@ -8,6 +8,7 @@
 #include "api/json_fields.hpp"
 #include "fleet/input_limits.hpp"
 #include "fleet/log.hpp"
+#include "fleet/outcome_kind.hpp"
 #include "fleet/time_format.hpp"
 
 namespace greenfleet::api {
@@ -64,9 +65,9 @@ ApiResponse WebhookSetupHandlers::actionAnswer(std::int64_t id, const char* acti
           check.retryAfter);
     case S::failed:
       throw ApiError(
-          502, "upstream_error",
+          ErrorKind::upstreamFailed, "upstream_error",
           fmt::format("{} of instance {}: Green API did not answer as expected ({}{}): {}", action,
-                      id, greenapi::outcomeName(check.upstream.kind),
+                      id, fleet::outcomeKindName(check.upstream.kind),
                       check.saved ? ", after setSettings was saved" : "", check.upstream.message));
   }
   kLog.info("event=action action={} id={} webhook={} by={}", action, id,
@@ -104,7 +105,7 @@ ApiResponse WebhookSetupHandlers::action(
 ApiResponse WebhookSetupHandlers::createJob(ApiRequest& request) {
   request.allowQuery({});
   if (context_.webhooks == nullptr || context_.webhook_setter == nullptr) {
-    throw ApiError(503, "unavailable", "webhook set-up is not available");
+    throw ApiError::unavailable("webhook set-up is not available");
   }
   const auto json = parseJsonBody(request.body.empty() ? std::string("{}") : request.body);
   if (json.type() != typeid(Poco::JSON::Object::Ptr)) {
