@@ -41,10 +41,12 @@ class SweepRunner;
 }  // namespace greenfleet::sweep
 namespace greenfleet::scheduler {
 class PairingCodeRequester;
+class WebhookSetter;
 }  // namespace greenfleet::scheduler
 namespace greenfleet::store {
 class StatusWriter;
 class ScanLinkRepository;
+class WebhookRepository;
 }  // namespace greenfleet::store
 namespace greenfleet::api {
 
@@ -75,6 +77,11 @@ struct ApiContext {
   store::ScanLinkRepository* scan_links = nullptr;
   ScanLinkSettings scan_link_settings;
   scheduler::PairingCodeRequester* pairing = nullptr;  // getAuthorizationCode; null: 503
+  // Webhooks greenfleet sets up (configure-webhook); null: those routes answer 503 and the
+  // receiver knows only webhooks.token.
+  store::WebhookRepository* webhooks = nullptr;
+  scheduler::WebhookSetter* webhook_setter = nullptr;
+  double webhook_jobs_per_second = 2;  // webhooks.configure_per_second: a fleet job's pace
 };
 
 }  // namespace greenfleet::api

@@ -14,6 +14,7 @@
 #include "api/json_fields.hpp"
 #include "fleet/input_limits.hpp"
 #include "fleet/stored_attention.hpp"
+#include "store/webhook_repository.hpp"
 
 namespace greenfleet::api {
 
@@ -153,7 +154,8 @@ ApiResponse InstanceHandlers::list(ApiRequest& request) {
                                  "cursor");
     }
   }
-  const auto page = context_.instances.list(filter);
+  auto page = context_.instances.list(filter);
+  if (context_.webhooks != nullptr) context_.webhooks->fillStatus(page.items);
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
   for (const auto& row : page.items) items->add(instanceToJson(row));
   auto root = orderedObject();
@@ -167,8 +169,9 @@ ApiResponse InstanceHandlers::list(ApiRequest& request) {
 ApiResponse InstanceHandlers::get(ApiRequest& request) {
   request.allowQuery({});
   const auto id = request.instanceId();
-  const auto row = context_.instances.get(id);
+  auto row = context_.instances.get(id);
   if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
+  if (context_.webhooks != nullptr) context_.webhooks->fillStatus(*row);
   if (context_.poller != nullptr) {
     const auto anchor = context_.poller->anchor();
     if (const auto live = context_.poller->view(id)) {
@@ -205,8 +208,9 @@ ApiResponse InstanceHandlers::update(ApiRequest& request) {
           "changing the host of apiUrl needs the instance's token in the same request", "apiUrl");
     }
   }
-  const auto row = context_.instances.update(id, patch);
+  auto row = context_.instances.update(id, patch);
   if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
+  if (context_.webhooks != nullptr) context_.webhooks->fillStatus(*row);
   if (context_.observer != nullptr) context_.observer->instanceUpserted(row->instance);
   return ApiResponse::json(200, *instanceToJson(*row));
 }

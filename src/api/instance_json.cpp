@@ -214,6 +214,7 @@ Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row,
     o->set("lastError", optText(st.last_error));
     o->set("phone", optText(st.phone));
   }
+  o->set("webhook", std::string(fleet::webhookStatusName(row.webhook)));
   o->set("createdAt", fleet::formatRfc3339(in.created_at));
   o->set("updatedAt", fleet::formatRfc3339(in.updated_at));
   return o;
@@ -266,7 +267,9 @@ void appendInstanceJson(std::string& out, const store::InstanceRow& row) {
   appendOptString(out, st.last_error);
   out += ",\"phone\":";
   appendOptString(out, st.phone);
-  out += ",\"createdAt\":";
+  out += ",\"webhook\":\"";
+  out += fleet::webhookStatusName(row.webhook);
+  out += "\",\"createdAt\":";
   store::appendJsonString(out, fleet::formatRfc3339(in.created_at));
   out += ",\"updatedAt\":";
   store::appendJsonString(out, fleet::formatRfc3339(in.updated_at));

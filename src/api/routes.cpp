@@ -13,6 +13,7 @@
 #include "api/summary_handler.hpp"
 #include "api/sweep_handlers.hpp"
 #include "api/webhook_handler.hpp"
+#include "api/webhook_setup_handlers.hpp"
 
 namespace greenfleet::api {
 
@@ -31,7 +32,8 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   auto events = std::make_shared<EventHandlers>(context);
   auto webhooks = std::make_shared<WebhookHandler>(context);
   auto sweeps = std::make_shared<SweepHandlers>(context);
-  auto summary = std::make_shared<SummaryHandler>(context);
+  auto webhook_setup = std::make_shared<WebhookSetup>(context);
+  auto summary = std::make_shared<SummaryHandler>(context, webhook_setup);
   auto dashboard = std::make_shared<DashboardHandler>();
   auto pairing = std::make_shared<PairingCodeHandler>(context);
   auto links = std::make_shared<ScanLinkHandlers>(context, pairing);
@@ -62,6 +64,18 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/api/v1/needs-scan", Access::read, bind(scans, &ScanHandlers::needsScan),
                false, [scans](ApiRequest& r) { return scans->needsScanFast(r); }});
   router->add({"GET", "/api/v1/instances/{id}/qr", Access::read, bind(scans, &ScanHandlers::qr)});
+  // Before the generic action route: the first match wins.
+  auto setups = std::make_shared<WebhookSetupHandlers>(context, webhook_setup);
+  router->add({"POST", "/api/v1/instances/{id}/actions/configure-webhook", Access::admin,
+               bind(setups, &WebhookSetupHandlers::configure)});
+  router->add({"POST", "/api/v1/instances/{id}/actions/verify-webhook", Access::admin,
+               bind(setups, &WebhookSetupHandlers::verify)});
+  router->add({"POST", "/api/v1/webhooks/configure", Access::admin,
+               bind(setups, &WebhookSetupHandlers::createJob)});
+  router->add({"GET", "/api/v1/webhooks/configure", Access::read,
+               bind(setups, &WebhookSetupHandlers::listJobs)});
+  router->add({"GET", "/api/v1/webhooks/configure/{jobId}", Access::read,
+               bind(setups, &WebhookSetupHandlers::getJob)});
   router->add({"POST", "/api/v1/instances/{id}/actions/{action}", Access::admin,
                bind(scans, &ScanHandlers::action)});
   router->add({"GET", "/api/v1/events", Access::read, bind(events, &EventHandlers::list)});

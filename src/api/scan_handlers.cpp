@@ -231,7 +231,9 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
     method = scheduler::Method::reboot;
   } else {
     throw ApiError::notFound(
-        fmt::format("no action '{}'; use poll, logout, reboot or scan-session", name));
+        fmt::format("no action '{}'; use poll, logout, reboot, scan-session, configure-webhook or "
+                    "verify-webhook",
+                    name));
   }
   const auto decision = p.requestAction(id, method);
   using A = scheduler::ActionStatus;

@@ -36,6 +36,14 @@ std::optional<ApiResponse> SummaryHandler::fast(ApiRequest& request) {
   return response;
 }
 
+Poco::JSON::Object::Ptr SummaryHandler::byWebhook(std::size_t instances) {
+  auto o = orderedObject();
+  for (const auto& [status, n] : webhooks_->counts(static_cast<std::int64_t>(instances))) {
+    o->set(std::string(fleet::webhookStatusName(status)), static_cast<Poco::Int64>(n));
+  }
+  return o;
+}
+
 std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
   auto& poller = *context_.poller;
   const auto anchor = poller.anchor();
@@ -102,6 +110,7 @@ std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
                       static_cast<Poco::Int64>(context_.status_writer->pendingCount()));
   }
   root->set("store", store_health);
+  if (webhooks_ != nullptr) root->set("byWebhook", byWebhook(counts.instances));
   if (context_.partner_sync != nullptr) {
     const auto p = context_.partner_sync->summary();
     auto partners = orderedObject();

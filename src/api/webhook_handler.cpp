@@ -4,6 +4,7 @@
 #include "api/json_fields.hpp"
 #include "fleet/input_limits.hpp"
 #include "fleet/log.hpp"
+#include "store/webhook_repository.hpp"
 
 namespace greenfleet::api {
 
@@ -25,12 +26,23 @@ ApiResponse accepted(const char* what) {
 }
 }  // namespace
 
-void WebhookHandler::authenticate(const ApiRequest& request) {
-  if (context_.webhook_token.empty()) {
-    throw ApiError(403, "webhooks_disabled",
-                   "webhooks are disabled: set webhooks.token and use it as the instance's "
-                   "webhookUrlToken");
+// The idInstance a notification names, read leniently (nullopt for anything else): only to find
+// the instance's own token; handle() reads the body strictly once it is authenticated.
+static std::optional<std::int64_t> namedInstance(const std::string& body) {
+  try {
+    const auto o = parseJsonBody(body).extract<Poco::JSON::Object::Ptr>();
+    const auto data = o->getObject("instanceData");
+    if (!data || !data->has("idInstance") || !data->get("idInstance").isInteger()) {
+      return std::nullopt;
+    }
+    const auto id = data->getValue<Poco::Int64>("idInstance");
+    return id > 0 ? std::optional<std::int64_t>(id) : std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
   }
+}
+
+void WebhookHandler::authenticate(const ApiRequest& request) {
   // Green API sends webhookUrlToken in Authorization; official receivers accept it with
   // "Bearer " or "Basic " in front, or bare (green-api.md section 8).
   std::string token = request.header("authorization");
@@ -40,12 +52,28 @@ void WebhookHandler::authenticate(const ApiRequest& request) {
       break;
     }
   }
-  if (!sameSecret(token, context_.webhook_token)) {
-    ++counters_.rejected;
-    ApiError e(401, "unauthorized", "missing or wrong webhook token");
-    e.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"greenfleet-webhooks\"");
-    throw e;
+  const bool global = !context_.webhook_token.empty();
+  if (global && sameSecret(token, context_.webhook_token)) return;
+  // An instance's own token (set by configure-webhook) vouches for notifications about that
+  // instance only.
+  std::optional<std::string> own;
+  if (context_.webhooks != nullptr) {
+    try {
+      if (const auto id = namedInstance(request.body)) own = context_.webhooks->token(*id);
+    } catch (const store::SecretsError& e) {
+      kLog.warn("event=webhook_token_unreadable error=\"{}\"", e.what());
+    }
   }
+  if (own && !token.empty() && sameSecret(token, *own)) return;
+  if (!global && !own) {
+    throw ApiError(ErrorKind::forbidden, "webhooks_disabled",
+                   "webhooks are disabled: set webhooks.token and use it as the instance's "
+                   "webhookUrlToken, or set the instance up with configure-webhook");
+  }
+  ++counters_.rejected;
+  ApiError e(ErrorKind::unauthorized, "unauthorized", "missing or wrong webhook token");
+  e.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"greenfleet-webhooks\"");
+  throw e;
 }
 
 ApiResponse WebhookHandler::handle(ApiRequest& request) {

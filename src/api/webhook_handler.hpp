@@ -1,6 +1,8 @@
 #pragma once
 // WebhookHandler: POST /webhooks/green-api, where Green API delivers incoming notifications
-// (point an instance's webhookUrl here and set its webhookUrlToken to webhooks.token).
+// (point an instance's webhookUrl here and set its webhookUrlToken to webhooks.token, or let
+// configure-webhook give the instance a token of its own, which authenticates notifications
+// about that instance only; webhooks.token keeps working for every instance).
 // stateInstanceChanged moves the instance at once (source webhook) and asks for a confirming
 // probe; other types are counted and ignored. Green API retries non-200 answers for 24 h, so
 // every well-formed, authenticated notification is answered 200 at once — also for instances

@@ -32,6 +32,7 @@
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "scheduler/pairing_code_requester.hpp"
+#include "scheduler/webhook_setter.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
@@ -40,6 +41,7 @@
 #include "store/state_event_log.hpp"
 #include "store/status_writer.hpp"
 #include "store/sweep_repository.hpp"
+#include "store/webhook_repository.hpp"
 #include "sweep/sweep_runner.hpp"
 
 namespace greenfleet::app {
@@ -137,6 +139,8 @@ struct FleetService::Parts {
   std::unique_ptr<PartnerSyncRunner> partner_sync;
   std::unique_ptr<store::ScanLinkRepository> scan_links;
   std::unique_ptr<scheduler::PairingCodeRequester> pairing;
+  std::unique_ptr<store::WebhookRepository> webhooks;
+  std::unique_ptr<scheduler::WebhookSetter> webhook_setter;
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
   std::unique_ptr<alerts::AlertDispatcher> alerts;  // null without alerts.targets
@@ -284,6 +288,15 @@ void FleetService::start() {
   p.pairing = std::make_unique<scheduler::PairingCodeRequester>(
       *p.engine, clock_, std::chrono::seconds(config_.getInt("pairing.min_interval_s", 1, 3600)));
   p.context->pairing = p.pairing.get();
+  p.webhooks = std::make_unique<store::WebhookRepository>(*p.db, *p.cipher);
+  p.webhook_setter = std::make_unique<scheduler::WebhookSetter>(
+      *p.engine, clock_,
+      std::chrono::milliseconds(
+          config_.getInt("webhooks.configure_min_interval_ms", 1000, 600000)));
+  p.context->webhooks = p.webhooks.get();
+  p.context->webhook_setter = p.webhook_setter.get();
+  p.context->webhook_jobs_per_second =
+      config_.getDouble("webhooks.configure_per_second", 0.01, 100);
   p.context->scan_link_settings = scanLinkSettings(config_);
   p.context->scan_link_settings.listener_base_url = [&p] {
     const bool has_public = p.server && p.server->publicPort() != 0;
@@ -332,6 +345,8 @@ void FleetService::stop() {
   if (p.writer) p.writer->stop();
   p.context.reset();
   p.pairing.reset();
+  p.webhook_setter.reset();
+  p.webhooks.reset();
   p.event_hub.reset();
   p.sweeps.reset();
   p.partner_sync.reset();

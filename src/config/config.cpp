@@ -97,6 +97,8 @@ const std::vector<ConfigKey>& configKeys() {
        "event streams open at once at most, all API keys together"},
       {"events.max_streams_per_key", "8", "event streams one API key may hold open at once"},
       {"webhooks.token", "", "token Green API must send (the instance's webhookUrlToken); empty = webhooks off"},
+      {"webhooks.configure_min_interval_ms", "1100", "configure-webhook/verify-webhook start at most this often per instance (setSettings: 1 per second per instance)"},
+      {"webhooks.configure_per_second", "2", "a configure-webhook job starts at most this many setSettings per second, fleet-wide"},
       {"alerts.targets", "", "comma-separated URLs POSTed to when an instance enters or leaves an alerted attention; prefix slack: for a Slack-compatible body"},
       {"alerts.reasons", "needs_scan,blocked,credentials_rejected", "attentions that raise alerts"},
       {"alerts.dashboard_url", "", "dashboard base URL put in alerts (default: the admin listener's /ui/)"},

@@ -32,6 +32,7 @@ struct EmulatorOptions {
   // Spelling of the websocket timeout frame type: "timeoutExpired" (RU/HE docs) or "timeout".
   std::string wsTimeoutType = "timeoutExpired";
   Millis hangMax{30000};  // a hang fault holds the request at most this long, then resets
+  // Where stateInstanceChanged goes for instances that set no webhook of their own (setSettings).
   std::string webhookUrl;
   std::string webhookToken;
   int threads = 16;         // workers of the HTTP front (slow routes only)
@@ -41,7 +42,8 @@ struct EmulatorOptions {
   std::map<std::string, int> rateLimits{
       {"getStateInstance", 1}, {"getStatusInstance", 1}, {"qr", 3},
       {"logout", 1},           {"reboot", 1},            {"getWaSettings", 1},
-      {"getSettings", 1},      {"scanqrcode", 1},        {"getAuthorizationCode", 1}};
+      {"getSettings", 1},      {"scanqrcode", 1},        {"getAuthorizationCode", 1},
+      {"setSettings", 1}};
   Millis rateWindow{1000};
 };
 

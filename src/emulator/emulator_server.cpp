@@ -44,11 +44,17 @@ std::string EmulatorServer::baseUrl() const {
 }
 
 void EmulatorServer::start() {
-  if (!options_.webhookUrl.empty()) {
-    webhooks_ = std::make_unique<WebhookSender>(options_.webhookUrl, options_.webhookToken, clock_);
-    WebhookSender* sender = webhooks_.get();
-    registry_.setTransitionSink([sender](const Transition& t) { sender->enqueue(t); });
-  }
+  webhooks_ = std::make_unique<WebhookSender>(clock_);
+  registry_.setTransitionSink([this, sender = webhooks_.get()](const Transition& t) {
+    // An instance that set its own webhook (setSettings) is announced there, and only when its
+    // stateWebhook is yes, as Green API does; the others go to --webhook-url when given.
+    if (const auto own = registry_.webhookSettings().get(t.id)) {
+      if (own->state_webhook == "yes" && !own->url.empty())
+        sender->enqueue(own->url, own->token, t);
+    } else if (!options_.webhookUrl.empty()) {
+      sender->enqueue(options_.webhookUrl, options_.webhookToken, t);
+    }
+  });
 
   http::ServerOptions http;
   http.listeners.push_back(http::Listener{"emulator", options_.host, options_.port});
@@ -68,12 +74,17 @@ void EmulatorServer::start() {
   ready_ = true;
   running_ = true;
 
-  if (webhooks_) {
-    // Timed transitions (starting → notAuthorized …) must be announced even when nobody asks.
-    ticker_ = std::thread([this] {
-      while (!stopping_.tryWait(100)) registry_.tick();
-    });
-  }
+  // Timed transitions (starting → notAuthorized …) must be announced even when nobody asks:
+  // every instance's with --webhook-url, else only those that set a webhook of their own.
+  ticker_ = std::thread([this] {
+    while (!stopping_.tryWait(100)) {
+      if (options_.webhookUrl.empty()) {
+        registry_.tick(registry_.webhookSettings().ids());
+      } else {
+        registry_.tick();
+      }
+    }
+  });
 }
 
 void EmulatorServer::stop() {

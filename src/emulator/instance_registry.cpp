@@ -51,8 +51,10 @@ EmulatedInstance* InstanceRegistry::find(std::int64_t id) {
   return &slots_[static_cast<std::size_t>(id - first_id_)];
 }
 
-void InstanceRegistry::tick() {
-  for (const auto id : ids()) {
+void InstanceRegistry::tick() { tick(ids()); }
+
+void InstanceRegistry::tick(const std::vector<std::int64_t>& ids) {
+  for (const auto id : ids) {
     with(id, [](EmulatedInstance&, fleet::SteadyTime, std::vector<Transition>&) {});
   }
 }

@@ -20,6 +20,7 @@
 #include "emulator/emulated_instance.hpp"
 #include "emulator/emulator_options.hpp"
 #include "emulator/fault_profile.hpp"
+#include "emulator/webhook_settings_table.hpp"
 #include "fleet/clock.hpp"
 
 namespace greenfleet::emulator {
@@ -54,6 +55,10 @@ class InstanceRegistry {
 
   // Advances every instance (so timed transitions reach the webhook without a request).
   void tick();
+  // Advances only these instances (those with a webhook of their own).
+  void tick(const std::vector<std::int64_t>& ids);
+  // The webhook settings instances set with setSettings.
+  WebhookSettingsTable& webhookSettings() { return webhook_settings_; }
 
   void setTransitionSink(TransitionSink sink);
   void setGlobalFaults(FaultProfile faults);
@@ -81,6 +86,7 @@ class InstanceRegistry {
   std::shared_ptr<const FaultProfile> global_faults_;
   std::string partner_token_;
   std::atomic<std::uint64_t> partner_calls_{0};
+  WebhookSettingsTable webhook_settings_;
 };
 
 }  // namespace greenfleet::emulator

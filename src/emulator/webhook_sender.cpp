@@ -18,8 +18,8 @@ const fleet::Log kLog{"emulator"};
 constexpr std::size_t kMaxQueued = 10000;
 }  // namespace
 
-WebhookSender::WebhookSender(std::string url, std::string token, const fleet::Clock& clock)
-    : url_(std::move(url)), token_(std::move(token)), clock_(clock), thread_([this] { run(); }) {}
+WebhookSender::WebhookSender(const fleet::Clock& clock)
+    : clock_(clock), thread_([this] { run(); }) {}
 
 WebhookSender::~WebhookSender() { stop(); }
 
@@ -49,10 +49,11 @@ std::string WebhookSender::body(const Transition& transition, fleet::WallTime at
   return s.str();
 }
 
-void WebhookSender::enqueue(const Transition& transition) {
+void WebhookSender::enqueue(const std::string& url, const std::string& token,
+                            const Transition& transition) {
   // The emulator-only "new" state has no Green API name; nothing is announced for it.
   if (transition.to == states::kNew) return;
-  std::string text = body(transition, clock_.wallNow());
+  Delivery text{url, token, body(transition, clock_.wallNow())};
   {
     std::lock_guard lock(mutex_);
     if (queue_.size() >= kMaxQueued) {
@@ -66,7 +67,7 @@ void WebhookSender::enqueue(const Transition& transition) {
 
 void WebhookSender::run() {
   while (true) {
-    std::string next;
+    Delivery next;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -82,9 +83,10 @@ void WebhookSender::run() {
   }
 }
 
-bool WebhookSender::post(const std::string& body) {
+bool WebhookSender::post(const Delivery& delivery) {
+  const auto& body = delivery.body;
   try {
-    const Poco::URI uri(url_);
+    const Poco::URI uri(delivery.url);
     Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
     session.setTimeout(Poco::Timespan(5, 0));
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST,
@@ -92,7 +94,7 @@ bool WebhookSender::post(const std::string& body) {
                                    Poco::Net::HTTPMessage::HTTP_1_1);
     request.setContentType("application/json; charset=utf-8");
     request.setContentLength(static_cast<std::streamsize>(body.size()));
-    if (!token_.empty()) request.set("Authorization", "Bearer " + token_);
+    if (!delivery.token.empty()) request.set("Authorization", "Bearer " + delivery.token);
     session.sendRequest(request) << body;
     Poco::Net::HTTPResponse response;
     std::istream& in = session.receiveResponse(response);

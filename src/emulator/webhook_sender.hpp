@@ -1,6 +1,7 @@
 #pragma once
 // WebhookSender: delivers stateInstanceChanged notifications, in Green API's exact body format,
-// to one configured URL with `Authorization: Bearer <token>`, from its own thread. enqueue()
+// to the URL given with each (the instance's webhookUrl, or the emulator's --webhook-url) with
+// `Authorization: Bearer <token>` (its webhookUrlToken), from its own thread. enqueue()
 // never blocks on the network (bounded queue; the oldest notification is dropped when full).
 // Thread-safe.
 
@@ -18,12 +19,12 @@ namespace greenfleet::emulator {
 
 class WebhookSender {
  public:
-  WebhookSender(std::string url, std::string token, const fleet::Clock& clock);
+  explicit WebhookSender(const fleet::Clock& clock);
   ~WebhookSender();
   WebhookSender(const WebhookSender&) = delete;
   WebhookSender& operator=(const WebhookSender&) = delete;
 
-  void enqueue(const Transition& transition);
+  void enqueue(const std::string& url, const std::string& token, const Transition& transition);
   void stop();
 
   std::uint64_t sent() const { return sent_; }
@@ -34,15 +35,18 @@ class WebhookSender {
   static std::string body(const Transition& transition, fleet::WallTime at);
 
  private:
+  struct Delivery {
+    std::string url;
+    std::string token;
+    std::string body;
+  };
   void run();
-  bool post(const std::string& body);
+  bool post(const Delivery& delivery);
 
-  std::string url_;
-  std::string token_;
   const fleet::Clock& clock_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::string> queue_;
+  std::deque<Delivery> queue_;
   bool stopping_ = false;
   std::atomic<std::uint64_t> sent_{0}, failed_{0}, dropped_{0};
   std::thread thread_;

@@ -26,7 +26,8 @@ const std::map<std::string, std::string>& canonicalMethods() {
       {"getwasettings", "getWaSettings"},
       {"getsettings", "getSettings"},
       {"scanqrcode", "scanqrcode"},
-      {"getauthorizationcode", "getAuthorizationCode"}};
+      {"getauthorizationcode", "getAuthorizationCode"},
+      {"setsettings", "setSettings"}};
   return kMethods;
 }
 
@@ -88,13 +89,14 @@ struct Checks {
   int huge_bytes = 0;
 };
 
-Poco::JSON::Object::Ptr settingsOf(const EmulatedInstance& inst) {
+Poco::JSON::Object::Ptr settingsOf(const EmulatedInstance& inst,
+                                   const std::optional<InstanceWebhookSettings>& webhook) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("wid", inst.wid());
   o->set("countryInstance", "");
   o->set("typeAccount", "");
-  o->set("webhookUrl", "");
-  o->set("webhookUrlToken", "");
+  o->set("webhookUrl", webhook ? webhook->url : std::string());
+  o->set("webhookUrlToken", webhook ? webhook->token : std::string());
   o->set("delaySendMessagesMilliseconds", 5000);
   for (const char* flag :
        {"markIncomingMessagesReaded", "markIncomingMessagesReadedOnReply", "sharedSession",
@@ -104,6 +106,7 @@ Poco::JSON::Object::Ptr settingsOf(const EmulatedInstance& inst) {
         "editedMessageWebhook", "deletedMessageWebhook"}) {
     o->set(flag, "no");
   }
+  if (webhook) o->set("stateWebhook", webhook->state_webhook);
   o->set("proxyInstance", "");
   o->set("typeInstance", "whatsapp");
   return o;
@@ -118,6 +121,27 @@ std::optional<std::int64_t> phoneNumberOf(const std::string& body) {
     return n > 0 ? std::optional<std::int64_t>(n) : std::nullopt;
   } catch (const Poco::Exception&) {
     return std::nullopt;
+  }
+}
+
+// setSettings: stores the webhook fields given (others are accepted and ignored); false when
+// the body is not a JSON object or a webhook field is not a string (Green API answers 400).
+bool applySettings(WebhookSettingsTable& table, std::int64_t id, const std::string& body) {
+  try {
+    const auto o = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+    if (!o) return false;
+    std::optional<std::string> fields[3];
+    const char* names[3] = {"webhookUrl", "webhookUrlToken", "stateWebhook"};
+    for (int i = 0; i < 3; ++i) {
+      if (!o->has(names[i])) continue;
+      if (!o->get(names[i]).isString()) return false;
+      fields[i] = o->getValue<std::string>(names[i]);
+    }
+    if (fields[2] && *fields[2] != "yes" && *fields[2] != "no") return false;
+    table.apply(id, fields[0], fields[1], fields[2]);
+    return true;
+  } catch (const Poco::Exception&) {
+    return false;
   }
 }
 
@@ -196,7 +220,14 @@ void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
     body = waSettingsBody(inst);
   } else if (method == "getSettings") {
     if (is_new) return error(400, "instance in starting process try later");
-    body = stringify(settingsOf(inst));
+    body = stringify(settingsOf(inst, ctx.registry.webhookSettings().get(inst.id())));
+  } else if (method == "setSettings") {
+    if (!applySettings(ctx.registry.webhookSettings(), inst.id(), request_body)) {
+      return error(400, "bad request data");
+    }
+    // "The instance reboots; settings are applied within 5 minutes" (green-api.md §5).
+    inst.reboot(now, transitions);
+    body = R"({"saveSettings":true})";
   } else if (method == "getAuthorizationCode") {
     if (is_new || starting) return error(400, "instance in starting process try later");
     const auto phone = phoneNumberOf(request_body);
@@ -280,8 +311,9 @@ void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
   const std::string method_lower = Poco::toLower(parts[1]);
   const std::string& token = parts[2];
   const auto known_method = canonicalMethods().find(method_lower);
-  // getAuthorizationCode is a POST with a JSON body; every other instance method a GET.
-  const bool is_get = request.method == (method_lower == "getauthorizationcode" ? "POST" : "GET");
+  // getAuthorizationCode and setSettings are POSTs with a JSON body; every other method a GET.
+  const bool posted = method_lower == "getauthorizationcode" || method_lower == "setsettings";
+  const bool verb_ok = request.method == (posted ? "POST" : "GET");
 
   Checks adm;
   std::string method =
@@ -290,7 +322,7 @@ void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
   adm.known = ctx.registry.with(
       id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
         adm.token_ok = inst.tokenMatches(token);
-        if (!adm.token_ok || known_method == canonicalMethods().end() || !is_get) {
+        if (!adm.token_ok || known_method == canonicalMethods().end() || !verb_ok) {
           inst.countUnauthorized(method);
           return;
         }
@@ -305,7 +337,7 @@ void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
       });
   if (!adm.known) return fail(403, "Forbidden");
   if (!adm.token_ok) return fail(401, "Unauthorized");
-  if (known_method == canonicalMethods().end() || !is_get) return fail(404, "Not Found");
+  if (known_method == canonicalMethods().end() || !verb_ok) return fail(404, "Not Found");
   if (!adm.accepted) return fail(429, "Too Many Requests");
 
   // Injected latency delays the answer on the loop's timer; no thread waits for it.

@@ -1,15 +1,15 @@
 #include "scheduler/pairing_code_requester.hpp"
 
-#include <future>
-
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+
+#include "scheduler/awaited_reply.hpp"
 
 namespace greenfleet::scheduler {
 
 PairingCodeRequester::PairingCodeRequester(greenapi::TransferEngine& engine,
                                            const fleet::Clock& clock, fleet::Duration min_interval)
-    : engine_(engine), clock_(clock), min_interval_(min_interval) {}
+    : engine_(engine), spacing_(clock, min_interval) {}
 
 std::optional<std::string> PairingCodeRequester::parseAnswer(const std::string& body) {
   try {
@@ -31,37 +31,19 @@ PairingCodeAnswer PairingCodeRequester::request(const greenapi::InstanceCredenti
                                                 std::int64_t phone_number) {
   PairingCodeAnswer answer;
   const auto id = credentials.idInstance;
-  {
-    std::lock_guard lock(mutex_);
-    if (in_flight_.count(id) != 0) {
-      answer.status = PairingCodeAnswer::Status::busy;
-      return answer;
-    }
-    const auto now = clock_.steadyNow();
-    const auto last = last_start_.find(id);
-    if (last != last_start_.end() && now < last->second + min_interval_) {
-      answer.status = PairingCodeAnswer::Status::rateLimited;
-      answer.retryAfter = last->second + min_interval_ - now;
-      return answer;
-    }
-    in_flight_.insert(id);
-    last_start_[id] = now;
+  if (const auto refused = spacing_.claim(id)) {
+    answer.status =
+        refused->busy ? PairingCodeAnswer::Status::busy : PairingCodeAnswer::Status::rateLimited;
+    answer.retryAfter = refused->retryAfter;
+    return answer;
   }
-  std::promise<greenapi::RawReply> reply;
-  auto future = reply.get_future();
-  engine_.submit(greenapi::TransferEngine::Request{
-      credentials, "getAuthorizationCode",
-      [&reply](greenapi::RawReply&& raw) { reply.set_value(std::move(raw)); },
-      "{\"phoneNumber\":" + std::to_string(phone_number) + "}"});
-  greenapi::RawReply raw = future.get();  // the engine completes every request exactly once
-  {
-    std::lock_guard lock(mutex_);
-    in_flight_.erase(id);
-  }
+  greenapi::RawReply raw = awaitReply(engine_, credentials, "getAuthorizationCode",
+                                      "{\"phoneNumber\":" + std::to_string(phone_number) + "}");
+  spacing_.release(id);
   answer.upstream = raw.outcome;
   if (raw.outcome.kind == greenapi::OutcomeKind::rateLimited) {
     answer.status = PairingCodeAnswer::Status::rateLimited;
-    answer.retryAfter = min_interval_;
+    answer.retryAfter = spacing_.minInterval();
     return answer;
   }
   if (!raw.outcome.ok()) return answer;  // failed

@@ -8,14 +8,12 @@
 // engine's request timeout. Thread-safe.
 
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "fleet/clock.hpp"
 #include "greenapi/call_outcome.hpp"
 #include "greenapi/transfer_engine.hpp"
+#include "scheduler/instance_spacing.hpp"
 
 namespace greenfleet::scheduler {
 
@@ -47,11 +45,7 @@ class PairingCodeRequester {
 
  private:
   greenapi::TransferEngine& engine_;
-  const fleet::Clock& clock_;
-  const fleet::Duration min_interval_;
-  std::mutex mutex_;
-  std::unordered_set<std::int64_t> in_flight_;
-  std::unordered_map<std::int64_t, fleet::SteadyTime> last_start_;
+  InstanceSpacing spacing_;
 };
 
 }  // namespace greenfleet::scheduler

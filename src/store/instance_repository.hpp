@@ -14,6 +14,7 @@
 #include "fleet/clock.hpp"
 #include "fleet/registered_instance.hpp"
 #include "fleet/result.hpp"
+#include "fleet/webhook_status.hpp"
 #include "store/database.hpp"
 #include "store/token_cipher.hpp"
 
@@ -40,6 +41,8 @@ struct StoredStatus {
 struct InstanceRow {
   fleet::RegisteredInstance instance;
   StoredStatus status;
+  // Kept in instance_webhooks; filled by WebhookRepository::fillStatus where it is shown.
+  fleet::WebhookStatus webhook = fleet::WebhookStatus::unknown;
 };
 
 struct InstanceFilter {

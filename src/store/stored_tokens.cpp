@@ -2,15 +2,17 @@
 
 #include <sqlite3.h>
 
+#include <fmt/format.h>
+
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <utility>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "fleet/log.hpp"
 #include "store/sqlite_statement.hpp"
+#include "store/webhook_repository.hpp"
 
 using namespace Poco::Data::Keywords;
 
@@ -27,18 +29,24 @@ struct StoredToken {
   std::int64_t id = 0;
   std::string token;
   TokenOwner owner = TokenOwner::instance;
+  std::int64_t sealing_id = 0;  // the id in its associated data
 };
 
-// The token columns under the key: instance tokens (migration 0004) and partner tokens (0007).
+// A token column under the key: instance tokens (migration 0004), partner tokens (0007) and the
+// webhook tokens of configure-webhook (0008, sealed under the negated instance id).
 struct TokenTable {
   const char* table;
   const char* column;
   TokenOwner owner;
+  std::int64_t (*sealing_id)(std::int64_t id);
 };
-constexpr TokenTable kTokenTables[] = {
-    {"instances", "token", TokenOwner::instance},
-    {"partners", "partner_token", TokenOwner::partner},
-};
+std::int64_t ownId(std::int64_t id) { return id; }
+constexpr TokenTable kInstanceTokens{"instances", "token", TokenOwner::instance, &ownId};
+constexpr TokenTable kPartnerTokens{"partners", "partner_token", TokenOwner::partner, &ownId};
+constexpr TokenTable kWebhookTokens{"instance_webhooks", "token", TokenOwner::instance,
+                                    &WebhookRepository::sealingId};
+// The tables that may hold clear rows from before encryption, and that start-up checks.
+constexpr TokenTable kTokenTables[] = {kInstanceTokens, kPartnerTokens};
 
 // Sums a one-number query run once per table; `sql` names the table and column as {0} and {1}.
 std::int64_t sumOverTables(Database& db, const char* sql, const std::string* key_id) {
@@ -77,6 +85,7 @@ std::int64_t rewriteTable(sqlite3* handle, const TokenTable& t,
       auto& row = batch.emplace_back();
       row.id = sqlite3_column_int64(select.get(), 0);
       row.owner = t.owner;
+      row.sealing_id = t.sealing_id(row.id);
       columnTextInto(select.get(), 1, row.token);
     }
     for (const auto& row : batch) {
@@ -91,10 +100,11 @@ std::int64_t rewriteTable(sqlite3* handle, const TokenTable& t,
   return rewritten;
 }
 
-// Calls `rewrite` for each row of every token table whose key id is `key_id` (nullopt: clear
-// rows) inside one write transaction with secure_delete on; `before_commit` runs before COMMIT.
-// Returns rows visited.
-std::int64_t rewriteTokens(Database& db, const std::optional<std::string>& key_id,
+// Calls `rewrite` for each row of `tables` whose key id is `key_id` (nullopt: clear rows) inside
+// one write transaction with secure_delete on; `before_commit` runs before COMMIT. Returns rows
+// visited.
+std::int64_t rewriteTokens(Database& db, const std::vector<TokenTable>& tables,
+                           const std::optional<std::string>& key_id,
                            const std::function<std::string(const StoredToken&)>& rewrite,
                            const std::string& new_key_id,
                            const std::function<void()>& before_commit) {
@@ -105,7 +115,7 @@ std::int64_t rewriteTokens(Database& db, const std::optional<std::string>& key_i
   {
     WriteTransaction tx(*session);
     sqlite3* handle = sqliteHandle(*session);
-    for (const auto& t : kTokenTables) {
+    for (const auto& t : tables) {
       rewritten += rewriteTable(handle, t, key_id, rewrite, new_key_id);
     }
     if (before_commit) before_commit();
@@ -162,17 +172,19 @@ bool StoredTokens::hasClear() {
 
 std::int64_t StoredTokens::sealClear(const TokenCipher& cipher) {
   return rewriteTokens(
-      db_, std::nullopt,
-      [&](const StoredToken& row) { return cipher.seal(row.token, row.id, row.owner); },
+      db_, {std::begin(kTokenTables), std::end(kTokenTables)}, std::nullopt,
+      [&](const StoredToken& row) { return cipher.seal(row.token, row.sealing_id, row.owner); },
       cipher.keyId(), nullptr);
 }
 
 std::int64_t StoredTokens::reseal(const TokenCipher& from, const TokenCipher& to,
                                   const std::function<void()>& before_commit) {
+  // Partner and webhook tokens move to the new key in the same transaction.
   return rewriteTokens(
-      db_, from.keyId(),
+      db_, {kInstanceTokens, kPartnerTokens, kWebhookTokens}, from.keyId(),
       [&](const StoredToken& row) {
-        return to.seal(from.openOrThrow(row.token, row.id, row.owner), row.id, row.owner);
+        return to.seal(from.openOrThrow(row.token, row.sealing_id, row.owner), row.sealing_id,
+                       row.owner);
       },
       to.keyId(), before_commit);
 }

@@ -34,10 +34,11 @@ class StoredTokens {
   bool hasClear();
   // Seals every clear row of both tables with `cipher`, all in one transaction; returns how many.
   std::int64_t sealClear(const TokenCipher& cipher);
-  // Opens every row (both tables) sealed by `from` and seals it with `to`, in one transaction.
+  // Opens every row sealed by `from` and seals it with `to`, all in one transaction: instance
+  // and partner tokens and the webhook tokens of instance_webhooks alike.
   // `before_commit` runs once every row is rewritten, just before COMMIT (rotate replaces the
   // key file there); if it throws, nothing is committed. Throws SecretsError for a row `from`
-  // cannot open. Returns how many rows were re-sealed.
+  // cannot open. Returns how many tokens were re-sealed.
   std::int64_t reseal(const TokenCipher& from, const TokenCipher& to,
                       const std::function<void()>& before_commit);
 

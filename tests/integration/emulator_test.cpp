@@ -418,13 +418,13 @@ TEST_CASE("a POST with a body and then a GET on the same kept-alive connection g
   const auto a = emu.instances().at(0);
   RawSocket connection(emu.port());
 
-  SUBCASE("an SDK's setSettings (not emulated: a Green API 404) then getStateInstance") {
-    connection.sendRequest("POST", emu.wirePath(a, "setSettings"),
-                           R"({"webhookUrl":"","outgoingWebhook":"yes","stateWebhook":"yes"})");
+  SUBCASE("an SDK's sendMessage (not emulated: a Green API 404) then getStateInstance") {
+    connection.sendRequest("POST", emu.wirePath(a, "sendMessage"),
+                           R"({"chatId":"11001234567@c.us","message":"hello"})");
     const auto post = connection.readResponse();
     CHECK(post.status_line == "HTTP/1.1 404 Not Found");
     CHECK(parseJsonObject(post.body)->getValue<std::string>("path") ==
-          emu.wirePath(a, "setSettings"));
+          emu.wirePath(a, "sendMessage"));
   }
   SUBCASE("a control API POST whose body is read, then getStateInstance") {
     connection.sendRequest("POST", "/_emulator/instances", R"({"count":2,"state":"blocked"})");

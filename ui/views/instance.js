@@ -20,6 +20,7 @@ function facts(it) {
     ...fact('phone', it.phone || '—'),
     ...fact('apiUrl', el('span', { class: 'mono' }, it.apiUrl)),
     ...fact('token', el('span', { class: 'mono' }, it.tokenHint)),
+    ...fact('webhook', it.webhook || '—'),
     ...fact('tags', (it.tags || []).join(', ') || '—'),
     ...fact('enabled', it.enabled ? 'yes' : 'no'),
     ...fact('scan session', it.scanSession ? 'running' : 'no'),
