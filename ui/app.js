@@ -2,8 +2,8 @@
 import * as api from './api.js';
 import { el, clear, badgeFor, fmtAgo, fmtSeconds, fmtTime, describeEvent, debounce } from './dom.js';
 
-const ATTENTION = ['credentials_rejected', 'blocked', 'needs_scan', 'suspended', 'stuck_starting',
-  'unreachable', 'stale', 'none'];
+const ATTENTION = ['credentials_rejected', 'blocked', 'passkey_required', 'needs_scan', 'suspended',
+  'stuck_starting', 'unreachable', 'stale', 'none'];
 const STATES = ['authorized', 'notAuthorized', 'starting', 'blocked', 'suspended', 'yellowCard',
   'sleepMode', 'initializing', 'unknown'];
 const PAGE_SIZE = 50;
@@ -92,8 +92,8 @@ function summaryTiles(s) {
       kind: s.needsScan > 0 ? 'hot' : 'good',
       sub: oldest ? `oldest ${fmtSeconds(oldest.waitingSeconds)}` : 'nobody waiting' }),
   ];
-  for (const name of ['credentials_rejected', 'blocked', 'suspended', 'stuck_starting', 'unreachable',
-    'stale']) {
+  for (const name of ['credentials_rejected', 'blocked', 'passkey_required', 'suspended',
+    'stuck_starting', 'unreachable', 'stale']) {
     const n = a[name] || 0;
     fleet.push(tile({ id: `attention-${name}`, label: name.replace('_', ' '), value: n,
       href: `#/instances?attention=${name}`, kind: n > 0 ? 'bad' : '', sub: 'attention' }));
@@ -105,7 +105,7 @@ function summaryTiles(s) {
       kind: (sched.latenessP99Ms ?? 0) > 5000 ? 'bad' : '',
       sub: `p50 ${Math.round(sched.latenessP50Ms ?? 0)} ms` }),
     tile({ id: 'sessions', label: 'Scan sessions', value: sched.activeScanSessions ?? 0,
-      sub: 'polling QR now' }),
+      sub: 'taking QR now' }),
     tile({ id: 'errors', label: 'Errors (5 min)', value: errors, kind: errors > 0 ? 'hot' : '',
       sub: `${sched.rateLimited5m ?? 0} rate-limited, ${sched.outages5m ?? 0} outages` }),
     tile({ id: 'hosts', label: 'Hosts paused', value: sched.hostsPaused ?? 0,

@@ -179,6 +179,9 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
   }
   const auto& q = *view->qr;
   if (png) {
+    if (q.kind == fleet::QrKind::passkeyRequired) {
+      throw ApiError(409, "passkey_required", std::string(fleet::kPasskeyRequiredMessage));
+    }
     if (q.kind != fleet::QrKind::qrCode) {
       throw ApiError(
           409, "no_qr_image",
@@ -192,6 +195,10 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
   auto o = orderedObject();
   o->set("type", q.type);
   o->set("message", q.message);
+  // Verbatim type and message above; the hint says what the phone holder has to do.
+  if (q.kind == fleet::QrKind::passkeyRequired) {
+    o->set("hint", std::string(fleet::kPasskeyRequiredMessage));
+  }
   o->set("fetchedAt", wallText(q.fetchedAt, anchor));
   o->set("expiresAt", wallText(q.expiresAt, anchor));
   if (view->session) o->set("sessionEndsAt", wallText(view->session->endsAt, anchor));

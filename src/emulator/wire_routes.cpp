@@ -156,7 +156,10 @@ void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
       return error(400, "instance in starting process try later");
     }
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-    if (inst.state() == states::kNotAuthorized) {
+    if (inst.state() == states::kNotAuthorized && inst.passkeyRequired) {
+      o->set("type", "passkeyRequired");
+      o->set("message", kPasskeyMessage);
+    } else if (inst.state() == states::kNotAuthorized) {
       o->set("type", "qrCode");
       o->set("message", inst.qrPngBase64(now));
     } else if (states::isLoggedIn(inst.state())) {

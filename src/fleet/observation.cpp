@@ -7,6 +7,10 @@ namespace greenfleet::fleet {
 
 namespace {
 
+bool isScanRelated(Attention a) {
+  return a == Attention::needsScan || a == Attention::passkeyRequired;
+}
+
 bool withinAuthGrace(const InstanceStatus& s, SteadyTime at, const AttentionRules& rules) {
   const SteadyTime anchor = std::max(s.registeredAt, s.lastOkAt.value_or(s.registeredAt));
   return at - anchor < rules.authGrace;
@@ -56,6 +60,7 @@ ObservationResult applyObservation(InstanceStatus s, const Observation& obs,
 
   InstanceState proposed_state = s.state;
   bool proposed_qr = s.qrOffered;
+  bool proposed_passkey = s.passkeyAsked;
   bool has_reading = false;
   if (obs.state) {
     proposed_state = *obs.state;
@@ -68,18 +73,24 @@ ObservationResult applyObservation(InstanceStatus s, const Observation& obs,
   if (has_reading) {
     s.lastObservedState = proposed_state;
     s.lastObservedAt = obs.at;
-    if (proposed_state.kind() != StateKind::notAuthorized) proposed_qr = false;
+    if (proposed_state.kind() != StateKind::notAuthorized) {
+      proposed_qr = false;
+      proposed_passkey = false;
+    }
   }
   if (obs.qr && obs.outcome == OutcomeKind::ok) {
     if (*obs.qr == QrKind::qrCode) proposed_qr = true;
     if (*obs.qr == QrKind::alreadyLogged) proposed_qr = false;
+    proposed_passkey = *obs.qr == QrKind::passkeyRequired;
+    if (proposed_passkey) proposed_qr = false;
     has_reading = true;
   }
   if (has_reading || (obs.outcome == OutcomeKind::ok && obs.source != ReadingSource::webhook)) {
     s.lastReadingAt = obs.at;
   }
 
-  const bool changes = has_reading && (!(proposed_state == s.state) || proposed_qr != s.qrOffered);
+  const bool changes = has_reading && (!(proposed_state == s.state) || proposed_qr != s.qrOffered ||
+                                       proposed_passkey != s.passkeyAsked);
   if (has_reading && !changes)
     s.pending.reset();  // agrees with what we have: dismiss a pending alarm
   if (changes) {
@@ -87,14 +98,22 @@ ObservationResult applyObservation(InstanceStatus s, const Observation& obs,
     const bool state_changes = !(proposed_state == s.state);
     candidate.state = proposed_state;
     candidate.qrOffered = proposed_qr;
+    candidate.passkeyAsked = proposed_passkey;
     if (state_changes) candidate.stateSince = obs.at;
     candidate.pending.reset();
-    const bool worse =
-        isWorse(deriveAttention(candidate, obs.at, rules), deriveAttention(s, obs.at, rules));
-    const bool confirmed =
-        s.pending && s.pending->state == proposed_state && s.pending->qrOffered == proposed_qr;
+    const Attention now_attention = deriveAttention(s, obs.at, rules);
+    const Attention next_attention = deriveAttention(candidate, obs.at, rules);
+    // Between needs_scan and passkey_required only the QR answer moved: a direct answer of a scan
+    // session, not a doubtful state reading, so it needs no confirming probe (which reads the
+    // state, not the QR, and could never confirm it).
+    const bool scan_answer_only =
+        !state_changes && isScanRelated(now_attention) && isScanRelated(next_attention);
+    const bool worse = isWorse(next_attention, now_attention) && !scan_answer_only;
+    const bool confirmed = s.pending && s.pending->state == proposed_state &&
+                           s.pending->qrOffered == proposed_qr &&
+                           s.pending->passkeyAsked == proposed_passkey;
     if (worse && !confirmed) {
-      s.pending = PendingReading{proposed_state, proposed_qr, obs.at, obs.source};
+      s.pending = PendingReading{proposed_state, proposed_qr, proposed_passkey, obs.at, obs.source};
       result.confirmationNeeded = true;
     } else {
       const SteadyTime first_seen = confirmed ? s.pending->firstSeenAt : obs.at;
