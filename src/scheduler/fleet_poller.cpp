@@ -448,6 +448,11 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
         wake = next && *next < dispatch_until_;
         if (wake) wake_requested_ = true;
       }
+      // A session that started here may need its websocket thread: the dispatcher starts it.
+      if (update && update->sessionStarted && !core_.streamedSessions().empty()) {
+        wake = true;
+        wake_requested_ = true;
+      }
     }
   }
   if (!batch.empty()) engine_.submit(batch);  // on the loop thread: queued there, no wake-up
