@@ -84,8 +84,8 @@ struct Watched {
   }
 };
 
-// The QR greenfleet serves (JSON or PNG) decodes to the emulator's payload, read just before or
-// just after (a rotation may fall in between).
+// The QR greenfleet serves (JSON or PNG) is the emulator's payload, read just before or just
+// after (a rotation may fall in between): the module grid matches, and zbarimg decodes it.
 bool servesEmulatorQr(const Watched& w, bool png) {
   const std::string before = w.emu.qrPayloadOf(w.creds.idInstance);
   const auto r = w.qr(png ? "?format=png" : "?format=json");
@@ -97,8 +97,13 @@ bool servesEmulatorQr(const Watched& w, bool png) {
     if (o->getValue<std::string>("type") != "qrCode") return false;
     image = base64Decode(o->getValue<std::string>("message"));
   }
-  return (!before.empty() && pngEncodesPayload(image, before)) ||
-         (!after.empty() && pngEncodesPayload(image, after));
+  for (const auto& payload : {before, after}) {
+    if (payload.empty() || !pngEncodesPayload(image, payload)) continue;
+    // A real decoder agrees, where zbarimg is installed.
+    const auto decoded = decodeWithZbar(image);
+    return !decoded || *decoded == payload;
+  }
+  return false;
 }
 
 }  // namespace
