@@ -34,7 +34,9 @@ ApiResponse errorResponse(const ApiError& e) {
   return r;
 }
 
-ApiError internalError() { return ApiError(500, "internal", "internal error; see the server log"); }
+ApiError internalError() {
+  return ApiError(ErrorKind::internal, "internal", "internal error; see the server log");
+}
 
 bool isJsonContentType(const std::string& value) {
   try {
@@ -177,7 +179,7 @@ http::Admission AdminServer::admit(http::Request& request) {
     }
     if (!request.header("Content-Length").empty() && request.header("Content-Length") != "0" &&
         !isJsonContentType(request.header("Content-Type"))) {
-      throw ApiError(415, "unsupported_media_type",
+      throw ApiError(ErrorKind::unsupportedMediaType, "unsupported_media_type",
                      fmt::format("Content-Type must be application/json, got '{}'",
                                  request.header("Content-Type")));
     }
@@ -229,7 +231,7 @@ const Route& AdminServer::route(ApiRequest& req, std::size_t listener) const {
     }
     std::string allow;
     for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
-    ApiError e(405, "method_not_allowed",
+    ApiError e(ErrorKind::methodNotAllowed, "method_not_allowed",
                fmt::format("{} is not allowed on {}; allowed: {}", req.method, req.path, allow));
     e.headers.emplace_back("Allow", allow);
     throw e;
@@ -249,7 +251,8 @@ std::optional<std::string> AdminServer::allowedOrigin(const ApiRequest& req) con
 
 ApiResponse AdminServer::preflight(const ApiRequest& req, std::size_t listener) const {
   const auto origin = allowedOrigin(req);
-  if (!origin) throw ApiError(403, "cors_forbidden", "this origin may not call the API");
+  if (!origin)
+    throw ApiError(ErrorKind::forbidden, "cors_forbidden", "this origin may not call the API");
   ApiRequest probe = req;
   probe.method = req.header("access-control-request-method");
   const Route& r = route(probe, listener);
@@ -271,7 +274,7 @@ void AdminServer::authenticate(ApiRequest& req, Access access) const {
   std::optional<store::ApiKey> key;
   if (!secret.empty()) key = keys_.authenticate(secret);
   if (!key) {
-    ApiError e(401, "unauthorized",
+    ApiError e(ErrorKind::unauthorized, "unauthorized",
                secret.empty() ? "missing API key: send Authorization: Bearer <key>"
                               : "unknown or revoked API key");
     e.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"greenfleet\"");
@@ -279,7 +282,8 @@ void AdminServer::authenticate(ApiRequest& req, Access access) const {
   }
   req.caller = key;
   if (access == Access::admin && key->role != store::Role::admin) {
-    throw ApiError(403, "forbidden", "this action needs an admin key; this key is read-only");
+    throw ApiError(ErrorKind::forbidden, "forbidden",
+                   "this action needs an admin key; this key is read-only");
   }
 }
 

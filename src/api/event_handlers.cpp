@@ -47,11 +47,70 @@ Poco::JSON::Object::Ptr eventToJson(const store::StateEvent& e) {
 std::string sseFrame(const store::StateEvent& e) {
   return fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.seq, e.type, toJsonText(*eventToJson(e)));
 }
+
+// The seq a reconnecting client saw last (Last-Event-ID), or -1 for a live-only stream.
+std::int64_t lastEventId(const ApiRequest& request) {
+  const std::string last_id = request.header("last-event-id");
+  if (last_id.empty()) return -1;
+  std::int64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(last_id.data(), last_id.data() + last_id.size(), v);
+  if (ec != std::errc() || ptr != last_id.data() + last_id.size() || v < 0) {
+    throw ApiError::badRequest("invalid_last_event_id", "Last-Event-ID must be an event seq");
+  }
+  return v;
+}
+
+std::shared_ptr<EventHub::Subscription> subscribe(EventHub& events, const ApiRequest& request) {
+  EventHub::Refusal refusal = EventHub::Refusal::none;
+  auto sub = events.subscribe(request.caller ? request.caller->name : std::string(), &refusal);
+  if (sub) return sub;
+  ApiError e(ErrorKind::unavailable, "too_many_subscribers",
+             refusal == EventHub::Refusal::owner_full
+                 ? "this API key has too many event streams open; close one or try later"
+                 : "too many event streams are open; try again later");
+  e.headers.emplace_back("Retry-After", "5");
+  throw e;
+}
+
+// The frames of the events after `last_sent` (none for a live-only stream, -1), advancing
+// `last_sent` to the last one framed.
+std::string backlogFrames(store::StateEventLog& log, std::int64_t& last_sent) {
+  std::string frames;
+  if (last_sent < 0) {
+    // A live-only stream starts at the newest event committed now; anything later is queued
+    // for this subscription already.
+    last_sent = log.latestSeq();
+    return frames;
+  }
+  while (true) {
+    const auto backlog = log.after(last_sent, 500);
+    for (const auto& e : backlog) {
+      frames += sseFrame(e);
+      last_sent = e.seq;
+    }
+    if (backlog.size() < 500) return frames;
+  }
+}
+
+// The subscription's sink: frames the events the stream has not sent yet; false once the
+// stream is gone or refuses more.
+EventHub::Sink frameSink(std::weak_ptr<http::Stream> weak, std::int64_t last_sent) {
+  return [weak, last_sent](const std::vector<store::StateEvent>& batch) mutable {
+    const auto out = weak.lock();
+    if (!out) return false;
+    std::string frames;
+    for (const auto& e : batch) {
+      if (e.seq <= last_sent) continue;
+      frames += sseFrame(e);
+      last_sent = e.seq;
+    }
+    return frames.empty() || out->send(std::move(frames));
+  };
+}
 }  // namespace
 
 EventHub& EventHandlers::hub() {
-  if (context_.events == nullptr)
-    throw ApiError(503, "unavailable", "the event log is not running");
+  if (context_.events == nullptr) throw ApiError::unavailable("the event log is not running");
   return *context_.events;
 }
 
@@ -98,45 +157,14 @@ ApiResponse EventHandlers::history(ApiRequest& request) {
 
 ApiResponse EventHandlers::stream(ApiRequest& request) {
   request.allowQuery({});
-  std::int64_t last_sent = -1;  // -1: live only
-  const std::string last_id = request.header("last-event-id");
-  if (!last_id.empty()) {
-    std::int64_t v = 0;
-    const auto [ptr, ec] = std::from_chars(last_id.data(), last_id.data() + last_id.size(), v);
-    if (ec != std::errc() || ptr != last_id.data() + last_id.size() || v < 0) {
-      throw ApiError::badRequest("invalid_last_event_id", "Last-Event-ID must be an event seq");
-    }
-    last_sent = v;
-  }
+  std::int64_t last_sent = lastEventId(request);
   auto& events = hub();
   // Subscribe before reading the backlog so nothing committed in between is missed; seq
   // removes the overlap.
-  EventHub::Refusal refusal = EventHub::Refusal::none;
-  auto sub = events.subscribe(request.caller ? request.caller->name : std::string(), &refusal);
-  if (!sub) {
-    ApiError e(503, "too_many_subscribers",
-               refusal == EventHub::Refusal::owner_full
-                   ? "this API key has too many event streams open; close one or try later"
-                   : "too many event streams are open; try again later");
-    e.headers.emplace_back("Retry-After", "5");
-    throw e;
-  }
+  auto sub = subscribe(events, request);
   std::string opening = "retry: 2000\n\n";
   try {
-    if (last_sent >= 0) {
-      while (true) {
-        const auto backlog = events.log().after(last_sent, 500);
-        for (const auto& e : backlog) {
-          opening += sseFrame(e);
-          last_sent = e.seq;
-        }
-        if (backlog.size() < 500) break;
-      }
-    } else {
-      // A live-only stream starts at the newest event committed now; anything later is queued
-      // for this subscription already.
-      last_sent = events.log().latestSeq();
-    }
+    opening += backlogFrames(events.log(), last_sent);
   } catch (...) {
     events.unsubscribe(sub);
     throw;
@@ -152,21 +180,9 @@ ApiResponse EventHandlers::stream(ApiRequest& request) {
     stream->onClose([&events, sub] { events.unsubscribe(sub); });
     stream->send(std::move(opening));
     std::weak_ptr<http::Stream> weak = stream;
-    sub->attach(
-        [weak, last_sent](const std::vector<store::StateEvent>& batch) mutable {
-          const auto out = weak.lock();
-          if (!out) return false;
-          std::string frames;
-          for (const auto& e : batch) {
-            if (e.seq <= last_sent) continue;
-            frames += sseFrame(e);
-            last_sent = e.seq;
-          }
-          return frames.empty() || out->send(std::move(frames));
-        },
-        [weak] {
-          if (const auto out = weak.lock()) out->close();
-        });
+    sub->attach(frameSink(weak, last_sent), [weak] {
+      if (const auto out = weak.lock()) out->close();
+    });
   };
   return r;
 }

@@ -35,76 +35,63 @@ double seconds(fleet::Duration d) { return std::chrono::duration<double>(d).coun
 
 std::string label(std::string_view value) { return std::string(value); }
 
+// A metric family registered under `name` with its help text.
+template <typename Builder>
+auto& family(prometheus::Registry& registry, Builder builder, const char* name, const char* help) {
+  return builder.Name(name).Help(help).Register(registry);
+}
+
 }  // namespace
 
 FleetMetrics::FleetMetrics(const std::string& version)
-    : instances_(prometheus::BuildGauge()
-                     .Name("greenfleet_instances")
-                     .Help("Registered instances by confirmed state (unknown = never read).")
-                     .Register(registry_)),
-      instances_by_attention_(prometheus::BuildGauge()
-                                  .Name("greenfleet_instances_by_attention")
-                                  .Help("Registered instances by derived attention at scrape time.")
-                                  .Register(registry_)),
-      needs_scan_(prometheus::BuildGauge()
-                      .Name("greenfleet_needs_scan_instances")
-                      .Help("Instances that need a QR scan to be linked again.")
-                      .Register(registry_)
+    : instances_(family(registry_, prometheus::BuildGauge(), "greenfleet_instances",
+                        "Registered instances by confirmed state (unknown = never read).")),
+      instances_by_attention_(family(registry_, prometheus::BuildGauge(),
+                                     "greenfleet_instances_by_attention",
+                                     "Registered instances by derived attention at scrape time.")),
+      needs_scan_(family(registry_, prometheus::BuildGauge(), "greenfleet_needs_scan_instances",
+                         "Instances that need a QR scan to be linked again.")
                       .Add({})),
-      sessions_active_(prometheus::BuildGauge()
-                           .Name("greenfleet_scan_sessions_active")
-                           .Help("QR scan sessions polling now.")
-                           .Register(registry_)
+      sessions_active_(family(registry_, prometheus::BuildGauge(),
+                              "greenfleet_scan_sessions_active", "QR scan sessions polling now.")
                            .Add({})),
-      in_flight_(prometheus::BuildGauge()
-                     .Name("greenfleet_scheduler_in_flight")
-                     .Help("Upstream requests in flight now.")
-                     .Register(registry_)
+      in_flight_(family(registry_, prometheus::BuildGauge(), "greenfleet_scheduler_in_flight",
+                        "Upstream requests in flight now.")
                      .Add({})),
-      upstream_requests_(prometheus::BuildCounter()
-                             .Name("greenfleet_upstream_requests_total")
-                             .Help("Finished Green API requests by method and result.")
-                             .Register(registry_)),
-      upstream_duration_(prometheus::BuildHistogram()
-                             .Name("greenfleet_upstream_request_duration_seconds")
-                             .Help("Duration of Green API requests by method.")
-                             .Register(registry_)),
-      lateness_(prometheus::BuildHistogram()
-                    .Name("greenfleet_scheduler_lateness_seconds")
-                    .Help("How long after its due time an upstream request started.")
-                    .Register(registry_)
+      upstream_requests_(family(registry_, prometheus::BuildCounter(),
+                                "greenfleet_upstream_requests_total",
+                                "Finished Green API requests by method and result.")),
+      upstream_duration_(family(registry_, prometheus::BuildHistogram(),
+                                "greenfleet_upstream_request_duration_seconds",
+                                "Duration of Green API requests by method.")),
+      lateness_(family(registry_, prometheus::BuildHistogram(),
+                       "greenfleet_scheduler_lateness_seconds",
+                       "How long after its due time an upstream request started.")
                     .Add({}, kLatenessBuckets)),
-      backoffs_(prometheus::BuildCounter()
-                    .Name("greenfleet_backoffs_total")
-                    .Help("Results that put an instance's method into backoff (429s and outages).")
-                    .Register(registry_)),
-      api_requests_(prometheus::BuildCounter()
-                        .Name("greenfleet_api_requests_total")
-                        .Help("Answered admin API requests by route pattern and status.")
-                        .Register(registry_)),
-      api_duration_(prometheus::BuildHistogram()
-                        .Name("greenfleet_api_request_duration_seconds")
-                        .Help("Admin API request handling time by route pattern.")
-                        .Register(registry_)),
-      alert_notices_(prometheus::BuildCounter()
-                         .Name("greenfleet_alert_notices_total")
-                         .Help("Alert notices by result: delivered, failed (attempts, retried), "
-                               "dropped (a target's queue was full).")
-                         .Register(registry_)),
+      backoffs_(family(registry_, prometheus::BuildCounter(), "greenfleet_backoffs_total",
+                       "Results that put an instance's method into backoff (429s and outages).")),
+      api_requests_(family(registry_, prometheus::BuildCounter(), "greenfleet_api_requests_total",
+                           "Answered admin API requests by route pattern and status.")),
+      api_duration_(family(registry_, prometheus::BuildHistogram(),
+                           "greenfleet_api_request_duration_seconds",
+                           "Admin API request handling time by route pattern.")),
+      alert_notices_(family(registry_, prometheus::BuildCounter(), "greenfleet_alert_notices_total",
+                            "Alert notices by result: delivered, failed (attempts, retried), "
+                            "dropped (a target's queue was full).")),
       status_updates_dropped_(
-          prometheus::BuildCounter()
-              .Name("greenfleet_status_updates_dropped_total")
-              .Help("Status rows and events dropped unwritten: the writer's queue was full while "
-                    "the database failed (status.max_pending_updates).")
-              .Register(registry_)
+          family(registry_, prometheus::BuildCounter(), "greenfleet_status_updates_dropped_total",
+                 "Status rows and events dropped unwritten: the writer's queue was full while "
+                 "the database failed (status.max_pending_updates).")
               .Add({})) {
-  prometheus::BuildGauge()
-      .Name("greenfleet_build_info")
-      .Help("Always 1; the labels say which build is running.")
-      .Register(registry_)
+  family(registry_, prometheus::BuildGauge(), "greenfleet_build_info",
+         "Always 1; the labels say which build is running.")
       .Add({{"version", version}})
       .Set(1);
+  addUpstreamSeries();
+  addAttentionAndStateSeries();
+}
 
+void FleetMetrics::addUpstreamSeries() {
   for (std::size_t m = 0; m < scheduler::kMethodCount; ++m) {
     const auto method = label(scheduler::methodName(static_cast<scheduler::Method>(m)));
     auto& by_kind = upstream_by_result_.emplace_back();
@@ -116,6 +103,9 @@ FleetMetrics::FleetMetrics(const std::string& version)
         &upstream_duration_.Add({{"method", method}}, kUpstreamBuckets));
     backoffs_by_method_.push_back(&backoffs_.Add({{"method", method}}));
   }
+}
+
+void FleetMetrics::addAttentionAndStateSeries() {
   for (std::size_t a = 0; a < fleet::kAttentionCount; ++a) {
     attention_gauges_.push_back(&instances_by_attention_.Add(
         {{"attention", label(fleet::attentionName(static_cast<fleet::Attention>(a)))}}));

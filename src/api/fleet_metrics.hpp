@@ -52,6 +52,10 @@ class FleetMetrics {
   static constexpr const char* kUnmatchedRoute = "unmatched";
 
  private:
+  // The labelled series known up front (by method and result, by attention, by known state).
+  void addUpstreamSeries();
+  void addAttentionAndStateSeries();
+
   prometheus::Registry registry_;
 
   prometheus::Family<prometheus::Gauge>& instances_;

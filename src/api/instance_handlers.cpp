@@ -13,16 +13,12 @@
 #include "api/instance_json.hpp"
 #include "api/json_fields.hpp"
 #include "fleet/input_limits.hpp"
+#include "fleet/stored_attention.hpp"
 
 namespace greenfleet::api {
 
 namespace {
 constexpr std::string_view kCursorPrefix = "i";
-// "expired" is stored only: a partner lists the instance as deleted or expired.
-const std::set<std::string, std::less<>> kAttentionNames = {
-    "none",           "credentials_rejected", "blocked", "needs_scan", "suspended",
-    "stuck_starting", "unreachable",          "stale",   "expired"};
-
 std::optional<std::string> nonEmptyQuery(const ApiRequest& request, const char* name,
                                          std::size_t max_bytes) {
   auto value = request.queryText(name, max_bytes);
@@ -53,7 +49,8 @@ namespace {
 // A repeated id within one batch: 409 naming the second occurrence.
 void checkUnique(std::set<std::int64_t>& seen, std::int64_t id, std::size_t index) {
   if (!seen.insert(id).second) {
-    throw ApiError(409, "conflict", fmt::format("instance {} appears twice in the batch", id),
+    throw ApiError(ErrorKind::conflict, "conflict",
+                   fmt::format("instance {} appears twice in the batch", id),
                    fmt::format("[{}].id", index));
   }
 }
@@ -105,7 +102,8 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
   auto created = context_.instances.create(std::move(items));
   if (!created) {
     const auto& dup = created.error();
-    throw ApiError(409, "conflict", fmt::format("instance {} is already registered", dup.id),
+    throw ApiError(ErrorKind::conflict, "conflict",
+                   fmt::format("instance {} is already registered", dup.id),
                    batch ? fmt::format("[{}].id", dup.index) : std::string("id"));
   }
   if (context_.observer != nullptr) {
@@ -142,12 +140,10 @@ ApiResponse InstanceHandlers::list(ApiRequest& request) {
   filter.tag = nonEmptyQuery(request, "tag", fleet::kMaxTagLength);
   filter.name_contains = nonEmptyQuery(request, "q", fleet::kMaxNameLength);
   filter.attention = nonEmptyQuery(request, "attention", fleet::kMaxTypeLength);
-  if (filter.attention && kAttentionNames.count(*filter.attention) == 0) {
-    throw ApiError::unprocessable(
-        fmt::format("attention '{}' is not one of none, credentials_rejected, blocked, "
-                    "needs_scan, suspended, stuck_starting, unreachable, stale, expired",
-                    *filter.attention),
-        "attention");
+  if (filter.attention && !fleet::isStoredAttentionName(*filter.attention)) {
+    throw ApiError::unprocessable(fmt::format("attention '{}' is not one of {}", *filter.attention,
+                                              fleet::storedAttentionNames()),
+                                  "attention");
   }
   if (const auto cursor = nonEmptyQuery(request, "cursor", fleet::kMaxCursorLength)) {
     filter.after_id = decodeCursor(*cursor);

@@ -6,7 +6,7 @@ namespace greenfleet::api {
 
 ApiResponse metricsResponse(FleetMetrics* metrics, scheduler::FleetPoller* poller) {
   if (metrics == nullptr || poller == nullptr) {
-    throw ApiError(503, "service_unavailable", "metrics are not available");
+    throw ApiError(ErrorKind::unavailable, "service_unavailable", "metrics are not available");
   }
   ApiResponse response;
   response.status = 200;

@@ -60,14 +60,14 @@ ApiResponse PairingCodeHandler::request(std::int64_t id, const std::string& body
                                         const std::string& via, const std::string& actor) {
   const auto phone = phoneNumberFrom(body);
   if (context_.pairing == nullptr || context_.poller == nullptr) {
-    throw ApiError(503, "unavailable", "phone-number pairing is not available");
+    throw ApiError::unavailable("phone-number pairing is not available");
   }
   const auto row = context_.instances.get(id);
   const auto view = context_.poller->view(id);
   if (!row || !view)
     throw ApiError::notFound(fmt::format("no instance {} (or it is disabled)", id));
   if (view->status.state.kind() == fleet::StateKind::authorized) {
-    throw ApiError(409, "already_authorized",
+    throw ApiError(ErrorKind::conflict, "already_authorized",
                    fmt::format("instance {} is authorized; log it out first to link a phone", id));
   }
   const greenapi::InstanceCredentials credentials{row->instance.api_url, id, row->instance.token};
@@ -85,13 +85,13 @@ ApiResponse PairingCodeHandler::request(std::int64_t id, const std::string& body
           "rate_limited", "pairing codes for one instance are spaced; try again shortly",
           answer.retryAfter);
     case S::refused:
-      throw ApiError(502, "upstream_refused",
+      throw ApiError(ErrorKind::upstreamFailed, "upstream_refused",
                      "Green API issued no code this time; try again, or scan the QR code");
     case S::failed:
       throw ApiError(
-          502, "upstream_error",
+          ErrorKind::upstreamFailed, "upstream_error",
           fmt::format("Green API did not answer with a code ({}): {}",
-                      greenapi::outcomeName(answer.upstream.kind), answer.upstream.message));
+                      fleet::outcomeKindName(answer.upstream.kind), answer.upstream.message));
   }
   kLog.info("event=pairing_code id={} via=\"{}\" by={}", id, via, actor.empty() ? "-" : actor);
   if (context_.record_event) context_.record_event(id, "pairing_code", via, actor);

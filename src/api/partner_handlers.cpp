@@ -77,8 +77,8 @@ Poco::JSON::Object::Ptr partnerToJson(const store::PartnerAccount& a) {
 }
 
 ApiError duplicateName(const std::string& name) {
-  return ApiError(409, "conflict", fmt::format("a partner account named '{}' exists", name),
-                  "name");
+  return ApiError(ErrorKind::conflict, "conflict",
+                  fmt::format("a partner account named '{}' exists", name), "name");
 }
 
 }  // namespace
@@ -109,7 +109,7 @@ Poco::JSON::Object::Ptr syncResultToJson(const fleet::PartnerSyncResult& r) {
 
 store::PartnerRepository& PartnerHandlers::repository() {
   if (context_.partners == nullptr) {
-    throw ApiError(503, "unavailable", "partner accounts are not served by this process");
+    throw ApiError::unavailable("partner accounts are not served by this process");
   }
   return *context_.partners;
 }
@@ -203,7 +203,7 @@ ApiResponse PartnerHandlers::sync(ApiRequest& request) {
   request.allowQuery({});
   const auto id = partnerId(request);
   if (context_.partner_sync == nullptr) {
-    throw ApiError(503, "unavailable", "the partner sync is not running");
+    throw ApiError::unavailable("the partner sync is not running");
   }
   const auto attempt =
       context_.partner_sync->syncNow(id, request.caller ? request.caller->name : "");
@@ -211,11 +211,11 @@ ApiResponse PartnerHandlers::sync(ApiRequest& request) {
     case SyncAttempt::Kind::unknown:
       throw ApiError::notFound(fmt::format("no partner account {}", id));
     case SyncAttempt::Kind::stopped:
-      throw ApiError(503, "unavailable", "the service is shutting down");
+      throw ApiError::unavailable("the service is shutting down");
     case SyncAttempt::Kind::too_soon: {
       const auto seconds = std::max<std::int64_t>(
           1, std::chrono::ceil<std::chrono::seconds>(attempt.retry_after).count());
-      ApiError e(429, "sync_too_soon",
+      ApiError e(ErrorKind::tooManyRequests, "sync_too_soon",
                  fmt::format("partner account {} was synced less than partners.min_interval ago; "
                              "retry in {} s",
                              id, seconds));
@@ -226,7 +226,7 @@ ApiResponse PartnerHandlers::sync(ApiRequest& request) {
       break;
   }
   if (!attempt.result.ok) {
-    throw ApiError(502, "partner_sync_failed",
+    throw ApiError(ErrorKind::upstreamFailed, "partner_sync_failed",
                    attempt.result.errors.empty() ? std::string("the partner API call failed")
                                                  : attempt.result.errors.front());
   }

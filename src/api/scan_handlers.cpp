@@ -41,7 +41,7 @@ void throwIfSessionRefused(const scheduler::SessionStart& start, std::int64_t id
       throw tooManyRequests("scan_sessions_full", "too many scan sessions are running",
                             std::chrono::seconds(5));
     case S::notNeeded:
-      throw ApiError(409, "not_needed",
+      throw ApiError(ErrorKind::conflict, "not_needed",
                      state ? fmt::format("instance {} is {}; it does not need a scan", id, *state)
                            : fmt::format("instance {} does not need a scan", id));
     case S::unknownInstance:
@@ -74,8 +74,7 @@ bool wantsPng(const ApiRequest& request) {
 std::string qrImageBytes(const scheduler::QrSnapshot& qr) { return decodeBase64(qr.message); }
 
 scheduler::FleetPoller& ScanHandlers::poller() {
-  if (context_.poller == nullptr)
-    throw ApiError(503, "unavailable", "the scheduler is not running");
+  if (context_.poller == nullptr) throw ApiError::unavailable("the scheduler is not running");
   return *context_.poller;
 }
 
@@ -159,7 +158,7 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
   const auto before = p.view(id);
   if (!before) throw ApiError::notFound(fmt::format("no instance {} (or it is disabled)", id));
   if (before->status.state.kind() == fleet::StateKind::authorized && !before->qr) {
-    throw ApiError(409, "already_authorized",
+    throw ApiError(ErrorKind::conflict, "already_authorized",
                    fmt::format("instance {} is authorized; log it out first to get a QR code", id));
   }
   // A GET of the QR starts a session, or extends the running one.
@@ -180,11 +179,12 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
   const auto& q = *view->qr;
   if (png) {
     if (q.kind == fleet::QrKind::passkeyRequired) {
-      throw ApiError(409, "passkey_required", std::string(fleet::kPasskeyRequiredMessage));
+      throw ApiError(ErrorKind::conflict, "passkey_required",
+                     std::string(fleet::kPasskeyRequiredMessage));
     }
     if (q.kind != fleet::QrKind::qrCode) {
       throw ApiError(
-          409, "no_qr_image",
+          ErrorKind::conflict, "no_qr_image",
           fmt::format("Green API answered '{}' instead of a QR code: {}", q.type, q.message));
     }
     ApiResponse r;

@@ -123,14 +123,12 @@ ScanLinkHandlers::ScanLinkHandlers(ApiContext& context, std::shared_ptr<PairingC
           static_cast<std::uint32_t>(std::max(1.0, context.scan_link_settings.link_rps * 10))) {}
 
 store::ScanLinkRepository& ScanLinkHandlers::links() {
-  if (context_.scan_links == nullptr)
-    throw ApiError(503, "unavailable", "scan links are not available");
+  if (context_.scan_links == nullptr) throw ApiError::unavailable("scan links are not available");
   return *context_.scan_links;
 }
 
 scheduler::FleetPoller& ScanLinkHandlers::poller() {
-  if (context_.poller == nullptr)
-    throw ApiError(503, "unavailable", "the scheduler is not running");
+  if (context_.poller == nullptr) throw ApiError::unavailable("the scheduler is not running");
   return *context_.poller;
 }
 
@@ -212,7 +210,7 @@ ApiResponse ScanLinkHandlers::create(ApiRequest& request) {
   const auto view = poller().view(id);
   if (!view) throw ApiError::notFound(fmt::format("no instance {} (or it is disabled)", id));
   if (view->status.state.kind() == fleet::StateKind::authorized) {
-    throw ApiError(409, "already_authorized",
+    throw ApiError(ErrorKind::conflict, "already_authorized",
                    fmt::format("instance {} is authorized; log it out first to link a phone", id));
   }
   const std::string caller = request.caller ? request.caller->name : "-";

@@ -27,7 +27,7 @@ std::int64_t positiveId(const std::string& text, const char* what) {
 }  // namespace
 
 sweep::SweepRunner& SweepHandlers::runner() {
-  if (context_.sweeps == nullptr) throw ApiError(503, "unavailable", "sweeps are not running");
+  if (context_.sweeps == nullptr) throw ApiError::unavailable("sweeps are not running");
   return *context_.sweeps;
 }
 
@@ -72,8 +72,9 @@ ApiResponse SweepHandlers::list(ApiRequest& request) {
   for (const auto& run : runs) items->add(sweep::toJson(run));
   auto root = orderedObject();
   root->set("items", items);
-  root->set("nextBefore", runs.size() == limit ? Poco::Dynamic::Var(static_cast<Poco::Int64>(runs.back().id))
-                                              : Poco::Dynamic::Var());
+  root->set("nextBefore", runs.size() == limit
+                              ? Poco::Dynamic::Var(static_cast<Poco::Int64>(runs.back().id))
+                              : Poco::Dynamic::Var());
   return ApiResponse::json(200, *root);
 }
 

@@ -68,7 +68,7 @@ std::unique_ptr<alerts::AlertDispatcher> buildAlertDispatcher(
                                              const alerts::PostResult& result,
                                              std::optional<std::chrono::milliseconds> retry_in) {
     metrics.recordAlerts(result.ok ? "delivered" : "failed");
-    store::StateTransition e;
+    store::EventRow e;
     e.at_ms = fleet::toUnixMillis(clock.wallNow());
     e.source = "alert";
     e.type = "alert";

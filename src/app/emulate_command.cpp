@@ -1,6 +1,5 @@
 #include <sys/resource.h>
 
-#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -12,6 +11,7 @@
 
 #include "app/command_table.hpp"
 #include "app/flags.hpp"
+#include "app/termination_signal.hpp"
 #include "emulator/emulator_server.hpp"
 #include "emulator/scenario.hpp"
 #include "fleet/clock.hpp"
@@ -77,12 +77,7 @@ void exportFleet(emulator::EmulatorServer& server, const std::string& path) {
   }
 }
 
-}  // namespace
-
-int runEmulate(const CommandArgs& args) {
-  Flags flags("emulate",
-              "Run a local Green API emulator (wire format, rate limits, faults, control API "
-              "under /_emulator/). See docs/EMULATOR.md.");
+void defineFlags(Flags& flags) {
   flags.option("host", "ADDR", "address to bind", "127.0.0.1")
       .option("port", "N", "port to listen on; 0 picks a free port", "9090")
       .option("instances", "N",
@@ -99,8 +94,7 @@ int runEmulate(const CommandArgs& args) {
       .option("webhook-url", "URL", "POST stateInstanceChanged webhooks here")
       .option("webhook-token", "TOKEN", "sent as Authorization: Bearer <token>")
       .option("threads", "N",
-              "worker threads for slow routes (qr PNGs, control API); connections cost none",
-              "16")
+              "worker threads for slow routes (qr PNGs, control API); connections cost none", "16")
       .option("queue", "N", "requests waiting for a worker thread; beyond: 503", "4096")
       .option("keep-alive-ms", "MS", "idle keep-alive connection timeout", "10000")
       .option("export-fleet", "FILE",
@@ -109,19 +103,23 @@ int runEmulate(const CommandArgs& args) {
   for (const auto& d : kDelayFlags) {
     flags.option(d.name, "MS", "state machine / QR timing in milliseconds (see docs)");
   }
-  if (!flags.parse(args)) return 0;
+}
 
-  emulator::EmulatorOptions options;
-  options.host = flags.getOr("host", "127.0.0.1");
-  options.port = static_cast<int>(*flags.getInt("port", 0, 65535));
-  options.seed = static_cast<std::uint64_t>(*flags.getInt("seed", 0, 1LL << 62));
-  std::optional<emulator::Scenario> scenario;
-  if (const auto file = flags.get("scenario")) {
-    auto loaded = emulator::Scenario::load(*file, options);
-    if (!loaded) throw UsageError("--scenario: " + loaded.error());
-    scenario = std::move(loaded).value();
-    if (flags.isSet("seed")) options.seed = static_cast<std::uint64_t>(*flags.getInt("seed", 0, 1LL << 62));
+// --scenario, when given, loads into `options` (delays, seed, answers, rate limits) first, so
+// the flags that follow override it.
+std::optional<emulator::Scenario> loadScenario(const Flags& flags,
+                                               emulator::EmulatorOptions& options) {
+  const auto file = flags.get("scenario");
+  if (!file) return std::nullopt;
+  auto loaded = emulator::Scenario::load(*file, options);
+  if (!loaded) throw UsageError("--scenario: " + loaded.error());
+  if (flags.isSet("seed")) {
+    options.seed = static_cast<std::uint64_t>(*flags.getInt("seed", 0, 1LL << 62));
   }
+  return std::move(loaded).value();
+}
+
+void applyOptionFlags(const Flags& flags, emulator::EmulatorOptions& options) {
   for (const auto& d : kDelayFlags) {
     if (flags.isSet(d.name)) {
       options.delays.*d.field = emulator::Millis(*flags.getInt(d.name, 0, 86400000));
@@ -138,9 +136,11 @@ int runEmulate(const CommandArgs& args) {
   options.threads = static_cast<int>(*flags.getInt("threads", 2, 4096));
   options.queue = static_cast<int>(*flags.getInt("queue", 1, 1000000));
   options.keepAlive = emulator::Millis(*flags.getInt("keep-alive-ms", 100, 3600000));
-  const int count = static_cast<int>(*flags.getInt("instances", 0, 1000000));
-  const std::string state = flags.getOr("state", "authorized");
-  if (!emulator::states::isKnown(state)) throw UsageError("--state: unknown state " + state);
+}
+
+// --faults replaces the scenario's global profile.
+std::optional<emulator::FaultProfile> globalFaults(
+    const Flags& flags, const std::optional<emulator::Scenario>& scenario) {
   std::optional<emulator::FaultProfile> faults = scenario ? scenario->faults : std::nullopt;
   if (const auto json = flags.get("faults")) {
     Poco::JSON::Object::Ptr obj;
@@ -153,35 +153,62 @@ int runEmulate(const CommandArgs& args) {
     if (!parsed) throw UsageError("--faults: " + parsed.error());
     faults = std::move(parsed).value();
   }
+  return faults;
+}
 
-  // Signals are waited for synchronously; block them before any thread starts so every thread
-  // inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  raiseOpenFileLimit();
-  static const fleet::SystemClock clock;
-  emulator::EmulatorServer server(options, clock);
+// The scenario's instances, unless it has none and --instances is given: then --instances of
+// --state.
+void populate(emulator::EmulatorServer& server, const Flags& flags,
+              const std::optional<emulator::Scenario>& scenario, int count,
+              const std::string& state) {
   if (scenario && (!scenario->instances.empty() || !flags.isSet("instances"))) {
     for (const auto& [s, n] : scenario->instances) server.registry().add(n, s);
   } else {
     server.registry().add(count, state);
   }
-  if (faults) server.registry().setGlobalFaults(*faults);
-  server.start();
-  if (const auto file = flags.get("export-fleet")) exportFleet(server, *file);
+}
+
+void announce(emulator::EmulatorServer& server) {
   std::cout << "listening on " << server.baseUrl() << std::endl;
   std::cout << fmt::format(
                    "emulating {} instances; credentials (idInstance, apiTokenInstance): GET "
                    "{}/_emulator/instances",
                    server.registry().size(), server.baseUrl())
             << std::endl;
+}
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+}  // namespace
+
+int runEmulate(const CommandArgs& args) {
+  Flags flags("emulate",
+              "Run a local Green API emulator (wire format, rate limits, faults, control API "
+              "under /_emulator/). See docs/EMULATOR.md.");
+  defineFlags(flags);
+  if (!flags.parse(args)) return 0;
+
+  emulator::EmulatorOptions options;
+  options.host = flags.getOr("host", "127.0.0.1");
+  options.port = static_cast<int>(*flags.getInt("port", 0, 65535));
+  options.seed = static_cast<std::uint64_t>(*flags.getInt("seed", 0, 1LL << 62));
+  const auto scenario = loadScenario(flags, options);
+  applyOptionFlags(flags, options);
+  const int count = static_cast<int>(*flags.getInt("instances", 0, 1000000));
+  const std::string state = flags.getOr("state", "authorized");
+  if (!emulator::states::isKnown(state)) throw UsageError("--state: unknown state " + state);
+  const auto faults = globalFaults(flags, scenario);
+
+  // Before any thread starts, so every thread inherits the mask.
+  blockTerminationSignals();
+  raiseOpenFileLimit();
+  static const fleet::SystemClock clock;
+  emulator::EmulatorServer server(options, clock);
+  populate(server, flags, scenario, count, state);
+  if (faults) server.registry().setGlobalFaults(*faults);
+  server.start();
+  if (const auto file = flags.get("export-fleet")) exportFleet(server, *file);
+  announce(server);
+
+  const int sig = waitForTerminationSignal();
   std::cout << "stopping (signal " << sig << ")" << std::endl;
   server.stop();
   return 0;

@@ -181,7 +181,7 @@ void FleetService::start() {
       static_cast<std::size_t>(config_.getInt("status.max_pending_updates", 100, 100000000));
   writer_limits.on_dropped = [metrics](std::uint64_t n) { metrics->recordStatusUpdatesDropped(n); };
   p.writer = std::make_unique<store::StatusWriter>(
-      *p.db, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)),
+      *p.db, clock_, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)),
       std::move(writer_limits));
   p.writer->start();
   const auto transfer_options = transferOptions(config_);
@@ -203,7 +203,7 @@ void FleetService::start() {
   const fleet::Clock* clock = &clock_;
   p.poller = std::make_unique<scheduler::FleetPoller>(
       schedulerConfig(config_), poller_options, *p.engine, clock_,
-      [writer, clock](const scheduler::StatusUpdate& update) {
+      [writer, clock](const scheduler::ProbeUpdate& update) {
         const auto anchor = fleet::TimeAnchor::of(*clock);
         writer->enqueue(toStoredUpdate(update, anchor));
         for (auto& e : notableEvents(update, anchor)) writer->enqueueEvent(update.id, std::move(e));
@@ -270,7 +270,7 @@ void FleetService::start() {
       static_cast<std::int64_t>(config_.getDouble("events.heartbeat_s", 0.05, 3600) * 1000));
   p.context->record_event = [writer, clock](std::int64_t id, const std::string& type,
                                             const std::string& detail, const std::string& actor) {
-    store::StateTransition e;
+    store::EventRow e;
     e.at_ms = fleet::toUnixMillis(clock->wallNow());
     e.source = "action";
     e.type = type;

@@ -12,10 +12,10 @@ namespace {
 const fleet::Log kLog{"partners"};
 constexpr const char* kPeriodicActor = "partner-sync";
 
-store::StateTransition partnerEvent(std::int64_t at_ms, const char* type,
+store::EventRow partnerEvent(std::int64_t at_ms, const char* type,
                                     const store::PartnerAccount& account,
                                     const std::string& actor) {
-  store::StateTransition e;
+  store::EventRow e;
   e.at_ms = at_ms;
   e.source = "partner";
   e.type = type;
@@ -188,10 +188,10 @@ api::SyncAttempt PartnerSyncRunner::sync(std::int64_t id, const std::string& act
     result = fleet::PartnerSyncResult{};
     result.at_ms = fleet::toUnixMillis(clock_.wallNow());
     result.errors.push_back(listing.outcome.message.empty()
-                                ? std::string(greenapi::outcomeName(listing.outcome.kind))
+                                ? std::string(fleet::outcomeKindName(listing.outcome.kind))
                                 : listing.outcome.message);
     kLog.warn("event=partner_sync_failed partner={} name={} token={} outcome={} message=\"{}\"", id,
-              account->name, account->token_hint, greenapi::outcomeName(listing.outcome.kind),
+              account->name, account->token_hint, fleet::outcomeKindName(listing.outcome.kind),
               result.errors.front());
     try {
       partners_.saveResult(id, result);

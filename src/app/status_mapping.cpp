@@ -30,7 +30,7 @@ std::optional<std::string> storedState(const fleet::InstanceState& state) {
   return state.raw();
 }
 
-store::StatusUpdate toStoredUpdate(const scheduler::StatusUpdate& update,
+store::StatusUpdate toStoredUpdate(const scheduler::ProbeUpdate& update,
                                    const fleet::TimeAnchor& anchor) {
   const auto& st = update.status;
   store::StatusUpdate out;
@@ -52,22 +52,22 @@ store::StatusUpdate toStoredUpdate(const scheduler::StatusUpdate& update,
   out.next_check_at_ms = fleet::toUnixMillis(anchor.toWall(update.nextProbeAt));
   if (update.transition) {
     const auto& t = *update.transition;
-    out.transition = store::StateTransition{fleet::toUnixMillis(anchor.toWall(t.at)),
+    out.transition = store::EventRow{fleet::toUnixMillis(anchor.toWall(t.at)),
                                             storedState(t.from), storedState(t.to),
                                             std::string(fleet::readingSourceName(t.source))};
   }
   return out;
 }
 
-std::vector<store::StateTransition> notableEvents(const scheduler::StatusUpdate& update,
+std::vector<store::EventRow> notableEvents(const scheduler::ProbeUpdate& update,
                                                   const fleet::TimeAnchor& anchor) {
-  std::vector<store::StateTransition> out;
+  std::vector<store::EventRow> out;
   const auto at = fleet::toUnixMillis(anchor.wall);
   const auto source = update.transition
                           ? std::string(fleet::readingSourceName(update.transition->source))
                           : std::string("poll");
   const auto event = [&](std::string type, std::string detail) {
-    store::StateTransition e;
+    store::EventRow e;
     e.at_ms = at;
     e.source = source;
     e.type = std::move(type);

@@ -13,11 +13,11 @@
 
 namespace greenfleet::app {
 
-store::StatusUpdate toStoredUpdate(const scheduler::StatusUpdate& update,
+store::StatusUpdate toStoredUpdate(const scheduler::ProbeUpdate& update,
                                    const fleet::TimeAnchor& anchor);
 // The notable events an update carries besides its state transition: attention changes and
 // scan sessions started or ended.
-std::vector<store::StateTransition> notableEvents(const scheduler::StatusUpdate& update,
+std::vector<store::EventRow> notableEvents(const scheduler::ProbeUpdate& update,
                                                   const fleet::TimeAnchor& anchor);
 // A stored row back into a status the scheduler resumes from.
 fleet::InstanceStatus fromStoredStatus(const store::StoredStatus& stored,

@@ -25,13 +25,7 @@ constexpr std::string_view kDelete = "DELETE";
 
 std::vector<std::string> split(const std::string& path) {
   std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start < path.size()) {
-    auto slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) parts.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
+  Poco::URI(path).getPathSegments(parts);  // empty segments ("//") are skipped, as before
   return parts;
 }
 

@@ -44,6 +44,97 @@ bool readMillis(const Poco::JSON::Object::Ptr& json, const std::string& name, in
   return true;
 }
 
+// The steps of FaultProfile::fromJson, each over some of its fields: an error text, empty when
+// fine.
+
+std::string checkFieldNames(const Poco::JSON::Object::Ptr& json, FaultProfile&) {
+  static const std::set<std::string> kKnown{
+      "latencyMinMs",       "latencyMaxMs",   "latencyMs",
+      "tailProbability",    "tailMs",         "errorRates",
+      "hangProbability",    "hangMs",         "garbageProbability",
+      "hugeProbability",    "hugeBytes",      "resetProbability",
+      "qrErrorProbability", "qrErrorMessage", "methods"};
+  for (const auto& name : json->getNames()) {
+    if (kKnown.count(name) == 0) return fmt::format("unknown field '{}'", name);
+  }
+  return {};
+}
+
+std::string readTimingsAndOdds(const Poco::JSON::Object::Ptr& json, FaultProfile& p) {
+  std::string error;
+  if (json->has("latencyMs")) {
+    int fixed = 0;
+    if (!readMillis(json, "latencyMs", fixed, error)) return error;
+    p.latencyMinMs = p.latencyMaxMs = fixed;
+  }
+  if (!readMillis(json, "latencyMinMs", p.latencyMinMs, error) ||
+      !readMillis(json, "latencyMaxMs", p.latencyMaxMs, error) ||
+      !readProbability(json, "tailProbability", p.tailProbability, error) ||
+      !readMillis(json, "tailMs", p.tailMs, error) ||
+      !readProbability(json, "hangProbability", p.hangProbability, error) ||
+      !readMillis(json, "hangMs", p.hangMs, error) ||
+      !readProbability(json, "garbageProbability", p.garbageProbability, error) ||
+      !readProbability(json, "hugeProbability", p.hugeProbability, error) ||
+      !readProbability(json, "resetProbability", p.resetProbability, error) ||
+      !readProbability(json, "qrErrorProbability", p.qrErrorProbability, error)) {
+    return error;
+  }
+  if (p.latencyMaxMs < p.latencyMinMs) p.latencyMaxMs = p.latencyMinMs;
+  return {};
+}
+
+std::string readHugeBytes(const Poco::JSON::Object::Ptr& json, FaultProfile& p) {
+  if (!json->has("hugeBytes")) return {};
+  std::string error;
+  double v = 0;
+  if (!readNumber(json, "hugeBytes", v, error)) return error;
+  if (v < 0 || v > 64.0 * 1024 * 1024) return "field 'hugeBytes' must be within 0..64 MiB";
+  p.hugeBytes = static_cast<int>(v);
+  return {};
+}
+
+std::string readQrErrorMessage(const Poco::JSON::Object::Ptr& json, FaultProfile& p) {
+  if (!json->has("qrErrorMessage")) return {};
+  const auto v = json->get("qrErrorMessage");
+  if (!v.isString()) return "field 'qrErrorMessage' must be a string";
+  p.qrErrorMessage = v.extract<std::string>();
+  return {};
+}
+
+std::string readErrorRates(const Poco::JSON::Object::Ptr& json, FaultProfile& p) {
+  if (!json->has("errorRates")) return {};
+  const auto rates = json->getObject("errorRates");
+  if (!rates) return "field 'errorRates' must be an object of status → probability";
+  std::string error;
+  for (const auto& key : rates->getNames()) {
+    int status = 0;
+    try {
+      status = std::stoi(key);
+    } catch (...) {
+      return fmt::format("errorRates key '{}' is not an HTTP status", key);
+    }
+    if (status < 400 || status > 599) {
+      return fmt::format("errorRates key '{}' must be within 400..599", key);
+    }
+    double prob = 0;
+    if (!readProbability(rates, key, prob, error)) return error;
+    p.errorRates[status] = prob;
+  }
+  return {};
+}
+
+std::string readMethods(const Poco::JSON::Object::Ptr& json, FaultProfile& p) {
+  if (!json->has("methods")) return {};
+  const auto arr = json->getArray("methods");
+  if (!arr) return "field 'methods' must be an array of method names";
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const auto v = arr->get(static_cast<unsigned>(i));
+    if (!v.isString()) return "field 'methods' must be an array of method names";
+    p.methods.insert(Poco::toLower(v.extract<std::string>()));
+  }
+  return {};
+}
+
 }  // namespace
 
 bool FaultProfile::empty() const {
@@ -108,71 +199,9 @@ FaultDecision FaultProfile::decideWith(Rng& rng, const std::string& method_lower
 fleet::Result<FaultProfile, std::string> FaultProfile::fromJson(
     const Poco::JSON::Object::Ptr& json) {
   FaultProfile p;
-  std::string error;
-  static const std::set<std::string> kKnown{
-      "latencyMinMs",       "latencyMaxMs",   "latencyMs",
-      "tailProbability",    "tailMs",         "errorRates",
-      "hangProbability",    "hangMs",         "garbageProbability",
-      "hugeProbability",    "hugeBytes",      "resetProbability",
-      "qrErrorProbability", "qrErrorMessage", "methods"};
-  for (const auto& name : json->getNames()) {
-    if (kKnown.count(name) == 0) return Error(fmt::format("unknown field '{}'", name));
-  }
-  if (json->has("latencyMs")) {
-    int fixed = 0;
-    if (!readMillis(json, "latencyMs", fixed, error)) return Error(error);
-    p.latencyMinMs = p.latencyMaxMs = fixed;
-  }
-  if (!readMillis(json, "latencyMinMs", p.latencyMinMs, error) ||
-      !readMillis(json, "latencyMaxMs", p.latencyMaxMs, error) ||
-      !readProbability(json, "tailProbability", p.tailProbability, error) ||
-      !readMillis(json, "tailMs", p.tailMs, error) ||
-      !readProbability(json, "hangProbability", p.hangProbability, error) ||
-      !readMillis(json, "hangMs", p.hangMs, error) ||
-      !readProbability(json, "garbageProbability", p.garbageProbability, error) ||
-      !readProbability(json, "hugeProbability", p.hugeProbability, error) ||
-      !readProbability(json, "resetProbability", p.resetProbability, error) ||
-      !readProbability(json, "qrErrorProbability", p.qrErrorProbability, error)) {
-    return Error(error);
-  }
-  if (p.latencyMaxMs < p.latencyMinMs) p.latencyMaxMs = p.latencyMinMs;
-  if (json->has("hugeBytes")) {
-    double v = 0;
-    if (!readNumber(json, "hugeBytes", v, error)) return Error(error);
-    if (v < 0 || v > 64.0 * 1024 * 1024) return Error("field 'hugeBytes' must be within 0..64 MiB");
-    p.hugeBytes = static_cast<int>(v);
-  }
-  if (json->has("qrErrorMessage")) {
-    const auto v = json->get("qrErrorMessage");
-    if (!v.isString()) return Error("field 'qrErrorMessage' must be a string");
-    p.qrErrorMessage = v.extract<std::string>();
-  }
-  if (json->has("errorRates")) {
-    const auto rates = json->getObject("errorRates");
-    if (!rates) return Error("field 'errorRates' must be an object of status → probability");
-    for (const auto& key : rates->getNames()) {
-      int status = 0;
-      try {
-        status = std::stoi(key);
-      } catch (...) {
-        return Error(fmt::format("errorRates key '{}' is not an HTTP status", key));
-      }
-      if (status < 400 || status > 599) {
-        return Error(fmt::format("errorRates key '{}' must be within 400..599", key));
-      }
-      double prob = 0;
-      if (!readProbability(rates, key, prob, error)) return Error(error);
-      p.errorRates[status] = prob;
-    }
-  }
-  if (json->has("methods")) {
-    const auto arr = json->getArray("methods");
-    if (!arr) return Error("field 'methods' must be an array of method names");
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      const auto v = arr->get(static_cast<unsigned>(i));
-      if (!v.isString()) return Error("field 'methods' must be an array of method names");
-      p.methods.insert(Poco::toLower(v.extract<std::string>()));
-    }
+  for (auto* step : {checkFieldNames, readTimingsAndOdds, readHugeBytes, readQrErrorMessage,
+                     readErrorRates, readMethods}) {
+    if (auto error = step(json, p); !error.empty()) return Error(std::move(error));
   }
   return p;
 }

@@ -121,6 +121,40 @@ std::optional<std::int64_t> phoneNumberOf(const std::string& body) {
   }
 }
 
+// The qr method's answer once the poll is noted; nullopt when the poll moved the instance to
+// starting (continuous polling, issue #285).
+std::optional<std::string> qrBody(EmulatedInstance& inst, fleet::SteadyTime now,
+                                  std::vector<Transition>& transitions) {
+  inst.noteQrPoll(now, transitions);
+  if (inst.state() == states::kStarting) return std::nullopt;
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  if (inst.state() == states::kNotAuthorized && inst.passkeyRequired) {
+    o->set("type", "passkeyRequired");
+    o->set("message", kPasskeyMessage);
+  } else if (inst.state() == states::kNotAuthorized) {
+    o->set("type", "qrCode");
+    o->set("message", inst.qrPngBase64(now));
+  } else if (states::isLoggedIn(inst.state())) {
+    o->set("type", "alreadyLogged");
+    o->set("message", "instance account already authorized");
+  } else {
+    o->set("type", "error");
+    o->set("message", fmt::format("instance is {}", inst.state()));
+  }
+  return stringify(o);
+}
+
+std::string waSettingsBody(EmulatedInstance& inst) {
+  const bool in = states::isLoggedIn(inst.state());
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("avatar", in ? fmt::format("https://pps.whatsapp.net/v/emulated/{}.jpg", inst.id())
+                      : std::string());
+  o->set("phone", in ? inst.phone() : std::string());
+  o->set("stateInstance", inst.state());
+  o->set("deviceId", in ? inst.phone() + ":8@s.whatsapp.net" : std::string());
+  return stringify(o);
+}
+
 // The answer of an accepted, unfaulted request. Runs under the instance lock.
 void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
             std::vector<Transition>& transitions, const std::string& method,
@@ -151,25 +185,9 @@ void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
                        states::isLoggedIn(state) ? "online" : "offline");
   } else if (method == "qr") {
     if (is_new || starting) return error(400, "instance in starting process try later");
-    inst.noteQrPoll(now, transitions);
-    if (inst.state() == states::kStarting) {
-      return error(400, "instance in starting process try later");
-    }
-    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-    if (inst.state() == states::kNotAuthorized && inst.passkeyRequired) {
-      o->set("type", "passkeyRequired");
-      o->set("message", kPasskeyMessage);
-    } else if (inst.state() == states::kNotAuthorized) {
-      o->set("type", "qrCode");
-      o->set("message", inst.qrPngBase64(now));
-    } else if (states::isLoggedIn(inst.state())) {
-      o->set("type", "alreadyLogged");
-      o->set("message", "instance account already authorized");
-    } else {
-      o->set("type", "error");
-      o->set("message", fmt::format("instance is {}", inst.state()));
-    }
-    body = stringify(o);
+    auto qr = qrBody(inst, now, transitions);
+    if (!qr) return error(400, "instance in starting process try later");
+    body = std::move(*qr);
   } else if (method == "logout") {
     if (is_new || starting) return error(400, "instance in starting process try later");
     body = fmt::format(R"({{"isLogout":{}}})", inst.logout(now, transitions) ? "true" : "false");
@@ -178,14 +196,7 @@ void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
     body = R"({"isReboot":true})";
   } else if (method == "getWaSettings") {
     if (is_new) return error(400, "instance in starting process try later");
-    const bool in = states::isLoggedIn(state);
-    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-    o->set("avatar", in ? fmt::format("https://pps.whatsapp.net/v/emulated/{}.jpg", inst.id())
-                        : std::string());
-    o->set("phone", in ? inst.phone() : std::string());
-    o->set("stateInstance", state);
-    o->set("deviceId", in ? inst.phone() + ":8@s.whatsapp.net" : std::string());
-    body = stringify(o);
+    body = waSettingsBody(inst);
   } else if (method == "getSettings") {
     if (is_new) return error(400, "instance in starting process try later");
     body = stringify(settingsOf(inst));

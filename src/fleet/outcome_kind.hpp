@@ -1,6 +1,6 @@
 #pragma once
-// OutcomeKind: how one upstream call ended, classified for the domain. Mirrors
-// greenapi::OutcomeKind one-to-one (the wiring maps by name), so fleet/ stays free of the client.
+// OutcomeKind: how one upstream call ended, classified for the domain. The client (greenapi/)
+// classifies its transfers into this type directly, so fleet/ stays free of the client.
 
 #include <optional>
 #include <string_view>

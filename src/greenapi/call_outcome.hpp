@@ -8,31 +8,19 @@
 #include <string>
 #include <string_view>
 
+#include "fleet/outcome_kind.hpp"
+
 namespace greenfleet::greenapi {
 
-enum class OutcomeKind {
-  ok,
-  rateLimited,     // 429
-  unauthorized,    // 401: wrong token, or an instance still initializing (issue #306)
-  forbidden,       // 403: unknown idInstance
-  notFound,        // 404: wrong HTTP verb or path
-  quotaExceeded,   // 466: Developer-plan quota
-  badRequest,      // 400: message keeps the upstream text ("instance in starting process try later")
-  serverError,     // 5xx
-  timeout,         // connect or read timed out
-  transportError,  // refused, reset, TLS failure, closed early
-  malformedBody,   // 2xx with a body we cannot read (garbage, too large, wrong shape)
-  unexpectedStatus, // any other HTTP status
-  addressRefused   // upstream.allowed_hosts refused the host, or the address DNS gave for it
-};
-
-std::string_view outcomeName(OutcomeKind kind);
+// How a call ended: the domain's classification, so results reach the scheduler without a
+// mapping (401 also for an instance still initializing, issue #306; 400 keeps the upstream text).
+using OutcomeKind = fleet::OutcomeKind;
 
 struct CallOutcome {
   OutcomeKind kind = OutcomeKind::transportError;
-  int httpStatus = 0;                        // 0 when no HTTP response was received
-  std::chrono::microseconds latency{0};      // request start to body fully read
-  std::string message;                       // short, never contains the token
+  int httpStatus = 0;                    // 0 when no HTTP response was received
+  std::chrono::microseconds latency{0};  // request start to body fully read
+  std::string message;                   // short, never contains the token
   bool ok() const { return kind == OutcomeKind::ok; }
 };
 

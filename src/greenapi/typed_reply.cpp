@@ -27,7 +27,7 @@ CallResult<T> typed(RawReply&& raw, const InstanceCredentials& creds, std::strin
   if (!result.ok()) {
     kLog.debug("call method={} id={} token={} outcome={} status={} message={}", method,
                creds.idInstance, fleet::tokenHint(creds.apiTokenInstance),
-               outcomeName(result.outcome.kind), result.outcome.httpStatus, result.outcome.message);
+               fleet::outcomeKindName(result.outcome.kind), result.outcome.httpStatus, result.outcome.message);
   }
   return result;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <Poco/String.h>
 #include <fmt/format.h>
 
 namespace greenfleet::greenapi {
@@ -11,13 +12,6 @@ namespace {
 using Parsed = fleet::Result<UpstreamUrl, std::string>;
 
 Parsed failure(std::string why) { return fleet::Unexpected<std::string>(std::move(why)); }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool allOf(std::string_view s, bool (*pred)(char)) {
   return !s.empty() && std::all_of(s.begin(), s.end(), pred);
@@ -70,7 +64,7 @@ Parsed UpstreamUrl::parse(std::string_view text) {
   }
   UpstreamUrl url;
   const auto sep = text.find("://");
-  if (sep != std::string_view::npos) url.scheme = lower(text.substr(0, sep));
+  if (sep != std::string_view::npos) url.scheme = Poco::toLower(std::string(text.substr(0, sep)));
   if (url.scheme != "http" && url.scheme != "https") {
     return failure("must be an http:// or https:// URL");
   }
@@ -112,7 +106,7 @@ Parsed UpstreamUrl::parse(std::string_view text) {
   if (url.address) {
     url.host = url.address->toString();
   } else {
-    url.host = lower(host);
+    url.host = Poco::toLower(std::string(host));
     if (!url.host.empty() && url.host.back() == '.') url.host.pop_back();
     if (url.host.empty()) return failure("must name a host");
     if (url.host.find('%') != std::string::npos) {

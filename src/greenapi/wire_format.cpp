@@ -98,25 +98,6 @@ std::string optionalString(const Poco::JSON::Object::Ptr& obj, const std::string
 
 }  // namespace
 
-std::string_view outcomeName(OutcomeKind kind) {
-  switch (kind) {
-    case OutcomeKind::ok: return "ok";
-    case OutcomeKind::rateLimited: return "rateLimited";
-    case OutcomeKind::unauthorized: return "unauthorized";
-    case OutcomeKind::forbidden: return "forbidden";
-    case OutcomeKind::notFound: return "notFound";
-    case OutcomeKind::quotaExceeded: return "quotaExceeded";
-    case OutcomeKind::badRequest: return "badRequest";
-    case OutcomeKind::serverError: return "serverError";
-    case OutcomeKind::timeout: return "timeout";
-    case OutcomeKind::transportError: return "transportError";
-    case OutcomeKind::malformedBody: return "malformedBody";
-    case OutcomeKind::unexpectedStatus: return "unexpectedStatus";
-    case OutcomeKind::addressRefused: return "addressRefused";
-  }
-  return "unknown";
-}
-
 std::string buildMethodUrl(std::string_view api_url, std::int64_t id_instance,
                            std::string_view method, std::string_view token) {
   std::string out;

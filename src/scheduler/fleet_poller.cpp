@@ -13,11 +13,6 @@ const fleet::Log kLog{"scheduler"};
 // The dispatcher re-checks at least this often even with nothing due (sessions expire, stats).
 constexpr auto kMaxIdleWait = std::chrono::milliseconds(500);
 
-fleet::OutcomeKind toFleetKind(greenapi::OutcomeKind kind) {
-  return fleet::parseOutcomeKind(greenapi::outcomeName(kind))
-      .value_or(fleet::OutcomeKind::unexpectedStatus);
-}
-
 // Green API answers some states as HTTP 400 with text only (issue #571).
 std::optional<std::string> stateFromBadRequest(const std::string& message) {
   if (message.find("starting process") != std::string::npos) return std::string("starting");
@@ -75,7 +70,7 @@ void FleetPoller::stop() {
     for (auto& [id, stream] : streams) stream.thread.join();
   }
   // Completions capture `this`: none may still be on its way when we return.
-  std::vector<StatusUpdate> held_back;
+  std::vector<ProbeUpdate> held_back;
   {
     std::unique_lock lock(mutex_);
     drained_.wait(lock, [this] { return in_flight_ == 0 && completing_ == 0; });
@@ -160,10 +155,10 @@ SessionStart FleetPoller::startSession(fleet::InstanceId id) {
   return start;
 }
 
-std::optional<StatusUpdate> FleetPoller::applyWebhookState(fleet::InstanceId id,
+std::optional<ProbeUpdate> FleetPoller::applyWebhookState(fleet::InstanceId id,
                                                            std::optional<std::string> state) {
   invalidateSnapshot();
-  std::optional<StatusUpdate> update;
+  std::optional<ProbeUpdate> update;
   {
     std::lock_guard lock(mutex_);
     update = core_.applyWebhookState(id, std::move(state), clock_.steadyNow());
@@ -429,7 +424,7 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
   if (options_.on_result) options_.on_result(job, outcome);
   // Reused per I/O thread: the requests this completion issues in the slot it frees.
   thread_local std::vector<greenapi::TransferEngine::Request> batch;
-  std::optional<StatusUpdate> update;
+  std::optional<ProbeUpdate> update;
   bool wake = false;
   {
     std::lock_guard lock(mutex_);
@@ -463,17 +458,17 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
   if (--completing_ == 0 && in_flight_ == 0 && !running_) drained_.notify_all();
 }
 
-void FleetPoller::startPublishLocked(StatusUpdate& update) {
+void FleetPoller::startPublishLocked(ProbeUpdate& update) {
   if (!update.persist) return;
   publishing_.push_back(update.seq);
   update.seqFloor = *std::min_element(publishing_.begin(), publishing_.end());
 }
 
-void FleetPoller::publish(const std::optional<StatusUpdate>& update) {
+void FleetPoller::publish(const std::optional<ProbeUpdate>& update) {
   if (update) publish(*update);
 }
 
-void FleetPoller::publish(const StatusUpdate& update) {
+void FleetPoller::publish(const ProbeUpdate& update) {
   if (!update.persist) return;
   if (sink_) {
     try {
@@ -495,7 +490,7 @@ Outcome FleetPoller::toOutcome(Method method, const greenapi::CallOutcome& outco
                                const std::string& qr_type, const std::string& qr_message) {
   Outcome out;
   if (!outcome.ok()) {
-    out = Outcome::failure(toFleetKind(outcome.kind), outcome.message);
+    out = Outcome::failure(outcome.kind, outcome.message);
     if (outcome.kind == greenapi::OutcomeKind::badRequest &&
         (method == Method::getStateInstance || method == Method::getWaSettings)) {
       out.state = stateFromBadRequest(outcome.message);

@@ -5,7 +5,7 @@
 // to the core and, in the same critical section, issues the work due now into the slot it freed
 // (queued on that loop with no thread hand-off).
 // No thread per request; at most options.max_in_flight requests are out at once. Every update
-// worth persisting (StatusUpdate::persist) goes to the UpdateSink (the status writer) outside
+// worth persisting (ProbeUpdate::persist) goes to the UpdateSink (the status writer) outside
 // the lock, carrying the seq it got under the lock so the writer can restore the order. It also
 // keeps the registry's view of each instance (credentials, name, tags) for the calls and the API's
 // fleet-wide views. Thread-safe: API handlers, the registry and the webhook call in from any
@@ -74,7 +74,7 @@ struct FleetSnapshot {
 
 class FleetPoller {
  public:
-  using UpdateSink = std::function<void(const StatusUpdate&)>;
+  using UpdateSink = std::function<void(const ProbeUpdate&)>;
 
   FleetPoller(SchedulerConfig config, PollerOptions options, greenapi::TransferEngine& engine,
               const fleet::Clock& clock, UpdateSink sink);
@@ -100,7 +100,7 @@ class FleetPoller {
 
   ActionDecision requestAction(fleet::InstanceId id, Method method);
   SessionStart startSession(fleet::InstanceId id);
-  std::optional<StatusUpdate> applyWebhookState(fleet::InstanceId id,
+  std::optional<ProbeUpdate> applyWebhookState(fleet::InstanceId id,
                                                 std::optional<std::string> state);
   bool requestSweepProbe(fleet::InstanceId id);
 
@@ -156,10 +156,10 @@ class FleetPoller {
                            const greenapi::InstanceCredentials& creds);
   InstanceView makeView(fleet::InstanceId id, const Registered& reg, SteadyTime now) const;
   // Marks a persisted update as on its way to the sink and sets its seqFloor (requires mutex_).
-  void startPublishLocked(StatusUpdate& update);
+  void startPublishLocked(ProbeUpdate& update);
   // Hands a started update to the sink, outside the lock, then marks it arrived.
-  void publish(const StatusUpdate& update);
-  void publish(const std::optional<StatusUpdate>& update);
+  void publish(const ProbeUpdate& update);
+  void publish(const std::optional<ProbeUpdate>& update);
 
   const SchedulerConfig config_;
   const PollerOptions options_;

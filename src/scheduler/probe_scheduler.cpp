@@ -16,6 +16,12 @@ constexpr std::size_t idx(Method m) { return static_cast<std::size_t>(m); }
 
 bool readsState(Method m) { return m == Method::getStateInstance || m == Method::getWaSettings; }
 
+// A 400 whose text the client recognised as a state ("starting", "not authorized"; issue #571):
+// an answer about the instance, paced like a success.
+bool isStateHint(const Outcome& o) {
+  return o.kind == fleet::OutcomeKind::badRequest && o.state.has_value();
+}
+
 constexpr SteadyTime kNeverPersisted = SteadyTime::min();
 
 // Whether two statuses differ in what the instance_status row stores, the probe times aside
@@ -361,7 +367,7 @@ bool ProbeScheduler::scanUseful(const Entry& e) const {
          e.status.lastObservedState.kind() == fleet::StateKind::notAuthorized;
 }
 
-void ProbeScheduler::endSession(Entry& e, SessionEnd why, SteadyTime now, StatusUpdate* update) {
+void ProbeScheduler::endSession(Entry& e, SessionEnd why, SteadyTime now, ProbeUpdate* update) {
   const QrSession* session = e.session();
   if (!session) return;
   e.scan->lastRunStartedAt = session->runStartedAt();
@@ -374,7 +380,7 @@ void ProbeScheduler::endSession(Entry& e, SessionEnd why, SteadyTime now, Status
   kLog.debug("session_end id={} reason={}", e.id, sessionEndName(why));
 }
 
-void ProbeScheduler::expireSession(Entry& e, SteadyTime now, StatusUpdate* update) {
+void ProbeScheduler::expireSession(Entry& e, SteadyTime now, ProbeUpdate* update) {
   if (e.session() && e.session()->isOver(now))
     endSession(e, e.session()->expiryReason(), now, update);
 }
@@ -437,8 +443,8 @@ std::optional<QrSnapshot> ProbeScheduler::latestQr(fleet::InstanceId id, SteadyT
   return e->scan->latestQr;
 }
 
-StatusUpdate ProbeScheduler::makeUpdate(const Entry& e, const fleet::ObservationResult& folded) {
-  StatusUpdate u;
+ProbeUpdate ProbeScheduler::makeUpdate(const Entry& e, const fleet::ObservationResult& folded) {
+  ProbeUpdate u;
   u.id = e.id;
   u.seq = ++nextSeq_;
   u.transition = folded.transition;
@@ -449,7 +455,7 @@ StatusUpdate ProbeScheduler::makeUpdate(const Entry& e, const fleet::Observation
 
 void ProbeScheduler::applySessionEffects(Entry& e, const fleet::Observation& obs,
                                          const fleet::ObservationResult& folded, SteadyTime now,
-                                         StatusUpdate& update) {
+                                         ProbeUpdate& update) {
   if (obs.qr && *obs.qr == fleet::QrKind::alreadyLogged) {
     // Authorized already: stop polling qr and find out the state now.
     if (e.scan) e.scan->latestQr.reset();
@@ -470,7 +476,7 @@ void ProbeScheduler::applySessionEffects(Entry& e, const fleet::Observation& obs
 }
 
 void ProbeScheduler::finishUpdate(Entry& e, const fleet::InstanceStatus& before, SteadyTime now,
-                                  StatusUpdate& update) {
+                                  ProbeUpdate& update) {
   update.status = e.status;
   update.nextProbeAt = eligibleAt(e, Method::getStateInstance, e.probeDue);
   update.persist =
@@ -481,13 +487,13 @@ void ProbeScheduler::finishUpdate(Entry& e, const fleet::InstanceStatus& before,
   e.unpersisted = !update.persist;
 }
 
-std::vector<StatusUpdate> ProbeScheduler::takeUnpersisted() {
-  std::vector<StatusUpdate> out;
+std::vector<ProbeUpdate> ProbeScheduler::takeUnpersisted() {
+  std::vector<ProbeUpdate> out;
   for (auto& [id, entry] : entries_) {
     Entry& e = *entry;
     if (!e.unpersisted) continue;
     e.unpersisted = false;
-    StatusUpdate u;
+    ProbeUpdate u;
     u.id = id;
     u.seq = ++nextSeq_;
     u.status = e.status;
@@ -497,35 +503,23 @@ std::vector<StatusUpdate> ProbeScheduler::takeUnpersisted() {
   return out;
 }
 
-std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outcome& outcome,
-                                                     SteadyTime now) {
+ProbeScheduler::HostState* ProbeScheduler::releaseSlot(const Job& job, fleet::OutcomeKind kind,
+                                                       SteadyTime now) {
   const auto flight = inFlight_.find(job.id);
-  if (flight == inFlight_.end() || flight->second.ticket != job.ticket) return std::nullopt;
+  if (flight == inFlight_.end() || flight->second.ticket != job.ticket) return nullptr;
   HostState& host = *flight->second.host;
   inFlight_.erase(flight);
   --host.inFlight;
-  const bool outage = fleet::isOutage(outcome.kind);
-  if (host.breaker.record(now, outage)) {
+  if (host.breaker.record(now, fleet::isOutage(kind))) {
     kLog.warn("host_paused host={} until_ms={}", host.name,
               std::chrono::duration_cast<std::chrono::milliseconds>(config_.breaker.pause).count());
   }
-  stats_.recordOutcome(now, outcome.kind);
+  stats_.recordOutcome(now, kind);
+  return &host;
+}
 
-  Entry* found = find(job.id);
-  if (!found) {
-    if (const auto retired = retired_.find(job.id); retired != retired_.end()) {
-      retired->second[idx(job.method)].lastFinishedAt = now;
-    }
-    pruneRetired(now);
-    unpark(host);
-    return std::nullopt;
-  }
-  Entry& e = *found;
-  MethodPacing& pacing = e.pacing(job.method);
-  pacing.lastFinishedAt = now;
-  using fleet::OutcomeKind;
-  const bool hint_400 = outcome.kind == OutcomeKind::badRequest && outcome.state.has_value();
-  if (outcome.kind == OutcomeKind::ok || hint_400) {
+void ProbeScheduler::updateBackoff(MethodPacing& pacing, const Outcome& outcome, SteadyTime now) {
+  if (outcome.kind == fleet::OutcomeKind::ok || isStateHint(outcome)) {
     Backoff b = backoff(pacing);
     b.reset();
     pacing.failures = b.failures();
@@ -537,7 +531,11 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
     pacing.failures = b.failures();
     pacing.backoffUntil = b.readyAt();
   }
+}
 
+fleet::Observation ProbeScheduler::observe(Entry& e, const Job& job, const Outcome& outcome,
+                                           SteadyTime now) {
+  using fleet::OutcomeKind;
   fleet::Observation obs;
   obs.at = now;
   obs.outcome = outcome.kind;
@@ -545,7 +543,7 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
       job.reason == JobReason::action ? fleet::ReadingSource::action : fleet::ReadingSource::poll;
   obs.error = outcome.error;
   obs.took = outcome.took;
-  if (readsState(job.method) && (outcome.kind == OutcomeKind::ok || hint_400)) {
+  if (readsState(job.method) && (outcome.kind == OutcomeKind::ok || isStateHint(outcome))) {
     obs.state = outcome.kind == OutcomeKind::ok ? fleet::InstanceState::fromUpstream(outcome.state)
                                                 : fleet::InstanceState::fromRaw(*outcome.state);
     if (outcome.phone && !outcome.phone->empty()) obs.phone = outcome.phone;
@@ -554,19 +552,18 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
     obs.qr = keepQr(e, outcome.qrType, outcome.qrMessage, now);
   }
   if (job.method == Method::qr && e.session()) e.session()->polled(job.startedAt, now);
+  return obs;
+}
 
-  fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
-  const fleet::InstanceStatus before = std::exchange(e.status, std::move(folded.status));
-  index_.update(e.id, e.status, now);
-  StatusUpdate update = makeUpdate(e, folded);
-
-  // Plan the next state probe.
+void ProbeScheduler::planNextProbe(Entry& e, const Job& job, const Outcome& outcome,
+                                   bool confirmation_needed, SteadyTime now) {
+  using fleet::OutcomeKind;
   const auto& probes = config_.attention.probes;
   if (readsState(job.method)) {
-    if (folded.confirmationNeeded) {
+    if (confirmation_needed) {
       e.probeDue = now + config_.confirmDelay;
       e.probeReason = JobReason::confirm;
-    } else if (outcome.kind == OutcomeKind::ok || hint_400 ||
+    } else if (outcome.kind == OutcomeKind::ok || isStateHint(outcome) ||
                fleet::isAuthRejection(outcome.kind)) {
       auto kind = e.status.state.kind();
       Duration interval = probes.jitteredInterval(kind, rng_);
@@ -578,7 +575,7 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
       e.probeDue = now;  // the backoff just drawn decides when
       e.probeReason = JobReason::scheduled;
     }
-  } else if (folded.confirmationNeeded) {
+  } else if (confirmation_needed) {
     planProbeNoLaterThan(e, now + config_.confirmDelay, JobReason::confirm);
   }
   if ((job.method == Method::logout || job.method == Method::reboot)) {
@@ -590,11 +587,37 @@ std::optional<StatusUpdate> ProbeScheduler::onResult(const Job& job, const Outco
       e.actionRequestedAt = now;
     }
   }
+}
+
+std::optional<ProbeUpdate> ProbeScheduler::onResult(const Job& job, const Outcome& outcome,
+                                                    SteadyTime now) {
+  HostState* host = releaseSlot(job, outcome.kind, now);
+  if (host == nullptr) return std::nullopt;
+  Entry* found = find(job.id);
+  if (!found) {
+    if (const auto retired = retired_.find(job.id); retired != retired_.end()) {
+      retired->second[idx(job.method)].lastFinishedAt = now;
+    }
+    pruneRetired(now);
+    unpark(*host);
+    return std::nullopt;
+  }
+  Entry& e = *found;
+  MethodPacing& pacing = e.pacing(job.method);
+  pacing.lastFinishedAt = now;
+  updateBackoff(pacing, outcome, now);
+
+  const fleet::Observation obs = observe(e, job, outcome, now);
+  fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
+  const fleet::InstanceStatus before = std::exchange(e.status, std::move(folded.status));
+  index_.update(e.id, e.status, now);
+  ProbeUpdate update = makeUpdate(e, folded);
+  planNextProbe(e, job, outcome, folded.confirmationNeeded, now);
   applySessionEffects(e, obs, folded, now, update);
 
   schedule(e);
   finishUpdate(e, before, now, update);
-  unpark(host);
+  unpark(*host);
   return update;
 }
 
@@ -605,11 +628,11 @@ fleet::QrKind ProbeScheduler::keepQr(Entry& e, const std::string& type, const st
   return kind;
 }
 
-StatusUpdate ProbeScheduler::foldUnpolled(Entry& e, const fleet::Observation& obs, SteadyTime now) {
+ProbeUpdate ProbeScheduler::foldUnpolled(Entry& e, const fleet::Observation& obs, SteadyTime now) {
   fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
   const fleet::InstanceStatus before = std::exchange(e.status, std::move(folded.status));
   index_.update(e.id, e.status, now);
-  StatusUpdate update = makeUpdate(e, folded);
+  ProbeUpdate update = makeUpdate(e, folded);
   if (folded.confirmationNeeded) {
     planProbeNoLaterThan(e, now + config_.confirmDelay, JobReason::confirm);
   }
@@ -619,9 +642,9 @@ StatusUpdate ProbeScheduler::foldUnpolled(Entry& e, const fleet::Observation& ob
   return update;
 }
 
-std::optional<StatusUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId id,
-                                                              std::optional<std::string> state,
-                                                              SteadyTime now) {
+std::optional<ProbeUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId id,
+                                                             std::optional<std::string> state,
+                                                             SteadyTime now) {
   Entry* found = find(id);
   if (!found) return std::nullopt;
   Entry& e = *found;

@@ -78,7 +78,7 @@ struct InstanceSpec {
 };
 
 // What one result (or webhook) changed, for the status writer, the event log and SSE.
-struct StatusUpdate {
+struct ProbeUpdate {
   fleet::InstanceId id = 0;
   fleet::InstanceStatus status;                      // persist as the instance_status row
   std::optional<fleet::StateTransition> transition;  // → one state_events row
@@ -121,7 +121,7 @@ struct SessionStart {
 // What the websocket layer should do after reporting to a streamed session (see QrStreamPlan).
 struct StreamReport {
   StreamStep step = StreamStep::reconnect;
-  std::optional<StatusUpdate> update;  // a frame folded like a qr answer or a state reading
+  std::optional<ProbeUpdate> update;  // a frame folded like a qr answer or a state reading
 };
 
 struct SessionView {
@@ -169,14 +169,14 @@ class ProbeScheduler {
   // registry/API calls can make work runnable sooner: re-check after each.
   std::optional<SteadyTime> nextWakeup();
   // Feeds a finished job back. nullopt for an unknown ticket or a removed instance.
-  std::optional<StatusUpdate> onResult(const Job& job, const Outcome& outcome, SteadyTime now);
+  std::optional<ProbeUpdate> onResult(const Job& job, const Outcome& outcome, SteadyTime now);
   // A stateInstanceChanged webhook (nullopt state = null). Ends a scan session at once unless the
   // state is notAuthorized. nullopt for an unknown instance.
-  std::optional<StatusUpdate> applyWebhookState(fleet::InstanceId id,
-                                                std::optional<std::string> state, SteadyTime now);
+  std::optional<ProbeUpdate> applyWebhookState(fleet::InstanceId id,
+                                               std::optional<std::string> state, SteadyTime now);
   // The latest status of every instance whose last update was not persisted (persist = false),
   // marked persisted; for a clean stop.
-  std::vector<StatusUpdate> takeUnpersisted();
+  std::vector<ProbeUpdate> takeUnpersisted();
 
   // Operator poll (getStateInstance), logout, reboot, getWaSettings. qr → unsupported (sessions).
   ActionDecision requestAction(fleet::InstanceId id, Method method, SteadyTime now);
@@ -268,8 +268,8 @@ class ProbeScheduler {
   void unpark(HostState& host);
   void compactHeapIfBloated();
   void planProbeNoLaterThan(Entry& e, SteadyTime at, JobReason reason);
-  void expireSession(Entry& e, SteadyTime now, StatusUpdate* update);
-  void endSession(Entry& e, SessionEnd why, SteadyTime now, StatusUpdate* update);
+  void expireSession(Entry& e, SteadyTime now, ProbeUpdate* update);
+  void endSession(Entry& e, SessionEnd why, SteadyTime now, ProbeUpdate* update);
   bool scanUseful(const Entry& e) const;
   bool streams(const Entry& e) const;
   QrStreamPlan* streamPlan(fleet::InstanceId id, SteadyTime now);
@@ -277,17 +277,23 @@ class ProbeScheduler {
   SessionStart tryStartSession(Entry& e, SessionOrigin origin, SteadyTime now);
   void applySessionEffects(Entry& e, const fleet::Observation& obs,
                            const fleet::ObservationResult& folded, SteadyTime now,
-                           StatusUpdate& update);
-  StatusUpdate makeUpdate(const Entry& e, const fleet::ObservationResult& folded);
+                           ProbeUpdate& update);
+  ProbeUpdate makeUpdate(const Entry& e, const fleet::ObservationResult& folded);
   // Keeps a QR answer (polled or pushed) as the latest snapshot; returns its kind.
   fleet::QrKind keepQr(Entry& e, const std::string& type, const std::string& message,
                        SteadyTime now);
   // Folds a reading that no job of ours carried (a webhook, a websocket frame).
-  StatusUpdate foldUnpolled(Entry& e, const fleet::Observation& obs, SteadyTime now);
+  ProbeUpdate foldUnpolled(Entry& e, const fleet::Observation& obs, SteadyTime now);
   // Sets update.persist from what changed since `before` (and marks `e`), and the final fields.
   void finishUpdate(Entry& e, const fleet::InstanceStatus& before, SteadyTime now,
-                    StatusUpdate& update);
+                    ProbeUpdate& update);
   bool paces(fleet::InstanceId id, const Pacing& p, SteadyTime now) const;
+  // The steps of onResult. releaseSlot: nullptr when the result is not for a job in flight.
+  HostState* releaseSlot(const Job& job, fleet::OutcomeKind kind, SteadyTime now);
+  void updateBackoff(MethodPacing& pacing, const Outcome& outcome, SteadyTime now);
+  fleet::Observation observe(Entry& e, const Job& job, const Outcome& outcome, SteadyTime now);
+  void planNextProbe(Entry& e, const Job& job, const Outcome& outcome, bool confirmation_needed,
+                     SteadyTime now);
   void pruneRetired(SteadyTime now);
 
   SchedulerConfig config_;
@@ -304,7 +310,7 @@ class ProbeScheduler {
   std::size_t activeSessions_ = 0;
   std::unordered_set<fleet::InstanceId> streamed_;  // see streamedSessions()
   std::uint64_t nextTicket_ = 0;
-  std::uint64_t nextSeq_ = 0;  // StatusUpdate::seq
+  std::uint64_t nextSeq_ = 0;  // ProbeUpdate::seq
   ProbeStats stats_;
   FleetIndex index_;  // after config_: built from its attention rules
 };

@@ -58,7 +58,7 @@ Database::Database(DatabaseOptions options) : options_(std::move(options)) {
 Database::~Database() = default;
 
 std::unique_ptr<Poco::Data::Session> Database::openDedicated(bool synchronous_full) {
-  if (options_.path == ":memory:") {
+  if (sharesOneConnection()) {
     throw std::logic_error("a dedicated connection to :memory: would open another database");
   }
   return open(synchronous_full);

@@ -52,6 +52,8 @@ class Database {
   // synchronous=NORMAL). Throws std::logic_error for ":memory:", which it would not share.
   std::unique_ptr<Poco::Data::Session> openDedicated(bool synchronous_full);
   const DatabaseOptions& options() const { return options_; }
+  // True for ":memory:": one connection for every lease, and none dedicated.
+  bool sharesOneConnection() const { return options_.path == ":memory:"; }
 
  private:
   std::unique_ptr<Poco::Data::Session> open(bool synchronous_full);

@@ -19,15 +19,6 @@ namespace {
 
 constexpr int kTokenKeyIdColumn = 18;
 
-std::string selectSql(bool with_token) {
-  return std::string("SELECT i.id, i.api_url, ") + (with_token ? "i.token" : "NULL") +
-         ", i.name, i.tags, i.created_at, i.updated_at, i.enabled, "
-         "s.state, s.state_since, s.attention, s.last_checked_at, s.last_ok_at, "
-         "s.consecutive_failures, s.last_error_code, s.last_error, s.phone, s.next_check_at, " +
-         (with_token ? "i.token_key_id" : "NULL") +
-         " FROM instances i LEFT JOIN instance_status s ON s.id = i.id";
-}
-
 // WHERE clause and bindings shared by the page query and its count.
 struct FilterSql {
   std::string where;
@@ -124,7 +115,7 @@ fleet::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::c
 
 std::optional<InstanceRow> InstanceRepository::get(std::int64_t id) {
   auto session = db_.acquire();
-  SqliteStatement stmt(sqliteHandle(*session), selectSql(true) + " WHERE i.id = ?");
+  SqliteStatement stmt(sqliteHandle(*session), instanceSelectSql(true) + " WHERE i.id = ?");
   stmt.bind(1, id);
   auto rows = readRows(stmt);
   if (rows.empty()) return std::nullopt;
@@ -143,7 +134,7 @@ InstancePage InstanceRepository::list(const InstanceFilter& filter) {
     bindFilter(count, f);
     if (count.step()) page.total = columnOptInt(count.get(), 0).value_or(0);
   }
-  std::string sql = selectSql(true) + f.where;
+  std::string sql = instanceSelectSql(true) + f.where;
   if (filter.after_id) sql += f.where.empty() ? " WHERE i.id > ?" : " AND i.id > ?";
   sql += " ORDER BY i.id LIMIT ?";
   SqliteStatement stmt(db, sql);
@@ -215,7 +206,7 @@ void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)
     sqlite3_mutex* m;
     ~Leave() { sqlite3_mutex_leave(m); }
   } leave{mutex};
-  SqliteStatement stmt(db, selectSql(true) + " ORDER BY i.id");
+  SqliteStatement stmt(db, instanceSelectSql(true) + " ORDER BY i.id");
   // One row at a time into one reused row: a fleet of a million never sits in memory twice.
   InstanceRow row;
   while (stmt.step()) {
@@ -225,7 +216,14 @@ void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)
   }
 }
 
-std::string instanceSelectSql(bool with_token) { return selectSql(with_token); }
+std::string instanceSelectSql(bool with_token) {
+  return std::string("SELECT i.id, i.api_url, ") + (with_token ? "i.token" : "NULL") +
+         ", i.name, i.tags, i.created_at, i.updated_at, i.enabled, "
+         "s.state, s.state_since, s.attention, s.last_checked_at, s.last_ok_at, "
+         "s.consecutive_failures, s.last_error_code, s.last_error, s.phone, s.next_check_at, " +
+         (with_token ? "i.token_key_id" : "NULL") +
+         " FROM instances i LEFT JOIN instance_status s ON s.id = i.id";
+}
 
 void openStoredToken(const TokenCipher& cipher, sqlite3_stmt* stmt, int key_id_column,
                      std::int64_t id, std::string& token) {

@@ -10,7 +10,9 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
+#include "fleet/attention.hpp"
 #include "fleet/log.hpp"
+#include "fleet/stored_attention.hpp"
 #include "fleet/time_format.hpp"
 #include "store/instance_repository.hpp"
 #include "store/sqlite_statement.hpp"
@@ -280,7 +282,8 @@ std::vector<std::int64_t> PartnerRepository::applySync(std::int64_t partner_id,
     expiry.bind(3, id);
     expiry.bind(4, partner_id);
     expiry.execute();
-    attention.bind(1, expired ? "expired" : "none");
+    attention.bind(
+        1, expired ? fleet::kExpiredAttentionName : fleet::attentionName(fleet::Attention::none));
     attention.bind(2, id);
     attention.bind(3, partner_id);
     attention.execute();

@@ -11,19 +11,14 @@
 #include <vector>
 
 #include "store/database.hpp"
+#include "store/event_row.hpp"
 
 namespace greenfleet::store {
 
-struct StateEvent {
+// An event as read back from the log: the row as appended, its instance and its log position.
+struct StateEvent : EventRow {
   std::int64_t seq = 0;
-  std::int64_t id = 0;     // idInstance (the instance may have been deleted since)
-  std::int64_t at_ms = 0;  // unix milliseconds
-  std::optional<std::string> from_state;
-  std::optional<std::string> to_state;
-  std::string source;  // poll | webhook | action
-  std::string type = "state_changed";
-  std::optional<std::string> detail;
-  std::optional<std::string> actor;  // API key name, for operator actions
+  std::int64_t id = 0;  // idInstance (the instance may have been deleted since)
 };
 
 class StateEventLog {

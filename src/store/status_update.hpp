@@ -1,7 +1,7 @@
 #pragma once
 // StatusUpdate: one observation of an instance as the status writer stores it — the whole
 // instance_status row (an update replaces the row, it does not patch it) plus, when the state
-// changed, the StateTransition to append to state_events. States and attention are plain strings
+// changed, the EventRow to append to state_events. States and attention are plain strings
 // here (upstream stateInstance verbatim, attention name) so the store does not depend on fleet
 // rules. Value types.
 
@@ -9,20 +9,9 @@
 #include <optional>
 #include <string>
 
-namespace greenfleet::store {
+#include "store/event_row.hpp"
 
-// One row of the event log. A state change has type "state_changed" and from/to states; other
-// notable events (attention_changed, scan_session_started/ended, action) carry a detail and,
-// for operator actions, the name of the API key that asked.
-struct StateTransition {
-  std::int64_t at_ms = 0;  // unix milliseconds
-  std::optional<std::string> from_state;
-  std::optional<std::string> to_state;
-  std::string source;  // poll | webhook | action
-  std::string type = "state_changed";
-  std::optional<std::string> detail;
-  std::optional<std::string> actor;
-};
+namespace greenfleet::store {
 
 struct StatusUpdate {
   std::int64_t id = 0;  // idInstance
@@ -37,7 +26,7 @@ struct StatusUpdate {
   std::optional<std::string> last_error;  // already scrubbed of tokens
   std::optional<std::string> phone;
   std::optional<std::int64_t> next_check_at_ms;
-  std::optional<StateTransition> transition;
+  std::optional<EventRow> transition;
   // Order of this instance's updates as decided (0 = unordered): the writer drops a row whose
   // seq is not above the last one it took for the instance.
   std::uint64_t seq = 0;

@@ -12,7 +12,6 @@
 
 using namespace Poco::Data::Keywords;
 using Poco::Data::Statement;
-using SteadyClock = std::chrono::steady_clock;
 
 namespace greenfleet::store {
 
@@ -113,9 +112,9 @@ struct EventColumns {
 
 }  // namespace
 
-StatusWriter::StatusWriter(Database& db, std::chrono::milliseconds max_batch_delay,
-                           StatusWriterLimits limits)
-    : db_(db), max_batch_delay_(max_batch_delay), limits_(std::move(limits)) {
+StatusWriter::StatusWriter(Database& db, const fleet::Clock& clock,
+                           std::chrono::milliseconds max_batch_delay, StatusWriterLimits limits)
+    : db_(db), clock_(clock), max_batch_delay_(max_batch_delay), limits_(std::move(limits)) {
   if (limits_.max_pending == 0) throw std::invalid_argument("StatusWriter needs max_pending > 0");
 }
 
@@ -137,16 +136,16 @@ void StatusWriter::start() {
 }
 
 void StatusWriter::enqueue(StatusUpdate update) {
-  std::optional<StateTransition> transition = std::exchange(update.transition, std::nullopt);
+  std::optional<EventRow> transition = std::exchange(update.transition, std::nullopt);
   const std::int64_t id = update.id;
   fold(id, std::move(transition), std::move(update));
 }
 
-void StatusWriter::enqueueEvent(std::int64_t id, StateTransition event) {
+void StatusWriter::enqueueEvent(std::int64_t id, EventRow event) {
   fold(id, std::move(event), std::nullopt);
 }
 
-void StatusWriter::fold(std::int64_t id, std::optional<StateTransition> event,
+void StatusWriter::fold(std::int64_t id, std::optional<EventRow> event,
                         std::optional<StatusUpdate> row) {
   bool wake = false;
   std::uint64_t dropped = 0;
@@ -154,7 +153,7 @@ void StatusWriter::fold(std::int64_t id, std::optional<StateTransition> event,
     std::lock_guard lock(mutex_);
     Batch& b = pending_;
     if (b.empty()) {
-      b.oldest = SteadyClock::now();
+      b.oldest = clock_.steadyNow();
       wake = true;
     }
     if (event) b.events.push_back({id, std::move(*event)});
@@ -214,7 +213,7 @@ bool StatusWriter::stop(std::chrono::milliseconds give_up_after) {
     joinable = thread_.joinable();
     if (joinable) {
       stopping_ = true;
-      give_up_at_ = SteadyClock::now() + give_up_after;
+      give_up_at_ = clock_.steadyNow() + give_up_after;
     }
   }
   if (!joinable) return commitPending();
@@ -266,7 +265,8 @@ void StatusWriter::run() {
   while (true) {
     wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
     if (pending_.empty()) break;  // stopping, and everything is committed
-    wake_.wait_until(lock, pending_.oldest + max_batch_delay_, [&] {
+    // Waits are relative, so they follow the injected clock's reading.
+    wake_.wait_for(lock, pending_.oldest + max_batch_delay_ - clock_.steadyNow(), [&] {
       return stopping_ || flush_ticket_ > committed_ticket_ ||
              pending_.updates >= kEarlyCommitUpdates;
     });
@@ -277,7 +277,7 @@ void StatusWriter::run() {
       backoff = kFirstBackoff;
       continue;
     }
-    const auto now = SteadyClock::now();
+    const auto now = clock_.steadyNow();
     if (stopping_ && now >= give_up_at_) {
       kLog.error("event=status_dropped updates={} reason=stop_deadline",
                  next_ticket_ - committed_ticket_);
@@ -292,8 +292,8 @@ void StatusWriter::run() {
     // A flush or a stop cuts the backoff short; nothing else does.
     const auto flush_seen = flush_ticket_;
     const bool stopping_seen = stopping_;
-    wake_.wait_until(lock, retry_at,
-                     [&] { return flush_ticket_ > flush_seen || stopping_ != stopping_seen; });
+    wake_.wait_for(lock, retry_at - now,
+                   [&] { return flush_ticket_ > flush_seen || stopping_ != stopping_seen; });
   }
   running_ = false;
   committed_.notify_all();
@@ -307,10 +307,10 @@ bool StatusWriter::commitPending() {
     if (pending_.empty()) return true;
     batch = std::exchange(pending_, Batch{});
   }
-  const auto started = SteadyClock::now();
+  const auto started = clock_.steadyNow();
   std::string error;
   try {
-    if (db_.options().path == ":memory:") {
+    if (db_.sharesOneConnection()) {
       // One shared connection there: borrow it per batch rather than starve the pool.
       auto lease = db_.acquire();
       write(*lease, batch);
@@ -323,7 +323,7 @@ bool StatusWriter::commitPending() {
   } catch (...) {
     error = "unknown exception";
   }
-  const auto finished = SteadyClock::now();
+  const auto finished = clock_.steadyNow();
   if (!error.empty()) {
     kLog.error("event=status_batch_failed rows={} events={} error=\"{}\"", batch.rows.size(),
                batch.events.size(), error);
@@ -414,7 +414,7 @@ void StatusWriter::reportDropped(std::uint64_t count) {
   std::uint64_t total = 0;
   {
     std::lock_guard lock(mutex_);
-    const auto now = SteadyClock::now();
+    const auto now = clock_.steadyNow();
     if (last_drop_log_ && now - *last_drop_log_ < kDropLogInterval) return;
     last_drop_log_ = now;
     since_last = std::exchange(unlogged_drops_, 0);

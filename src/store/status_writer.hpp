@@ -48,9 +48,12 @@ struct StatusWriterLimits {
 
 class StatusWriter {
  public:
-  explicit StatusWriter(Database& db,
-                        std::chrono::milliseconds max_batch_delay = std::chrono::milliseconds(250),
-                        StatusWriterLimits limits = {});
+  // `clock` times the batches, the retry backoff, the stop() deadline and lastCommitAt(); it
+  // must outlive the writer. (A clock that never moves makes stop() on a failing database wait
+  // for good.)
+  StatusWriter(Database& db, const fleet::Clock& clock,
+               std::chrono::milliseconds max_batch_delay = std::chrono::milliseconds(250),
+               StatusWriterLimits limits = {});
   ~StatusWriter();  // stop()s if still running
   StatusWriter(const StatusWriter&) = delete;
   StatusWriter& operator=(const StatusWriter&) = delete;
@@ -60,7 +63,7 @@ class StatusWriter {
   void enqueue(StatusUpdate update);
   // Appends one event that changes no status row (an operator action, a session end), in
   // order with the transitions of enqueued updates. Thread-safe, never touches SQLite.
-  void enqueueEvent(std::int64_t id, StateTransition event);
+  void enqueueEvent(std::int64_t id, EventRow event);
   // Blocks until everything enqueued before the call is committed. Without a running thread
   // (before start(), after stop()) it commits in the calling thread and throws on failure.
   void flush();
@@ -83,12 +86,12 @@ class StatusWriter {
 
  private:
   // Adds an event and/or a row to the pending batch (one update ticket).
-  void fold(std::int64_t id, std::optional<StateTransition> event, std::optional<StatusUpdate> row);
+  void fold(std::int64_t id, std::optional<EventRow> event, std::optional<StatusUpdate> row);
   // Pending work: coalesced rows (transition stripped) and every transition in order.
   struct Batch {
     struct Event {
       std::int64_t id = 0;
-      StateTransition transition;
+      EventRow transition;
     };
     std::vector<StatusUpdate> rows;
     std::unordered_map<std::int64_t, std::size_t> row_of_id;
@@ -111,6 +114,7 @@ class StatusWriter {
   void reportDropped(std::uint64_t count);
 
   Database& db_;
+  const fleet::Clock& clock_;
   const std::chrono::milliseconds max_batch_delay_;
   const StatusWriterLimits limits_;
 

@@ -49,7 +49,7 @@ struct IdlePoller {
   fleet::ManualClock clock;
   greenapi::TransferEngine engine;
   scheduler::FleetPoller poller{scheduler::SchedulerConfig{}, scheduler::PollerOptions{}, engine,
-                                clock, [](const scheduler::StatusUpdate&) {}};
+                                clock, [](const scheduler::ProbeUpdate&) {}};
 
   void add(std::int64_t id, std::optional<std::string> state) {
     fleet::RegisteredInstance instance;

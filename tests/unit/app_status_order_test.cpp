@@ -59,7 +59,7 @@ TEST_CASE(
   REQUIRE(first.state == "starting");
   REQUIRE(last.state == "authorized");
 
-  store::StatusWriter writer(db, std::chrono::hours(1));
+  store::StatusWriter writer(db, clock, std::chrono::hours(1));
   writer.start();
   writer.enqueue(last);  // the webhook's thread got to the writer first
   SUBCASE("in one batch") {}

@@ -73,7 +73,7 @@ TEST_CASE("classifyTransfer passes transport texts through, scrubbed, and caps o
 
 TEST_CASE("every client outcome kind has a domain kind of the same name") {
   for (int k = 0; k <= static_cast<int>(OutcomeKind::addressRefused); ++k) {
-    const auto name = outcomeName(static_cast<OutcomeKind>(k));
+    const auto name = greenfleet::fleet::outcomeKindName(static_cast<OutcomeKind>(k));
     CHECK_MESSAGE(greenfleet::fleet::parseOutcomeKind(name).has_value(), name);
   }
   CHECK(greenfleet::fleet::kOutcomeKindCount ==

@@ -20,7 +20,7 @@ namespace {
 struct IdlePoller {
   explicit IdlePoller(const fleet::ManualClock& clock)
       : poller{scheduler::SchedulerConfig{}, options(), engine, clock,
-               [](const scheduler::StatusUpdate&) {}} {}
+               [](const scheduler::ProbeUpdate&) {}} {}
   static scheduler::PollerOptions options() {
     scheduler::PollerOptions o;
     o.seed = 42;
@@ -108,7 +108,7 @@ TEST_CASE("FleetPoller::stop waits for a completion that is still publishing its
   std::atomic<bool> sink_done{false};
   auto poller = std::make_unique<scheduler::FleetPoller>(
       scheduler::SchedulerConfig{}, IdlePoller::options(), engine, clock,
-      [&](const scheduler::StatusUpdate&) {
+      [&](const scheduler::ProbeUpdate&) {
         if (publishing.exchange(true)) return;
         while (!stop_called) std::this_thread::yield();
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -27,7 +27,7 @@ struct SchedulerDriver {
     return Outcome::stateReading("authorized");
   };
   std::vector<Job> started;
-  std::vector<StatusUpdate> updates;
+  std::vector<ProbeUpdate> updates;
 
   // Answers every due job instantly, event by event, until `end`.
   void runUntil(SteadyTime end) {

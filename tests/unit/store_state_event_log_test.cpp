@@ -22,7 +22,7 @@ struct EventFixture {
   fleet::ManualClock clock;
   TokenCipher cipher{TokenCipher::generateKey()};
   InstanceRepository instances{db, clock, cipher};
-  StatusWriter writer{db};
+  StatusWriter writer{db, clock};
 
   EventFixture() {
     Migrator(db).migrate();
@@ -42,7 +42,7 @@ struct EventFixture {
       StatusUpdate u;
       u.id = id;
       u.state = "authorized";
-      u.transition = StateTransition{at_ms, "notAuthorized", "authorized", source};
+      u.transition = EventRow{at_ms, "notAuthorized", "authorized", source};
       writer.enqueue(std::move(u));
     }
     writer.flush();

@@ -23,6 +23,8 @@ using namespace greenfleet;
 using namespace greenfleet::store;
 using namespace std::chrono_literals;
 
+const fleet::SystemClock kSystemClock;  // real waits: some tests stop a writer whose database fails
+
 namespace {
 
 constexpr auto kNever = std::chrono::hours(1);  // batches commit only on flush, size or stop
@@ -65,7 +67,7 @@ StatusUpdate update(std::int64_t id, std::string state, int failures = 0) {
 StatusUpdate transition(std::int64_t id, std::optional<std::string> from, std::string to,
                         std::int64_t at_ms, std::string source = "poll") {
   StatusUpdate u = update(id, to);
-  u.transition = StateTransition{at_ms, std::move(from), to, std::move(source)};
+  u.transition = EventRow{at_ms, std::move(from), to, std::move(source)};
   return u;
 }
 
@@ -75,7 +77,7 @@ TEST_CASE(
     "StatusWriter coalesces updates of one instance to the latest row but keeps every transition") {
   StoreFixture f;
   f.addInstances({1101000001, 1101000002});
-  StatusWriter writer(f.db, kNever);
+  StatusWriter writer(f.db, kSystemClock, kNever);
   writer.start();
 
   writer.enqueue(transition(1101000001, std::nullopt, "starting", 1000));
@@ -126,7 +128,7 @@ TEST_CASE(
 TEST_CASE("StatusWriter replaces the whole row, clearing fields the latest update leaves empty") {
   StoreFixture f;
   f.addInstances({7});
-  StatusWriter writer(f.db, kNever);
+  StatusWriter writer(f.db, kSystemClock, kNever);
   writer.start();
   auto failing = update(7, "yellowCard", 3);
   failing.last_error_code = "http_500";
@@ -148,7 +150,7 @@ TEST_CASE("StatusWriter replaces the whole row, clearing fields the latest updat
 TEST_CASE("flush makes rows visible to another connection") {
   StoreFixture f;
   f.addInstances({42});
-  StatusWriter writer(f.db, kNever);
+  StatusWriter writer(f.db, kSystemClock, kNever);
 
   SUBCASE("with the writer thread running") { writer.start(); }
   SUBCASE("without a thread, committing in the caller") {}
@@ -169,7 +171,7 @@ TEST_CASE("an update for a deleted instance is skipped without losing the rest o
   StoreFixture f;
   f.addInstances({1, 2, 3});
   REQUIRE(f.instances.remove(2));
-  StatusWriter writer(f.db, kNever);
+  StatusWriter writer(f.db, kSystemClock, kNever);
   writer.start();
 
   writer.enqueue(transition(1, std::nullopt, "authorized", 100));
@@ -192,7 +194,7 @@ TEST_CASE("an update for a deleted instance is skipped without losing the rest o
 TEST_CASE("stop commits everything enqueued before it") {
   StoreFixture f;
   f.addInstances({10, 11});
-  StatusWriter writer(f.db, kNever);
+  StatusWriter writer(f.db, kSystemClock, kNever);
   writer.start();
   writer.enqueue(update(10, "authorized"));
   writer.enqueue(transition(11, "authorized", "sleepMode", 900));
@@ -209,7 +211,7 @@ TEST_CASE("stop commits everything enqueued before it") {
 TEST_CASE("a batch commits on its own within the batch delay") {
   StoreFixture f;
   f.addInstances({5});
-  StatusWriter writer(f.db, 20ms);
+  StatusWriter writer(f.db, kSystemClock, 20ms);
   writer.start();
   writer.enqueue(update(5, "authorized"));
   CHECK(testing::waitFor([&] { return writer.committedBatches() == 1; }, 10s, 5ms));
@@ -221,7 +223,7 @@ TEST_CASE("a locked database delays a batch but loses no update and keeps transi
   StoreFixture f;
   f.addInstances({8});
   Database locked_db(DatabaseOptions{.path = f.options.path, .busy_timeout_ms = 20});
-  StatusWriter writer(locked_db, 10ms);
+  StatusWriter writer(locked_db, kSystemClock, 10ms);
   writer.start();
 
   auto blocker = f.db.acquire();
@@ -245,7 +247,7 @@ TEST_CASE("a stop that cannot reach the database gives up at its deadline and sa
   StoreFixture f;
   f.addInstances({9});
   Database locked_db(DatabaseOptions{.path = f.options.path, .busy_timeout_ms = 10});
-  StatusWriter writer(locked_db, kNever);
+  StatusWriter writer(locked_db, kSystemClock, kNever);
   writer.start();
   auto blocker = f.db.acquire();
   WriteTransaction tx(*blocker);
@@ -261,14 +263,14 @@ TEST_CASE("fifty thousand updates commit in a bounded number of batches") {
   std::vector<std::int64_t> ids;
   for (std::int64_t id = 1; id <= 1000; ++id) ids.push_back(id);
   f.addInstances(ids);
-  StatusWriter writer(f.db, kNever);
+  StatusWriter writer(f.db, kSystemClock, kNever);
   writer.start();
 
   constexpr int kUpdates = 50000;
   for (int k = 0; k < kUpdates; ++k) {
     const std::int64_t id = k % 1000 + 1;
     auto u = update(id, "authorized", k);
-    if (k % 10 == 0) u.transition = StateTransition{k, "notAuthorized", "authorized", "poll"};
+    if (k % 10 == 0) u.transition = EventRow{k, "notAuthorized", "authorized", "poll"};
     writer.enqueue(std::move(u));
   }
   writer.flush();
@@ -294,7 +296,7 @@ TEST_CASE("StatusWriter on an in-memory database writes through the shared conne
   in.id = 77;
   in.token = "1f2485e80f474293b935f77d78c64e76fa4bdceb417a4998a4";
   REQUIRE(instances.create({in}).has_value());
-  StatusWriter writer(db, kNever);
+  StatusWriter writer(db, kSystemClock, kNever);
   writer.start();
   writer.enqueue(transition(77, std::nullopt, "authorized", 1));
   writer.flush();
@@ -304,7 +306,7 @@ TEST_CASE("StatusWriter on an in-memory database writes through the shared conne
 
 TEST_CASE("the writer forgets seqs below the publishers' floor yet still drops a stale row") {
   StoreFixture f;
-  StatusWriter writer(f.db, kNever);
+  StatusWriter writer(f.db, kSystemClock, kNever);
   // Thousands of instances, each updated once, every publish finished before the next.
   for (std::uint64_t seq = 1; seq <= 5000; ++seq) {
     auto u = update(static_cast<std::int64_t>(seq), "authorized");
@@ -353,7 +355,7 @@ TEST_CASE("while the database fails the queue stays bounded: oldest events drop 
   std::uint64_t reported = 0;
   // No thread: flush() commits inline, so every step below is deterministic.
   StatusWriter writer(
-      locked_db, kNever,
+      locked_db, kSystemClock, kNever,
       StatusWriterLimits{.max_pending = 10, .on_dropped = [&](std::uint64_t n) { reported += n; }});
   auto blocker = f.db.acquire();
   auto tx = std::make_unique<WriteTransaction>(*blocker);
@@ -399,7 +401,7 @@ TEST_CASE("the bound keeps the newest events when only events overflow") {
   StoreFixture f;
   f.addInstances({1});
   Database locked_db(DatabaseOptions{.path = f.options.path, .busy_timeout_ms = 10});
-  StatusWriter writer(locked_db, kNever, StatusWriterLimits{.max_pending = 4});
+  StatusWriter writer(locked_db, kSystemClock, kNever, StatusWriterLimits{.max_pending = 4});
   auto blocker = f.db.acquire();
   auto tx = std::make_unique<WriteTransaction>(*blocker);
   for (std::int64_t at = 1; at <= 100; ++at) {
@@ -414,4 +416,15 @@ TEST_CASE("the bound keeps the newest events when only events overflow") {
   CHECK(events[0].to_state == "s100");
   CHECK(events[2].to_state == "s98");
   CHECK(f.instances.get(1)->status.state == "s100");
+}
+
+TEST_CASE("the writer times its commits by the injected clock") {
+  StoreFixture f;
+  f.addInstances({1});
+  StatusWriter writer(f.db, f.clock, kNever);
+  writer.enqueue(update(1, "authorized"));
+  f.clock.advance(42s);
+  writer.flush();  // no thread: commits inline
+  REQUIRE(writer.lastCommitAt().has_value());
+  CHECK(*writer.lastCommitAt() == f.clock.steadyNow());
 }
