@@ -23,7 +23,7 @@ export function clear(node) {
 const KINDS = {
   state: { authorized: 'ok', notAuthorized: 'warn', blocked: 'bad', suspended: 'bad', yellowCard: 'warn',
     starting: 'info', sleepMode: 'info' },
-  attention: { none: 'ok', needs_scan: 'warn', credentials_rejected: 'bad', blocked: 'bad', suspended: 'bad',
+  attention: { none: 'ok', needs_scan: 'warn', passkey_required: 'warn', credentials_rejected: 'bad', blocked: 'bad', suspended: 'bad',
     stuck_starting: 'warn', unreachable: 'bad', stale: 'warn' },
   event: { state_changed: 'info', attention_changed: 'warn', action: 'bad' },
 };

@@ -27,7 +27,8 @@ namespace greenfleet::alerts {
 
 struct AlertDispatcherOptions {
   std::vector<AlertTarget> targets;
-  std::set<fleet::Attention> reasons{fleet::Attention::needsScan, fleet::Attention::blocked,
+  std::set<fleet::Attention> reasons{fleet::Attention::needsScan, fleet::Attention::passkeyRequired,
+                                     fleet::Attention::blocked,
                                      fleet::Attention::credentialsRejected};
   AlertQueueOptions queue;
   std::chrono::milliseconds timeout{10000};  // one delivery attempt

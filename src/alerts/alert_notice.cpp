@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "fleet/qr_kind.hpp"
 #include "fleet/time_format.hpp"
 #include "store/tags_json.hpp"
 
@@ -12,6 +13,9 @@ std::string_view condition(fleet::Attention reason) {
   switch (reason) {
     case fleet::Attention::needsScan:
       return "needs a QR scan";
+    case fleet::Attention::passkeyRequired:
+      // "the account asks for a passkey on the phone: …" → "asks for a passkey on the phone: …"
+      return fleet::kPasskeyRequiredMessage.substr(std::string_view("the account ").size());
     case fleet::Attention::blocked:
       return "is blocked";
     case fleet::Attention::credentialsRejected:
@@ -32,8 +36,9 @@ std::string sentence(const AlertNotice& notice) {
   const std::string who = notice.name.empty()
                               ? fmt::format("WhatsApp instance {}", notice.id)
                               : fmt::format("WhatsApp instance {} ({})", notice.name, notice.id);
-  const auto what = condition(notice.reason);
+  auto what = condition(notice.reason);
   if (notice.entered) return fmt::format("{} {}", who, what);
+  what = what.substr(0, what.find(':'));  // what to do applies only on entering
   // "needs a QR scan" -> "no longer needs a QR scan"; "is blocked" -> "is no longer blocked".
   if (what.starts_with("is ")) return fmt::format("{} is no longer {}", who, what.substr(3));
   return fmt::format("{} no longer {}", who, what);

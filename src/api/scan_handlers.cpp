@@ -178,6 +178,10 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
   }
   const auto& q = *view->qr;
   if (png) {
+    if (q.kind == fleet::QrKind::passkeyRequired) {
+      throw ApiError(ErrorKind::conflict, "passkey_required",
+                     std::string(fleet::kPasskeyRequiredMessage));
+    }
     if (q.kind != fleet::QrKind::qrCode) {
       throw ApiError(
           ErrorKind::conflict, "no_qr_image",
@@ -191,6 +195,10 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
   auto o = orderedObject();
   o->set("type", q.type);
   o->set("message", q.message);
+  // Verbatim type and message above; the hint says what the phone holder has to do.
+  if (q.kind == fleet::QrKind::passkeyRequired) {
+    o->set("hint", std::string(fleet::kPasskeyRequiredMessage));
+  }
   o->set("fetchedAt", wallText(q.fetchedAt, anchor));
   o->set("expiresAt", wallText(q.expiresAt, anchor));
   if (view->session) o->set("sessionEndsAt", wallText(view->session->endsAt, anchor));

@@ -132,6 +132,9 @@ scheduler::SchedulerConfig schedulerConfig(const config::Config& c) {
   q.maxRun = seconds(c, "sessions.max_run_s", 1, 290);
   q.cooldown = seconds(c, "sessions.cooldown_s", 0, 86400);
   q.maxConcurrent = static_cast<std::size_t>(c.getInt("sessions.max_concurrent", 1, 100000));
+  const auto transport = scheduler::parseQrTransport(c.getString("sessions.transport"));
+  if (!transport) throw config::ConfigError("sessions.transport must be websocket or poll");
+  q.transport = *transport;
   return s;
 }
 

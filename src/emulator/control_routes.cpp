@@ -223,11 +223,36 @@ http::Response partnerListing(EmulatorContext& ctx, const http::Request& request
   return jsonResponse(200, std::move(out));
 }
 
+// POST /_emulator/instances/{id}/passkey {"required": true|false} (no body: true): while
+// notAuthorized, qr and scanqrcode answer passkeyRequired instead of a QR.
+http::Response passkey(EmulatorContext& ctx, const http::Request& request, std::int64_t id) {
+  if (request.method != kPost) return errorResponse(405, "use POST");
+  bool required = true;
+  if (!request.body.empty()) {
+    const auto body = readJsonObject(request.body);
+    for (const auto& [name, value] : *body) {
+      if (name != "required" || !value.isBoolean()) {
+        return errorResponse(400, fmt::format("unknown or mistyped field '{}'", name));
+      }
+      required = value.extract<bool>();
+    }
+  }
+  std::string out;
+  const bool known = ctx.registry.with(
+      id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+        inst.passkeyRequired = required;
+        appendInstanceJson(out, jsonString(ctx.baseUrl), inst, now, false);
+      });
+  if (!known) return errorResponse(404, "unknown instance");
+  return jsonResponse(200, std::move(out));
+}
+
 http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request, std::int64_t id,
                              const std::string& action) {
   const std::string& verb = request.method;
   if (action == "faults") return faults(ctx, request, id);
   if (action == "partner") return partnerListing(ctx, request, id);
+  if (action == "passkey") return passkey(ctx, request, id);
   if (action.empty() && verb == kGet) {
     std::string out;
     if (!ctx.registry.with(

@@ -134,6 +134,9 @@ class EmulatedInstance {
   FaultRng& rng() { return rng_; }
   OptionalFaultProfile faults;  // overrides the global profile when set
   PartnerListing partner;       // how the partner API's getInstances lists this instance
+  // Control API: while notAuthorized, qr and scanqrcode answer passkeyRequired instead of a QR
+  // (the account asks the phone for a passkey). Fits in the padding after `partner`.
+  bool passkeyRequired = false;
 
  private:
   using StateIndex = std::uint8_t;  // into the table of state names

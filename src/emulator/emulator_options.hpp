@@ -22,6 +22,9 @@ struct Delays {
   Millis wsTimeout{100000};    // "Timeout for scanning a QR code is 100 seconds"
 };
 
+// The message of a passkeyRequired answer (qr and scanqrcode).
+inline constexpr const char* kPasskeyMessage = "confirm the login with a passkey on your phone";
+
 struct EmulatorOptions {
   std::string host = "127.0.0.1";
   int port = 9090;

@@ -66,7 +66,8 @@ void serve(EmulatorContext& ctx, std::int64_t id, Poco::Net::WebSocket& ws) {
                         if (s == states::kNotAuthorized) {
                           const auto rotation = inst.qrRotation(now);
                           if (!sent_rotation || *sent_rotation != rotation) {
-                            out = frame("qrCode", inst.qrPngBase64(now));
+                            out = inst.passkeyRequired ? frame("passkeyRequired", kPasskeyMessage)
+                                                       : frame("qrCode", inst.qrPngBase64(now));
                             sent_rotation = rotation;
                           }
                         } else if (states::isLoggedIn(s)) {

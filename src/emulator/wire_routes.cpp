@@ -152,7 +152,10 @@ std::optional<std::string> qrBody(EmulatedInstance& inst, fleet::SteadyTime now,
   inst.noteQrPoll(now, transitions);
   if (inst.state() == states::kStarting) return std::nullopt;
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  if (inst.state() == states::kNotAuthorized) {
+  if (inst.state() == states::kNotAuthorized && inst.passkeyRequired) {
+    o->set("type", "passkeyRequired");
+    o->set("message", kPasskeyMessage);
+  } else if (inst.state() == states::kNotAuthorized) {
     o->set("type", "qrCode");
     o->set("message", inst.qrPngBase64(now));
   } else if (states::isLoggedIn(inst.state())) {

@@ -7,8 +7,9 @@ namespace greenfleet::fleet {
 namespace {
 
 constexpr std::array<std::string_view, kAttentionCount> kNames{
-    "credentials_rejected", "blocked",     "needs_scan", "suspended",
-    "stuck_starting",       "unreachable", "stale",      "none",
+    "credentials_rejected", "blocked",   "passkey_required",
+    "needs_scan",           "suspended", "stuck_starting",
+    "unreachable",          "stale",     "none",
 };
 
 }  // namespace

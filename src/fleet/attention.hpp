@@ -12,6 +12,7 @@ namespace greenfleet::fleet {
 enum class Attention {
   credentialsRejected,  // 401/403 beyond the grace period
   blocked,              // state blocked
+  passkeyRequired,      // notAuthorized and the QR answer was passkeyRequired: no QR helps
   needsScan,            // notAuthorized, or the QR method answered qrCode
   suspended,            // suspended or yellowCard
   stuckStarting,        // starting/sleepMode (or initializing) for too long
@@ -20,7 +21,7 @@ enum class Attention {
   none,
 };
 
-inline constexpr std::size_t kAttentionCount = 8;
+inline constexpr std::size_t kAttentionCount = 9;
 
 // "credentials_rejected", "blocked", "needs_scan", ... "none".
 std::string_view attentionName(Attention a);

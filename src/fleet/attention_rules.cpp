@@ -38,6 +38,8 @@ Attention deriveAttention(const InstanceStatus& s, SteadyTime now, const Attenti
   }
   const StateKind kind = s.state.kind();
   if (kind == StateKind::blocked) return Attention::blocked;
+  // Asked while notAuthorized (a QR answer comes only then); any other state reading clears it.
+  if (s.passkeyAsked) return Attention::passkeyRequired;
   if (kind == StateKind::notAuthorized || s.qrOffered) return Attention::needsScan;
   if (kind == StateKind::suspended || kind == StateKind::yellowCard) return Attention::suspended;
   if (isStartingKind(kind) && now > stuckStartingAt(s, rules)) return Attention::stuckStarting;

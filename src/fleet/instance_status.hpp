@@ -24,6 +24,7 @@ std::string_view readingSourceName(ReadingSource source);
 struct PendingReading {
   InstanceState state;     // proposed confirmed state
   bool qrOffered = false;  // proposed qrOffered
+  bool passkeyAsked = false;  // proposed passkeyAsked
   SteadyTime firstSeenAt{};
   ReadingSource source = ReadingSource::poll;
 };
@@ -32,6 +33,10 @@ struct InstanceStatus {
   InstanceState state;      // confirmed; unknown until the first reading
   SteadyTime stateSince{};  // when the confirmed state was first seen
   bool qrOffered = false;   // the qr method answered qrCode since the last state change
+  // The qr method (or the scanqrcode socket) answered passkeyRequired since the last state change
+  // or qrCode: the phone must confirm with its passkey, a QR cannot help. Not persisted, like
+  // qrOffered: the next answer of a scan session sets it again.
+  bool passkeyAsked = false;
   Attention attention = Attention::none;  // as derived at the last change; re-derive with `now`
 
   InstanceState lastObservedState;  // raw latest reading, confirmed or not

@@ -7,6 +7,10 @@ namespace greenfleet::fleet {
 
 namespace {
 
+bool isScanRelated(Attention a) {
+  return a == Attention::needsScan || a == Attention::passkeyRequired;
+}
+
 bool withinAuthGrace(const InstanceStatus& s, SteadyTime at, const AttentionRules& rules) {
   const SteadyTime anchor = std::max(s.registeredAt, s.lastOkAt.value_or(s.registeredAt));
   return at - anchor < rules.authGrace;
@@ -45,13 +49,14 @@ void recordOutcome(InstanceStatus& s, const Observation& obs) {
 struct Proposal {
   InstanceState state;
   bool qrOffered = false;
+  bool passkeyAsked = false;
   bool hasReading = false;
 };
 
 // Reads the proposal off the observation and records it as last observed (shown at once, even
 // before a confirmation).
 Proposal propose(InstanceStatus& s, const Observation& obs, bool initializing_401) {
-  Proposal p{s.state, s.qrOffered, false};
+  Proposal p{s.state, s.qrOffered, s.passkeyAsked, false};
   if (obs.state) {
     p.state = *obs.state;
     p.hasReading = true;
@@ -63,11 +68,16 @@ Proposal propose(InstanceStatus& s, const Observation& obs, bool initializing_40
   if (p.hasReading) {
     s.lastObservedState = p.state;
     s.lastObservedAt = obs.at;
-    if (p.state.kind() != StateKind::notAuthorized) p.qrOffered = false;
+    if (p.state.kind() != StateKind::notAuthorized) {
+      p.qrOffered = false;
+      p.passkeyAsked = false;
+    }
   }
   if (obs.qr && obs.outcome == OutcomeKind::ok) {
     if (*obs.qr == QrKind::qrCode) p.qrOffered = true;
     if (*obs.qr == QrKind::alreadyLogged) p.qrOffered = false;
+    p.passkeyAsked = *obs.qr == QrKind::passkeyRequired;
+    if (p.passkeyAsked) p.qrOffered = false;
     p.hasReading = true;
   }
   if (p.hasReading || (obs.outcome == OutcomeKind::ok && obs.source != ReadingSource::webhook)) {
@@ -84,14 +94,22 @@ void adopt(InstanceStatus& s, const Proposal& p, const Observation& obs,
   const bool state_changes = !(p.state == s.state);
   candidate.state = p.state;
   candidate.qrOffered = p.qrOffered;
+  candidate.passkeyAsked = p.passkeyAsked;
   if (state_changes) candidate.stateSince = obs.at;
   candidate.pending.reset();
-  const bool worse =
-      isWorse(deriveAttention(candidate, obs.at, rules), deriveAttention(s, obs.at, rules));
-  const bool confirmed =
-      s.pending && s.pending->state == p.state && s.pending->qrOffered == p.qrOffered;
+  const Attention now_attention = deriveAttention(s, obs.at, rules);
+  const Attention next_attention = deriveAttention(candidate, obs.at, rules);
+  // Between needs_scan and passkey_required only the QR answer moved: a direct answer of a scan
+  // session, not a doubtful state reading, so it needs no confirming probe (which reads the
+  // state, not the QR, and could never confirm it).
+  const bool scan_answer_only =
+      !state_changes && isScanRelated(now_attention) && isScanRelated(next_attention);
+  const bool worse = isWorse(next_attention, now_attention) && !scan_answer_only;
+  const bool confirmed = s.pending && s.pending->state == p.state &&
+                         s.pending->qrOffered == p.qrOffered &&
+                         s.pending->passkeyAsked == p.passkeyAsked;
   if (worse && !confirmed) {
-    s.pending = PendingReading{p.state, p.qrOffered, obs.at, obs.source};
+    s.pending = PendingReading{p.state, p.qrOffered, p.passkeyAsked, obs.at, obs.source};
     result.confirmationNeeded = true;
     return;
   }
@@ -118,7 +136,8 @@ ObservationResult applyObservation(InstanceStatus s, const Observation& obs,
 
   const Proposal proposal = propose(s, obs, initializing_401);
   const bool changes =
-      proposal.hasReading && (!(proposal.state == s.state) || proposal.qrOffered != s.qrOffered);
+      proposal.hasReading && (!(proposal.state == s.state) || proposal.qrOffered != s.qrOffered ||
+                              proposal.passkeyAsked != s.passkeyAsked);
   if (proposal.hasReading && !changes) s.pending.reset();  // agrees: dismiss a pending alarm
   if (changes) adopt(s, proposal, obs, rules, result);
   s.attention = deriveAttention(s, obs.at, rules);

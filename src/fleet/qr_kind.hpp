@@ -14,6 +14,11 @@ enum class QrKind {
   other,
 };
 
+// What a passkeyRequired answer asks of the phone holder, for the API and alerts.
+inline constexpr std::string_view kPasskeyRequiredMessage =
+    "the account asks for a passkey on the phone: open WhatsApp there and confirm the link with "
+    "the passkey (there is no QR to scan)";
+
 QrKind classifyQrType(std::string_view type);
 std::string_view qrKindName(QrKind kind);
 

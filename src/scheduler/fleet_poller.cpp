@@ -58,7 +58,17 @@ void FleetPoller::stop() {
     running_ = false;
   }
   dispatch_wake_.notify_all();
+  stream_wake_.notify_all();
   if (dispatcher_.joinable()) dispatcher_.join();
+  {
+    // Each stream thread sees running_ == false within a read or connect timeout.
+    std::unordered_map<fleet::InstanceId, StreamThread> streams;
+    {
+      std::lock_guard lock(mutex_);
+      streams.swap(streams_);
+    }
+    for (auto& [id, stream] : streams) stream.thread.join();
+  }
   // Completions capture `this`: none may still be on its way when we return.
   std::vector<ProbeUpdate> held_back;
   {
@@ -265,6 +275,7 @@ void FleetPoller::dispatchLoop() {
   std::unique_lock lock(mutex_);
   while (running_) {
     wake_requested_ = false;
+    reconcileStreamsLocked();
     const auto now = clock_.steadyNow();
     const std::size_t free = issueDueLocked(now, batch);
     const bool taken = !batch.empty();
@@ -287,6 +298,116 @@ void FleetPoller::dispatchLoop() {
       dispatch_until_ = now + wait;
       dispatch_wake_.wait_for(lock, wait, [this] { return wake_requested_ || !running_; });
     }
+  }
+}
+
+void FleetPoller::reconcileStreamsLocked() {
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    if (!it->second.done->load()) {
+      ++it;
+      continue;
+    }
+    it->second.thread.join();  // it has left the lock for good: the join is immediate
+    it = streams_.erase(it);
+  }
+  for (const auto id : core_.streamedSessions()) {
+    if (streams_.count(id) != 0) continue;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::thread thread([this, id, done] {
+      try {
+        streamLoop(id);
+      } catch (const std::exception& e) {
+        kLog.error("event=qr_stream_failed id={} error=\"{}\"", id, e.what());
+      }
+      done->store(true);
+    });
+    streams_.emplace(id, StreamThread{std::move(thread), std::move(done)});
+  }
+}
+
+bool FleetPoller::streamWantedLocked(fleet::InstanceId id, SteadyTime now) {
+  return running_ && registry_.count(id) != 0 && core_.streamConnectAt(id, now).has_value();
+}
+
+void FleetPoller::streamLoop(fleet::InstanceId id) {
+  constexpr auto kTick = std::chrono::milliseconds(250);
+  const auto& upstream = engine_.options();
+  while (true) {
+    greenapi::InstanceCredentials creds;
+    {
+      std::unique_lock lock(mutex_);
+      const auto now = clock_.steadyNow();
+      if (!streamWantedLocked(id, now)) return;
+      const SteadyTime at = *core_.streamConnectAt(id, now);
+      if (at > now) {
+        stream_wake_.wait_for(
+            lock, std::min(std::chrono::duration_cast<std::chrono::milliseconds>(at - now), kTick));
+        continue;
+      }
+      core_.streamConnecting(id, now);
+      creds = registry_.at(id).credentials;
+    }
+    auto opened =
+        greenapi::QrWebsocket::open(creds, upstream.allowedHosts, upstream.connectTimeout);
+    if (opened) {
+      readStream(id, *opened.value());
+      continue;
+    }
+    StreamStep step;
+    {
+      std::lock_guard lock(mutex_);
+      const auto now = clock_.steadyNow();
+      step = opened.error().httpStatus > 0 ? core_.onStreamRefused(id, now)
+                                           : core_.onStreamFailed(id, now);
+      wake_requested_ = wake_requested_ || step == StreamStep::fallBack;
+    }
+    kLog.info("event=qr_stream_unavailable id={} status={} next={} error=\"{}\"", id,
+              opened.error().httpStatus, streamStepName(step), opened.error().message);
+    if (step == StreamStep::fallBack) dispatch_wake_.notify_one();
+  }
+}
+
+void FleetPoller::readStream(fleet::InstanceId id, greenapi::QrWebsocket& socket) {
+  constexpr auto kTick = std::chrono::milliseconds(250);
+  const Duration silence = config_.sessions.stream.silence;
+  SteadyTime last_frame_at = clock_.steadyNow();
+  greenapi::QrFrame frame;
+  std::string error;
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!streamWantedLocked(id, clock_.steadyNow())) return;
+    }
+    const auto read = socket.read(kTick, frame, error);
+    const auto now = clock_.steadyNow();
+    if (read == greenapi::QrWebsocket::Read::idle && now - last_frame_at < silence) continue;
+    StreamReport report;
+    {
+      std::lock_guard lock(mutex_);
+      if (read == greenapi::QrWebsocket::Read::frame) {
+        last_frame_at = now;
+        report = core_.onStreamFrame(id, frame.type, frame.message, now);
+        if (report.update) startPublishLocked(*report.update);
+      } else if (read == greenapi::QrWebsocket::Read::closed) {
+        report.step = core_.onStreamClosed(id, now);
+      } else {
+        if (read == greenapi::QrWebsocket::Read::idle) error = "no frame within the silence limit";
+        report.step = core_.onStreamFailed(id, now);
+      }
+      wake_requested_ = true;  // a session that ended or fell back changes what is due
+    }
+    invalidateSnapshot();
+    dispatch_wake_.notify_one();
+    publish(report.update);
+    if (read != greenapi::QrWebsocket::Read::frame) {
+      kLog.debug("event=qr_stream_closed id={} how={} next={} error=\"{}\"", id,
+                 read == greenapi::QrWebsocket::Read::closed ? "closed" : "failed",
+                 streamStepName(report.step), error);
+    } else {
+      kLog.debug("event=qr_stream_frame id={} type={} next={}", id, frame.type,
+                 streamStepName(report.step));
+    }
+    if (report.step != StreamStep::keepReading) return;
   }
 }
 
@@ -321,6 +442,11 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
         const auto next = core_.nextWakeup();
         wake = next && *next < dispatch_until_;
         if (wake) wake_requested_ = true;
+      }
+      // A session that started here may need its websocket thread: the dispatcher starts it.
+      if (update && update->sessionStarted && !core_.streamedSessions().empty()) {
+        wake = true;
+        wake_requested_ = true;
       }
     }
   }

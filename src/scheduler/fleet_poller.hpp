@@ -10,6 +10,10 @@
 // keeps the registry's view of each instance (credentials, name, tags) for the calls and the API's
 // fleet-wide views. Thread-safe: API handlers, the registry and the webhook call in from any
 // thread.
+// Scan sessions with sessions.transport = websocket take their QR from the scanqrcode websocket:
+// one thread per such session (at most sessions.max_concurrent, 50 by default), started by the
+// dispatcher, holding one greenapi::QrWebsocket at a time and reporting every attempt, frame
+// and close to the core, whose QrStreamPlan says what to do next (see streamLoop).
 
 #include <array>
 #include <atomic>
@@ -28,6 +32,7 @@
 #include "fleet/clock.hpp"
 #include "fleet/registered_instance.hpp"
 #include "fleet/time_anchor.hpp"
+#include "greenapi/qr_websocket.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/probe_scheduler.hpp"
 
@@ -131,6 +136,16 @@ class FleetPoller {
                     std::optional<fleet::InstanceStatus> stored, SteadyTime now,
                     const fleet::TimeAnchor& anchor);
   void dispatchLoop();
+  // Starts a stream thread for each streamed session that has none, and joins the ended ones
+  // (requires mutex_).
+  void reconcileStreamsLocked();
+  // One session's websocket: connect when the plan allows, read frames, report, until the
+  // session no longer streams (ended, fell back, instance removed) or the poller stops.
+  void streamLoop(fleet::InstanceId id);
+  // Reads frames from an open socket until the plan says to close it.
+  void readStream(fleet::InstanceId id, greenapi::QrWebsocket& socket);
+  // Whether instance `id` should still have a stream (requires mutex_).
+  bool streamWantedLocked(fleet::InstanceId id, SteadyTime now);
   // Takes the jobs due at `now` within the free in-flight slots into `batch` (requires mutex_);
   // returns how many slots were free before.
   std::size_t issueDueLocked(SteadyTime now, std::vector<greenapi::TransferEngine::Request>& batch);
@@ -171,6 +186,12 @@ class FleetPoller {
   bool running_ = false;
   bool wake_requested_ = false;
   std::thread dispatcher_;
+  struct StreamThread {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::unordered_map<fleet::InstanceId, StreamThread> streams_;
+  std::condition_variable stream_wake_;  // stop() wakes the stream threads waiting to connect
 };
 
 // The host part of an apiUrl ("https://7103.api.green-api.com:443/x" → "7103.api.green-api.com:443").

@@ -38,6 +38,7 @@ bool storedFieldsDiffer(const fleet::InstanceStatus& a, const fleet::InstanceSta
 // answer: ~200 bytes the rest of the fleet does not pay for.
 struct ScanState {
   std::optional<QrSession> session;
+  std::optional<QrStreamPlan> stream;          // the session's websocket (transport websocket)
   std::optional<SteadyTime> lastRunStartedAt;  // of the last ended session run
   std::optional<SteadyTime> lastRunEndedAt;
   std::optional<QrSnapshot> latestQr;
@@ -168,6 +169,7 @@ bool ProbeScheduler::removeInstance(fleet::InstanceId id) {
   if (it == entries_.end()) return false;
   Entry& e = *it->second;
   if (e.session()) --activeSessions_;
+  streamed_.erase(id);
   retired_.insert_or_assign(id, e.allPacing());
   entries_.erase(it);  // heap and wait-list items die lazily: their id no longer resolves
   index_.remove(id);
@@ -237,7 +239,7 @@ std::optional<ProbeScheduler::Work> ProbeScheduler::pickWork(const Entry& e, Ste
     const SteadyTime at = eligibleAt(e, Method::getStateInstance, e.probeDue);
     if (at <= now) return Work{Method::getStateInstance, e.probeReason, at};
   }
-  if (e.session() && !e.session()->isOver(now)) {
+  if (e.session() && !e.session()->isOver(now) && !streams(e)) {
     const SteadyTime at = eligibleAt(e, Method::qr, e.session()->nextPollAt());
     if (at <= now) return Work{Method::qr, JobReason::session, at};
   }
@@ -248,7 +250,7 @@ SteadyTime ProbeScheduler::wakeKey(const Entry& e) const {
   SteadyTime key = eligibleAt(e, Method::getStateInstance, e.probeDue);
   if (e.action) key = std::min(key, eligibleAt(e, *e.action, e.actionRequestedAt));
   if (e.session()) {
-    key = std::min(key, eligibleAt(e, Method::qr, e.session()->nextPollAt()));
+    if (!streams(e)) key = std::min(key, eligibleAt(e, Method::qr, e.session()->nextPollAt()));
     key = std::min(key, e.session()->endsAt());  // to end it on time even if its polls back off
   }
   return key;
@@ -371,6 +373,8 @@ void ProbeScheduler::endSession(Entry& e, SessionEnd why, SteadyTime now, ProbeU
   e.scan->lastRunStartedAt = session->runStartedAt();
   e.scan->lastRunEndedAt = std::min(now, session->endsAt());
   e.scan->session.reset();
+  e.scan->stream.reset();
+  streamed_.erase(e.id);
   --activeSessions_;
   if (update) update->sessionEnded = why;
   kLog.debug("session_end id={} reason={}", e.id, sessionEndName(why));
@@ -400,6 +404,10 @@ SessionStart ProbeScheduler::tryStartSession(Entry& e, SessionOrigin origin, Ste
   if (activeSessions_ >= cfg.maxConcurrent) return {SessionStartStatus::capReached, {}};
   e.scanState().session.emplace(now, run_start, origin, cfg);
   ++activeSessions_;
+  if (cfg.transport == QrTransport::websocket) {
+    e.scan->stream.emplace(cfg.stream);
+    streamed_.insert(e.id);
+  }
   schedule(e);
   return {SessionStartStatus::started, e.session()->endsAt()};
 }
@@ -541,9 +549,7 @@ fleet::Observation ProbeScheduler::observe(Entry& e, const Job& job, const Outco
     if (outcome.phone && !outcome.phone->empty()) obs.phone = outcome.phone;
   }
   if (job.method == Method::qr && outcome.kind == OutcomeKind::ok) {
-    obs.qr = fleet::classifyQrType(outcome.qrType);
-    e.scanState().latestQr =
-        QrSnapshot{outcome.qrType, *obs.qr, outcome.qrMessage, now, now + config_.sessions.qrTtl};
+    obs.qr = keepQr(e, outcome.qrType, outcome.qrMessage, now);
   }
   if (job.method == Method::qr && e.session()) e.session()->polled(job.startedAt, now);
   return obs;
@@ -615,16 +621,14 @@ std::optional<ProbeUpdate> ProbeScheduler::onResult(const Job& job, const Outcom
   return update;
 }
 
-std::optional<ProbeUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId id,
-                                                             std::optional<std::string> state,
-                                                             SteadyTime now) {
-  Entry* found = find(id);
-  if (!found) return std::nullopt;
-  Entry& e = *found;
-  fleet::Observation obs;
-  obs.at = now;
-  obs.source = fleet::ReadingSource::webhook;
-  obs.state = fleet::InstanceState::fromUpstream(std::move(state));
+fleet::QrKind ProbeScheduler::keepQr(Entry& e, const std::string& type, const std::string& message,
+                                     SteadyTime now) {
+  const fleet::QrKind kind = fleet::classifyQrType(type);
+  e.scanState().latestQr = QrSnapshot{type, kind, message, now, now + config_.sessions.qrTtl};
+  return kind;
+}
+
+ProbeUpdate ProbeScheduler::foldUnpolled(Entry& e, const fleet::Observation& obs, SteadyTime now) {
   fleet::ObservationResult folded = fleet::applyObservation(e.status, obs, config_.attention);
   const fleet::InstanceStatus before = std::exchange(e.status, std::move(folded.status));
   index_.update(e.id, e.status, now);
@@ -636,6 +640,84 @@ std::optional<ProbeUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId i
   schedule(e);
   finishUpdate(e, before, now, update);
   return update;
+}
+
+std::optional<ProbeUpdate> ProbeScheduler::applyWebhookState(fleet::InstanceId id,
+                                                             std::optional<std::string> state,
+                                                             SteadyTime now) {
+  Entry* found = find(id);
+  if (!found) return std::nullopt;
+  Entry& e = *found;
+  fleet::Observation obs;
+  obs.at = now;
+  obs.source = fleet::ReadingSource::webhook;
+  obs.state = fleet::InstanceState::fromUpstream(std::move(state));
+  return foldUnpolled(e, obs, now);
+}
+
+bool ProbeScheduler::streams(const Entry& e) const {
+  return e.scan && e.scan->stream && !e.scan->stream->fellBack();
+}
+
+QrStreamPlan* ProbeScheduler::streamPlan(fleet::InstanceId id, SteadyTime now) {
+  Entry* e = find(id);
+  if (!e) return nullptr;
+  expireSession(*e, now, nullptr);
+  return e->session() && streams(*e) ? &*e->scan->stream : nullptr;
+}
+
+std::optional<SteadyTime> ProbeScheduler::streamConnectAt(fleet::InstanceId id, SteadyTime now) {
+  const QrStreamPlan* plan = streamPlan(id, now);
+  if (!plan) return std::nullopt;
+  return plan->nextConnectAt();
+}
+
+void ProbeScheduler::streamConnecting(fleet::InstanceId id, SteadyTime now) {
+  if (QrStreamPlan* plan = streamPlan(id, now)) plan->connecting(now);
+}
+
+StreamStep ProbeScheduler::applyStreamStep(Entry& e, StreamStep step) {
+  if (step == StreamStep::fallBack) {
+    // The socket cannot be used: the session polls qr from now on (its next poll is due).
+    streamed_.erase(e.id);
+    kLog.info("event=qr_stream_fallback id={}", e.id);
+    schedule(e);
+  }
+  return step;
+}
+
+StreamStep ProbeScheduler::onStreamRefused(fleet::InstanceId id, SteadyTime now) {
+  QrStreamPlan* plan = streamPlan(id, now);
+  return plan ? applyStreamStep(*find(id), plan->refused(now)) : StreamStep::fallBack;
+}
+
+StreamStep ProbeScheduler::onStreamFailed(fleet::InstanceId id, SteadyTime now) {
+  QrStreamPlan* plan = streamPlan(id, now);
+  return plan ? applyStreamStep(*find(id), plan->failed(now)) : StreamStep::fallBack;
+}
+
+StreamStep ProbeScheduler::onStreamClosed(fleet::InstanceId id, SteadyTime now) {
+  QrStreamPlan* plan = streamPlan(id, now);
+  return plan ? applyStreamStep(*find(id), plan->closed(now)) : StreamStep::fallBack;
+}
+
+StreamReport ProbeScheduler::onStreamFrame(fleet::InstanceId id, const std::string& type,
+                                           const std::string& message, SteadyTime now) {
+  QrStreamPlan* plan = streamPlan(id, now);
+  if (!plan) return {StreamStep::fallBack, std::nullopt};
+  Entry& e = *find(id);
+  const StreamStep step = applyStreamStep(e, plan->frame(type, now));
+  if (step == StreamStep::reconnect && type != "error") return {step, std::nullopt};  // timeout
+  fleet::Observation obs;
+  obs.at = now;
+  obs.source = fleet::ReadingSource::poll;  // our own reading of upstream, like a qr answer
+  if (step == StreamStep::endAuthorized) {
+    // accountData: the phone scanned. The same path as an observed `authorized`.
+    obs.state = fleet::InstanceState::fromUpstream(std::string("authorized"));
+  } else {
+    obs.qr = keepQr(e, type, message, now);
+  }
+  return {step, foldUnpolled(e, obs, now)};
 }
 
 ActionDecision ProbeScheduler::requestAction(fleet::InstanceId id, Method method, SteadyTime now) {

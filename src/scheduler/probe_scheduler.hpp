@@ -24,6 +24,7 @@
 #include <queue>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "fleet/attention_rules.hpp"
@@ -117,6 +118,12 @@ struct SessionStart {
   SteadyTime until{};  // started/alreadyActive: session end; coolingDown: when one may start
 };
 
+// What the websocket layer should do after reporting to a streamed session (see QrStreamPlan).
+struct StreamReport {
+  StreamStep step = StreamStep::reconnect;
+  std::optional<ProbeUpdate> update;  // a frame folded like a qr answer or a state reading
+};
+
 struct SessionView {
   SteadyTime startedAt{};
   SteadyTime endsAt{};
@@ -184,6 +191,26 @@ class ProbeScheduler {
   // The latest qr answer while it is fresh (now < expiresAt).
   std::optional<QrSnapshot> latestQr(fleet::InstanceId id, SteadyTime now) const;
 
+  // Sessions that take their QR from the scanqrcode websocket (sessions.transport = websocket),
+  // while they last and have not fallen back to polling: the socket layer keeps one connection
+  // for each. They issue no qr polls. At most sessions.maxConcurrent.
+  const std::unordered_set<fleet::InstanceId>& streamedSessions() const { return streamed_; }
+  // When the instance's next connection may open; nullopt when it should have none (no session,
+  // session over, fallen back, removed).
+  std::optional<SteadyTime> streamConnectAt(fleet::InstanceId id, SteadyTime now);
+  // A connection attempt starts now (spacing: QrStreamConfig::connectSpacing).
+  void streamConnecting(fleet::InstanceId id, SteadyTime now);
+  // A text frame {type, message} arrived. qrCode and the other QR types update the snapshot like
+  // a qr answer; accountData is an observed `authorized`; alreadyLogged ends the session as the
+  // qr answer does. Unknown instance or no streamed session → step fallBack, no update.
+  StreamReport onStreamFrame(fleet::InstanceId id, const std::string& type,
+                             const std::string& message, SteadyTime now);
+  // The upgrade got an HTTP answer instead of 101 (refused), or the connection failed or was
+  // closed without a frame saying why.
+  StreamStep onStreamRefused(fleet::InstanceId id, SteadyTime now);
+  StreamStep onStreamFailed(fleet::InstanceId id, SteadyTime now);
+  StreamStep onStreamClosed(fleet::InstanceId id, SteadyTime now);
+
   SchedulerStats stats(SteadyTime now) const;
   const SchedulerConfig& config() const { return config_; }
   // Counts by state and attention and the needs-scan order, fed on every status change.
@@ -244,11 +271,19 @@ class ProbeScheduler {
   void expireSession(Entry& e, SteadyTime now, ProbeUpdate* update);
   void endSession(Entry& e, SessionEnd why, SteadyTime now, ProbeUpdate* update);
   bool scanUseful(const Entry& e) const;
+  bool streams(const Entry& e) const;
+  QrStreamPlan* streamPlan(fleet::InstanceId id, SteadyTime now);
+  StreamStep applyStreamStep(Entry& e, StreamStep step);
   SessionStart tryStartSession(Entry& e, SessionOrigin origin, SteadyTime now);
   void applySessionEffects(Entry& e, const fleet::Observation& obs,
                            const fleet::ObservationResult& folded, SteadyTime now,
                            ProbeUpdate& update);
   ProbeUpdate makeUpdate(const Entry& e, const fleet::ObservationResult& folded);
+  // Keeps a QR answer (polled or pushed) as the latest snapshot; returns its kind.
+  fleet::QrKind keepQr(Entry& e, const std::string& type, const std::string& message,
+                       SteadyTime now);
+  // Folds a reading that no job of ours carried (a webhook, a websocket frame).
+  ProbeUpdate foldUnpolled(Entry& e, const fleet::Observation& obs, SteadyTime now);
   // Sets update.persist from what changed since `before` (and marks `e`), and the final fields.
   void finishUpdate(Entry& e, const fleet::InstanceStatus& before, SteadyTime now,
                     ProbeUpdate& update);
@@ -273,6 +308,7 @@ class ProbeScheduler {
   std::size_t retiredPruneAt_ = 64;                        // amortises pruneRetired
   std::priority_queue<HeapItem, std::vector<HeapItem>, std::greater<>> heap_;
   std::size_t activeSessions_ = 0;
+  std::unordered_set<fleet::InstanceId> streamed_;  // see streamedSessions()
   std::uint64_t nextTicket_ = 0;
   std::uint64_t nextSeq_ = 0;  // ProbeUpdate::seq
   ProbeStats stats_;

@@ -4,6 +4,12 @@
 
 namespace greenfleet::scheduler {
 
+std::optional<QrTransport> parseQrTransport(std::string_view name) {
+  if (name == "websocket") return QrTransport::websocket;
+  if (name == "poll") return QrTransport::poll;
+  return std::nullopt;
+}
+
 std::string_view sessionEndName(SessionEnd end) {
   switch (end) {
     case SessionEnd::idle:

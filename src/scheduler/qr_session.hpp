@@ -8,18 +8,28 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "fleet/clock.hpp"
 #include "fleet/qr_kind.hpp"
+#include "scheduler/qr_stream_plan.hpp"
 
 namespace greenfleet::scheduler {
 
 using fleet::Duration;
 using fleet::SteadyTime;
 
+// Where a session takes its QR from: the scanqrcode websocket (falling back to polling when it
+// cannot be used), or polling `qr`. The service's default is websocket (sessions.transport);
+// this struct defaults to poll, the transport that needs no socket layer around the core.
+enum class QrTransport { websocket, poll };
+std::optional<QrTransport> parseQrTransport(std::string_view name);
+
 struct QrSessionConfig {
   bool autoStartOnNotAuthorized = true;
+  QrTransport transport = QrTransport::poll;
+  QrStreamConfig stream;
   Duration pollInterval = std::chrono::seconds(1);
   Duration idleLength = std::chrono::seconds(120);
   Duration maxRun = std::chrono::minutes(4);

@@ -108,8 +108,10 @@ TEST_CASE("a rejected key is reported as 401 and exit 3") {
 
 TEST_CASE("a sweep of 1000 instances stays within every limit while a scan session keeps its cadence") {
   EmulatorProcess emu({"--instances", "1000", "--state", "authorized"});
+  // The session polls qr (sessions.transport = poll): its requests compete with the sweep's.
   ServerFixture server({}, {{"GREENFLEET_SCHEDULER_CONFIRM_DELAY_S", "1"},
-                            {"GREENFLEET_UPSTREAM_MAX_RPS", "2000"}});
+                            {"GREENFLEET_UPSTREAM_MAX_RPS", "2000"},
+                            {"GREENFLEET_SESSIONS_TRANSPORT", "poll"}});
   const auto all = emu.instances();
   REQUIRE(all.size() == 1000);
   const auto scanned = all.front().idInstance;

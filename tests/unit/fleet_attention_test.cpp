@@ -130,6 +130,11 @@ TEST_CASE("Attention precedence: the more severe condition wins in every pair") 
   const Condition conditions[] = {
       {Attention::credentialsRejected, [](InstanceStatus& s) { makeCredentialsRejected(s); }},
       {Attention::blocked, [](InstanceStatus& s) { s.state = InstanceState::fromRaw("blocked"); }},
+      {Attention::passkeyRequired,
+       [](InstanceStatus& s) {
+         s.state = InstanceState::fromRaw("notAuthorized");
+         s.passkeyAsked = true;
+       }},
       {Attention::needsScan,
        [](InstanceStatus& s) {
          if (s.state.kind() == StateKind::authorized)
@@ -158,4 +163,15 @@ TEST_CASE("Attention precedence: the more severe condition wins in every pair") 
       CHECK(at(s) == worse.attention);
     }
   }
+}
+
+TEST_CASE("A notAuthorized instance whose QR answer asked for a passkey is passkey_required") {
+  InstanceStatus s = inState("notAuthorized");
+  s.passkeyAsked = true;
+  CHECK(at(s) == Attention::passkeyRequired);
+  CHECK(attentionName(Attention::passkeyRequired) == "passkey_required");
+  CHECK(parseAttention("passkey_required") == Attention::passkeyRequired);
+  CHECK_FALSE(needsScan(s, kT0, AttentionRules{}));
+  s.passkeyAsked = false;
+  CHECK(at(s) == Attention::needsScan);
 }

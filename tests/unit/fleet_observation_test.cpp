@@ -205,3 +205,44 @@ TEST_CASE("A qrCode answer for an authorized instance needs confirming like a st
   CHECK(second.status.qrOffered);
   CHECK(second.status.attention == Attention::needsScan);
 }
+
+namespace {
+Observation qrAnswer(SteadyTime at, QrKind kind) {
+  Observation o;
+  o.at = at;
+  o.qr = kind;
+  return o;
+}
+}  // namespace
+
+TEST_CASE("A passkeyRequired answer makes a notAuthorized instance passkey_required at once") {
+  // notAuthorized, confirmed by a second reading.
+  InstanceStatus s = authorizedAt(kT0 - 10s);
+  s = applyObservation(s, reading(kT0 - 5s, "notAuthorized"), kRules).status;
+  s = applyObservation(s, reading(kT0, "notAuthorized"), kRules).status;
+  REQUIRE(s.attention == Attention::needsScan);
+  const auto asked = applyObservation(s, qrAnswer(kT0 + 1s, QrKind::passkeyRequired), kRules);
+  CHECK_FALSE(asked.confirmationNeeded);  // a direct QR answer; a state probe could not confirm it
+  CHECK(asked.status.passkeyAsked);
+  CHECK_FALSE(asked.status.qrOffered);
+  CHECK(asked.status.attention == Attention::passkeyRequired);
+  CHECK(asked.attentionChanged);
+  CHECK_FALSE(asked.transition.has_value());  // still notAuthorized
+  CHECK_FALSE(asked.status.lastErrorKind.has_value());
+
+  SUBCASE("a state probe that still reads notAuthorized keeps it") {
+    const auto probed = applyObservation(asked.status, reading(kT0 + 30s, "notAuthorized"), kRules);
+    CHECK(probed.status.attention == Attention::passkeyRequired);
+  }
+  SUBCASE("the next QR makes it needs_scan again, without a confirmation") {
+    const auto qr = applyObservation(asked.status, qrAnswer(kT0 + 2s, QrKind::qrCode), kRules);
+    CHECK_FALSE(qr.confirmationNeeded);
+    CHECK_FALSE(qr.status.passkeyAsked);
+    CHECK(qr.status.attention == Attention::needsScan);
+  }
+  SUBCASE("authorized clears it") {
+    const auto done = applyObservation(asked.status, reading(kT0 + 5s, "authorized"), kRules);
+    CHECK_FALSE(done.status.passkeyAsked);
+    CHECK(done.status.attention == Attention::none);
+  }
+}

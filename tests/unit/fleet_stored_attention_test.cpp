@@ -13,7 +13,9 @@ TEST_CASE("stored attention names are every derived attention and expired") {
   CHECK_FALSE(isStoredAttentionName("Blocked"));
   CHECK_FALSE(isStoredAttentionName(""));
   const std::string names = storedAttentionNames();
-  CHECK(names.rfind("none, credentials_rejected, blocked, needs_scan, suspended, ", 0) == 0);
+  CHECK(names.rfind(
+            "none, credentials_rejected, blocked, passkey_required, needs_scan, suspended, ", 0) ==
+        0);
   CHECK(names.size() > 8);
   CHECK(names.substr(names.size() - 9) == ", expired");
 }

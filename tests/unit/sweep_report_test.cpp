@@ -53,7 +53,7 @@ TEST_CASE("buildReport counts instances by state and by attention") {
   CHECK(report.counts_by_state.at("blocked") == 1);
   CHECK(report.counts_by_state.at("unknown") == 1);
   CHECK(report.counts_by_state.size() == 4);
-  CHECK(report.counts_by_attention.size() == 8);
+  CHECK(report.counts_by_attention.size() == 9);
   CHECK(report.attentionCount("none") == 3);
   CHECK(report.attentionCount("needs_scan") == 1);
   CHECK(report.attentionCount("blocked") == 1);
@@ -133,8 +133,8 @@ TEST_CASE("a Report survives toJson and reportFromJson unchanged") {
   }
   REQUIRE(back.unprobed.size() == 2);
   CHECK(back.unprobed[1].reason == "timeout");
-  CHECK(text.find(R"("countsByAttention":{"credentials_rejected":0,"blocked":1,"needs_scan":1)") !=
-        std::string::npos);
+  CHECK(text.find(R"("countsByAttention":{"credentials_rejected":0,"blocked":1,)"
+                  R"("passkey_required":0,"needs_scan":1)") != std::string::npos);
   CHECK(text.find(R"("since":null)") != std::string::npos);
 }
 

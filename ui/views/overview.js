@@ -55,7 +55,7 @@ function schedulerTiles(s) {
       kind: (sched.latenessP99Ms ?? 0) > 5000 ? 'bad' : '',
       sub: `p50 ${Math.round(sched.latenessP50Ms ?? 0)} ms` }),
     tile({ id: 'sessions', label: 'Scan sessions', value: sched.activeScanSessions ?? 0,
-      sub: 'polling QR now' }),
+      sub: 'taking QR now' }),
     tile({ id: 'errors', label: 'Errors (5 min)', value: errors, kind: errors > 0 ? 'hot' : '',
       sub: `${sched.rateLimited5m ?? 0} rate-limited, ${sched.outages5m ?? 0} outages` }),
     tile({ id: 'hosts', label: 'Hosts paused', value: sched.hostsPaused ?? 0,
