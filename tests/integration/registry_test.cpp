@@ -204,8 +204,8 @@ TEST_CASE("missing, unknown and read-only keys get 401 and 403") {
     return list;
   };
   CHECK(names(meta->getArray("attention")) ==
-        std::vector<std::string>{"credentials_rejected", "blocked", "needs_scan", "suspended",
-                                 "stuck_starting", "unreachable", "stale", "none"});
+        std::vector<std::string>{"credentials_rejected", "blocked", "passkey_required", "needs_scan",
+                                 "suspended", "stuck_starting", "unreachable", "stale", "none"});
   CHECK(names(meta->getArray("states")) ==
         std::vector<std::string>{"unknown", "initializing", "notAuthorized", "authorized",
                                  "blocked", "starting", "sleepMode", "yellowCard", "suspended"});

@@ -20,7 +20,9 @@ for field in "Package: greenfleet" "Architecture: amd64" "Depends:" "libpoco" "l
              "libcurl" "libqrencode" "libsystemd0"; do
   grep -q "$field" <<<"$info" || fail "control lacks '$field':"$'\n'"$info"
 done
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q '^./conffiles$' || fail "no conffiles"
+# The list is read whole first: `| grep -q` under pipefail fails when grep's early exit SIGPIPEs tar.
+control_files="$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)"
+grep -qx './conffiles' <<<"$control_files" || fail "no conffiles"
 dpkg-deb -e "$deb" "$work/control"
 grep -qx /etc/greenfleet/greenfleet.properties "$work/control/conffiles" ||
   fail "the config is not a conffile"
