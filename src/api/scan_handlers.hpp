@@ -24,7 +24,6 @@ class ScanHandlers {
   ApiResponse action(ApiRequest& request);
 
  private:
-  scheduler::FleetPoller& poller();
   ApiContext& context_;
   SnapshotBodyCache bodies_;  // needs-scan answers per snapshot and query
 };

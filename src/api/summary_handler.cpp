@@ -18,18 +18,15 @@ double millis(fleet::Duration d) { return std::chrono::duration<double, std::mil
 
 ApiResponse SummaryHandler::handle(ApiRequest& request) {
   request.allowQuery({});
-  if (context_.poller == nullptr)
-    throw ApiError(503, "unavailable", "the scheduler is not running");
-  auto& poller = *context_.poller;
-  const auto snapshot = poller.snapshot();
+  const auto snapshot = context_.poller.snapshot();
   ApiResponse response;
   response.cached = bodies_.get(snapshot, "", [&] { return render(*snapshot); });
   return response;
 }
 
 std::optional<ApiResponse> SummaryHandler::fast(ApiRequest& request) {
-  if (!request.query.empty() || context_.poller == nullptr) return std::nullopt;
-  auto body = bodies_.fastBody(*context_.poller, "");
+  if (!request.query.empty()) return std::nullopt;
+  auto body = bodies_.fastBody(context_.poller, "");
   if (!body) return std::nullopt;
   ApiResponse response;
   response.cached = std::move(body);
@@ -45,7 +42,7 @@ Poco::JSON::Object::Ptr SummaryHandler::byWebhook(std::size_t instances) {
 }
 
 std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
-  auto& poller = *context_.poller;
+  auto& poller = context_.poller;
   const auto anchor = poller.anchor();
   const auto& counts = snapshot.counts;
   const auto stats = poller.stats();
@@ -101,18 +98,16 @@ std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
   root->set("scheduler", sched);
 
   auto store_health = orderedObject();
-  if (context_.status_writer != nullptr) {
-    const auto last = context_.status_writer->lastCommitAt();
-    store_health->set("lastBatchCommitAgeMs",
-                      last ? Poco::Dynamic::Var(millis(std::chrono::steady_clock::now() - *last))
-                           : Poco::Dynamic::Var());
-    store_health->set("pendingUpdates",
-                      static_cast<Poco::Int64>(context_.status_writer->pendingCount()));
-  }
+  const auto last = context_.status_writer.lastCommitAt();
+  store_health->set("lastBatchCommitAgeMs",
+                    last ? Poco::Dynamic::Var(millis(std::chrono::steady_clock::now() - *last))
+                         : Poco::Dynamic::Var());
+  store_health->set("pendingUpdates",
+                    static_cast<Poco::Int64>(context_.status_writer.pendingCount()));
   root->set("store", store_health);
-  if (webhooks_ != nullptr) root->set("byWebhook", byWebhook(counts.instances));
-  if (context_.partner_sync != nullptr) {
-    const auto p = context_.partner_sync->summary();
+  root->set("byWebhook", byWebhook(counts.instances));
+  {
+    const auto p = context_.partner_sync.summary();
     auto partners = orderedObject();
     partners->set("accounts", static_cast<Poco::UInt64>(p.accounts));
     partners->set("failing", static_cast<Poco::UInt64>(p.failing));

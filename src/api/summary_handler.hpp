@@ -14,7 +14,7 @@ namespace greenfleet::api {
 
 class SummaryHandler {
  public:
-  // `webhooks` (may be null) counts the instances by webhook status.
+  // `webhooks` counts the instances by webhook status.
   SummaryHandler(ApiContext& context, std::shared_ptr<WebhookSetup> webhooks)
       : context_(context), webhooks_(std::move(webhooks)) {}
   ApiResponse handle(ApiRequest& request);

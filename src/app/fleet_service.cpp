@@ -258,46 +258,52 @@ void FleetService::start() {
                                           *p.writer, clock_, partnerSyncPacing(config_));
   p.partner_sync->start();
 
-  p.context = std::make_unique<api::ApiContext>(
-      api::ApiContext{*p.instances, *p.keys, clock_, default_api_url,
-                      [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
-  p.context->allowed_hosts = transfer_options.allowedHosts;
-  p.context->events = p.event_hub.get();
-  p.context->metrics = p.metrics.get();
-  p.context->metrics_require_key = config_.getBool("metrics.require_key");
-  p.context->sweeps = p.sweeps.get();
-  p.context->status_writer = p.writer.get();
-  p.context->partners = p.partners.get();
-  p.context->partner_sync = p.partner_sync.get();
-  p.context->webhook_token = config_.getString("webhooks.token");
-  p.context->sse_heartbeat = std::chrono::milliseconds(
-      static_cast<std::int64_t>(config_.getDouble("events.heartbeat_s", 0.05, 3600) * 1000));
-  p.context->record_event = [writer, clock](std::int64_t id, const std::string& type,
-                                            const std::string& detail, const std::string& actor) {
-    store::EventRow e;
-    e.at_ms = fleet::toUnixMillis(clock->wallNow());
-    e.source = "action";
-    e.type = type;
-    e.detail = detail;
-    if (!actor.empty()) e.actor = actor;
-    writer->enqueueEvent(id, std::move(e));
-    // An operator's action is answered only once its audit event is committed.
-    writer->flush();
-  };
-  p.context->scan_links = p.scan_links.get();
   p.pairing = std::make_unique<scheduler::PairingCodeRequester>(
       *p.engine, clock_, std::chrono::seconds(config_.getInt("pairing.min_interval_s", 1, 3600)));
-  p.context->pairing = p.pairing.get();
   p.webhooks = std::make_unique<store::WebhookRepository>(*p.db, *p.cipher);
   p.webhook_setter = std::make_unique<scheduler::WebhookSetter>(
       *p.engine, clock_,
       std::chrono::milliseconds(
           config_.getInt("webhooks.configure_min_interval_ms", 1000, 600000)));
-  p.context->webhooks = p.webhooks.get();
-  p.context->webhook_setter = p.webhook_setter.get();
-  p.context->webhook_jobs_per_second =
-      config_.getDouble("webhooks.configure_per_second", 0.01, 100);
-  p.context->scan_link_settings = scanLinkSettings(config_);
+  p.context = std::make_unique<api::ApiContext>(api::ApiContext{
+      .instances = *p.instances,
+      .keys = *p.keys,
+      .clock = clock_,
+      .observer = *p.observer,
+      .poller = *p.poller,
+      .metrics = *p.metrics,
+      .events = *p.event_hub,
+      .sweeps = *p.sweeps,
+      .status_writer = *p.writer,
+      .partners = *p.partners,
+      .partner_sync = *p.partner_sync,
+      .scan_links = *p.scan_links,
+      .pairing = *p.pairing,
+      .webhooks = *p.webhooks,
+      .webhook_setter = *p.webhook_setter,
+      .record_event =
+          [writer, clock](std::int64_t id, const std::string& type, const std::string& detail,
+                          const std::string& actor) {
+            store::EventRow e;
+            e.at_ms = fleet::toUnixMillis(clock->wallNow());
+            e.source = "action";
+            e.type = type;
+            e.detail = detail;
+            if (!actor.empty()) e.actor = actor;
+            writer->enqueueEvent(id, std::move(e));
+            // An operator's action is answered only once its audit event is committed.
+            writer->flush();
+          },
+      .ready = [&p] { return p.ready.load(); },
+      .default_api_url = default_api_url,
+      .metrics_require_key = config_.getBool("metrics.require_key"),
+      .webhook_token = config_.getString("webhooks.token"),
+      .sse_heartbeat = std::chrono::milliseconds(
+          static_cast<std::int64_t>(config_.getDouble("events.heartbeat_s", 0.05, 3600) * 1000)),
+      .allowed_hosts = transfer_options.allowedHosts,
+      .scan_link_settings = scanLinkSettings(config_),
+      .webhook_jobs_per_second = config_.getDouble("webhooks.configure_per_second", 0.01, 100),
+  });
   p.context->scan_link_settings.listener_base_url = [&p] {
     const bool has_public = p.server && p.server->publicPort() != 0;
     const auto& listener = p.server_listeners[has_public ? 1 : 0];
