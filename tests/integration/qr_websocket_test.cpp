@@ -99,9 +99,8 @@ bool servesEmulatorQr(const Watched& w, bool png) {
   }
   for (const auto& payload : {before, after}) {
     if (payload.empty() || !pngEncodesPayload(image, payload)) continue;
-    // A real decoder agrees, where zbarimg is installed.
-    const auto decoded = decodeWithZbar(image);
-    return !decoded || *decoded == payload;
+    // A real decoder agrees (decodeWithZbar fails when zbarimg is missing).
+    return decodeWithZbar(image) == payload;
   }
   return false;
 }
