@@ -25,7 +25,7 @@ class ScanHandlers {
 
  private:
   ApiContext& context_;
-  SnapshotBodyCache bodies_;  // needs-scan answers per snapshot and query
+  SnapshotBodyCache bodies_{context_.clock};  // needs-scan answers per snapshot and query
 };
 
 }  // namespace greenfleet::api

@@ -67,12 +67,11 @@ Poco::JSON::Object::Ptr schedulerJson(const scheduler::SchedulerStats& stats) {
   return sched;
 }
 
-Poco::JSON::Object::Ptr storeJson(const store::StatusWriter& writer) {
+Poco::JSON::Object::Ptr storeJson(const store::StatusWriter& writer, fleet::SteadyTime now) {
   auto o = orderedObject();
   const auto last = writer.lastCommitAt();
   o->set("lastBatchCommitAgeMs",
-         last ? Poco::Dynamic::Var(millis(std::chrono::steady_clock::now() - *last))
-              : Poco::Dynamic::Var());
+         last ? Poco::Dynamic::Var(millis(now - *last)) : Poco::Dynamic::Var());
   o->set("pendingUpdates", static_cast<Poco::Int64>(writer.pendingCount()));
   return o;
 }
@@ -130,7 +129,7 @@ std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
   root->set("needsScan", static_cast<Poco::Int64>(counts.needsScan));
   root->set("oldestWaitingScan", oldestWaitingScan(snapshot, anchor));
   root->set("scheduler", schedulerJson(poller.stats()));
-  root->set("store", storeJson(context_.status_writer));
+  root->set("store", storeJson(context_.status_writer, context_.clock.steadyNow()));
   root->set("byWebhook", byWebhook(counts.instances));
   root->set("partners", partnersJson(context_.partner_sync.summary()));
   return toJsonText(*root);

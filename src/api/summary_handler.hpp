@@ -26,7 +26,7 @@ class SummaryHandler {
   Poco::JSON::Object::Ptr byWebhook(std::size_t instances);  // instances per webhook status
   ApiContext& context_;
   std::shared_ptr<WebhookSetup> webhooks_;
-  SnapshotBodyCache bodies_;  // one rendering per fleet snapshot
+  SnapshotBodyCache bodies_{context_.clock};  // one rendering per fleet snapshot
 };
 
 }  // namespace greenfleet::api

@@ -63,7 +63,7 @@ std::map<fleet::WebhookStatus, std::int64_t> WebhookSetup::counts(std::int64_t i
   std::map<fleet::WebhookStatus, std::int64_t> out;
   {
     std::lock_guard lock(counts_mutex_);
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = context_.clock.steadyNow();
     if (!stored_counts_ || now - counts_read_at_ >= kCountsMaxAge) {
       stored_counts_ = context_.webhooks.countByStatus();
       counts_read_at_ = now;

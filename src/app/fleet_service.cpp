@@ -384,7 +384,8 @@ void FleetService::startServer() {
   options.on_request = [metrics](const std::string& route, int status, double seconds) {
     metrics->recordApiRequest(route, status, seconds);
   };
-  p.server = std::make_unique<api::AdminServer>(options, api::buildRouter(*p.context), *p.keys);
+  p.server =
+      std::make_unique<api::AdminServer>(options, api::buildRouter(*p.context), *p.keys, clock_);
   p.server->start();
   p.ready = true;
   kLog.info("event=started instances={} schema={}", p.instances->count(),
