@@ -96,16 +96,13 @@ std::string loggedPath(const std::string& path) {
   return "/s/***" + (end == std::string::npos ? std::string() : path.substr(end));
 }
 
-double secondsSince(std::chrono::steady_clock::time_point started) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-}
 }  // namespace
 
 // What admit() learnt from the head, carried to handle().
 struct AdminServer::Admitted {
   ApiRequest request;
   const Route* route = nullptr;
-  std::chrono::steady_clock::time_point started;
+  fleet::SteadyTime started;
 };
 
 std::string apiErrorBody(int status, std::string_view code, std::string_view message) {
@@ -113,16 +110,21 @@ std::string apiErrorBody(int status, std::string_view code, std::string_view mes
 }
 
 AdminServer::AdminServer(AdminServerOptions options, std::shared_ptr<const Router> router,
-                         store::ApiKeyRepository& keys)
+                         store::ApiKeyRepository& keys, const fleet::Clock& clock)
     : options_([&] {
         options.http.error_body = &apiErrorBody;
         return std::move(options);
       }()),
       router_(std::move(router)),
       keys_(keys),
+      clock_(clock),
       server_(options_.http, *this) {}
 
 AdminServer::~AdminServer() { server_.stop(); }
+
+double AdminServer::secondsSince(fleet::SteadyTime started) const {
+  return std::chrono::duration<double>(clock_.steadyNow() - started).count();
+}
 
 void AdminServer::start() { server_.start(); }
 
@@ -152,7 +154,7 @@ ApiRequest AdminServer::toApiRequest(const http::Request& request) const {
 }
 
 http::Admission AdminServer::admit(http::Request& request) {
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = clock_.steadyNow();
   Admitted admitted;
   admitted.started = started;
   try {

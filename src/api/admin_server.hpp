@@ -6,7 +6,8 @@
 // (ApiError → its status, anything else → 500 JSON, logged once); a streamed answer (SSE) is fed
 // by its producer without a thread. One access-log line per request. Two listeners: the admin
 // one serves everything but the public routes, which move to the public listener when one is
-// configured (a route asked on the wrong listener is 404). Thread-safe; owns the front.
+// configured (a route asked on the wrong listener is 404). Requests are timed on the injected
+// clock. Thread-safe; owns the front.
 
 #include <functional>
 #include <memory>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "api/router.hpp"
+#include "fleet/clock.hpp"
 #include "http/event_server.hpp"
 #include "store/api_key_repository.hpp"
 
@@ -32,7 +34,7 @@ struct AdminServerOptions {
 class AdminServer final : public http::Handler {
  public:
   AdminServer(AdminServerOptions options, std::shared_ptr<const Router> router,
-              store::ApiKeyRepository& keys);
+              store::ApiKeyRepository& keys, const fleet::Clock& clock);
   ~AdminServer() override;
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -58,10 +60,12 @@ class AdminServer final : public http::Handler {
   http::Response toHttp(ApiResponse response, const ApiRequest& request) const;
   void finish(const std::string& route, const ApiRequest& request, int status,
               double seconds) const;
+  double secondsSince(fleet::SteadyTime started) const;
 
   AdminServerOptions options_;
   std::shared_ptr<const Router> router_;
   store::ApiKeyRepository& keys_;
+  const fleet::Clock& clock_;
   http::EventServer server_;
 };
 

@@ -54,33 +54,33 @@ namespace greenfleet::api {
 using EventRecorder = std::function<void(std::int64_t id, const std::string& type,
                                          const std::string& detail, const std::string& actor)>;
 
+// Built complete by the composition root: every service below exists for the server's whole
+// life, so handlers use them without checks. Options switched off by configuration are
+// values that say so (an empty webhook_token), never missing services.
 struct ApiContext {
   store::InstanceRepository& instances;
   store::ApiKeyRepository& keys;
   const fleet::Clock& clock;
-  std::string default_api_url;
+  RegistryObserver& observer;
+  scheduler::FleetPoller& poller;            // live status, QR sessions, actions
+  FleetMetrics& metrics;                     // GET /metrics
+  EventHub& events;                          // event log reads and the live stream
+  sweep::SweepRunner& sweeps;                // health sweeps
+  store::StatusWriter& status_writer;        // store health for /summary
+  store::PartnerRepository& partners;        // partner accounts
+  PartnerSyncControl& partner_sync;          // the running partner sync
+  store::ScanLinkRepository& scan_links;     // public scan links (/s/{token})
+  scheduler::PairingCodeRequester& pairing;  // getAuthorizationCode
+  store::WebhookRepository& webhooks;        // webhooks greenfleet sets up
+  scheduler::WebhookSetter& webhook_setter;  // configure-webhook, verify-webhook
+  EventRecorder record_event;                // operator actions into the event log
   std::function<bool()> ready;  // /readyz: database open and migrated, scheduler running
-  RegistryObserver* observer = nullptr;
-  scheduler::FleetPoller* poller = nullptr;  // live status, QR sessions, actions
-  FleetMetrics* metrics = nullptr;           // GET /metrics
-  bool metrics_require_key = false;          // metrics.require_key: /metrics needs a read key
-  EventHub* events = nullptr;                // event log reads and the live stream
-  sweep::SweepRunner* sweeps = nullptr;      // health sweeps
-  store::StatusWriter* status_writer = nullptr;  // store health for /summary
-  EventRecorder record_event;
+  std::string default_api_url;
+  bool metrics_require_key = false;  // metrics.require_key: /metrics needs a read key
   std::string webhook_token;  // Bearer token Green API sends (webhookUrlToken); empty = disabled
   std::chrono::milliseconds sse_heartbeat{15000};
-  store::PartnerRepository* partners = nullptr;  // partner accounts
-  PartnerSyncControl* partner_sync = nullptr;    // the running partner sync
   greenapi::UpstreamHostPolicy allowed_hosts{};  // upstream.allowed_hosts: apiUrls registrable
-  // Public scan links (/s/{token}); null: the routes answer 503.
-  store::ScanLinkRepository* scan_links = nullptr;
   ScanLinkSettings scan_link_settings;
-  scheduler::PairingCodeRequester* pairing = nullptr;  // getAuthorizationCode; null: 503
-  // Webhooks greenfleet sets up (configure-webhook); null: those routes answer 503 and the
-  // receiver knows only webhooks.token.
-  store::WebhookRepository* webhooks = nullptr;
-  scheduler::WebhookSetter* webhook_setter = nullptr;
   double webhook_jobs_per_second = 2;  // webhooks.configure_per_second: a fleet job's pace
 };
 

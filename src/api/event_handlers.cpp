@@ -109,11 +109,6 @@ EventHub::Sink frameSink(std::weak_ptr<http::Stream> weak, std::int64_t last_sen
 }
 }  // namespace
 
-EventHub& EventHandlers::hub() {
-  if (context_.events == nullptr) throw ApiError::unavailable("the event log is not running");
-  return *context_.events;
-}
-
 ApiResponse EventHandlers::list(ApiRequest& request) {
   request.allowQuery({"after", "limit", "id", "type"});
   const auto after = request.queryInt("after", 0, 0, std::numeric_limits<std::int64_t>::max());
@@ -132,7 +127,7 @@ ApiResponse EventHandlers::list(ApiRequest& request) {
     type = it->second;
   }
   const auto events =
-      hub().log().after(after, static_cast<std::size_t>(limit), id, std::nullopt, type);
+      context_.events.log().after(after, static_cast<std::size_t>(limit), id, std::nullopt, type);
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
   for (const auto& e : events) items->add(eventToJson(e));
   auto root = orderedObject();
@@ -147,7 +142,7 @@ ApiResponse EventHandlers::history(ApiRequest& request) {
   if (!context_.instances.get(id)) throw ApiError::notFound(fmt::format("no instance {}", id));
   const auto limit = request.queryInt("limit", 100, 1, 1000);
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-  for (const auto& e : hub().log().history(id, static_cast<std::size_t>(limit))) {
+  for (const auto& e : context_.events.log().history(id, static_cast<std::size_t>(limit))) {
     items->add(eventToJson(e));
   }
   auto root = orderedObject();
@@ -158,7 +153,7 @@ ApiResponse EventHandlers::history(ApiRequest& request) {
 ApiResponse EventHandlers::stream(ApiRequest& request) {
   request.allowQuery({});
   std::int64_t last_sent = lastEventId(request);
-  auto& events = hub();
+  auto& events = context_.events;
   // Subscribe before reading the backlog so nothing committed in between is missed; seq
   // removes the overlap.
   auto sub = subscribe(events, request);

@@ -18,7 +18,6 @@ class EventHandlers {
   ApiResponse history(ApiRequest& request);
 
  private:
-  EventHub& hub();
   ApiContext& context_;
 };
 

@@ -107,11 +107,11 @@ ApiResponse InstanceHandlers::create(ApiRequest& request) {
                    fmt::format("instance {} is already registered", dup.id),
                    batch ? fmt::format("[{}].id", dup.index) : std::string("id"));
   }
-  if (context_.observer != nullptr) {
+  {
     std::vector<const fleet::RegisteredInstance*> instances;
     instances.reserve(created.value().size());
     for (const auto& row : created.value()) instances.push_back(&row.instance);
-    context_.observer->instancesUpserted(instances);
+    context_.observer.instancesUpserted(instances);
   }
   if (!batch) {
     ApiResponse r = ApiResponse::json(201, *instanceToJson(created.value().front()));
@@ -155,7 +155,7 @@ ApiResponse InstanceHandlers::list(ApiRequest& request) {
     }
   }
   auto page = context_.instances.list(filter);
-  if (context_.webhooks != nullptr) context_.webhooks->fillStatus(page.items);
+  context_.webhooks.fillStatus(page.items);
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
   for (const auto& row : page.items) items->add(instanceToJson(row));
   auto root = orderedObject();
@@ -171,12 +171,10 @@ ApiResponse InstanceHandlers::get(ApiRequest& request) {
   const auto id = request.instanceId();
   auto row = context_.instances.get(id);
   if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
-  if (context_.webhooks != nullptr) context_.webhooks->fillStatus(*row);
-  if (context_.poller != nullptr) {
-    const auto anchor = context_.poller->anchor();
-    if (const auto live = context_.poller->view(id)) {
-      return ApiResponse::json(200, *instanceToJson(*row, &*live, &anchor));
-    }
+  context_.webhooks.fillStatus(*row);
+  const auto anchor = context_.poller.anchor();
+  if (const auto live = context_.poller.view(id)) {
+    return ApiResponse::json(200, *instanceToJson(*row, &*live, &anchor));
   }
   return ApiResponse::json(200, *instanceToJson(*row));
 }
@@ -210,8 +208,8 @@ ApiResponse InstanceHandlers::update(ApiRequest& request) {
   }
   auto row = context_.instances.update(id, patch);
   if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
-  if (context_.webhooks != nullptr) context_.webhooks->fillStatus(*row);
-  if (context_.observer != nullptr) context_.observer->instanceUpserted(row->instance);
+  context_.webhooks.fillStatus(*row);
+  context_.observer.instanceUpserted(row->instance);
   return ApiResponse::json(200, *instanceToJson(*row));
 }
 
@@ -219,7 +217,7 @@ ApiResponse InstanceHandlers::remove(ApiRequest& request) {
   request.allowQuery({});
   const auto id = request.instanceId();
   if (!context_.instances.remove(id)) throw ApiError::notFound(fmt::format("no instance {}", id));
-  if (context_.observer != nullptr) context_.observer->instanceRemoved(id);
+  context_.observer.instanceRemoved(id);
   return ApiResponse::noContent();
 }
 

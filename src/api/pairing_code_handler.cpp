@@ -59,11 +59,8 @@ ApiResponse PairingCodeHandler::forInstance(ApiRequest& request) {
 ApiResponse PairingCodeHandler::request(std::int64_t id, const std::string& body,
                                         const std::string& via, const std::string& actor) {
   const auto phone = phoneNumberFrom(body);
-  if (context_.pairing == nullptr || context_.poller == nullptr) {
-    throw ApiError::unavailable("phone-number pairing is not available");
-  }
   const auto row = context_.instances.get(id);
-  const auto view = context_.poller->view(id);
+  const auto view = context_.poller.view(id);
   if (!row || !view)
     throw ApiError::notFound(fmt::format("no instance {} (or it is disabled)", id));
   if (view->status.state.kind() == fleet::StateKind::authorized) {
@@ -71,7 +68,7 @@ ApiResponse PairingCodeHandler::request(std::int64_t id, const std::string& body
                    fmt::format("instance {} is authorized; log it out first to link a phone", id));
   }
   const greenapi::InstanceCredentials credentials{row->instance.api_url, id, row->instance.token};
-  const auto answer = context_.pairing->request(credentials, phone);
+  const auto answer = context_.pairing.request(credentials, phone);
   using S = scheduler::PairingCodeAnswer::Status;
   switch (answer.status) {
     case S::ok:
@@ -94,7 +91,7 @@ ApiResponse PairingCodeHandler::request(std::int64_t id, const std::string& body
                       fleet::outcomeKindName(answer.upstream.kind), answer.upstream.message));
   }
   kLog.info("event=pairing_code id={} via=\"{}\" by={}", id, via, actor.empty() ? "-" : actor);
-  if (context_.record_event) context_.record_event(id, "pairing_code", via, actor);
+  context_.record_event(id, "pairing_code", via, actor);
   const auto now = context_.clock.wallNow();
   auto o = orderedObject();
   o->set("code", answer.code);

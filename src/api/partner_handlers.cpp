@@ -107,16 +107,9 @@ Poco::JSON::Object::Ptr syncResultToJson(const fleet::PartnerSyncResult& r) {
   return o;
 }
 
-store::PartnerRepository& PartnerHandlers::repository() {
-  if (context_.partners == nullptr) {
-    throw ApiError::unavailable("partner accounts are not served by this process");
-  }
-  return *context_.partners;
-}
-
 ApiResponse PartnerHandlers::create(ApiRequest& request) {
   request.allowQuery({});
-  auto& partners = repository();
+  auto& partners = context_.partners;
   JsonFields f(parseJsonBody(request.body));
   store::PartnerAccount a;
   const auto name = f.optString("name");
@@ -134,7 +127,7 @@ ApiResponse PartnerHandlers::create(ApiRequest& request) {
   f.finish();
   auto created = partners.create(a);
   if (!created) throw duplicateName(a.name);
-  if (context_.partner_sync != nullptr) context_.partner_sync->accountChanged(created.value().id);
+  context_.partner_sync.accountChanged(created.value().id);
   ApiResponse r = ApiResponse::json(201, *partnerToJson(created.value()));
   r.headers.emplace_back("Location", fmt::format("/api/v1/partners/{}", created.value().id));
   return r;
@@ -143,7 +136,7 @@ ApiResponse PartnerHandlers::create(ApiRequest& request) {
 ApiResponse PartnerHandlers::list(ApiRequest& request) {
   request.allowQuery({});
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-  for (const auto& a : repository().list()) items->add(partnerToJson(a));
+  for (const auto& a : context_.partners.list()) items->add(partnerToJson(a));
   auto root = orderedObject();
   root->set("items", items);
   return ApiResponse::json(200, *root);
@@ -152,7 +145,7 @@ ApiResponse PartnerHandlers::list(ApiRequest& request) {
 ApiResponse PartnerHandlers::get(ApiRequest& request) {
   request.allowQuery({});
   const auto id = partnerId(request);
-  const auto a = repository().get(id);
+  const auto a = context_.partners.get(id);
   if (!a) throw ApiError::notFound(fmt::format("no partner account {}", id));
   return ApiResponse::json(200, *partnerToJson(*a));
 }
@@ -174,7 +167,7 @@ ApiResponse PartnerHandlers::update(ApiRequest& request) {
         "nothing to change: send one of name, partnerToken, partnerApiUrl, tags, apiUrlTemplate",
         "{}");
   }
-  auto& partners = repository();
+  auto& partners = context_.partners;
   if (p.api_url && !p.token) {
     // The stored token would follow the account to the new URL: only its owner may send it there.
     const auto current = partners.get(id);
@@ -187,26 +180,24 @@ ApiResponse PartnerHandlers::update(ApiRequest& request) {
   auto updated = partners.update(id, p);
   if (!updated) throw duplicateName(*p.name);
   if (!updated.value()) throw ApiError::notFound(fmt::format("no partner account {}", id));
-  if (context_.partner_sync != nullptr) context_.partner_sync->accountChanged(id);
+  context_.partner_sync.accountChanged(id);
   return ApiResponse::json(200, *partnerToJson(*updated.value()));
 }
 
 ApiResponse PartnerHandlers::remove(ApiRequest& request) {
   request.allowQuery({});
   const auto id = partnerId(request);
-  if (!repository().remove(id)) throw ApiError::notFound(fmt::format("no partner account {}", id));
-  if (context_.partner_sync != nullptr) context_.partner_sync->accountRemoved(id);
+  if (!context_.partners.remove(id))
+    throw ApiError::notFound(fmt::format("no partner account {}", id));
+  context_.partner_sync.accountRemoved(id);
   return ApiResponse::noContent();
 }
 
 ApiResponse PartnerHandlers::sync(ApiRequest& request) {
   request.allowQuery({});
   const auto id = partnerId(request);
-  if (context_.partner_sync == nullptr) {
-    throw ApiError::unavailable("the partner sync is not running");
-  }
   const auto attempt =
-      context_.partner_sync->syncNow(id, request.caller ? request.caller->name : "");
+      context_.partner_sync.syncNow(id, request.caller ? request.caller->name : "");
   switch (attempt.kind) {
     case SyncAttempt::Kind::unknown:
       throw ApiError::notFound(fmt::format("no partner account {}", id));

@@ -21,7 +21,6 @@ class PartnerHandlers {
   ApiResponse sync(ApiRequest& request);
 
  private:
-  store::PartnerRepository& repository();
   ApiContext& context_;
 };
 

@@ -45,8 +45,9 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
   router->add({"GET", "/readyz", Access::open, [&context](ApiRequest&) {
                  return context.ready() ? plainStatus(200, "ready") : plainStatus(503, "not ready");
                }});
-  router->add({"GET", "/metrics", context.metrics_require_key ? Access::read : Access::open,
-               [&context](ApiRequest&) { return metricsResponse(context.metrics, context.poller); }});
+  router->add(
+      {"GET", "/metrics", context.metrics_require_key ? Access::read : Access::open,
+       [&context](ApiRequest&) { return metricsResponse(&context.metrics, &context.poller); }});
   // Who the caller is: the dashboard offers actions only to admin keys.
   router->add({"GET", "/api/v1/me", Access::read, [](ApiRequest& request) {
                  request.allowQuery({});

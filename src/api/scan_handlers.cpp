@@ -73,11 +73,6 @@ bool wantsPng(const ApiRequest& request) {
 
 std::string qrImageBytes(const scheduler::QrSnapshot& qr) { return decodeBase64(qr.message); }
 
-scheduler::FleetPoller& ScanHandlers::poller() {
-  if (context_.poller == nullptr) throw ApiError::unavailable("the scheduler is not running");
-  return *context_.poller;
-}
-
 namespace {
 std::string needsScanKey(std::size_t limit, const std::optional<std::string>& tag) {
   return fmt::format("{}|{}", limit, tag ? "t:" + *tag : std::string());
@@ -88,7 +83,7 @@ ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
   request.allowQuery({"tag", "limit"});
   const auto limit = static_cast<std::size_t>(request.queryInt("limit", 1000, 1, 100000));
   const auto tag = request.queryText("tag", fleet::kMaxTagLength);
-  auto& p = poller();
+  auto& p = context_.poller;
   const auto snapshot = p.snapshot();
   const auto render = [&] {
     // Times as of the snapshot, so every reader of one snapshot gets the same answer. Written
@@ -133,7 +128,6 @@ ApiResponse ScanHandlers::needsScan(ApiRequest& request) {
 }
 
 std::optional<ApiResponse> ScanHandlers::needsScanFast(ApiRequest& request) {
-  if (context_.poller == nullptr) return std::nullopt;
   std::size_t limit = 0;
   std::optional<std::string> tag;
   try {
@@ -143,7 +137,7 @@ std::optional<ApiResponse> ScanHandlers::needsScanFast(ApiRequest& request) {
   } catch (const ApiError&) {
     return std::nullopt;  // the worker answers the error
   }
-  auto body = bodies_.fastBody(*context_.poller, needsScanKey(limit, tag));
+  auto body = bodies_.fastBody(context_.poller, needsScanKey(limit, tag));
   if (!body) return std::nullopt;
   ApiResponse r;
   r.cached = std::move(body);
@@ -154,7 +148,7 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
   request.allowQuery({"format"});
   const auto id = request.instanceId();
   const bool png = wantsPng(request);
-  auto& p = poller();
+  auto& p = context_.poller;
   const auto before = p.view(id);
   if (!before) throw ApiError::notFound(fmt::format("no instance {} (or it is disabled)", id));
   if (before->status.state.kind() == fleet::StateKind::authorized && !before->qr) {
@@ -212,7 +206,7 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
   if (!request.body.empty()) {
     throw ApiError::badRequest("unexpected_body", "actions take no request body");
   }
-  auto& p = poller();
+  auto& p = context_.poller;
   const auto anchor = p.anchor();
   auto o = orderedObject();
   o->set("id", static_cast<Poco::Int64>(id));
@@ -227,7 +221,7 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
     o->set("sessionEndsAt", wallText(start.until, anchor));
     o->set("qrUrl", fmt::format("/api/v1/instances/{}/qr", id));
     kLog.info("event=action action=scan-session id={} by={}", id, caller);
-    if (context_.record_event) context_.record_event(id, "action", "scan-session", caller);
+    context_.record_event(id, "action", "scan-session", caller);
     return ApiResponse::json(202, *o);
   }
   scheduler::Method method;
@@ -251,7 +245,7 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
       o->set("status", std::string(decision.status == A::queued ? "queued" : "already_queued"));
       o->set("expectedAt", wallText(std::max(decision.expectedAt, anchor.steady), anchor));
       kLog.info("event=action action={} id={} by={}", name, id, caller);
-      if (context_.record_event) context_.record_event(id, "action", name, caller);
+      context_.record_event(id, "action", name, caller);
       return ApiResponse::json(202, *o);
     case A::rateLimited:
       throw tooManyRequests(

@@ -24,9 +24,8 @@ class ScanHandlers {
   ApiResponse action(ApiRequest& request);
 
  private:
-  scheduler::FleetPoller& poller();
   ApiContext& context_;
-  SnapshotBodyCache bodies_;  // needs-scan answers per snapshot and query
+  SnapshotBodyCache bodies_{context_.clock};  // needs-scan answers per snapshot and query
 };
 
 }  // namespace greenfleet::api

@@ -122,16 +122,6 @@ ScanLinkHandlers::ScanLinkHandlers(ApiContext& context, std::shared_ptr<PairingC
           context.scan_link_settings.link_rps,
           static_cast<std::uint32_t>(std::max(1.0, context.scan_link_settings.link_rps * 10))) {}
 
-store::ScanLinkRepository& ScanLinkHandlers::links() {
-  if (context_.scan_links == nullptr) throw ApiError::unavailable("scan links are not available");
-  return *context_.scan_links;
-}
-
-scheduler::FleetPoller& ScanLinkHandlers::poller() {
-  if (context_.poller == nullptr) throw ApiError::unavailable("the scheduler is not running");
-  return *context_.poller;
-}
-
 std::string ScanLinkHandlers::file(const std::string& name) const {
   for (const auto& [n, bytes] : files_) {
     if (n == name) return std::string(bytes);
@@ -143,9 +133,7 @@ void ScanLinkHandlers::record(std::int64_t id, const std::string& what, const st
                               const std::string& actor) {
   kLog.info("event=scan_link_{} id={} link={} by={}", what, id, link.id,
             actor.empty() ? "-" : actor);
-  if (context_.record_event) {
-    context_.record_event(id, "scan_link", fmt::format("{} #{}", what, link.id), actor);
-  }
+  context_.record_event(id, "scan_link", fmt::format("{} #{}", what, link.id), actor);
 }
 
 std::string ScanLinkHandlers::linkUrl(const ApiRequest& request, const std::string& token) const {
@@ -177,15 +165,15 @@ std::string ScanLinkHandlers::instanceName(std::int64_t id) {
 }
 
 bool ScanLinkHandlers::settleAuthorized(std::int64_t instance_id, const store::ScanLink* link) {
-  const auto view = poller().view(instance_id);
+  const auto view = context_.poller.view(instance_id);
   bool authorized = view && view->status.state.kind() == fleet::StateKind::authorized;
   // Authorized and logged out again since the link was made still ends it.
   if (!authorized && link != nullptr) {
-    authorized = links().authorizedSince(instance_id, link->created_at_ms);
+    authorized = context_.scan_links.authorizedSince(instance_id, link->created_at_ms);
   }
   if (!authorized) return false;
   const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
-  for (const auto& ended : links().endAll(instance_id, "authorized", now_ms)) {
+  for (const auto& ended : context_.scan_links.endAll(instance_id, "authorized", now_ms)) {
     record(instance_id, "completed", ended, "");
   }
   return true;
@@ -207,7 +195,7 @@ ApiResponse ScanLinkHandlers::create(ApiRequest& request) {
     f.finish();
   }
   if (!context_.instances.get(id)) throw ApiError::notFound(fmt::format("no instance {}", id));
-  const auto view = poller().view(id);
+  const auto view = context_.poller.view(id);
   if (!view) throw ApiError::notFound(fmt::format("no instance {} (or it is disabled)", id));
   if (view->status.state.kind() == fleet::StateKind::authorized) {
     throw ApiError(ErrorKind::conflict, "already_authorized",
@@ -215,8 +203,8 @@ ApiResponse ScanLinkHandlers::create(ApiRequest& request) {
   }
   const std::string caller = request.caller ? request.caller->name : "-";
   const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
-  const auto created =
-      links().create(id, caller, now_ms, now_ms + std::chrono::milliseconds(ttl).count());
+  const auto created = context_.scan_links.create(id, caller, now_ms,
+                                                  now_ms + std::chrono::milliseconds(ttl).count());
   record(id, "created", created.link, caller);
   auto o = orderedObject();
   o->set("id", static_cast<Poco::Int64>(created.link.id));
@@ -236,9 +224,10 @@ ApiResponse ScanLinkHandlers::list(ApiRequest& request) {
   request.allowQuery({});
   const auto id = request.instanceId();
   if (!context_.instances.get(id)) throw ApiError::notFound(fmt::format("no instance {}", id));
-  if (context_.poller != nullptr) settleAuthorized(id, nullptr);
+  settleAuthorized(id, nullptr);
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-  for (const auto& l : links().live(id, fleet::toUnixMillis(context_.clock.wallNow()))) {
+  for (const auto& l :
+       context_.scan_links.live(id, fleet::toUnixMillis(context_.clock.wallNow()))) {
     auto o = orderedObject();
     o->set("id", static_cast<Poco::Int64>(l.id));
     o->set("hint", "…" + l.hint);
@@ -264,7 +253,7 @@ ApiResponse ScanLinkHandlers::revoke(ApiRequest& request) {
     throw ApiError::notFound(fmt::format("no scan link {}", text));
   }
   const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
-  if (!links().end(id, link_id, "revoked", now_ms)) {
+  if (!context_.scan_links.end(id, link_id, "revoked", now_ms)) {
     throw ApiError::notFound(fmt::format("no live scan link {} of instance {}", link_id, id));
   }
   store::ScanLink link;
@@ -281,7 +270,7 @@ ScanLinkHandlers::Resolved ScanLinkHandlers::resolve(ApiRequest& request) {
   Resolved r;
   const std::string& token = request.params.at("token");
   if (!plausibleToken(token)) return r;
-  r.link = links().findByToken(token);
+  r.link = context_.scan_links.findByToken(token);
   if (!r.link) return r;
   if (const auto wait = by_link_.take(std::to_string(r.link->id), now)) {
     throw ApiError::tooManyRequests("rate_limited", "too many requests; try again shortly", *wait);
@@ -316,7 +305,7 @@ ApiResponse ScanLinkHandlers::page(ApiRequest& request) {
   const auto resolved = resolve(request);
   if (resolved.status != LinkStatus::live) return neutralPage(resolved.status);
   const auto& link = *resolved.link;
-  if (links().markOpened(link.id, fleet::toUnixMillis(context_.clock.wallNow()))) {
+  if (context_.scan_links.markOpened(link.id, fleet::toUnixMillis(context_.clock.wallNow()))) {
     record(link.instance_id, "opened", link, "");
   }
   ApiResponse r;
@@ -341,7 +330,7 @@ ApiResponse ScanLinkHandlers::state(ApiRequest& request) {
     return stateJson(200, *o);
   }
   const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
-  auto& p = poller();
+  auto& p = context_.poller;
   // Each poll of an open page extends the scan session, exactly like a GET of the QR.
   const auto start = p.startSession(link.instance_id);
   const auto anchor = p.anchor();
@@ -375,7 +364,7 @@ ApiResponse ScanLinkHandlers::qrImage(ApiRequest& request) {
   if (resolved.status != LinkStatus::live) {
     return goneJson(resolved.status == LinkStatus::unknown);
   }
-  const auto view = poller().view(resolved.link->instance_id);
+  const auto view = context_.poller.view(resolved.link->instance_id);
   if (!view || !view->qr || view->qr->kind != fleet::QrKind::qrCode) {
     auto o = orderedObject();
     o->set("state", std::string("waiting"));

@@ -52,8 +52,6 @@ class ScanLinkHandlers {
   // Ends the instance's live links once it is authorized; true when it is.
   bool settleAuthorized(std::int64_t instance_id, const store::ScanLink* link);
   std::string linkUrl(const ApiRequest& request, const std::string& token) const;
-  store::ScanLinkRepository& links();
-  scheduler::FleetPoller& poller();
   std::string instanceName(std::int64_t id);
   ApiResponse neutralPage(LinkStatus status) const;
   std::string file(const std::string& name) const;

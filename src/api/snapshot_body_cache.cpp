@@ -19,7 +19,7 @@ std::shared_ptr<const CachedBody> SnapshotBodyCache::get(
   Slot& slot = slots_[key];
   slot.snapshot = snapshot;
   slot.body = body;
-  slot.made = std::chrono::steady_clock::now();
+  slot.made = clock_.steadyNow();
   slot.rendering = false;
   return body;
 }
@@ -37,7 +37,7 @@ std::shared_ptr<const CachedBody> SnapshotBodyCache::recent(
     const std::shared_ptr<const void>& snapshot) {
   std::lock_guard lock(mutex_);
   const auto it = slots_.find(key);
-  if (it == slots_.end() || std::chrono::steady_clock::now() - it->second.made > max_age) {
+  if (it == slots_.end() || clock_.steadyNow() - it->second.made > max_age) {
     return nullptr;
   }
   if (snapshot && it->second.snapshot != snapshot && !it->second.rendering) return nullptr;

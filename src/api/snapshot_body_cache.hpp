@@ -4,7 +4,8 @@
 // /needs-scan every second from many screens: rendering 1,000 items of JSON per request, when
 // the answer cannot have changed, is what made them slow. Rendering happens outside the lock, so
 // readers on the HTTP loop never wait for it; while a newer body is being made (or the snapshot
-// rebuilt), the previous one may be served for up to a second. Thread-safe.
+// rebuilt), the previous one may be served for up to a second. Ages are read from the injected
+// clock (one virtual call, no lock of its own). Thread-safe.
 
 #include <chrono>
 #include <functional>
@@ -14,12 +15,14 @@
 #include <string>
 
 #include "api/cached_body.hpp"
+#include "fleet/clock.hpp"
 #include "scheduler/fleet_poller.hpp"
 
 namespace greenfleet::api {
 
 class SnapshotBodyCache {
  public:
+  explicit SnapshotBodyCache(const fleet::Clock& clock) : clock_(clock) {}
   // The body for `key` rendered from `snapshot`, rendering it with `render` on first use.
   std::shared_ptr<const CachedBody> get(const std::shared_ptr<const void>& snapshot,
                                         const std::string& key,
@@ -45,10 +48,11 @@ class SnapshotBodyCache {
   struct Slot {
     std::shared_ptr<const void> snapshot;
     std::shared_ptr<const CachedBody> body;
-    std::chrono::steady_clock::time_point made{};
+    fleet::SteadyTime made{};
     bool rendering = false;
   };
   static constexpr std::size_t kMaxKeys = 64;  // distinct queries kept
+  const fleet::Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, Slot> slots_;
 };

@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-#include "api/api_error.hpp"
 #include "api/instance_json.hpp"
 #include "api/partner_sync_control.hpp"
 #include "fleet/attention.hpp"
@@ -14,72 +13,39 @@ namespace greenfleet::api {
 
 namespace {
 double millis(fleet::Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-}  // namespace
 
-ApiResponse SummaryHandler::handle(ApiRequest& request) {
-  request.allowQuery({});
-  if (context_.poller == nullptr)
-    throw ApiError(503, "unavailable", "the scheduler is not running");
-  auto& poller = *context_.poller;
-  const auto snapshot = poller.snapshot();
-  ApiResponse response;
-  response.cached = bodies_.get(snapshot, "", [&] { return render(*snapshot); });
-  return response;
-}
-
-std::optional<ApiResponse> SummaryHandler::fast(ApiRequest& request) {
-  if (!request.query.empty() || context_.poller == nullptr) return std::nullopt;
-  auto body = bodies_.fastBody(*context_.poller, "");
-  if (!body) return std::nullopt;
-  ApiResponse response;
-  response.cached = std::move(body);
-  return response;
-}
-
-Poco::JSON::Object::Ptr SummaryHandler::byWebhook(std::size_t instances) {
+Poco::JSON::Object::Ptr byStateJson(const scheduler::FleetCounts& counts) {
   auto o = orderedObject();
-  for (const auto& [status, n] : webhooks_->counts(static_cast<std::int64_t>(instances))) {
-    o->set(std::string(fleet::webhookStatusName(status)), static_cast<Poco::Int64>(n));
+  for (const auto& [state, n] : counts.byState) o->set(state, static_cast<Poco::Int64>(n));
+  return o;
+}
+
+Poco::JSON::Object::Ptr byAttentionJson(const scheduler::FleetCounts& counts) {
+  auto o = orderedObject();
+  for (std::size_t i = 0; i < fleet::kAttentionCount; ++i) {
+    o->set(std::string(fleet::attentionName(static_cast<fleet::Attention>(i))),
+           static_cast<Poco::Int64>(counts.byAttention[i]));
   }
   return o;
 }
 
-std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
-  auto& poller = *context_.poller;
-  const auto anchor = poller.anchor();
-  const auto& counts = snapshot.counts;
-  const auto stats = poller.stats();
+// The instance that has waited longest for a scan; null when none waits.
+Poco::Dynamic::Var oldestWaitingScan(const scheduler::FleetSnapshot& snapshot,
+                                     const fleet::TimeAnchor& anchor) {
+  if (snapshot.counts.needsScan == 0 || snapshot.needsScan.empty()) return {};
+  const auto& v = snapshot.needsScan.front();
+  auto o = orderedObject();
+  o->set("id", static_cast<Poco::Int64>(v.id));
+  o->set("name", v.name);
+  o->set("stateSince", wallText(v.status.stateSince, anchor));
+  o->set("waitingSeconds",
+         static_cast<Poco::Int64>(std::chrono::duration_cast<std::chrono::seconds>(
+                                      snapshot.takenAt - v.status.stateSince)
+                                      .count()));
+  return o;
+}
 
-  auto root = orderedObject();
-  root->set("generatedAt", wallText(snapshot.takenAt, anchor));
-  root->set("instances", static_cast<Poco::Int64>(counts.instances));
-  auto by_state = orderedObject();
-  for (const auto& [state, n] : counts.byState) by_state->set(state, static_cast<Poco::Int64>(n));
-  root->set("byState", by_state);
-  auto by_attention = orderedObject();
-  for (std::size_t i = 0; i < fleet::kAttentionCount; ++i) {
-    by_attention->set(std::string(fleet::attentionName(static_cast<fleet::Attention>(i))),
-                      static_cast<Poco::Int64>(counts.byAttention[i]));
-  }
-  root->set("byAttention", by_attention);
-  root->set("needsScan", static_cast<Poco::Int64>(counts.needsScan));
-  Poco::Dynamic::Var oldest;
-  if (counts.needsScan > 0) {
-    if (!snapshot.needsScan.empty()) {
-      const auto& v = snapshot.needsScan.front();
-      auto o = orderedObject();
-      o->set("id", static_cast<Poco::Int64>(v.id));
-      o->set("name", v.name);
-      o->set("stateSince", wallText(v.status.stateSince, anchor));
-      o->set("waitingSeconds",
-             static_cast<Poco::Int64>(std::chrono::duration_cast<std::chrono::seconds>(
-                                          snapshot.takenAt - v.status.stateSince)
-                                          .count()));
-      oldest = o;
-    }
-  }
-  root->set("oldestWaitingScan", oldest);
-
+Poco::JSON::Object::Ptr schedulerJson(const scheduler::SchedulerStats& stats) {
   auto sched = orderedObject();
   sched->set("probesPerSecond", stats.startsPerSecond);
   sched->set("inFlight", static_cast<Poco::Int64>(stats.inFlight));
@@ -98,34 +64,74 @@ std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
                 static_cast<Poco::Int64>(stats.outcomes5m[i]));
   }
   sched->set("errors5m", errors);
-  root->set("scheduler", sched);
+  return sched;
+}
 
-  auto store_health = orderedObject();
-  if (context_.status_writer != nullptr) {
-    const auto last = context_.status_writer->lastCommitAt();
-    store_health->set("lastBatchCommitAgeMs",
-                      last ? Poco::Dynamic::Var(millis(std::chrono::steady_clock::now() - *last))
-                           : Poco::Dynamic::Var());
-    store_health->set("pendingUpdates",
-                      static_cast<Poco::Int64>(context_.status_writer->pendingCount()));
+Poco::JSON::Object::Ptr storeJson(const store::StatusWriter& writer, fleet::SteadyTime now) {
+  auto o = orderedObject();
+  const auto last = writer.lastCommitAt();
+  o->set("lastBatchCommitAgeMs",
+         last ? Poco::Dynamic::Var(millis(now - *last)) : Poco::Dynamic::Var());
+  o->set("pendingUpdates", static_cast<Poco::Int64>(writer.pendingCount()));
+  return o;
+}
+
+Poco::JSON::Object::Ptr partnersJson(const PartnersSummary& p) {
+  auto partners = orderedObject();
+  partners->set("accounts", static_cast<Poco::UInt64>(p.accounts));
+  partners->set("failing", static_cast<Poco::UInt64>(p.failing));
+  partners->set("lastSyncAt", p.last_sync_at_ms ? Poco::Dynamic::Var(fleet::formatRfc3339(
+                                                      fleet::fromUnixMillis(*p.last_sync_at_ms)))
+                                                : Poco::Dynamic::Var());
+  partners->set("added", static_cast<Poco::UInt64>(p.added));
+  partners->set("updated", static_cast<Poco::UInt64>(p.updated));
+  partners->set("expired", static_cast<Poco::UInt64>(p.expired));
+  partners->set("skipped", static_cast<Poco::UInt64>(p.skipped));
+  partners->set("errors", static_cast<Poco::UInt64>(p.errors));
+  return partners;
+}
+}  // namespace
+
+ApiResponse SummaryHandler::handle(ApiRequest& request) {
+  request.allowQuery({});
+  const auto snapshot = context_.poller.snapshot();
+  ApiResponse response;
+  response.cached = bodies_.get(snapshot, "", [&] { return render(*snapshot); });
+  return response;
+}
+
+std::optional<ApiResponse> SummaryHandler::fast(ApiRequest& request) {
+  if (!request.query.empty()) return std::nullopt;
+  auto body = bodies_.fastBody(context_.poller, "");
+  if (!body) return std::nullopt;
+  ApiResponse response;
+  response.cached = std::move(body);
+  return response;
+}
+
+Poco::JSON::Object::Ptr SummaryHandler::byWebhook(std::size_t instances) {
+  auto o = orderedObject();
+  for (const auto& [status, n] : webhooks_->counts(static_cast<std::int64_t>(instances))) {
+    o->set(std::string(fleet::webhookStatusName(status)), static_cast<Poco::Int64>(n));
   }
-  root->set("store", store_health);
-  if (webhooks_ != nullptr) root->set("byWebhook", byWebhook(counts.instances));
-  if (context_.partner_sync != nullptr) {
-    const auto p = context_.partner_sync->summary();
-    auto partners = orderedObject();
-    partners->set("accounts", static_cast<Poco::UInt64>(p.accounts));
-    partners->set("failing", static_cast<Poco::UInt64>(p.failing));
-    partners->set("lastSyncAt", p.last_sync_at_ms ? Poco::Dynamic::Var(fleet::formatRfc3339(
-                                                        fleet::fromUnixMillis(*p.last_sync_at_ms)))
-                                                  : Poco::Dynamic::Var());
-    partners->set("added", static_cast<Poco::UInt64>(p.added));
-    partners->set("updated", static_cast<Poco::UInt64>(p.updated));
-    partners->set("expired", static_cast<Poco::UInt64>(p.expired));
-    partners->set("skipped", static_cast<Poco::UInt64>(p.skipped));
-    partners->set("errors", static_cast<Poco::UInt64>(p.errors));
-    root->set("partners", partners);
-  }
+  return o;
+}
+
+std::string SummaryHandler::render(const scheduler::FleetSnapshot& snapshot) {
+  auto& poller = context_.poller;
+  const auto anchor = poller.anchor();
+  const auto& counts = snapshot.counts;
+  auto root = orderedObject();
+  root->set("generatedAt", wallText(snapshot.takenAt, anchor));
+  root->set("instances", static_cast<Poco::Int64>(counts.instances));
+  root->set("byState", byStateJson(counts));
+  root->set("byAttention", byAttentionJson(counts));
+  root->set("needsScan", static_cast<Poco::Int64>(counts.needsScan));
+  root->set("oldestWaitingScan", oldestWaitingScan(snapshot, anchor));
+  root->set("scheduler", schedulerJson(poller.stats()));
+  root->set("store", storeJson(context_.status_writer, context_.clock.steadyNow()));
+  root->set("byWebhook", byWebhook(counts.instances));
+  root->set("partners", partnersJson(context_.partner_sync.summary()));
   return toJsonText(*root);
 }
 

@@ -14,7 +14,7 @@ namespace greenfleet::api {
 
 class SummaryHandler {
  public:
-  // `webhooks` (may be null) counts the instances by webhook status.
+  // `webhooks` counts the instances by webhook status.
   SummaryHandler(ApiContext& context, std::shared_ptr<WebhookSetup> webhooks)
       : context_(context), webhooks_(std::move(webhooks)) {}
   ApiResponse handle(ApiRequest& request);
@@ -26,7 +26,7 @@ class SummaryHandler {
   Poco::JSON::Object::Ptr byWebhook(std::size_t instances);  // instances per webhook status
   ApiContext& context_;
   std::shared_ptr<WebhookSetup> webhooks_;
-  SnapshotBodyCache bodies_;  // one rendering per fleet snapshot
+  SnapshotBodyCache bodies_{context_.clock};  // one rendering per fleet snapshot
 };
 
 }  // namespace greenfleet::api

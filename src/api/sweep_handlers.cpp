@@ -26,11 +26,6 @@ std::int64_t positiveId(const std::string& text, const char* what) {
 }
 }  // namespace
 
-sweep::SweepRunner& SweepHandlers::runner() {
-  if (context_.sweeps == nullptr) throw ApiError::unavailable("sweeps are not running");
-  return *context_.sweeps;
-}
-
 ApiResponse SweepHandlers::create(ApiRequest& request) {
   request.allowQuery({});
   sweep::SweepFilter filter;
@@ -46,7 +41,7 @@ ApiResponse SweepHandlers::create(ApiRequest& request) {
     filter.ids = f.optInt64Array("ids");
     f.finish();
   }
-  const auto run = runner().begin(filter, request.caller ? request.caller->name : "-");
+  const auto run = context_.sweeps.begin(filter, request.caller ? request.caller->name : "-");
   ApiResponse r = ApiResponse::json(202, *sweep::toJson(run));
   r.headers.emplace_back("Location", fmt::format("/api/v1/sweeps/{}", run.id));
   return r;
@@ -55,7 +50,7 @@ ApiResponse SweepHandlers::create(ApiRequest& request) {
 ApiResponse SweepHandlers::get(ApiRequest& request) {
   request.allowQuery({});
   const auto id = positiveId(request.params.at("id"), "sweep");
-  const auto run = runner().get(id);
+  const auto run = context_.sweeps.get(id);
   if (!run) throw ApiError::notFound(fmt::format("no sweep {}", id));
   return ApiResponse::json(200, *sweep::toJson(*run));
 }
@@ -68,7 +63,7 @@ ApiResponse SweepHandlers::list(ApiRequest& request) {
     before = positiveId(it->second, "sweep");
   }
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-  const auto runs = runner().list(limit, before);
+  const auto runs = context_.sweeps.list(limit, before);
   for (const auto& run : runs) items->add(sweep::toJson(run));
   auto root = orderedObject();
   root->set("items", items);
@@ -83,7 +78,7 @@ ApiResponse SweepHandlers::report(ApiRequest& request) {
   const auto tag = request.queryText("tag", fleet::kMaxTagLength);
   auto root = orderedObject();
   root->set("generatedAt", fleet::formatRfc3339(context_.clock.wallNow()));
-  root->set("report", sweep::toJson(runner().currentReport(tag)));
+  root->set("report", sweep::toJson(context_.sweeps.currentReport(tag)));
   return ApiResponse::json(200, *root);
 }
 

@@ -18,7 +18,6 @@ class SweepHandlers {
   ApiResponse report(ApiRequest& request);
 
  private:
-  sweep::SweepRunner& runner();
   ApiContext& context_;
 };
 

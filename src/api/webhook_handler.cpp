@@ -57,12 +57,10 @@ void WebhookHandler::authenticate(const ApiRequest& request) {
   // An instance's own token (set by configure-webhook) vouches for notifications about that
   // instance only.
   std::optional<std::string> own;
-  if (context_.webhooks != nullptr) {
-    try {
-      if (const auto id = namedInstance(request.body)) own = context_.webhooks->token(*id);
-    } catch (const store::SecretsError& e) {
-      kLog.warn("event=webhook_token_unreadable error=\"{}\"", e.what());
-    }
+  try {
+    if (const auto id = namedInstance(request.body)) own = context_.webhooks.token(*id);
+  } catch (const store::SecretsError& e) {
+    kLog.warn("event=webhook_token_unreadable error=\"{}\"", e.what());
   }
   if (own && !token.empty() && sameSecret(token, *own)) return;
   if (!global && !own) {
@@ -115,14 +113,14 @@ ApiResponse WebhookHandler::handle(ApiRequest& request) {
   } else if (!state_var.isEmpty()) {
     throw ApiError::badRequest("invalid_type", "stateInstance must be a string", "stateInstance");
   }
-  if (context_.poller == nullptr || !context_.poller->applyWebhookState(*id, state)) {
+  if (!context_.poller.applyWebhookState(*id, state)) {
     ++counters_.unknown_instances;
     kLog.info("event=webhook_unknown_instance id={}", *id);
     return accepted("unknown_instance");
   }
   ++counters_.state_changes;
   // Trust, then verify: the webhook moves the instance now, a probe confirms it.
-  context_.poller->requestSweepProbe(*id);
+  context_.poller.requestSweepProbe(*id);
   kLog.info("event=webhook_state id={} state={}", *id, state.value_or("null"));
   return accepted("applied");
 }

@@ -70,9 +70,10 @@ std::vector<WebhookJob> WebhookJobs::list() const {
   return {jobs_.rbegin(), jobs_.rend()};
 }
 
-bool WebhookJobs::waitUntil(std::chrono::steady_clock::time_point until) {
+bool WebhookJobs::waitUntil(fleet::SteadyTime until) {
   std::unique_lock lock(mutex_);
-  wake_.wait_until(lock, until, [this] { return stopping_; });
+  // The condition variable waits in real time: the delay is read from the injected clock.
+  wake_.wait_for(lock, until - context_.clock.steadyNow(), [this] { return stopping_; });
   return !stopping_;
 }
 
@@ -97,7 +98,7 @@ WebhookJobs::ItemResult WebhookJobs::configureOne(std::int64_t id) {
       out.check = setup_->configure(id);
       using S = scheduler::WebhookCheck::Status;
       if (out.check->status != S::busy && out.check->status != S::rateLimited) break;
-      if (!waitUntil(std::chrono::steady_clock::now() + out.check->retryAfter)) {
+      if (!waitUntil(context_.clock.steadyNow() + out.check->retryAfter)) {
         out.stopped = true;
         return out;
       }
@@ -142,11 +143,11 @@ void WebhookJobs::runJob(std::int64_t job_id, const std::vector<std::int64_t>& i
   kLog.info("event=webhook_job_started job={} instances={}", job_id, instances.size());
   const auto pace = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(1.0 / per_second_));
-  auto next_start = std::chrono::steady_clock::now();
+  auto next_start = context_.clock.steadyNow();
   std::string job_error;
   for (const auto id : instances) {
     if (!waitUntil(next_start)) return;
-    next_start = std::max(next_start + pace, std::chrono::steady_clock::now());
+    next_start = std::max(next_start + pace, context_.clock.steadyNow());
     const auto item = configureOne(id);
     if (item.stopped) return;
     if (!item.job_error.empty()) {

@@ -73,7 +73,7 @@ class WebhookJobs {
   ItemResult configureOne(std::int64_t id);
   static void countLocked(WebhookJob& job, std::int64_t id, const ItemResult& item);
   // Waits until `until` (steady) or stop; false on stop.
-  bool waitUntil(std::chrono::steady_clock::time_point until);
+  bool waitUntil(fleet::SteadyTime until);
   WebhookJob* findLocked(std::int64_t id);
 
   ApiContext& context_;

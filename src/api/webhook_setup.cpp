@@ -14,12 +14,6 @@ namespace {
 constexpr std::chrono::seconds kCountsMaxAge{1};
 }  // namespace
 
-void WebhookSetup::requireWired() const {
-  if (context_.webhooks == nullptr || context_.webhook_setter == nullptr) {
-    throw ApiError::unavailable("webhook set-up is not available");
-  }
-}
-
 std::string WebhookSetup::webhookUrl() const {
   std::string base = context_.scan_link_settings.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
@@ -32,26 +26,24 @@ std::string WebhookSetup::webhookUrl() const {
 }
 
 scheduler::WebhookCheck WebhookSetup::configure(std::int64_t id) {
-  requireWired();
   const auto url = webhookUrl();
   const auto row = context_.instances.get(id);
   if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
   const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
-  const auto token = context_.webhooks->tokenFor(id, url, now_ms);
+  const auto token = context_.webhooks.tokenFor(id, url, now_ms);
   if (!token) throw ApiError::notFound(fmt::format("no instance {}", id));
   const greenapi::InstanceCredentials credentials{row->instance.api_url, id, row->instance.token};
-  const auto check = context_.webhook_setter->configure(credentials, url, *token);
+  const auto check = context_.webhook_setter.configure(credentials, url, *token);
   record(id, check);
   return check;
 }
 
 scheduler::WebhookCheck WebhookSetup::verify(std::int64_t id) {
-  requireWired();
   const auto url = webhookUrl();
   const auto row = context_.instances.get(id);
   if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
-  const auto stored = context_.webhooks->get(id);
-  const auto check = context_.webhook_setter->verify(
+  const auto stored = context_.webhooks.get(id);
+  const auto check = context_.webhook_setter.verify(
       {row->instance.api_url, id, row->instance.token}, url, stored ? stored->token : std::nullopt);
   record(id, check);
   return check;
@@ -62,18 +54,18 @@ void WebhookSetup::record(std::int64_t id, const scheduler::WebhookCheck& check)
   // Refused before any call: nothing was learnt.
   if (check.status == S::busy || check.status == S::rateLimited) return;
   const auto status = check.status == S::checked ? check.webhook : fleet::WebhookStatus::unknown;
-  context_.webhooks->setStatus(id, status, fleet::toUnixMillis(context_.clock.wallNow()));
+  context_.webhooks.setStatus(id, status, fleet::toUnixMillis(context_.clock.wallNow()));
   std::lock_guard lock(counts_mutex_);
   stored_counts_.reset();
 }
 
 std::map<fleet::WebhookStatus, std::int64_t> WebhookSetup::counts(std::int64_t instances) {
   std::map<fleet::WebhookStatus, std::int64_t> out;
-  if (context_.webhooks != nullptr) {
+  {
     std::lock_guard lock(counts_mutex_);
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = context_.clock.steadyNow();
     if (!stored_counts_ || now - counts_read_at_ >= kCountsMaxAge) {
-      stored_counts_ = context_.webhooks->countByStatus();
+      stored_counts_ = context_.webhooks.countByStatus();
       counts_read_at_ = now;
     }
     out = *stored_counts_;

@@ -32,7 +32,7 @@ class WebhookSetup {
   // public.base_url + "/webhooks/green-api"; ApiError 409 base_url_missing when it is not set
   // (Green API must reach the URL from the internet, so the listener's own address will not do).
   std::string webhookUrl() const;
-  // ApiError 404 for an unknown instance, 503 when the feature is not wired.
+  // ApiError 404 for an unknown instance,.
   scheduler::WebhookCheck configure(std::int64_t id);
   scheduler::WebhookCheck verify(std::int64_t id);
   // Instances per status, `instances` being the fleet's size (instances greenfleet never checked
@@ -40,13 +40,12 @@ class WebhookSetup {
   std::map<fleet::WebhookStatus, std::int64_t> counts(std::int64_t instances);
 
  private:
-  void requireWired() const;
   void record(std::int64_t id, const scheduler::WebhookCheck& check);
 
   ApiContext& context_;
   std::mutex counts_mutex_;
   std::optional<std::map<fleet::WebhookStatus, std::int64_t>> stored_counts_;
-  std::chrono::steady_clock::time_point counts_read_at_{};
+  fleet::SteadyTime counts_read_at_{};
 };
 
 }  // namespace greenfleet::api

@@ -101,6 +101,21 @@ void securePrivateFiles(const std::string& db_path) {
                     ec);
   }
 }
+
+// An operator's action goes into the event log, and is answered only once it is committed.
+api::EventRecorder actionRecorder(store::StatusWriter& writer, const fleet::Clock& clock) {
+  return [&writer, &clock](std::int64_t id, const std::string& type, const std::string& detail,
+                           const std::string& actor) {
+    store::EventRow e;
+    e.at_ms = fleet::toUnixMillis(clock.wallNow());
+    e.source = "action";
+    e.type = type;
+    e.detail = detail;
+    if (!actor.empty()) e.actor = actor;
+    writer.enqueueEvent(id, std::move(e));
+    writer.flush();
+  };
+}
 }  // namespace
 
 // Registry changes reach the poller at once, without a restart.
@@ -159,9 +174,23 @@ FleetService::FleetService(config::Config config, const fleet::Clock& clock)
 FleetService::~FleetService() { stop(); }
 
 void FleetService::start() {
-  auto& p = *parts_;
   // Checked before anything starts: a default outside allowed_hosts is a start-up error.
   const std::string default_api_url = defaultApiUrl(config_);
+  const auto transfer_options = transferOptions(config_);
+  openStore();
+  ensureAdminKey();
+  startStatusWriter();
+  startPoller(transfer_options);
+  startEventHub();
+  startBackgroundWork();
+  buildUpstreamActions();
+  buildApiContext(default_api_url, transfer_options.allowedHosts);
+  startServer();
+}
+
+// The data directory, the database (migrated, locked, owner-only) and the repositories on it.
+void FleetService::openStore() {
+  auto& p = *parts_;
   securePrivateDirectory(config_.getString("data.dir"));
   p.db = openMigratedDatabase(config_);
   p.lock = std::make_unique<DatabaseLock>(databasePath(config_), DatabaseLock::Mode::shared);
@@ -169,15 +198,22 @@ void FleetService::start() {
   p.cipher = openTokenCipher(config_, *p.db);
   p.instances = std::make_unique<store::InstanceRepository>(*p.db, clock_, *p.cipher);
   p.keys = std::make_unique<store::ApiKeyRepository>(*p.db, clock_);
+}
 
-  if (p.keys->countActive() == 0) {
-    const std::string path = adminKeyFile(config_);
-    const auto created = p.keys->create("initial-admin", store::Role::admin);
-    writeSecretFile(path, created.secret);
-    kLog.info("event=admin_key_created id={} file={}", created.key.id, path);
-    fmt::print("no API keys existed: created an admin key in {}\n", path);
-  }
+// A fresh install gets one admin key, written to a private file, so the API can be reached.
+void FleetService::ensureAdminKey() {
+  auto& p = *parts_;
+  if (p.keys->countActive() != 0) return;
+  const std::string path = adminKeyFile(config_);
+  const auto created = p.keys->create("initial-admin", store::Role::admin);
+  writeSecretFile(path, created.secret);
+  kLog.info("event=admin_key_created id={} file={}", created.key.id, path);
+  fmt::print("no API keys existed: created an admin key in {}\n", path);
+}
 
+// The metrics, and the writer that batches status updates into the store.
+void FleetService::startStatusWriter() {
+  auto& p = *parts_;
   p.metrics = std::make_unique<api::FleetMetrics>(GREENFLEET_VERSION);
   auto* metrics = p.metrics.get();
   store::StatusWriterLimits writer_limits;
@@ -188,7 +224,13 @@ void FleetService::start() {
       *p.db, clock_, std::chrono::milliseconds(config_.getInt("status.batch_ms", 10, 60000)),
       std::move(writer_limits));
   p.writer->start();
-  const auto transfer_options = transferOptions(config_);
+}
+
+// The transfer engine, the poller loaded with the registry, the alerts it feeds, and the
+// observer that keeps it following registry changes.
+void FleetService::startPoller(const greenapi::TransferOptions& transfer_options) {
+  auto& p = *parts_;
+  auto* metrics = p.metrics.get();
   p.engine = std::make_unique<greenapi::TransferEngine>(transfer_options);
   scheduler::PollerOptions poller_options;
   poller_options.on_result = [metrics](const scheduler::Job& job,
@@ -212,6 +254,17 @@ void FleetService::start() {
         writer->enqueue(toStoredUpdate(update, anchor));
         for (auto& e : notableEvents(update, anchor)) writer->enqueueEvent(update.id, std::move(e));
       });
+  const std::size_t loaded = loadRegistry();
+  p.poller->start();
+  if (p.alerts) p.alerts->start();  // after the load: stored conditions are not news
+  p.observer = std::make_unique<PollerRegistryObserver>(*p.poller);
+  kLog.info("event=scheduler_started instances={}", loaded);
+}
+
+// Hands every registered instance to the poller, resuming from its stored status; returns how
+// many.
+std::size_t FleetService::loadRegistry() {
+  auto& p = *parts_;
   std::size_t loaded = 0;
   const auto anchor = fleet::TimeAnchor::of(clock_);
   // Sized once from the count: growing the per-id maps row by row rehashes them ~20 times.
@@ -233,11 +286,12 @@ void FleetService::start() {
   }
   // The loader's transient strings leave free chunks all over the heap; hand them back.
   ::malloc_trim(0);
-  p.poller->start();
-  if (p.alerts) p.alerts->start();  // after the load: stored conditions are not news
-  p.observer = std::make_unique<PollerRegistryObserver>(*p.poller);
-  kLog.info("event=scheduler_started instances={}", loaded);
+  return loaded;
+}
 
+// The event log and the hub that serves its reads and live streams, within their caps.
+void FleetService::startEventHub() {
+  auto& p = *parts_;
   p.event_log = std::make_unique<store::StateEventLog>(*p.db);
   api::EventHubOptions hub_options;
   hub_options.max_subscribers =
@@ -246,9 +300,15 @@ void FleetService::start() {
       static_cast<std::size_t>(config_.getInt("events.max_streams_per_key", 1, 10000));
   p.event_hub = std::make_unique<api::EventHub>(*p.event_log, hub_options);
   p.event_hub->start();
+}
+
+// Retention, health sweeps and the partner sync: the threads that run beside the poller.
+void FleetService::startBackgroundWork() {
+  auto& p = *parts_;
   p.sweep_store = std::make_unique<store::SweepRepository>(*p.db);
   p.scan_links = std::make_unique<store::ScanLinkRepository>(*p.db);
   startPruner();
+  auto* writer = p.writer.get();
   p.sweeps = std::make_unique<sweep::SweepRunner>(
       *p.poller, *p.instances, *p.sweep_store, [writer] { writer->flush(); }, clock_);
   p.sweeps->start();
@@ -257,47 +317,50 @@ void FleetService::start() {
       std::make_unique<PartnerSyncRunner>(*p.partners, *p.instances, *p.engine, *p.observer,
                                           *p.writer, clock_, partnerSyncPacing(config_));
   p.partner_sync->start();
+}
 
-  p.context = std::make_unique<api::ApiContext>(
-      api::ApiContext{*p.instances, *p.keys, clock_, default_api_url,
-                      [&p] { return p.ready.load(); }, p.observer.get(), p.poller.get()});
-  p.context->allowed_hosts = transfer_options.allowedHosts;
-  p.context->events = p.event_hub.get();
-  p.context->metrics = p.metrics.get();
-  p.context->metrics_require_key = config_.getBool("metrics.require_key");
-  p.context->sweeps = p.sweeps.get();
-  p.context->status_writer = p.writer.get();
-  p.context->partners = p.partners.get();
-  p.context->partner_sync = p.partner_sync.get();
-  p.context->webhook_token = config_.getString("webhooks.token");
-  p.context->sse_heartbeat = std::chrono::milliseconds(
-      static_cast<std::int64_t>(config_.getDouble("events.heartbeat_s", 0.05, 3600) * 1000));
-  p.context->record_event = [writer, clock](std::int64_t id, const std::string& type,
-                                            const std::string& detail, const std::string& actor) {
-    store::EventRow e;
-    e.at_ms = fleet::toUnixMillis(clock->wallNow());
-    e.source = "action";
-    e.type = type;
-    e.detail = detail;
-    if (!actor.empty()) e.actor = actor;
-    writer->enqueueEvent(id, std::move(e));
-    // An operator's action is answered only once its audit event is committed.
-    writer->flush();
-  };
-  p.context->scan_links = p.scan_links.get();
+// Calls operators make on one instance (pairing codes, webhook set-up), each paced.
+void FleetService::buildUpstreamActions() {
+  auto& p = *parts_;
   p.pairing = std::make_unique<scheduler::PairingCodeRequester>(
       *p.engine, clock_, std::chrono::seconds(config_.getInt("pairing.min_interval_s", 1, 3600)));
-  p.context->pairing = p.pairing.get();
   p.webhooks = std::make_unique<store::WebhookRepository>(*p.db, *p.cipher);
   p.webhook_setter = std::make_unique<scheduler::WebhookSetter>(
       *p.engine, clock_,
       std::chrono::milliseconds(
           config_.getInt("webhooks.configure_min_interval_ms", 1000, 600000)));
-  p.context->webhooks = p.webhooks.get();
-  p.context->webhook_setter = p.webhook_setter.get();
-  p.context->webhook_jobs_per_second =
-      config_.getDouble("webhooks.configure_per_second", 0.01, 100);
-  p.context->scan_link_settings = scanLinkSettings(config_);
+}
+
+void FleetService::buildApiContext(const std::string& default_api_url,
+                                   const greenapi::UpstreamHostPolicy& allowed_hosts) {
+  auto& p = *parts_;
+  p.context = std::make_unique<api::ApiContext>(api::ApiContext{
+      .instances = *p.instances,
+      .keys = *p.keys,
+      .clock = clock_,
+      .observer = *p.observer,
+      .poller = *p.poller,
+      .metrics = *p.metrics,
+      .events = *p.event_hub,
+      .sweeps = *p.sweeps,
+      .status_writer = *p.writer,
+      .partners = *p.partners,
+      .partner_sync = *p.partner_sync,
+      .scan_links = *p.scan_links,
+      .pairing = *p.pairing,
+      .webhooks = *p.webhooks,
+      .webhook_setter = *p.webhook_setter,
+      .record_event = actionRecorder(*p.writer, clock_),
+      .ready = [&p] { return p.ready.load(); },
+      .default_api_url = default_api_url,
+      .metrics_require_key = config_.getBool("metrics.require_key"),
+      .webhook_token = config_.getString("webhooks.token"),
+      .sse_heartbeat = std::chrono::milliseconds(
+          static_cast<std::int64_t>(config_.getDouble("events.heartbeat_s", 0.05, 3600) * 1000)),
+      .allowed_hosts = allowed_hosts,
+      .scan_link_settings = scanLinkSettings(config_),
+      .webhook_jobs_per_second = config_.getDouble("webhooks.configure_per_second", 0.01, 100),
+  });
   p.context->scan_link_settings.listener_base_url = [&p] {
     const bool has_public = p.server && p.server->publicPort() != 0;
     const auto& listener = p.server_listeners[has_public ? 1 : 0];
@@ -305,6 +368,12 @@ void FleetService::start() {
     const bool v6 = listener.host.find(':') != std::string::npos;
     return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", listener.host, v6 ? "]" : "", port);
   };
+}
+
+// The admin API front; the service is ready once it listens.
+void FleetService::startServer() {
+  auto& p = *parts_;
+  auto* metrics = p.metrics.get();
   api::AdminServerOptions options;
   options.http = httpOptions(config_);
   p.server_listeners = options.http.listeners;
@@ -315,7 +384,8 @@ void FleetService::start() {
   options.on_request = [metrics](const std::string& route, int status, double seconds) {
     metrics->recordApiRequest(route, status, seconds);
   };
-  p.server = std::make_unique<api::AdminServer>(options, api::buildRouter(*p.context), *p.keys);
+  p.server =
+      std::make_unique<api::AdminServer>(options, api::buildRouter(*p.context), *p.keys, clock_);
   p.server->start();
   p.ready = true;
   kLog.info("event=started instances={} schema={}", p.instances->count(),

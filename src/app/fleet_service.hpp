@@ -4,11 +4,17 @@
 // stop() shuts down in order: HTTP first, then everything behind it. Not thread-safe: one
 // owner (the serve command or a test) drives start/stop.
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
 #include "config/config.hpp"
 #include "fleet/clock.hpp"
+
+namespace greenfleet::greenapi {
+struct TransferOptions;
+class UpstreamHostPolicy;
+}  // namespace greenfleet::greenapi
 
 namespace greenfleet::app {
 
@@ -26,6 +32,18 @@ class FleetService {
 
  private:
   struct Parts;
+  // start()'s steps, in order; each leaves its parts running.
+  void openStore();
+  void ensureAdminKey();
+  void startStatusWriter();
+  void startPoller(const greenapi::TransferOptions& transfer_options);
+  std::size_t loadRegistry();
+  void startEventHub();
+  void startBackgroundWork();
+  void buildUpstreamActions();
+  void buildApiContext(const std::string& default_api_url,
+                       const greenapi::UpstreamHostPolicy& allowed_hosts);
+  void startServer();
   void startPruner();
   void stopPruner();
   config::Config config_;

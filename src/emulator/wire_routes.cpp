@@ -287,73 +287,92 @@ bool runsOnWorker(const std::string& path) {
                         "qr") == 0;
 }
 
-void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
-                          const http::Exchange& exchange, const std::string& path) {
-  // /waInstance{id}/{method}/{token}[/...]
-  static constexpr std::string_view kPrefix = "/waInstance";
+namespace {
+
+// One call on the instance wire, /waInstance{id}/{method}/{token}[/...], as the path names it.
+struct InstanceCall {
+  std::int64_t id = 0;
+  std::string method_lower;
+  std::string method;  // canonical spelling for a known method, else method_lower
+  std::string token;
+  bool known_method = false;
+  bool verb_ok = false;  // getAuthorizationCode and setSettings are POSTs, the rest GETs
+};
+
+std::vector<std::string> splitSlashes(const std::string& rest) {
   std::vector<std::string> parts;
-  {
-    const std::string rest = path.substr(kPrefix.size());
-    std::size_t start = 0;
-    while (start <= rest.size()) {
-      const auto slash = rest.find('/', start);
-      parts.push_back(
-          rest.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
-      if (slash == std::string::npos) break;
-      start = slash + 1;
-    }
+  std::size_t start = 0;
+  while (start <= rest.size()) {
+    const auto slash = rest.find('/', start);
+    parts.push_back(
+        rest.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
   }
-  auto fail = [&](int status, const std::string& message) {
-    exchange.respond(upstreamError(ctx, status, path, message));
-  };
+  return parts;
+}
+
+// Nothing when the path names no instance (a 404).
+std::optional<InstanceCall> parseInstanceCall(const std::string& path, const std::string& verb) {
+  static constexpr std::string_view kPrefix = "/waInstance";
+  const auto parts = splitSlashes(path.substr(kPrefix.size()));
   if (parts.size() < 3 || parts[0].empty() ||
       parts[0].find_first_not_of("0123456789") != std::string::npos || parts[0].size() > 18) {
-    return fail(404, "Not Found");
+    return std::nullopt;
   }
-  const std::int64_t id = std::stoll(parts[0]);
-  const std::string method_lower = Poco::toLower(parts[1]);
-  const std::string& token = parts[2];
-  const auto known_method = canonicalMethods().find(method_lower);
-  // getAuthorizationCode and setSettings are POSTs with a JSON body; every other method a GET.
-  const bool posted = method_lower == "getauthorizationcode" || method_lower == "setsettings";
-  const bool verb_ok = request.method == (posted ? "POST" : "GET");
+  InstanceCall call;
+  call.id = std::stoll(parts[0]);
+  call.method_lower = Poco::toLower(parts[1]);
+  call.token = parts[2];
+  const auto known = canonicalMethods().find(call.method_lower);
+  call.known_method = known != canonicalMethods().end();
+  call.method = call.known_method ? known->second : call.method_lower;
+  const bool posted =
+      call.method_lower == "getauthorizationcode" || call.method_lower == "setsettings";
+  call.verb_ok = verb == (posted ? "POST" : "GET");
+  return call;
+}
 
+// Token, method, rate window and the fault profile's draw, under the instance's lock.
+Checks admit(EmulatorContext& ctx, const InstanceCall& call) {
   Checks adm;
-  std::string method =
-      known_method == canonicalMethods().end() ? method_lower : known_method->second;
   const auto global = ctx.registry.globalFaults();
   adm.known = ctx.registry.with(
-      id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-        adm.token_ok = inst.tokenMatches(token);
-        if (!adm.token_ok || known_method == canonicalMethods().end() || !verb_ok) {
-          inst.countUnauthorized(method);
+      call.id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+        adm.token_ok = inst.tokenMatches(call.token);
+        if (!adm.token_ok || !call.known_method || !call.verb_ok) {
+          inst.countUnauthorized(call.method);
           return;
         }
-        adm.accepted = inst.admit(method, now);
+        adm.accepted = inst.admit(call.method, now);
         if (!adm.accepted) return;
         const FaultProfile& profile = inst.faults ? *inst.faults : *global;
-        adm.fault = profile.decide(inst.rng(), method_lower);
+        adm.fault = profile.decide(inst.rng(), call.method_lower);
         adm.fault_qr_message = profile.qrErrorMessage;
         adm.hang_ms = profile.hangMs;
         adm.huge_bytes = profile.hugeBytes;
-        if (adm.fault.action != FaultAction::none) inst.countFault(method);
+        if (adm.fault.action != FaultAction::none) inst.countFault(call.method);
       });
-  if (!adm.known) return fail(403, "Forbidden");
-  if (!adm.token_ok) return fail(401, "Unauthorized");
-  if (known_method == canonicalMethods().end() || !verb_ok) return fail(404, "Not Found");
-  if (!adm.accepted) return fail(429, "Too Many Requests");
+  return adm;
+}
 
+// Answers with the drawn fault; false when none was drawn and the method runs.
+bool answerFault(EmulatorContext& ctx, const http::Exchange& exchange, const std::string& path,
+                 const Checks& adm) {
   // Injected latency delays the answer on the loop's timer; no thread waits for it.
   const Millis latency = adm.fault.latency;
   auto later = [&](http::Response response) {
     exchange.respondAfter(latency, std::move(response));
+    return true;
   };
   switch (adm.fault.action) {
     case FaultAction::reset:
-      return exchange.reset(latency);
+      exchange.reset(latency);
+      return true;
     case FaultAction::hang:
       // Bounded: a hung request is held at most hangMax, then its connection is reset.
-      return exchange.reset(latency + std::min(Millis(adm.hang_ms), ctx.options.hangMax));
+      exchange.reset(latency + std::min(Millis(adm.hang_ms), ctx.options.hangMax));
+      return true;
     case FaultAction::garbage:
       return later(garbageResponse());
     case FaultAction::huge:
@@ -372,17 +391,38 @@ void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
     case FaultAction::none:
       break;
   }
+  return false;
+}
 
-  if (method == "scanqrcode") return openQrWebsocket(ctx, id, request, exchange, latency);
+}  // namespace
 
+void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
+                          const http::Exchange& exchange, const std::string& path) {
+  auto fail = [&](int status, const std::string& message) {
+    exchange.respond(upstreamError(ctx, status, path, message));
+  };
+  const auto call = parseInstanceCall(path, request.method);
+  if (!call) return fail(404, "Not Found");
+  const Checks adm = admit(ctx, *call);
+  if (!adm.known) return fail(403, "Forbidden");
+  if (!adm.token_ok) return fail(401, "Unauthorized");
+  if (!call->known_method || !call->verb_ok) return fail(404, "Not Found");
+  if (!adm.accepted) return fail(429, "Too Many Requests");
+  if (answerFault(ctx, exchange, path, adm)) return;
+
+  const Millis latency = adm.fault.latency;
+  if (call->method == "scanqrcode")
+    return openQrWebsocket(ctx, call->id, request, exchange, latency);
   int status = 200;
   std::string body;
   const bool still_known = ctx.registry.with(
-      id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>& tr) {
-        answer(ctx, inst, now, tr, method, path, request.body, status, body);
+      call->id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>& tr) {
+        answer(ctx, inst, now, tr, call->method, path, request.body, status, body);
       });
-  if (!still_known) return later(upstreamError(ctx, 403, path, "Forbidden"));
-  later(jsonResponse(status, std::move(body)));
+  if (!still_known) {
+    return exchange.respondAfter(latency, upstreamError(ctx, 403, path, "Forbidden"));
+  }
+  exchange.respondAfter(latency, jsonResponse(status, std::move(body)));
 }
 
 namespace {

@@ -1,11 +1,13 @@
 #include <doctest/doctest.h>
 
 #include "api/snapshot_body_cache.hpp"
+#include "fleet/clock.hpp"
 
 using greenfleet::api::SnapshotBodyCache;
 
 TEST_CASE("SnapshotBodyCache renders once per snapshot and query, and again for a new snapshot") {
-  SnapshotBodyCache cache;
+  greenfleet::fleet::ManualClock clock;
+  SnapshotBodyCache cache{clock};
   int renders = 0;
   const auto render = [&] { return "body " + std::to_string(++renders); };
   const std::shared_ptr<const void> first = std::make_shared<int>(1);
@@ -19,7 +21,8 @@ TEST_CASE("SnapshotBodyCache renders once per snapshot and query, and again for 
 }
 
 TEST_CASE("SnapshotBodyCache peeks only at bodies rendered from the same snapshot") {
-  SnapshotBodyCache cache;
+  greenfleet::fleet::ManualClock clock;
+  SnapshotBodyCache cache{clock};
   const std::shared_ptr<const void> first = std::make_shared<int>(1);
   CHECK(cache.peek(first, "a") == nullptr);
   const auto body = cache.get(first, "a", [] { return std::string("x"); });
@@ -29,7 +32,8 @@ TEST_CASE("SnapshotBodyCache peeks only at bodies rendered from the same snapsho
 }
 
 TEST_CASE("SnapshotBodyCache offers the previous body only while a newer one is being made") {
-  SnapshotBodyCache cache;
+  greenfleet::fleet::ManualClock clock;
+  SnapshotBodyCache cache{clock};
   const std::shared_ptr<const void> first = std::make_shared<int>(1);
   const std::shared_ptr<const void> second = std::make_shared<int>(2);
   const auto old_body = cache.get(first, "a", [] { return std::string("old"); });
@@ -47,4 +51,15 @@ TEST_CASE("SnapshotBodyCache offers the previous body only while a newer one is 
   CHECK(seen == old_body);
   CHECK(cache.peek(second, "a") == fresh);
   CHECK(fresh->body() == "new");
+}
+
+TEST_CASE("SnapshotBodyCache ages bodies on the injected clock") {
+  greenfleet::fleet::ManualClock clock;
+  SnapshotBodyCache cache{clock};
+  const std::shared_ptr<const void> snapshot = std::make_shared<int>(1);
+  const auto body = cache.get(snapshot, "a", [] { return std::string("body"); });
+  clock.advance(std::chrono::milliseconds(1000));
+  CHECK(cache.recent("a", std::chrono::seconds(1)) == body);
+  clock.advance(std::chrono::milliseconds(1));
+  CHECK(cache.recent("a", std::chrono::seconds(1)) == nullptr);
 }
