@@ -199,6 +199,21 @@ ApiResponse ScanHandlers::qr(ApiRequest& request) {
   return ApiResponse::json(200, *o);
 }
 
+namespace {
+
+// The Green API method behind an action name other than scan-session.
+scheduler::Method upstreamActionMethod(const std::string& name) {
+  if (name == "poll") return scheduler::Method::getStateInstance;
+  if (name == "logout") return scheduler::Method::logout;
+  if (name == "reboot") return scheduler::Method::reboot;
+  throw ApiError::notFound(
+      fmt::format("no action '{}'; use poll, logout, reboot, scan-session, configure-webhook or "
+                  "verify-webhook",
+                  name));
+}
+
+}  // namespace
+
 ApiResponse ScanHandlers::action(ApiRequest& request) {
   request.allowQuery({});
   const auto id = request.instanceId();
@@ -224,20 +239,7 @@ ApiResponse ScanHandlers::action(ApiRequest& request) {
     context_.record_event(id, "action", "scan-session", caller);
     return ApiResponse::json(202, *o);
   }
-  scheduler::Method method;
-  if (name == "poll") {
-    method = scheduler::Method::getStateInstance;
-  } else if (name == "logout") {
-    method = scheduler::Method::logout;
-  } else if (name == "reboot") {
-    method = scheduler::Method::reboot;
-  } else {
-    throw ApiError::notFound(
-        fmt::format("no action '{}'; use poll, logout, reboot, scan-session, configure-webhook or "
-                    "verify-webhook",
-                    name));
-  }
-  const auto decision = p.requestAction(id, method);
+  const auto decision = p.requestAction(id, upstreamActionMethod(name));
   using A = scheduler::ActionStatus;
   switch (decision.status) {
     case A::queued:

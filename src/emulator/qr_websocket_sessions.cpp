@@ -48,6 +48,45 @@ Poco::JSON::Object::Ptr frame(const std::string& type, const std::string& messag
   return o;
 }
 
+// The frame an instance shows now (null: nothing new since the last); `close` says the session
+// ends after it.
+Poco::JSON::Object::Ptr nextFrame(EmulatedInstance& inst, fleet::SteadyTime now,
+                                  std::optional<std::uint64_t>& sent_rotation, bool first,
+                                  bool& close) {
+  const std::string& s = inst.state();
+  if (s == states::kNotAuthorized) {
+    const auto rotation = inst.qrRotation(now);
+    if (sent_rotation && *sent_rotation == rotation) return nullptr;
+    sent_rotation = rotation;
+    return inst.passkeyRequired ? frame("passkeyRequired", kPasskeyMessage)
+                                : frame("qrCode", inst.qrPngBase64(now));
+  }
+  close = true;
+  if (states::isLoggedIn(s)) {
+    if (first) return frame("alreadyLogged", "instance account already authorized");
+    // After a scan: account data at top level (docs/GREEN_API.md, Methods).
+    Poco::JSON::Object::Ptr out = new Poco::JSON::Object;
+    out->set("type", "accountData");
+    out->set("wid", inst.wid());
+    out->set("pushname", fmt::format("Emulated {}", inst.id()));
+    out->set("webhookUrl", "");
+    return out;
+  }
+  return frame("error", s == states::kStarting || s == states::kNew
+                            ? "instance in starting process try later"
+                            : fmt::format("instance is {}", s));
+}
+
+// Whether the client sent a close frame (or went away); never blocks.
+bool clientClosed(Poco::Net::WebSocket& ws) {
+  if (!ws.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ)) return false;
+  char buf[512];
+  int flags = 0;
+  const int n = ws.receiveFrame(buf, sizeof buf, flags);
+  return n <= 0 ||
+         (flags & Poco::Net::WebSocket::FRAME_OP_BITMASK) == Poco::Net::WebSocket::FRAME_OP_CLOSE;
+}
+
 // Frames until the session ends; the same frames and timing Green API's scanqrcode has.
 void serve(EmulatorContext& ctx, std::int64_t id, Poco::Net::WebSocket& ws) {
   auto send = [&](const Poco::JSON::Object::Ptr& out) {
@@ -62,32 +101,7 @@ void serve(EmulatorContext& ctx, std::int64_t id, Poco::Net::WebSocket& ws) {
     bool close = false;
     ctx.registry.with(id,
                       [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-                        const std::string& s = inst.state();
-                        if (s == states::kNotAuthorized) {
-                          const auto rotation = inst.qrRotation(now);
-                          if (!sent_rotation || *sent_rotation != rotation) {
-                            out = inst.passkeyRequired ? frame("passkeyRequired", kPasskeyMessage)
-                                                       : frame("qrCode", inst.qrPngBase64(now));
-                            sent_rotation = rotation;
-                          }
-                        } else if (states::isLoggedIn(s)) {
-                          if (first) {
-                            out = frame("alreadyLogged", "instance account already authorized");
-                          } else {
-                            // After a scan: account data at top level (docs/GREEN_API.md, Methods).
-                            out = new Poco::JSON::Object;
-                            out->set("type", "accountData");
-                            out->set("wid", inst.wid());
-                            out->set("pushname", fmt::format("Emulated {}", inst.id()));
-                            out->set("webhookUrl", "");
-                          }
-                          close = true;
-                        } else {
-                          out = frame("error", s == states::kStarting || s == states::kNew
-                                                   ? "instance in starting process try later"
-                                                   : fmt::format("instance is {}", s));
-                          close = true;
-                        }
+                        out = nextFrame(inst, now, sent_rotation, first, close);
                       });
     first = false;
     if (out) send(out);
@@ -97,16 +111,7 @@ void serve(EmulatorContext& ctx, std::int64_t id, Poco::Net::WebSocket& ws) {
       break;
     }
     if (ctx.stopping.tryWait(50)) break;
-    // A close frame from the client ends the session.
-    if (ws.poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ)) {
-      char buf[512];
-      int flags = 0;
-      const int n = ws.receiveFrame(buf, sizeof buf, flags);
-      if (n <= 0 || (flags & Poco::Net::WebSocket::FRAME_OP_BITMASK) ==
-                        Poco::Net::WebSocket::FRAME_OP_CLOSE) {
-        break;
-      }
-    }
+    if (clientClosed(ws)) break;
   }
   ws.shutdown(Poco::Net::WebSocket::WS_NORMAL_CLOSE, "");
 }
