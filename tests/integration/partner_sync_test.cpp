@@ -146,7 +146,8 @@ TEST_CASE(
   const auto mine = w.instance(by_hand);
   CHECK(mine->getValue<std::string>("name") == "mine");
   CHECK(mine->getArray("tags")->getElement<std::string>(0) == "own");
-  CHECK(hasEvent(w, all[0].idInstance, "partner_instance_added"));
+  // lastSync is committed with the registry; the events follow through the status writer.
+  CHECK(waitFor([&] { return hasEvent(w, all[0].idInstance, "partner_instance_added"); }));
   // Polled: the registered instances reach their live state.
   REQUIRE(waitFor([&] {
     const auto o = w.instance(all[1].idInstance);
