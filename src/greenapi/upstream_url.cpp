@@ -53,15 +53,74 @@ std::optional<std::uint16_t> parsePort(std::string_view text) {
   return static_cast<std::uint16_t>(v);
 }
 
+// Why text cannot be an apiUrl whatever its parts say, if it cannot.
+std::optional<std::string> checkCharacters(std::string_view text) {
+  if (text.size() > UpstreamUrl::kMaxLength)
+    return fmt::format("must be at most {} characters", UpstreamUrl::kMaxLength);
+  if (!std::all_of(text.begin(), text.end(),
+                   [](unsigned char c) { return c >= 0x21 && c < 0x7f; })) {
+    return "must not contain spaces or control characters";
+  }
+  return std::nullopt;
+}
+
+// Takes an authority ("host", "host:port", "[v6]:port") apart: sets url.address for an IPv6
+// literal and url.port, and gives the host text, or why the authority is not acceptable.
+fleet::Result<std::string_view, std::string> takeAuthority(std::string_view authority,
+                                                           UpstreamUrl& url) {
+  using Refused = fleet::Unexpected<std::string>;
+  std::string_view host;
+  std::optional<std::string_view> port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return Refused("has an unclosed '[' around its host");
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return Refused("has text after its IPv6 address");
+      port_text = after.substr(1);
+    }
+    if (host.find('%') != std::string_view::npos) return Refused("must not carry an IPv6 zone id");
+    url.address = IpAddress::parseIpv6(host);
+    if (!url.address) return Refused("has an invalid IPv6 address");
+  } else {
+    const auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (port_text) {
+    url.port = parsePort(*port_text);
+    if (!url.port) return Refused("has an invalid port (1-65535)");
+  }
+  return host;
+}
+
+// Sets url.host to the normalised host (and url.address for an IPv4 literal in any form), or
+// says why the host is not acceptable.
+std::optional<std::string> normaliseHost(std::string_view host, UpstreamUrl& url) {
+  if (url.address) {
+    url.host = url.address->toString();
+    return std::nullopt;
+  }
+  url.host = Poco::toLower(std::string(host));
+  if (!url.host.empty() && url.host.back() == '.') url.host.pop_back();
+  if (url.host.empty()) return "must name a host";
+  if (url.host.find('%') != std::string::npos) {
+    return "must not contain percent-escapes in its host";
+  }
+  url.address = IpAddress::parseIpv4(url.host);
+  if (url.address) {
+    url.host = url.address->toString();
+    return std::nullopt;
+  }
+  if (numericLastLabel(url.host)) return "has a numeric host that is not a valid IPv4 address";
+  return checkHostName(url.host);
+}
+
 }  // namespace
 
 Parsed UpstreamUrl::parse(std::string_view text) {
-  if (text.size() > kMaxLength)
-    return failure(fmt::format("must be at most {} characters", kMaxLength));
-  if (!std::all_of(text.begin(), text.end(),
-                   [](unsigned char c) { return c >= 0x21 && c < 0x7f; })) {
-    return failure("must not contain spaces or control characters");
-  }
+  if (const auto problem = checkCharacters(text)) return failure(*problem);
   UpstreamUrl url;
   const auto sep = text.find("://");
   if (sep != std::string_view::npos) url.scheme = Poco::toLower(std::string(text.substr(0, sep)));
@@ -80,47 +139,9 @@ Parsed UpstreamUrl::parse(std::string_view text) {
   if (authority.find('@') != std::string_view::npos) {
     return failure("must not carry a user name or password");
   }
-  std::string_view host;
-  std::optional<std::string_view> port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return failure("has an unclosed '[' around its host");
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return failure("has text after its IPv6 address");
-      port_text = after.substr(1);
-    }
-    if (host.find('%') != std::string_view::npos) return failure("must not carry an IPv6 zone id");
-    url.address = IpAddress::parseIpv6(host);
-    if (!url.address) return failure("has an invalid IPv6 address");
-  } else {
-    const auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  if (port_text) {
-    url.port = parsePort(*port_text);
-    if (!url.port) return failure("has an invalid port (1-65535)");
-  }
-  if (url.address) {
-    url.host = url.address->toString();
-  } else {
-    url.host = Poco::toLower(std::string(host));
-    if (!url.host.empty() && url.host.back() == '.') url.host.pop_back();
-    if (url.host.empty()) return failure("must name a host");
-    if (url.host.find('%') != std::string::npos) {
-      return failure("must not contain percent-escapes in its host");
-    }
-    url.address = IpAddress::parseIpv4(url.host);
-    if (url.address) {
-      url.host = url.address->toString();
-    } else if (numericLastLabel(url.host)) {
-      return failure("has a numeric host that is not a valid IPv4 address");
-    } else if (const auto problem = checkHostName(url.host)) {
-      return failure(*problem);
-    }
-  }
+  const auto host = takeAuthority(authority, url);
+  if (!host) return failure(host.error());
+  if (const auto problem = normaliseHost(host.value(), url)) return failure(*problem);
   url.path = std::string(tail);
   while (!url.path.empty() && url.path.back() == '/') url.path.pop_back();
   return url;
