@@ -476,16 +476,8 @@ class EventServer::Loop {
     try {
       Poco::MemoryInputStream stream(c.in.data(), end);
       head.read(stream);
-    } catch (const Poco::Net::MessageException& e) {
-      const std::string what = e.message();
-      const bool too_large =
-          what.find("Too many") != std::string::npos || what.find("too long") != std::string::npos;
-      fail(c, too_large ? 431 : 400, too_large ? "header_too_large" : "malformed_request",
-           too_large ? "the request head has too many or too long fields"
-                     : "the request head could not be parsed");
-      return false;
-    } catch (const Poco::Exception&) {
-      fail(c, 400, "malformed_request", "the request head could not be parsed");
+    } catch (const Poco::Exception& e) {
+      failUnreadableHead(c, e);
       return false;
     }
     c.in.erase(0, end);
@@ -498,7 +490,29 @@ class EventServer::Loop {
     r.peer = c.peer;
     r.listener = c.listener;
     r.keep_alive = head.getKeepAlive();
-    r.headers = head;         // an HTTPRequest is its header collection
+    r.headers = head;  // an HTTPRequest is its header collection
+    c.keep_alive = r.keep_alive;
+    c.head_only = r.method == "HEAD";
+    c.request = std::move(r);
+    return readBodyLength(c, head);
+  }
+
+  // Answers a head Poco could not read: 431 when a limit was hit, 400 otherwise (the cold path).
+  void failUnreadableHead(Connection& c, const Poco::Exception& e) {
+    if (dynamic_cast<const Poco::Net::MessageException*>(&e) == nullptr) {
+      return fail(c, 400, "malformed_request", "the request head could not be parsed");
+    }
+    const std::string what = e.message();
+    const bool too_large =
+        what.find("Too many") != std::string::npos || what.find("too long") != std::string::npos;
+    fail(c, too_large ? 431 : 400, too_large ? "header_too_large" : "malformed_request",
+         too_large ? "the request head has too many or too long fields"
+                   : "the request head could not be parsed");
+  }
+
+  // Sets c.body_expected from the head's framing; false when the connection was answered with
+  // an error.
+  bool readBodyLength(Connection& c, const Poco::Net::HTTPRequest& head) {
     std::size_t lengths = 0;  // more than one Content-Length is refused, equal or not
     std::string length_value;
     for (const auto& [name, value] : head) {
@@ -507,9 +521,6 @@ class EventServer::Loop {
         length_value = value;
       }
     }
-    c.keep_alive = r.keep_alive;
-    c.head_only = r.method == "HEAD";
-    c.request = std::move(r);
     c.body_expected = 0;
     if (head.getChunkedTransferEncoding() || head.has("Transfer-Encoding")) {
       // Bodies here are small JSON documents with a known length; a chunked body would need a
