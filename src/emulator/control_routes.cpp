@@ -247,33 +247,37 @@ http::Response passkey(EmulatorContext& ctx, const http::Request& request, std::
   return jsonResponse(200, std::move(out));
 }
 
-http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request, std::int64_t id,
-                             const std::string& action) {
-  const std::string& verb = request.method;
-  if (action == "faults") return faults(ctx, request, id);
-  if (action == "partner") return partnerListing(ctx, request, id);
-  if (action == "passkey") return passkey(ctx, request, id);
-  if (action.empty() && verb == kGet) {
-    std::string out;
-    if (!ctx.registry.with(
-            id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
-              appendInstanceJson(out, jsonString(ctx.baseUrl), inst, now, true);
-            })) {
-      return errorResponse(404, "unknown instance");
-    }
-    return jsonResponse(200, std::move(out));
+// GET /_emulator/instances/{id}: the instance with its credentials.
+http::Response instanceView(EmulatorContext& ctx, std::int64_t id) {
+  std::string out;
+  if (!ctx.registry.with(
+          id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+            appendInstanceJson(out, jsonString(ctx.baseUrl), inst, now, true);
+          })) {
+    return errorResponse(404, "unknown instance");
   }
-  if (verb != kPost) return errorResponse(405, "use POST");
-  std::string new_state;
-  std::string code;  // confirm-code: the code typed; empty = the pending one
+  return jsonResponse(200, std::move(out));
+}
+
+// What the body of a POST control action asks for.
+struct ActionArguments {
+  std::string new_state;  // state: the state to set
+  std::string code;       // confirm-code: the code typed; empty = the pending one
+};
+
+// Reads the body of a POST control action into args; the error answer when the body is not
+// acceptable or there is no such action.
+std::optional<http::Response> readActionArguments(const http::Request& request,
+                                                  const std::string& action,
+                                                  ActionArguments& args) {
   if (action == "state") {
     const auto body = readJsonObject(request.body);
     if (!body->has("state") || !body->get("state").isString()) {
       return errorResponse(400, "field 'state' (string) is required");
     }
-    new_state = body->get("state").extract<std::string>();
-    if (!states::isKnown(new_state)) {
-      return errorResponse(400, fmt::format("unknown state '{}'", new_state));
+    args.new_state = body->get("state").extract<std::string>();
+    if (!states::isKnown(args.new_state)) {
+      return errorResponse(400, fmt::format("unknown state '{}'", args.new_state));
     }
   } else if (action == "confirm-code") {
     // The phone holder typed the pairing code; {"code": "..."} or no body (the pending one).
@@ -282,11 +286,18 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
       if (body->has("code") && !body->get("code").isString()) {
         return errorResponse(400, "field 'code' must be a string");
       }
-      if (body->has("code")) code = body->get("code").extract<std::string>();
+      if (body->has("code")) args.code = body->get("code").extract<std::string>();
     }
   } else if (action != "scan" && action != "logout" && action != "reboot") {
     return errorResponse(404, "no such control route");
   }
+  return std::nullopt;
+}
+
+// Runs a POST control action (scan, confirm-code, state, logout, reboot) on the instance: the
+// instance after it, or 409 when a scan or pairing code does not fit its state.
+http::Response runAction(EmulatorContext& ctx, std::int64_t id, const std::string& action,
+                         const ActionArguments& args) {
   std::string out;
   bool conflict = false;
   std::string state_now;
@@ -295,9 +306,9 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
         if (action == "scan") {
           conflict = !inst.scan(now, tr);
         } else if (action == "confirm-code") {
-          conflict = !inst.confirmPairingCode(code, now, tr);
+          conflict = !inst.confirmPairingCode(args.code, now, tr);
         } else if (action == "state") {
-          inst.setState(new_state, now, tr);
+          inst.setState(args.new_state, now, tr);
         } else if (action == "logout") {
           inst.logout(now, tr);
         } else {
@@ -316,6 +327,18 @@ http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request,
     return jsonResponse(409, o);
   }
   return jsonResponse(200, std::move(out));
+}
+
+http::Response instanceRoute(EmulatorContext& ctx, const http::Request& request, std::int64_t id,
+                             const std::string& action) {
+  if (action == "faults") return faults(ctx, request, id);
+  if (action == "partner") return partnerListing(ctx, request, id);
+  if (action == "passkey") return passkey(ctx, request, id);
+  if (action.empty() && request.method == kGet) return instanceView(ctx, id);
+  if (request.method != kPost) return errorResponse(405, "use POST");
+  ActionArguments args;
+  if (auto refused = readActionArguments(request, action, args)) return std::move(*refused);
+  return runAction(ctx, id, action, args);
 }
 
 Poco::JSON::Object::Ptr configJson(const EmulatorContext& ctx) {
