@@ -138,9 +138,7 @@ void checkOffline(const SweepSettings& s, const fleet::Clock& clock,
   outcome.generated_at = now;
 }
 
-}  // namespace
-
-int runSweep(const CommandArgs& args) {
+Flags sweepFlags() {
   Flags flags("sweep",
               "Check the fleet once and exit like a Nagios plugin: 0 OK, 1 WARNING, 2 CRITICAL, "
               "3 UNKNOWN (the check itself failed, or a bad flag). Every threshold fires when "
@@ -162,17 +160,11 @@ int runSweep(const CommandArgs& args) {
       .option("timeout", "S", "bound on the whole run, in seconds; exceeded = UNKNOWN", "60")
       .option("poll-interval-ms", "MS", "how often a --fresh sweep's progress is read", "500")
       .option("max-rows", "N", "problem instances listed by --format text", "50");
-  SweepSettings settings;
-  try {
-    if (!flags.parse(args)) return 0;
-    settings = readSettings(flags);
-  } catch (const UsageError& e) {
-    std::cerr << "greenfleet sweep: " << e.what() << "\nRun 'greenfleet sweep --help' for usage.\n";
-    std::cout << "GREENFLEET UNKNOWN - bad usage: " << e.what() << "\n";
-    return kUsageExit;
-  }
+  return flags;
+}
 
-  const fleet::SystemClock clock;
+// Runs the check the settings name; a check that fails or times out is an UNKNOWN verdict.
+sweep_cli::SweepOutcome checkFleet(const SweepSettings& settings, const fleet::Clock& clock) {
   const auto deadline = clock.steadyNow() + settings.timeout;
   sweep_cli::SweepOutcome outcome;
   outcome.source = settings.mode;
@@ -194,7 +186,11 @@ int runSweep(const CommandArgs& args) {
     outcome.report.reset();
     outcome.verdict = sweep_cli::unknownVerdict(e.what());
   }
+  return outcome;
+}
 
+void printOutcome(const sweep_cli::SweepOutcome& outcome, const SweepSettings& settings,
+                  const fleet::Clock& clock) {
   if (settings.format == "json") {
     std::cout << sweep_cli::formatJson(outcome);
   } else if (settings.format == "nagios") {
@@ -203,6 +199,24 @@ int runSweep(const CommandArgs& args) {
     std::cout << sweep_cli::formatText(outcome, settings.max_rows, clock.wallNow());
   }
   std::cout.flush();
+}
+
+}  // namespace
+
+int runSweep(const CommandArgs& args) {
+  Flags flags = sweepFlags();
+  SweepSettings settings;
+  try {
+    if (!flags.parse(args)) return 0;
+    settings = readSettings(flags);
+  } catch (const UsageError& e) {
+    std::cerr << "greenfleet sweep: " << e.what() << "\nRun 'greenfleet sweep --help' for usage.\n";
+    std::cout << "GREENFLEET UNKNOWN - bad usage: " << e.what() << "\n";
+    return kUsageExit;
+  }
+  const fleet::SystemClock clock;
+  const auto outcome = checkFleet(settings, clock);
+  printOutcome(outcome, settings, clock);
   return sweep_cli::exitCode(outcome.verdict.status);
 }
 
