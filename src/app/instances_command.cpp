@@ -116,6 +116,47 @@ void rollBack(const sweep_cli::SweepClient& client, const std::vector<std::int64
   }
 }
 
+// Fills batch with the rows from begin on that go in one request; returns the end of the batch.
+// At most batch_size rows and kMaxBatchBytes of JSON: well inside the server's body limit
+// (http.max_body_bytes, 1 MiB by default) however long the names, tags and URLs are.
+std::size_t nextBatch(const std::vector<InstanceFileRow>& rows, std::size_t begin,
+                      std::size_t batch_size, std::vector<std::size_t>& batch) {
+  std::size_t bytes = 0;
+  std::size_t end = begin;
+  for (; end < rows.size() && batch.size() < batch_size; ++end) {
+    const auto& in = rows[end].instance;
+    std::size_t row_bytes = 96 + in.api_url.size() + in.token.size() + 3 * in.name.size();
+    for (const auto& tag : in.tags) row_bytes += 4 + 3 * tag.size();  // escapes: ≤ 3×
+    if (!batch.empty() && bytes + row_bytes > kMaxBatchBytes) break;
+    bytes += row_bytes;
+    batch.push_back(end);
+  }
+  return end;
+}
+
+sweep_cli::SweepClient::Answer postBatch(const sweep_cli::SweepClient& client,
+                                         const std::vector<InstanceFileRow>& rows,
+                                         const std::vector<std::size_t>& batch,
+                                         std::chrono::seconds timeout) {
+  std::vector<fleet::RegisteredInstance> instances;
+  for (const auto k : batch) instances.push_back(rows[k].instance);
+  return client.send("POST", "/api/v1/instances",
+                     formatInstanceFile(instances, InstanceFileFormat::json, true),
+                     std::chrono::steady_clock::now() + timeout);
+}
+
+// The batch position an API error names ("[i].id": a conflict), if any.
+std::optional<std::size_t> failedIndex(const std::string& body) {
+  try {
+    const auto error =
+        Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>()->getObject("error");
+    const auto field = error->optValue<std::string>("field", "");
+    if (field.size() > 1 && field[0] == '[') return std::stoul(field.substr(1));
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
 // Through the API: batches, each all or nothing on the server. Without --continue-on-error a
 // failed batch rolls the run back: the instances its earlier batches created are deleted again.
 int importOnline(const sweep_cli::SweepClient& client, const std::vector<InstanceFileRow>& rows,
@@ -124,39 +165,11 @@ int importOnline(const sweep_cli::SweepClient& client, const std::vector<Instanc
   std::optional<sweep_cli::ProgressBar> bar;
   if (::isatty(STDERR_FILENO) == 1) bar.emplace(std::cerr);
   std::vector<std::int64_t> created;
-  const auto post = [&](const std::vector<std::size_t>& batch) {
-    std::vector<fleet::RegisteredInstance> instances;
-    for (const auto k : batch) instances.push_back(rows[k].instance);
-    return client.send("POST", "/api/v1/instances",
-                       formatInstanceFile(instances, InstanceFileFormat::json, true),
-                       std::chrono::steady_clock::now() + timeout);
-  };
-  // The batch position an API error names ("[i].id": a conflict), if any.
-  const auto failedIndex = [](const std::string& body) -> std::optional<std::size_t> {
-    try {
-      const auto error =
-          Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>()->getObject("error");
-      const auto field = error->optValue<std::string>("field", "");
-      if (field.size() > 1 && field[0] == '[') return std::stoul(field.substr(1));
-    } catch (const std::exception&) {
-    }
-    return std::nullopt;
-  };
   for (std::size_t begin = 0, end = 0; begin < rows.size(); begin = end) {
-    // At most batch_size rows and kMaxBatchBytes of JSON: well inside the server's body limit
-    // (http.max_body_bytes, 1 MiB by default) however long the names, tags and URLs are.
     std::vector<std::size_t> batch;
-    std::size_t bytes = 0;
-    for (end = begin; end < rows.size() && batch.size() < batch_size; ++end) {
-      const auto& in = rows[end].instance;
-      std::size_t row_bytes = 96 + in.api_url.size() + in.token.size() + 3 * in.name.size();
-      for (const auto& tag : in.tags) row_bytes += 4 + 3 * tag.size();  // escapes: ≤ 3×
-      if (!batch.empty() && bytes + row_bytes > kMaxBatchBytes) break;
-      bytes += row_bytes;
-      batch.push_back(end);
-    }
+    end = nextBatch(rows, begin, batch_size, batch);
     while (!batch.empty()) {
-      const auto answer = post(batch);
+      const auto answer = postBatch(client, rows, batch, timeout);
       if (answer.status == 201) {
         for (const auto k : batch) created.push_back(rows[k].instance.id);
         break;
