@@ -23,6 +23,37 @@ store::EventRow partnerEvent(std::int64_t at_ms, const char* type,
   e.actor = actor;
   return e;
 }
+
+// The counts of a planned sync, before the registry has been written.
+fleet::PartnerSyncResult plannedResult(const fleet::ReconciliationPlan& plan, std::size_t listed,
+                                       std::int64_t at_ms) {
+  fleet::PartnerSyncResult result;
+  result.at_ms = at_ms;
+  result.ok = true;
+  result.listed = listed;
+  result.added = plan.added.size();
+  result.updated = plan.token_changes.size() + plan.restored.size();
+  result.expired = plan.expired.size();
+  result.unchanged = plan.unchanged;
+  result.not_managed = plan.not_managed;
+  result.skipped = plan.skipped;
+  result.errors = plan.errors;
+  return result;
+}
+
+// The planned new instances that were inserted (inserted: their ids, in plan order).
+std::vector<const fleet::RegisteredInstance*> insertedInstances(
+    const fleet::ReconciliationPlan& plan, const std::vector<std::int64_t>& inserted) {
+  std::vector<const fleet::RegisteredInstance*> added;
+  std::size_t k = 0;
+  for (const auto& in : plan.added) {
+    if (k < inserted.size() && inserted[k] == in.id) {
+      added.push_back(&in);
+      ++k;
+    }
+  }
+  return added;
+}
 }  // namespace
 
 PartnerSyncRunner::PartnerSyncRunner(store::PartnerRepository& partners,
@@ -225,9 +256,8 @@ void PartnerSyncRunner::admitApiUrls(fleet::ReconciliationPlan& plan) const {
   });
 }
 
-fleet::PartnerSyncResult PartnerSyncRunner::reconcile(const store::PartnerAccount& account,
-                                                      std::vector<fleet::PartnerInstance> listing,
-                                                      const std::string& actor) {
+fleet::ReconciliationPlan PartnerSyncRunner::planSync(
+    const store::PartnerAccount& account, const std::vector<fleet::PartnerInstance>& listing) {
   std::vector<std::int64_t> ids;
   ids.reserve(listing.size());
   for (const auto& item : listing) ids.push_back(item.id);
@@ -240,21 +270,17 @@ fleet::PartnerSyncResult PartnerSyncRunner::reconcile(const store::PartnerAccoun
         return it->second;
       });
   admitApiUrls(plan);
+  return plan;
+}
+
+fleet::PartnerSyncResult PartnerSyncRunner::reconcile(const store::PartnerAccount& account,
+                                                      std::vector<fleet::PartnerInstance> listing,
+                                                      const std::string& actor) {
+  auto plan = planSync(account, listing);
   const auto wall_now = clock_.wallNow();
   const std::int64_t now_ms = fleet::toUnixMillis(wall_now);
   for (auto& in : plan.added) in.created_at = in.updated_at = wall_now;
-
-  fleet::PartnerSyncResult result;
-  result.at_ms = now_ms;
-  result.ok = true;
-  result.listed = listing.size();
-  result.added = plan.added.size();
-  result.updated = plan.token_changes.size() + plan.restored.size();
-  result.expired = plan.expired.size();
-  result.unchanged = plan.unchanged;
-  result.not_managed = plan.not_managed;
-  result.skipped = plan.skipped;
-  result.errors = plan.errors;
+  auto result = plannedResult(plan, listing.size(), now_ms);
 
   // Polling of an expiring instance stops first, and its queued observations are committed, so
   // none lands after the 'expired' mark.
@@ -268,33 +294,9 @@ fleet::PartnerSyncResult PartnerSyncRunner::reconcile(const store::PartnerAccoun
     partners_.saveResult(account.id, result);
   }
 
-  std::vector<const fleet::RegisteredInstance*> added;
-  std::size_t k = 0;
-  for (const auto& in : plan.added) {
-    if (k < inserted.size() && inserted[k] == in.id) {
-      added.push_back(&in);
-      ++k;
-    }
-  }
-  if (!added.empty()) observer_.instancesUpserted(added);
-  const auto reload = [&](std::int64_t id) {
-    if (const auto row = instances_.get(id)) observer_.instanceUpserted(row->instance);
-  };
-  for (const auto& change : plan.token_changes) reload(change.id);
-  for (const auto& change : plan.restored) reload(change.id);
-
-  for (const auto* in : added) {
-    writer_.enqueueEvent(in->id, partnerEvent(now_ms, "partner_instance_added", account, actor));
-  }
-  for (const auto& c : plan.token_changes) {
-    writer_.enqueueEvent(c.id, partnerEvent(now_ms, "partner_token_rotated", account, actor));
-  }
-  for (const auto id : plan.expired) {
-    writer_.enqueueEvent(id, partnerEvent(now_ms, "partner_instance_expired", account, actor));
-  }
-  for (const auto& c : plan.restored) {
-    writer_.enqueueEvent(c.id, partnerEvent(now_ms, "partner_instance_restored", account, actor));
-  }
+  const auto added = insertedInstances(plan, inserted);
+  tellObserver(plan, added);
+  recordEvents(account, plan, added, now_ms, actor);
   if (plan.changesRegistry()) writer_.flush();
   kLog.info(
       "event=partner_synced partner={} listed={} added={} updated={} expired={} unchanged={} "
@@ -302,6 +304,34 @@ fleet::PartnerSyncResult PartnerSyncRunner::reconcile(const store::PartnerAccoun
       account.id, result.listed, result.added, result.updated, result.expired, result.unchanged,
       result.not_managed, result.skipped.size(), result.errors.size());
   return result;
+}
+
+void PartnerSyncRunner::tellObserver(const fleet::ReconciliationPlan& plan,
+                                     const std::vector<const fleet::RegisteredInstance*>& added) {
+  if (!added.empty()) observer_.instancesUpserted(added);
+  const auto reload = [&](std::int64_t id) {
+    if (const auto row = instances_.get(id)) observer_.instanceUpserted(row->instance);
+  };
+  for (const auto& change : plan.token_changes) reload(change.id);
+  for (const auto& change : plan.restored) reload(change.id);
+}
+
+void PartnerSyncRunner::recordEvents(const store::PartnerAccount& account,
+                                     const fleet::ReconciliationPlan& plan,
+                                     const std::vector<const fleet::RegisteredInstance*>& added,
+                                     std::int64_t at_ms, const std::string& actor) {
+  for (const auto* in : added) {
+    writer_.enqueueEvent(in->id, partnerEvent(at_ms, "partner_instance_added", account, actor));
+  }
+  for (const auto& c : plan.token_changes) {
+    writer_.enqueueEvent(c.id, partnerEvent(at_ms, "partner_token_rotated", account, actor));
+  }
+  for (const auto id : plan.expired) {
+    writer_.enqueueEvent(id, partnerEvent(at_ms, "partner_instance_expired", account, actor));
+  }
+  for (const auto& c : plan.restored) {
+    writer_.enqueueEvent(c.id, partnerEvent(at_ms, "partner_instance_restored", account, actor));
+  }
 }
 
 }  // namespace greenfleet::app

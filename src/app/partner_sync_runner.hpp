@@ -53,6 +53,16 @@ class PartnerSyncRunner final : public api::PartnerSyncControl {
   fleet::PartnerSyncResult reconcile(const store::PartnerAccount& account,
                                      std::vector<fleet::PartnerInstance> listing,
                                      const std::string& actor);
+  // The reconciliation of the listing with the registry (the account's known instances read).
+  fleet::ReconciliationPlan planSync(const store::PartnerAccount& account,
+                                     const std::vector<fleet::PartnerInstance>& listing);
+  // Tells the poller about the instances a committed sync added, rotated or restored.
+  void tellObserver(const fleet::ReconciliationPlan& plan,
+                    const std::vector<const fleet::RegisteredInstance*>& added);
+  // Queues one partner event per change of a committed sync (flushed by the caller).
+  void recordEvents(const store::PartnerAccount& account, const fleet::ReconciliationPlan& plan,
+                    const std::vector<const fleet::RegisteredInstance*>& added, std::int64_t at_ms,
+                    const std::string& actor);
   // New instances whose templated apiUrl upstream.allowed_hosts refuses become errors, not rows:
   // the poller would refuse every request to them anyway.
   void admitApiUrls(fleet::ReconciliationPlan& plan) const;
