@@ -76,6 +76,76 @@ void storeResult(sqlite3* db, std::int64_t partner_id, const fleet::PartnerSyncR
   stmt.execute();
 }
 
+// Inserts a sync's new instances, managed by the partner; returns the ids inserted, in order.
+// One registered by hand since the plan was made is left out: the hand registration wins.
+std::vector<std::int64_t> insertAdded(sqlite3* db, const TokenCipher& cipher,
+                                      std::int64_t partner_id,
+                                      const std::vector<fleet::RegisteredInstance>& added,
+                                      std::int64_t now_ms) {
+  std::vector<std::int64_t> inserted;
+  SqliteStatement insert(db,
+                         "INSERT INTO instances(id, api_url, token, name, tags, created_at, "
+                         "updated_at, enabled, partner_id, token_key_id) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) "
+                         "ON CONFLICT(id) DO NOTHING");
+  SqliteStatement insert_status(db, "INSERT INTO instance_status(id) VALUES (?)");
+  for (const auto& in : added) {
+    bindInstanceColumns(insert, in, now_ms, cipher);
+    insert.bind(8, partner_id);
+    insert.bind(9, cipher.keyId());
+    insert.execute();
+    if (sqlite3_changes(db) == 0) continue;
+    insert_status.bind(1, in.id);
+    insert_status.execute();
+    inserted.push_back(in.id);
+  }
+  return inserted;
+}
+
+// Applies a sync's token rotations, expiries and restorations to the instances the partner
+// manages (an instance that is not the partner's is left alone).
+void updateManaged(sqlite3* db, const TokenCipher& cipher, std::int64_t partner_id,
+                   const fleet::ReconciliationPlan& plan, std::int64_t now_ms) {
+  SqliteStatement token(db,
+                        "UPDATE instances SET token = ?1, token_key_id = ?2, updated_at = ?3 "
+                        "WHERE id = ?4 AND partner_id = ?5");
+  SqliteStatement expiry(db,
+                         "UPDATE instances SET enabled = ?1, updated_at = ?2, "
+                         "expired_at = CASE ?1 WHEN 1 THEN NULL ELSE ?2 END "
+                         "WHERE id = ?3 AND partner_id = ?4");
+  SqliteStatement attention(
+      db,
+      "UPDATE instance_status SET attention = ?1, needs_scan = 0 WHERE id = ?2 AND "
+      "EXISTS (SELECT 1 FROM instances WHERE id = ?2 AND partner_id = ?3)");
+  const auto setToken = [&](const fleet::InstanceTokenChange& change) {
+    token.bind(1, cipher.seal(change.token, change.id));
+    token.bind(2, cipher.keyId());
+    token.bind(3, now_ms);
+    token.bind(4, change.id);
+    token.bind(5, partner_id);
+    token.execute();
+  };
+  // Expired: polling stops (enabled 0), the stored attention says why; restored: the reverse.
+  const auto setExpired = [&](std::int64_t id, bool expired) {
+    expiry.bind(1, std::int64_t{expired ? 0 : 1});
+    expiry.bind(2, now_ms);
+    expiry.bind(3, id);
+    expiry.bind(4, partner_id);
+    expiry.execute();
+    attention.bind(
+        1, expired ? fleet::kExpiredAttentionName : fleet::attentionName(fleet::Attention::none));
+    attention.bind(2, id);
+    attention.bind(3, partner_id);
+    attention.execute();
+  };
+  for (const auto& change : plan.token_changes) setToken(change);
+  for (const auto id : plan.expired) setExpired(id, true);
+  for (const auto& change : plan.restored) {
+    setToken(change);
+    setExpired(change.id, false);
+  }
+}
+
 }  // namespace
 
 std::string encodeSyncResult(const fleet::PartnerSyncResult& r) {
@@ -251,67 +321,11 @@ std::vector<std::int64_t> PartnerRepository::applySync(std::int64_t partner_id,
                                                        const fleet::ReconciliationPlan& plan,
                                                        const fleet::PartnerSyncResult& result) {
   const std::int64_t now_ms = fleet::toUnixMillis(clock_.wallNow());
-  std::vector<std::int64_t> inserted;
   auto session = db_.acquire();
   WriteTransaction tx(*session);
   sqlite3* db = sqliteHandle(*session);
-  {
-    // Registered by hand since the plan was made: the hand registration wins.
-    SqliteStatement insert(db,
-                           "INSERT INTO instances(id, api_url, token, name, tags, created_at, "
-                           "updated_at, enabled, partner_id, token_key_id) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) "
-                           "ON CONFLICT(id) DO NOTHING");
-    SqliteStatement insert_status(db, "INSERT INTO instance_status(id) VALUES (?)");
-    for (const auto& in : plan.added) {
-      bindInstanceColumns(insert, in, now_ms, cipher_);
-      insert.bind(8, partner_id);
-      insert.bind(9, cipher_.keyId());
-      insert.execute();
-      if (sqlite3_changes(db) == 0) continue;
-      insert_status.bind(1, in.id);
-      insert_status.execute();
-      inserted.push_back(in.id);
-    }
-  }
-  SqliteStatement token(db,
-                        "UPDATE instances SET token = ?1, token_key_id = ?2, updated_at = ?3 "
-                        "WHERE id = ?4 AND partner_id = ?5");
-  SqliteStatement expiry(db,
-                         "UPDATE instances SET enabled = ?1, updated_at = ?2, "
-                         "expired_at = CASE ?1 WHEN 1 THEN NULL ELSE ?2 END "
-                         "WHERE id = ?3 AND partner_id = ?4");
-  SqliteStatement attention(
-      db,
-      "UPDATE instance_status SET attention = ?1, needs_scan = 0 WHERE id = ?2 AND "
-      "EXISTS (SELECT 1 FROM instances WHERE id = ?2 AND partner_id = ?3)");
-  const auto setToken = [&](const fleet::InstanceTokenChange& change) {
-    token.bind(1, cipher_.seal(change.token, change.id));
-    token.bind(2, cipher_.keyId());
-    token.bind(3, now_ms);
-    token.bind(4, change.id);
-    token.bind(5, partner_id);
-    token.execute();
-  };
-  // Expired: polling stops (enabled 0), the stored attention says why; restored: the reverse.
-  const auto setExpired = [&](std::int64_t id, bool expired) {
-    expiry.bind(1, std::int64_t{expired ? 0 : 1});
-    expiry.bind(2, now_ms);
-    expiry.bind(3, id);
-    expiry.bind(4, partner_id);
-    expiry.execute();
-    attention.bind(
-        1, expired ? fleet::kExpiredAttentionName : fleet::attentionName(fleet::Attention::none));
-    attention.bind(2, id);
-    attention.bind(3, partner_id);
-    attention.execute();
-  };
-  for (const auto& change : plan.token_changes) setToken(change);
-  for (const auto id : plan.expired) setExpired(id, true);
-  for (const auto& change : plan.restored) {
-    setToken(change);
-    setExpired(change.id, false);
-  }
+  auto inserted = insertAdded(db, cipher_, partner_id, plan.added, now_ms);
+  updateManaged(db, cipher_, partner_id, plan, now_ms);
   storeResult(db, partner_id, result);
   tx.commit();
   return inserted;
