@@ -10,6 +10,7 @@ GREENFLEET_BUILD_PACKAGES=(
 )
 GREENFLEET_TEST_PACKAGES=(
   zbar-tools sqlite3 curl
+  clang-format  # style.format: scripts/format --check
   prometheus  # promtool: the /metrics tests run `promtool check metrics`
   chromium    # the dashboard test (tests/ui) drives it headless through puppeteer-core
   dpkg-dev file systemd  # the .deb test: dpkg-shlibdeps, CPack's ELF check, systemd-analyze

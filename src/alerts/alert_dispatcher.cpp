@@ -4,13 +4,13 @@
 
 #include <utility>
 
-#include "fleet/log.hpp"
-#include "fleet/time_format.hpp"
+#include "base/log.hpp"
+#include "base/time_format.hpp"
 
 namespace greenfleet::alerts {
 
 namespace {
-const fleet::Log kLog{"alerts"};
+const base::Log kLog{"alerts"};
 
 // Changes that say nothing about the condition itself, only that greenfleet cannot see it.
 bool lostSight(fleet::Attention a) {
@@ -18,7 +18,7 @@ bool lostSight(fleet::Attention a) {
 }
 }  // namespace
 
-AlertDispatcher::AlertDispatcher(AlertDispatcherOptions options, const fleet::Clock& clock,
+AlertDispatcher::AlertDispatcher(AlertDispatcherOptions options, const base::Clock& clock,
                                  AlertHooks hooks)
     : options_(std::move(options)),
       clock_(clock),
@@ -49,7 +49,7 @@ void AlertDispatcher::stop() {
 
 void AlertDispatcher::onAttention(fleet::InstanceId id, fleet::Attention from,
                                   fleet::Attention to) {
-  const auto at_ms = fleet::toUnixMillis(clock_.wallNow());
+  const auto at_ms = base::toUnixMillis(clock_.wallNow());
   std::lock_guard lock(mutex_);
   // Before start(): the load of the stored fleet, whose conditions are not news.
   if (!running_) return;
@@ -128,7 +128,7 @@ void AlertDispatcher::run() {
     if (!running_ || !incoming_.empty()) continue;
     auto until = next_tick;
     if (const auto due = queue_.nextDueAt(); due && *due < until) until = *due;
-    const auto wait = std::max(until - clock_.steadyNow(), fleet::SteadyTime::duration::zero());
+    const auto wait = std::max(until - clock_.steadyNow(), base::SteadyTime::duration::zero());
     wake_.wait_for(lock, wait);
   }
 }

@@ -19,8 +19,8 @@
 #include "alerts/alert_poster.hpp"
 #include "alerts/alert_queue.hpp"
 #include "alerts/alert_target.hpp"
+#include "base/clock.hpp"
 #include "fleet/attention.hpp"
-#include "fleet/clock.hpp"
 #include "fleet/instance_id.hpp"
 
 namespace greenfleet::alerts {
@@ -52,7 +52,7 @@ struct AlertHooks {
 
 class AlertDispatcher {
  public:
-  AlertDispatcher(AlertDispatcherOptions options, const fleet::Clock& clock, AlertHooks hooks);
+  AlertDispatcher(AlertDispatcherOptions options, const base::Clock& clock, AlertHooks hooks);
   ~AlertDispatcher();
   AlertDispatcher(const AlertDispatcher&) = delete;
   AlertDispatcher& operator=(const AlertDispatcher&) = delete;
@@ -73,7 +73,7 @@ class AlertDispatcher {
   void deliverDue();
 
   const AlertDispatcherOptions options_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   const AlertHooks hooks_;
   AlertQueue queue_;  // the dispatcher thread's alone
 

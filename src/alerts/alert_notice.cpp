@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "base/time_format.hpp"
 #include "fleet/qr_kind.hpp"
-#include "fleet/time_format.hpp"
 #include "store/tags_json.hpp"
 
 namespace greenfleet::alerts {
@@ -46,16 +46,18 @@ std::string sentence(const AlertNotice& notice) {
 
 std::string renderGenericJson(const AlertNotice& notice) {
   return fmt::format(
-      R"({{"event":"{}","attention":"{}","instance":{{"id":{},"name":{}}},"since":"{}","dashboardUrl":{},"text":{}}})",
+      R"({{"event":"{}","attention":"{}","instance":{{"id":{},"name":{}}},"since":"{}",)"
+      R"("dashboardUrl":{},"text":{}}})",
       notice.entered ? "entered" : "left", fleet::attentionName(notice.reason), notice.id,
-      quoted(notice.name), fleet::formatRfc3339(fleet::fromUnixMillis(notice.at_ms)),
+      quoted(notice.name), base::formatRfc3339(base::fromUnixMillis(notice.at_ms)),
       quoted(notice.dashboard_url), quoted(sentence(notice)));
 }
 
 std::string renderSlackJson(const AlertNotice& notice) {
-  const std::string text = notice.dashboard_url.empty()
-                               ? sentence(notice)
-                               : fmt::format("{} <{}|open>", sentence(notice), notice.dashboard_url);
+  const std::string text =
+      notice.dashboard_url.empty()
+          ? sentence(notice)
+          : fmt::format("{} <{}|open>", sentence(notice), notice.dashboard_url);
   return fmt::format(R"({{"text":{}}})", quoted(text));
 }
 

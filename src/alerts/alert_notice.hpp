@@ -13,8 +13,8 @@ struct AlertNotice {
   std::int64_t id = 0;  // idInstance
   std::string name;     // display name; "" when the instance has none
   fleet::Attention reason = fleet::Attention::none;
-  bool entered = true;   // false: the instance left `reason`
-  std::int64_t at_ms = 0;  // unix milliseconds of the transition
+  bool entered = true;        // false: the instance left `reason`
+  std::int64_t at_ms = 0;     // unix milliseconds of the transition
   std::string dashboard_url;  // the instance's page on the dashboard
 };
 

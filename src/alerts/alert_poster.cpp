@@ -36,7 +36,8 @@ PostResult postJson(const std::string& url, const std::string& body,
   const CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
     // curl's own words; never the URL (a webhook URL carries its secret).
-    return PostResult{false, 0, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : curl_easy_strerror(rc)};
+    return PostResult{false, 0,
+                      rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : curl_easy_strerror(rc)};
   }
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

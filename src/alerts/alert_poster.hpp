@@ -8,8 +8,8 @@
 namespace greenfleet::alerts {
 
 struct PostResult {
-  bool ok = false;   // a 2xx answer
-  int status = 0;    // 0 when no answer arrived
+  bool ok = false;    // a 2xx answer
+  int status = 0;     // 0 when no answer arrived
   std::string error;  // "HTTP 503", "timeout", "couldn't connect to server", ... ("" when ok)
 };
 

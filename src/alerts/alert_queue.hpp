@@ -9,17 +9,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <set>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
 #include "alerts/alert_notice.hpp"
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
 namespace greenfleet::alerts {
 
-using SteadyTime = fleet::SteadyTime;
+using SteadyTime = base::SteadyTime;
 
 struct AlertQueueOptions {
   std::size_t max_per_target = 10000;

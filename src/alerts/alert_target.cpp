@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "fleet/comma_list.hpp"
+#include "base/comma_list.hpp"
 
 namespace greenfleet::alerts {
 
@@ -25,7 +25,7 @@ std::string AlertTarget::label() const {
 
 std::vector<AlertTarget> parseAlertTargets(std::string_view text) {
   std::vector<AlertTarget> out;
-  for (const auto item : fleet::splitCommaList(text)) {
+  for (const auto item : base::splitCommaList(text)) {
     AlertTarget target;
     std::string_view url = item;
     if (url.starts_with("slack:")) {

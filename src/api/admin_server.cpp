@@ -10,12 +10,12 @@
 
 #include "api/api_error.hpp"
 #include "api/utf8_text.hpp"
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 namespace greenfleet::api {
 
 namespace {
-const fleet::Log kLog{"api"};
+const base::Log kLog{"api"};
 
 ApiResponse errorResponse(const ApiError& e) {
   auto error = orderedObject();
@@ -102,7 +102,7 @@ std::string loggedPath(const std::string& path) {
 struct AdminServer::Admitted {
   ApiRequest request;
   const Route* route = nullptr;
-  fleet::SteadyTime started;
+  base::SteadyTime started;
 };
 
 std::string apiErrorBody(int status, std::string_view code, std::string_view message) {
@@ -110,7 +110,7 @@ std::string apiErrorBody(int status, std::string_view code, std::string_view mes
 }
 
 AdminServer::AdminServer(AdminServerOptions options, std::shared_ptr<const Router> router,
-                         store::ApiKeyRepository& keys, const fleet::Clock& clock)
+                         store::ApiKeyRepository& keys, const base::Clock& clock)
     : options_([&] {
         options.http.error_body = &apiErrorBody;
         return std::move(options);
@@ -122,7 +122,7 @@ AdminServer::AdminServer(AdminServerOptions options, std::shared_ptr<const Route
 
 AdminServer::~AdminServer() { server_.stop(); }
 
-double AdminServer::secondsSince(fleet::SteadyTime started) const {
+double AdminServer::secondsSince(base::SteadyTime started) const {
   return std::chrono::duration<double>(clock_.steadyNow() - started).count();
 }
 

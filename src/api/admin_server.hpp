@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "api/router.hpp"
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "http/event_server.hpp"
 #include "store/api_key_repository.hpp"
 
@@ -34,7 +34,7 @@ struct AdminServerOptions {
 class AdminServer final : public http::Handler {
  public:
   AdminServer(AdminServerOptions options, std::shared_ptr<const Router> router,
-              store::ApiKeyRepository& keys, const fleet::Clock& clock);
+              store::ApiKeyRepository& keys, const base::Clock& clock);
   ~AdminServer() override;
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -60,12 +60,12 @@ class AdminServer final : public http::Handler {
   http::Response toHttp(ApiResponse response, const ApiRequest& request) const;
   void finish(const std::string& route, const ApiRequest& request, int status,
               double seconds) const;
-  double secondsSince(fleet::SteadyTime started) const;
+  double secondsSince(base::SteadyTime started) const;
 
   AdminServerOptions options_;
   std::shared_ptr<const Router> router_;
   store::ApiKeyRepository& keys_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   http::EventServer server_;
 };
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "api/scan_link_settings.hpp"
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "fleet/registered_instance.hpp"
 #include "greenapi/upstream_host_policy.hpp"
 #include "scheduler/fleet_poller.hpp"
@@ -60,7 +60,7 @@ using EventRecorder = std::function<void(std::int64_t id, const std::string& typ
 struct ApiContext {
   store::InstanceRepository& instances;
   store::ApiKeyRepository& keys;
-  const fleet::Clock& clock;
+  const base::Clock& clock;
   RegistryObserver& observer;
   scheduler::FleetPoller& poller;            // live status, QR sessions, actions
   FleetMetrics& metrics;                     // GET /metrics

@@ -37,7 +37,8 @@ std::int64_t ApiRequest::queryInt(const char* name, std::int64_t fallback, std::
     throw ApiError::badRequest("invalid_type", fmt::format("{} must be an integer", name), name);
   }
   if (v < min || v > max) {
-    throw ApiError::unprocessable(fmt::format("{} must be between {} and {}", name, min, max), name);
+    throw ApiError::unprocessable(fmt::format("{} must be between {} and {}", name, min, max),
+                                  name);
   }
   return v;
 }

@@ -8,7 +8,7 @@
 
 #include "api/api_error.hpp"
 #include "api/event_hub.hpp"
-#include "fleet/time_format.hpp"
+#include "base/time_format.hpp"
 
 namespace greenfleet::api {
 
@@ -34,7 +34,7 @@ Poco::JSON::Object::Ptr eventToJson(const store::StateEvent& e) {
   auto o = orderedObject();
   o->set("seq", static_cast<Poco::Int64>(e.seq));
   o->set("id", static_cast<Poco::Int64>(e.id));
-  o->set("at", fleet::formatRfc3339(fleet::fromUnixMillis(e.at_ms)));
+  o->set("at", base::formatRfc3339(base::fromUnixMillis(e.at_ms)));
   o->set("type", e.type);
   o->set("fromState", opt(e.from_state));
   o->set("toState", opt(e.to_state));

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 namespace greenfleet::api {
 
 namespace {
-const fleet::Log kLog{"api"};
+const base::Log kLog{"api"};
 constexpr std::size_t kReadBatch = 1000;
 }  // namespace
 

@@ -31,7 +31,7 @@ constexpr fleet::StateKind kKnownStates[] = {
     fleet::StateKind::sleepMode,  fleet::StateKind::yellowCard,   fleet::StateKind::suspended,
 };
 
-double seconds(fleet::Duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(base::Duration d) { return std::chrono::duration<double>(d).count(); }
 
 std::string label(std::string_view value) { return std::string(value); }
 

@@ -8,15 +8,15 @@
 #include "api/api_error.hpp"
 #include "api/api_request.hpp"
 #include "api/json_fields.hpp"
+#include "base/log.hpp"
+#include "base/time_format.hpp"
 #include "fleet/attention.hpp"
-#include "fleet/log.hpp"
-#include "fleet/time_format.hpp"
 #include "store/tags_json.hpp"
 
 namespace greenfleet::api {
 
 namespace {
-const fleet::Log kLog{"api"};
+const base::Log kLog{"api"};
 
 void check(const std::optional<std::string>& problem, const std::string& field) {
   if (problem) throw ApiError::unprocessable(fmt::format("{} {}", field, *problem), field);
@@ -25,14 +25,14 @@ void check(const std::optional<std::string>& problem, const std::string& field) 
 std::string checkedToken(const std::string& token, const std::string& field) {
   check(fleet::validateToken(token), field);
   if (!fleet::looksLikeGreenApiToken(token)) {
-    kLog.warn("event=unusual_token_format length={} hint={}", token.size(), fleet::tokenHint(token));
+    kLog.warn("event=unusual_token_format length={} hint={}", token.size(), base::tokenHint(token));
   }
   return token;
 }
 
 Poco::Dynamic::Var optTime(const std::optional<std::int64_t>& ms) {
   if (!ms) return {};
-  return fleet::formatRfc3339(fleet::fromUnixMillis(*ms));
+  return base::formatRfc3339(base::fromUnixMillis(*ms));
 }
 
 Poco::Dynamic::Var optText(const std::optional<std::string>& s) {
@@ -120,7 +120,8 @@ std::string checkedApiUrl(const std::string& url, const std::string& field,
   return std::move(admitted).value();
 }
 
-fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
+fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json,
+                                           const std::string& prefix,
                                            const std::string& default_api_url,
                                            const greenapi::UpstreamHostPolicy& allowed_hosts) {
   JsonFields f(json, prefix);
@@ -157,23 +158,24 @@ store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json,
   return p;
 }
 
-std::string wallText(fleet::SteadyTime t, const fleet::TimeAnchor& anchor) {
-  return fleet::formatRfc3339(anchor.toWall(t));
+std::string wallText(base::SteadyTime t, const base::TimeAnchor& anchor) {
+  return base::formatRfc3339(anchor.toWall(t));
 }
 
 namespace {
-Poco::Dynamic::Var optWall(const std::optional<fleet::SteadyTime>& t, const fleet::TimeAnchor& a) {
+Poco::Dynamic::Var optWall(const std::optional<base::SteadyTime>& t, const base::TimeAnchor& a) {
   if (!t) return {};
   return wallText(*t, a);
 }
 
 void setLiveStatus(Poco::JSON::Object& o, const scheduler::InstanceView& v,
-                   const fleet::TimeAnchor& a) {
+                   const base::TimeAnchor& a) {
   const auto& st = v.status;
   const bool known = st.state.kind() != fleet::StateKind::unknown;
   o.set("state", known ? Poco::Dynamic::Var(st.state.raw()) : Poco::Dynamic::Var());
   o.set("attention", std::string(fleet::attentionName(v.attention)));
-  o.set("stateSince", known ? Poco::Dynamic::Var(wallText(st.stateSince, a)) : Poco::Dynamic::Var());
+  o.set("stateSince",
+        known ? Poco::Dynamic::Var(wallText(st.stateSince, a)) : Poco::Dynamic::Var());
   o.set("lastCheckedAt", optWall(st.lastCheckedAt, a));
   o.set("nextCheckAt", optWall(v.nextProbeAt, a));
   o.set("lastError", st.lastErrorKind ? Poco::Dynamic::Var(st.lastError) : Poco::Dynamic::Var());
@@ -191,14 +193,14 @@ void setLiveStatus(Poco::JSON::Object& o, const scheduler::InstanceView& v,
 
 Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row,
                                        const scheduler::InstanceView* live,
-                                       const fleet::TimeAnchor* anchor) {
+                                       const base::TimeAnchor* anchor) {
   const auto& in = row.instance;
   const auto& st = row.status;
   auto o = orderedObject();
   o->set("id", static_cast<Poco::Int64>(in.id));
   o->set("name", in.name);
   o->set("apiUrl", in.api_url);
-  o->set("tokenHint", fleet::tokenHint(in.token));
+  o->set("tokenHint", base::tokenHint(in.token));
   Poco::JSON::Array::Ptr tags = new Poco::JSON::Array;
   for (const auto& t : in.tags) tags->add(t);
   o->set("tags", tags);
@@ -215,8 +217,8 @@ Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row,
     o->set("phone", optText(st.phone));
   }
   o->set("webhook", std::string(fleet::webhookStatusName(row.webhook)));
-  o->set("createdAt", fleet::formatRfc3339(in.created_at));
-  o->set("updatedAt", fleet::formatRfc3339(in.updated_at));
+  o->set("createdAt", base::formatRfc3339(in.created_at));
+  o->set("updatedAt", base::formatRfc3339(in.updated_at));
   return o;
 }
 
@@ -231,7 +233,7 @@ void appendOptString(std::string& out, const std::optional<std::string>& text) {
 
 void appendOptTime(std::string& out, const std::optional<std::int64_t>& ms) {
   appendOptString(
-      out, ms ? std::optional(fleet::formatRfc3339(fleet::fromUnixMillis(*ms))) : std::nullopt);
+      out, ms ? std::optional(base::formatRfc3339(base::fromUnixMillis(*ms))) : std::nullopt);
 }
 }  // namespace
 
@@ -245,7 +247,7 @@ void appendInstanceJson(std::string& out, const store::InstanceRow& row) {
   out += ",\"apiUrl\":";
   store::appendJsonString(out, in.api_url);
   out += ",\"tokenHint\":";
-  store::appendJsonString(out, fleet::tokenHint(in.token));
+  store::appendJsonString(out, base::tokenHint(in.token));
   out += ",\"tags\":[";
   for (std::size_t t = 0; t < in.tags.size(); ++t) {
     if (t > 0) out += ',';
@@ -270,9 +272,9 @@ void appendInstanceJson(std::string& out, const store::InstanceRow& row) {
   out += ",\"webhook\":\"";
   out += fleet::webhookStatusName(row.webhook);
   out += "\",\"createdAt\":";
-  store::appendJsonString(out, fleet::formatRfc3339(in.created_at));
+  store::appendJsonString(out, base::formatRfc3339(in.created_at));
   out += ",\"updatedAt\":";
-  store::appendJsonString(out, fleet::formatRfc3339(in.updated_at));
+  store::appendJsonString(out, base::formatRfc3339(in.updated_at));
   out += '}';
 }
 

@@ -10,8 +10,8 @@
 #include <Poco/JSON/Object.h>
 
 #include "api/instance_batch_reader.hpp"
+#include "base/time_anchor.hpp"
 #include "fleet/registered_instance.hpp"
-#include "fleet/time_anchor.hpp"
 #include "greenapi/upstream_host_policy.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "store/instance_repository.hpp"
@@ -20,7 +20,8 @@ namespace greenfleet::api {
 
 // `prefix` names the item in a batch ("[3]."), empty for a single object. An apiUrl outside
 // `allowed_hosts` is a 422 on apiUrl; a stored apiUrl is always the normalised one.
-fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json, const std::string& prefix,
+fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json,
+                                           const std::string& prefix,
                                            const std::string& default_api_url,
                                            const greenapi::UpstreamHostPolicy& allowed_hosts);
 // The same checks and errors for one item of the streaming batch reader (field names "[i].id");
@@ -34,7 +35,7 @@ store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json,
 // which lags by up to one status batch).
 Poco::JSON::Object::Ptr instanceToJson(const store::InstanceRow& row,
                                        const scheduler::InstanceView* live = nullptr,
-                                       const fleet::TimeAnchor* anchor = nullptr);
+                                       const base::TimeAnchor* anchor = nullptr);
 // Appends exactly the text toJsonText(*instanceToJson(row)) gives, without building the Poco
 // object tree (a 10,000-row import answer spent more time there than in SQLite).
 void appendInstanceJson(std::string& out, const store::InstanceRow& row);
@@ -45,6 +46,6 @@ std::vector<std::string> checkedTags(const std::vector<std::string>& tags,
 std::string checkedApiUrl(const std::string& url, const std::string& field,
                           const greenapi::UpstreamHostPolicy& allowed_hosts);
 // RFC 3339 of a steady time, through the anchor.
-std::string wallText(fleet::SteadyTime t, const fleet::TimeAnchor& anchor);
+std::string wallText(base::SteadyTime t, const base::TimeAnchor& anchor);
 
 }  // namespace greenfleet::api

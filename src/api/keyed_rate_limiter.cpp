@@ -6,8 +6,7 @@ KeyedRateLimiter::KeyedRateLimiter(double rate_per_second, std::uint32_t burst,
                                    std::size_t max_keys)
     : template_(rate_per_second, burst), max_keys_(max_keys) {}
 
-std::optional<fleet::Duration> KeyedRateLimiter::take(const std::string& key,
-                                                      fleet::SteadyTime now) {
+std::optional<base::Duration> KeyedRateLimiter::take(const std::string& key, base::SteadyTime now) {
   std::lock_guard lock(mutex_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
@@ -20,7 +19,7 @@ std::optional<fleet::Duration> KeyedRateLimiter::take(const std::string& key,
   return std::nullopt;
 }
 
-void KeyedRateLimiter::pruneLocked(fleet::SteadyTime now) {
+void KeyedRateLimiter::pruneLocked(base::SteadyTime now) {
   for (auto it = buckets_.begin(); it != buckets_.end();) {
     if (template_.withState(it->second).available(now) >= template_.burst()) {
       it = buckets_.erase(it);

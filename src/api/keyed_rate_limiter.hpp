@@ -10,7 +10,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "scheduler/token_bucket.hpp"
 
 namespace greenfleet::api {
@@ -20,15 +20,15 @@ class KeyedRateLimiter {
   KeyedRateLimiter(double rate_per_second, std::uint32_t burst, std::size_t max_keys = 100000);
 
   // Takes a token of `key`'s bucket: nullopt when allowed, else how long until one is free.
-  std::optional<fleet::Duration> take(const std::string& key, fleet::SteadyTime now);
+  std::optional<base::Duration> take(const std::string& key, base::SteadyTime now);
 
  private:
-  void pruneLocked(fleet::SteadyTime now);
+  void pruneLocked(base::SteadyTime now);
 
   scheduler::TokenBucket template_;
   std::size_t max_keys_;
   std::mutex mutex_;
-  std::unordered_map<std::string, fleet::SteadyTime> buckets_;  // key → bucket state (GCRA TAT)
+  std::unordered_map<std::string, base::SteadyTime> buckets_;  // key → bucket state (GCRA TAT)
 };
 
 }  // namespace greenfleet::api

@@ -4,15 +4,15 @@
 
 #include "api/api_error.hpp"
 #include "api/json_fields.hpp"
-#include "fleet/log.hpp"
+#include "base/log.hpp"
+#include "base/time_format.hpp"
 #include "fleet/phone_number.hpp"
-#include "fleet/time_format.hpp"
 #include "scheduler/pairing_code_requester.hpp"
 
 namespace greenfleet::api {
 
 namespace {
-const fleet::Log kLog{"api"};
+const base::Log kLog{"api"};
 
 // "The code for authorization by phone number is valid for approximately 2.5 minutes"
 // (green-api.md §5).
@@ -96,7 +96,7 @@ ApiResponse PairingCodeHandler::request(std::int64_t id, const std::string& body
   auto o = orderedObject();
   o->set("code", answer.code);
   o->set("lifetimeSeconds", static_cast<Poco::Int64>(kCodeLifetime.count()));
-  o->set("expiresAt", fleet::formatRfc3339(now + kCodeLifetime));
+  o->set("expiresAt", base::formatRfc3339(now + kCodeLifetime));
   return ApiResponse::json(200, *o);
 }
 

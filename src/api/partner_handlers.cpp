@@ -11,16 +11,16 @@
 #include "api/instance_json.hpp"
 #include "api/json_fields.hpp"
 #include "api/partner_sync_control.hpp"
+#include "base/time_format.hpp"
 #include "fleet/api_url_template.hpp"
 #include "fleet/registered_instance.hpp"
-#include "fleet/time_format.hpp"
 #include "greenapi/upstream_url.hpp"
 
 namespace greenfleet::api {
 
 namespace {
 
-std::string rfc3339(std::int64_t ms) { return fleet::formatRfc3339(fleet::fromUnixMillis(ms)); }
+std::string rfc3339(std::int64_t ms) { return base::formatRfc3339(base::fromUnixMillis(ms)); }
 
 void check(const std::optional<std::string>& problem, const std::string& field) {
   if (problem) throw ApiError::unprocessable(fmt::format("{} {}", field, *problem), field);

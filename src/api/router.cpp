@@ -43,7 +43,8 @@ RouteMatch Router::match(const std::string& method, const std::string& path) con
   for (const auto& c : routes_) {
     std::map<std::string, std::string> params;
     if (!matchSegments(c.segments, segments, params)) continue;
-    const bool method_ok = c.route.method == method || (method == "HEAD" && c.route.method == "GET");
+    const bool method_ok =
+        c.route.method == method || (method == "HEAD" && c.route.method == "GET");
     if (method_ok && result.route == nullptr) {
       result.route = &c.route;
       result.params = std::move(params);

@@ -31,7 +31,7 @@ struct Route {
 };
 
 struct RouteMatch {
-  const Route* route = nullptr;             // null: no route for this method
+  const Route* route = nullptr;  // null: no route for this method
   std::map<std::string, std::string> params;
   std::vector<std::string> allowed_methods;  // non-empty: path known, method not
 };

@@ -41,7 +41,8 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
     return [handlers, fn](ApiRequest& r) { return ((*handlers).*fn)(r); };
   };
 
-  router->add({"GET", "/healthz", Access::open, [](ApiRequest&) { return plainStatus(200, "ok"); }});
+  router->add(
+      {"GET", "/healthz", Access::open, [](ApiRequest&) { return plainStatus(200, "ok"); }});
   router->add({"GET", "/readyz", Access::open, [&context](ApiRequest&) {
                  return context.ready() ? plainStatus(200, "ready") : plainStatus(503, "not ready");
                }});
@@ -57,11 +58,15 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
                  return ApiResponse::json(200, *o);
                }});
   router->add({"GET", "/api/v1/meta", Access::read, metaResponse});
-  router->add({"POST", "/api/v1/instances", Access::admin, bind(instances, &InstanceHandlers::create)});
+  router->add(
+      {"POST", "/api/v1/instances", Access::admin, bind(instances, &InstanceHandlers::create)});
   router->add({"GET", "/api/v1/instances", Access::read, bind(instances, &InstanceHandlers::list)});
-  router->add({"GET", "/api/v1/instances/{id}", Access::read, bind(instances, &InstanceHandlers::get)});
-  router->add({"PATCH", "/api/v1/instances/{id}", Access::admin, bind(instances, &InstanceHandlers::update)});
-  router->add({"DELETE", "/api/v1/instances/{id}", Access::admin, bind(instances, &InstanceHandlers::remove)});
+  router->add(
+      {"GET", "/api/v1/instances/{id}", Access::read, bind(instances, &InstanceHandlers::get)});
+  router->add({"PATCH", "/api/v1/instances/{id}", Access::admin,
+               bind(instances, &InstanceHandlers::update)});
+  router->add({"DELETE", "/api/v1/instances/{id}", Access::admin,
+               bind(instances, &InstanceHandlers::remove)});
   router->add({"GET", "/api/v1/needs-scan", Access::read, bind(scans, &ScanHandlers::needsScan),
                false, [scans](ApiRequest& r) { return scans->needsScanFast(r); }});
   router->add({"GET", "/api/v1/instances/{id}/qr", Access::read, bind(scans, &ScanHandlers::qr)});
@@ -118,10 +123,13 @@ std::shared_ptr<Router> buildRouter(ApiContext& context) {
                bind(links, &ScanLinkHandlers::revoke)});
   router->add({"POST", "/api/v1/instances/{id}/pairing-code", Access::admin,
                bind(pairing, &PairingCodeHandler::forInstance)});
-  router->add({"GET", "/s/assets/{file}", Access::open, bind(links, &ScanLinkHandlers::asset), true});
+  router->add(
+      {"GET", "/s/assets/{file}", Access::open, bind(links, &ScanLinkHandlers::asset), true});
   router->add({"GET", "/s/{token}", Access::open, bind(links, &ScanLinkHandlers::page), true});
-  router->add({"GET", "/s/{token}/state", Access::open, bind(links, &ScanLinkHandlers::state), true});
-  router->add({"GET", "/s/{token}/qr.png", Access::open, bind(links, &ScanLinkHandlers::qrImage), true});
+  router->add(
+      {"GET", "/s/{token}/state", Access::open, bind(links, &ScanLinkHandlers::state), true});
+  router->add(
+      {"GET", "/s/{token}/qr.png", Access::open, bind(links, &ScanLinkHandlers::qrImage), true});
   router->add({"POST", "/s/{token}/pairing-code", Access::open,
                bind(links, &ScanLinkHandlers::pairingCode), true});
   return router;

@@ -10,23 +10,23 @@
 
 #include "api/api_error.hpp"
 #include "api/instance_json.hpp"
+#include "base/log.hpp"
 #include "fleet/input_limits.hpp"
-#include "fleet/log.hpp"
 #include "store/tags_json.hpp"
 
 namespace greenfleet::api {
 
 namespace {
-const fleet::Log kLog{"api"};
+const base::Log kLog{"api"};
 
-ApiError tooManyRequests(std::string code, std::string message, fleet::Duration retry_after) {
+ApiError tooManyRequests(std::string code, std::string message, base::Duration retry_after) {
   return ApiError::tooManyRequests(std::move(code), std::move(message), retry_after);
 }
 
 // A scan session that could not start, as both the QR GET and the scan-session action answer
 // it; returns when the session runs. `state` names the instance's state in the 409 when known.
 void throwIfSessionRefused(const scheduler::SessionStart& start, std::int64_t id,
-                           std::optional<std::string_view> state, fleet::SteadyTime now) {
+                           std::optional<std::string_view> state, base::SteadyTime now) {
   using S = scheduler::SessionStartStatus;
   switch (start.status) {
     case S::started:

@@ -14,14 +14,14 @@
 #include "api/json_fields.hpp"
 #include "api/pairing_code_handler.hpp"
 #include "api/scan_handlers.hpp"
-#include "fleet/log.hpp"
+#include "base/log.hpp"
+#include "base/time_format.hpp"
 #include "fleet/qr_png.hpp"
-#include "fleet/time_format.hpp"
 
 namespace greenfleet::api {
 
 namespace {
-const fleet::Log kLog{"api"};
+const base::Log kLog{"api"};
 
 // Everything the page loads is its own; no inline script or style, no framing, no forms.
 constexpr const char* kPageCsp =
@@ -74,7 +74,7 @@ std::string replaceAll(std::string text, std::string_view from, std::string_view
 }
 
 std::string wallMillisText(std::int64_t ms) {
-  return fleet::formatRfc3339(fleet::fromUnixMillis(ms));
+  return base::formatRfc3339(base::fromUnixMillis(ms));
 }
 
 void addPageHeaders(ApiResponse& r) {
@@ -172,7 +172,7 @@ bool ScanLinkHandlers::settleAuthorized(std::int64_t instance_id, const store::S
     authorized = context_.scan_links.authorizedSince(instance_id, link->created_at_ms);
   }
   if (!authorized) return false;
-  const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
+  const auto now_ms = base::toUnixMillis(context_.clock.wallNow());
   for (const auto& ended : context_.scan_links.endAll(instance_id, "authorized", now_ms)) {
     record(instance_id, "completed", ended, "");
   }
@@ -202,7 +202,7 @@ ApiResponse ScanLinkHandlers::create(ApiRequest& request) {
                    fmt::format("instance {} is authorized; log it out first to link a phone", id));
   }
   const std::string caller = request.caller ? request.caller->name : "-";
-  const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
+  const auto now_ms = base::toUnixMillis(context_.clock.wallNow());
   const auto created = context_.scan_links.create(id, caller, now_ms,
                                                   now_ms + std::chrono::milliseconds(ttl).count());
   record(id, "created", created.link, caller);
@@ -226,8 +226,7 @@ ApiResponse ScanLinkHandlers::list(ApiRequest& request) {
   if (!context_.instances.get(id)) throw ApiError::notFound(fmt::format("no instance {}", id));
   settleAuthorized(id, nullptr);
   Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
-  for (const auto& l :
-       context_.scan_links.live(id, fleet::toUnixMillis(context_.clock.wallNow()))) {
+  for (const auto& l : context_.scan_links.live(id, base::toUnixMillis(context_.clock.wallNow()))) {
     auto o = orderedObject();
     o->set("id", static_cast<Poco::Int64>(l.id));
     o->set("hint", "…" + l.hint);
@@ -252,7 +251,7 @@ ApiResponse ScanLinkHandlers::revoke(ApiRequest& request) {
   if (ec != std::errc() || end != text.data() + text.size() || link_id <= 0) {
     throw ApiError::notFound(fmt::format("no scan link {}", text));
   }
-  const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
+  const auto now_ms = base::toUnixMillis(context_.clock.wallNow());
   if (!context_.scan_links.end(id, link_id, "revoked", now_ms)) {
     throw ApiError::notFound(fmt::format("no live scan link {} of instance {}", link_id, id));
   }
@@ -275,7 +274,7 @@ ScanLinkHandlers::Resolved ScanLinkHandlers::resolve(ApiRequest& request) {
   if (const auto wait = by_link_.take(std::to_string(r.link->id), now)) {
     throw ApiError::tooManyRequests("rate_limited", "too many requests; try again shortly", *wait);
   }
-  const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
+  const auto now_ms = base::toUnixMillis(context_.clock.wallNow());
   const bool within_life = now_ms < r.link->expires_at_ms;
   if (r.link->ended_at_ms) {
     // The holder of the link may still learn that it worked, until it would have expired.
@@ -305,7 +304,7 @@ ApiResponse ScanLinkHandlers::page(ApiRequest& request) {
   const auto resolved = resolve(request);
   if (resolved.status != LinkStatus::live) return neutralPage(resolved.status);
   const auto& link = *resolved.link;
-  if (context_.scan_links.markOpened(link.id, fleet::toUnixMillis(context_.clock.wallNow()))) {
+  if (context_.scan_links.markOpened(link.id, base::toUnixMillis(context_.clock.wallNow()))) {
     record(link.instance_id, "opened", link, "");
   }
   ApiResponse r;
@@ -329,7 +328,7 @@ ApiResponse ScanLinkHandlers::state(ApiRequest& request) {
     o->set("state", std::string("connected"));
     return stateJson(200, *o);
   }
-  const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
+  const auto now_ms = base::toUnixMillis(context_.clock.wallNow());
   auto& p = context_.poller;
   // Each poll of an open page extends the scan session, exactly like a GET of the QR.
   const auto start = p.startSession(link.instance_id);

@@ -15,14 +15,14 @@
 #include <string>
 
 #include "api/cached_body.hpp"
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "scheduler/fleet_poller.hpp"
 
 namespace greenfleet::api {
 
 class SnapshotBodyCache {
  public:
-  explicit SnapshotBodyCache(const fleet::Clock& clock) : clock_(clock) {}
+  explicit SnapshotBodyCache(const base::Clock& clock) : clock_(clock) {}
   // The body for `key` rendered from `snapshot`, rendering it with `render` on first use.
   std::shared_ptr<const CachedBody> get(const std::shared_ptr<const void>& snapshot,
                                         const std::string& key,
@@ -48,11 +48,11 @@ class SnapshotBodyCache {
   struct Slot {
     std::shared_ptr<const void> snapshot;
     std::shared_ptr<const CachedBody> body;
-    fleet::SteadyTime made{};
+    base::SteadyTime made{};
     bool rendering = false;
   };
   static constexpr std::size_t kMaxKeys = 64;  // distinct queries kept
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, Slot> slots_;
 };

@@ -4,15 +4,15 @@
 
 #include "api/instance_json.hpp"
 #include "api/partner_sync_control.hpp"
+#include "base/time_format.hpp"
 #include "fleet/attention.hpp"
 #include "fleet/outcome_kind.hpp"
-#include "fleet/time_format.hpp"
 #include "store/status_writer.hpp"
 
 namespace greenfleet::api {
 
 namespace {
-double millis(fleet::Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double millis(base::Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 Poco::JSON::Object::Ptr byStateJson(const scheduler::FleetCounts& counts) {
   auto o = orderedObject();
@@ -31,7 +31,7 @@ Poco::JSON::Object::Ptr byAttentionJson(const scheduler::FleetCounts& counts) {
 
 // The instance that has waited longest for a scan; null when none waits.
 Poco::Dynamic::Var oldestWaitingScan(const scheduler::FleetSnapshot& snapshot,
-                                     const fleet::TimeAnchor& anchor) {
+                                     const base::TimeAnchor& anchor) {
   if (snapshot.counts.needsScan == 0 || snapshot.needsScan.empty()) return {};
   const auto& v = snapshot.needsScan.front();
   auto o = orderedObject();
@@ -67,7 +67,7 @@ Poco::JSON::Object::Ptr schedulerJson(const scheduler::SchedulerStats& stats) {
   return sched;
 }
 
-Poco::JSON::Object::Ptr storeJson(const store::StatusWriter& writer, fleet::SteadyTime now) {
+Poco::JSON::Object::Ptr storeJson(const store::StatusWriter& writer, base::SteadyTime now) {
   auto o = orderedObject();
   const auto last = writer.lastCommitAt();
   o->set("lastBatchCommitAgeMs",
@@ -80,8 +80,8 @@ Poco::JSON::Object::Ptr partnersJson(const PartnersSummary& p) {
   auto partners = orderedObject();
   partners->set("accounts", static_cast<Poco::UInt64>(p.accounts));
   partners->set("failing", static_cast<Poco::UInt64>(p.failing));
-  partners->set("lastSyncAt", p.last_sync_at_ms ? Poco::Dynamic::Var(fleet::formatRfc3339(
-                                                      fleet::fromUnixMillis(*p.last_sync_at_ms)))
+  partners->set("lastSyncAt", p.last_sync_at_ms ? Poco::Dynamic::Var(base::formatRfc3339(
+                                                      base::fromUnixMillis(*p.last_sync_at_ms)))
                                                 : Poco::Dynamic::Var());
   partners->set("added", static_cast<Poco::UInt64>(p.added));
   partners->set("updated", static_cast<Poco::UInt64>(p.updated));

@@ -7,9 +7,9 @@
 
 #include "api/api_error.hpp"
 #include "api/json_fields.hpp"
+#include "base/time_format.hpp"
 #include "fleet/attention.hpp"
 #include "fleet/input_limits.hpp"
-#include "fleet/time_format.hpp"
 #include "sweep/report_json.hpp"
 #include "sweep/sweep_runner.hpp"
 
@@ -77,7 +77,7 @@ ApiResponse SweepHandlers::report(ApiRequest& request) {
   request.allowQuery({"tag"});
   const auto tag = request.queryText("tag", fleet::kMaxTagLength);
   auto root = orderedObject();
-  root->set("generatedAt", fleet::formatRfc3339(context_.clock.wallNow()));
+  root->set("generatedAt", base::formatRfc3339(context_.clock.wallNow()));
   root->set("report", sweep::toJson(context_.sweeps.currentReport(tag)));
   return ApiResponse::json(200, *root);
 }

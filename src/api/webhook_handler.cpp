@@ -2,14 +2,14 @@
 
 #include "api/api_error.hpp"
 #include "api/json_fields.hpp"
+#include "base/log.hpp"
 #include "fleet/input_limits.hpp"
-#include "fleet/log.hpp"
 #include "store/webhook_repository.hpp"
 
 namespace greenfleet::api {
 
 namespace {
-const fleet::Log kLog{"webhook"};
+const base::Log kLog{"webhook"};
 
 // Comparison time independent of where the strings differ.
 bool sameSecret(const std::string& a, const std::string& b) {

@@ -3,13 +3,13 @@
 #include <fmt/format.h>
 
 #include "api/api_error.hpp"
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 #include "fleet/outcome_kind.hpp"
 
 namespace greenfleet::api {
 
 namespace {
-const fleet::Log kLog{"webhooks"};
+const base::Log kLog{"webhooks"};
 // A single action may hold an instance's spacing when the job reaches it; wait, then retry.
 constexpr int kAttempts = 3;
 }  // namespace
@@ -70,7 +70,7 @@ std::vector<WebhookJob> WebhookJobs::list() const {
   return {jobs_.rbegin(), jobs_.rend()};
 }
 
-bool WebhookJobs::waitUntil(fleet::SteadyTime until) {
+bool WebhookJobs::waitUntil(base::SteadyTime until) {
   std::unique_lock lock(mutex_);
   // The condition variable waits in real time: the delay is read from the injected clock.
   wake_.wait_for(lock, until - context_.clock.steadyNow(), [this] { return stopping_; });

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "api/webhook_setup.hpp"
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
 namespace greenfleet::api {
 
@@ -38,8 +38,8 @@ struct WebhookJob {
   std::size_t processed = 0;
   std::size_t configured = 0, mismatch = 0, missing = 0, failed = 0;
   std::vector<WebhookJobItemError> errors;  // the first kMaxErrors
-  fleet::WallTime created_at{};
-  std::optional<fleet::WallTime> finished_at;
+  base::WallTime created_at{};
+  std::optional<base::WallTime> finished_at;
   static constexpr std::size_t kMaxErrors = 20;
 };
 
@@ -73,7 +73,7 @@ class WebhookJobs {
   ItemResult configureOne(std::int64_t id);
   static void countLocked(WebhookJob& job, std::int64_t id, const ItemResult& item);
   // Waits until `until` (steady) or stop; false on stop.
-  bool waitUntil(fleet::SteadyTime until);
+  bool waitUntil(base::SteadyTime until);
   WebhookJob* findLocked(std::int64_t id);
 
   ApiContext& context_;

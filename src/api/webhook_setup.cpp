@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "api/api_error.hpp"
-#include "fleet/time_format.hpp"
+#include "base/time_format.hpp"
 #include "store/webhook_repository.hpp"
 
 namespace greenfleet::api {
@@ -29,7 +29,7 @@ scheduler::WebhookCheck WebhookSetup::configure(std::int64_t id) {
   const auto url = webhookUrl();
   const auto row = context_.instances.get(id);
   if (!row) throw ApiError::notFound(fmt::format("no instance {}", id));
-  const auto now_ms = fleet::toUnixMillis(context_.clock.wallNow());
+  const auto now_ms = base::toUnixMillis(context_.clock.wallNow());
   const auto token = context_.webhooks.tokenFor(id, url, now_ms);
   if (!token) throw ApiError::notFound(fmt::format("no instance {}", id));
   const greenapi::InstanceCredentials credentials{row->instance.api_url, id, row->instance.token};
@@ -54,7 +54,7 @@ void WebhookSetup::record(std::int64_t id, const scheduler::WebhookCheck& check)
   // Refused before any call: nothing was learnt.
   if (check.status == S::busy || check.status == S::rateLimited) return;
   const auto status = check.status == S::checked ? check.webhook : fleet::WebhookStatus::unknown;
-  context_.webhooks.setStatus(id, status, fleet::toUnixMillis(context_.clock.wallNow()));
+  context_.webhooks.setStatus(id, status, base::toUnixMillis(context_.clock.wallNow()));
   std::lock_guard lock(counts_mutex_);
   stored_counts_.reset();
 }

@@ -45,7 +45,7 @@ class WebhookSetup {
   ApiContext& context_;
   std::mutex counts_mutex_;
   std::optional<std::map<fleet::WebhookStatus, std::int64_t>> stored_counts_;
-  fleet::SteadyTime counts_read_at_{};
+  base::SteadyTime counts_read_at_{};
 };
 
 }  // namespace greenfleet::api

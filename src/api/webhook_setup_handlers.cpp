@@ -6,15 +6,15 @@
 #include "api/api_error.hpp"
 #include "api/instance_json.hpp"
 #include "api/json_fields.hpp"
+#include "base/log.hpp"
+#include "base/time_format.hpp"
 #include "fleet/input_limits.hpp"
-#include "fleet/log.hpp"
 #include "fleet/outcome_kind.hpp"
-#include "fleet/time_format.hpp"
 
 namespace greenfleet::api {
 
 namespace {
-const fleet::Log kLog{"api"};
+const base::Log kLog{"api"};
 constexpr std::size_t kPageRows = 1000;
 
 Poco::JSON::Object::Ptr jobToJson(const WebhookJob& job) {
@@ -38,8 +38,8 @@ Poco::JSON::Object::Ptr jobToJson(const WebhookJob& job) {
   o->set("errors", errors);
   if (!job.error.empty()) o->set("error", job.error);
   o->set("requestedBy", job.requested_by);
-  o->set("createdAt", fleet::formatRfc3339(job.created_at));
-  o->set("finishedAt", job.finished_at ? Poco::Dynamic::Var(fleet::formatRfc3339(*job.finished_at))
+  o->set("createdAt", base::formatRfc3339(job.created_at));
+  o->set("finishedAt", job.finished_at ? Poco::Dynamic::Var(base::formatRfc3339(*job.finished_at))
                                        : Poco::Dynamic::Var());
   return o;
 }

@@ -5,8 +5,8 @@
 #include <stdexcept>
 
 #include "api/fleet_metrics.hpp"
-#include "fleet/comma_list.hpp"
-#include "fleet/time_format.hpp"
+#include "base/comma_list.hpp"
+#include "base/time_format.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "store/status_writer.hpp"
 
@@ -15,12 +15,13 @@ namespace greenfleet::app {
 namespace {
 std::chrono::milliseconds seconds(const config::Config& config, std::string_view key, double min,
                                   double max) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(config.getDouble(key, min, max) * 1000));
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(config.getDouble(key, min, max) * 1000));
 }
 
 std::set<fleet::Attention> parseReasons(const std::string& text) {
   std::set<fleet::Attention> out;
-  for (const auto item : fleet::splitCommaList(text)) {
+  for (const auto item : base::splitCommaList(text)) {
     const auto a = fleet::parseAttention(item);
     if (!a || *a == fleet::Attention::none) {
       throw config::ConfigError(fmt::format("alerts.reasons: unknown attention '{}'", item));
@@ -37,7 +38,7 @@ std::string defaultDashboardUrl(const config::Config& config) {
 }  // namespace
 
 std::unique_ptr<alerts::AlertDispatcher> buildAlertDispatcher(
-    const config::Config& config, const fleet::Clock& clock, store::StatusWriter& writer,
+    const config::Config& config, const base::Clock& clock, store::StatusWriter& writer,
     api::FleetMetrics& metrics, const std::unique_ptr<scheduler::FleetPoller>& poller) {
   alerts::AlertDispatcherOptions options;
   try {
@@ -69,7 +70,7 @@ std::unique_ptr<alerts::AlertDispatcher> buildAlertDispatcher(
                                              std::optional<std::chrono::milliseconds> retry_in) {
     metrics.recordAlerts(result.ok ? "delivered" : "failed");
     store::EventRow e;
-    e.at_ms = fleet::toUnixMillis(clock.wallNow());
+    e.at_ms = base::toUnixMillis(clock.wallNow());
     e.source = "alert";
     e.type = "alert";
     const auto what = fmt::format("{} {}", fleet::attentionName(delivery.notice.reason),

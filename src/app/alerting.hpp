@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "alerts/alert_dispatcher.hpp"
+#include "base/clock.hpp"
 #include "config/config.hpp"
-#include "fleet/clock.hpp"
 
 namespace greenfleet::api {
 class FleetMetrics;
@@ -24,7 +24,7 @@ namespace greenfleet::app {
 // `poller` is read only once the dispatcher runs (it is made before the poller, which reports
 // attention changes to it), so it may still be null here.
 std::unique_ptr<alerts::AlertDispatcher> buildAlertDispatcher(
-    const config::Config& config, const fleet::Clock& clock, store::StatusWriter& writer,
+    const config::Config& config, const base::Clock& clock, store::StatusWriter& writer,
     api::FleetMetrics& metrics, const std::unique_ptr<scheduler::FleetPoller>& poller);
 
 }  // namespace greenfleet::app

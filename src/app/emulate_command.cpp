@@ -12,10 +12,10 @@
 #include "app/command_table.hpp"
 #include "app/flags.hpp"
 #include "app/termination_signal.hpp"
+#include "base/clock.hpp"
 #include "emulator/controllable_clock.hpp"
 #include "emulator/emulator_server.hpp"
 #include "emulator/scenario.hpp"
-#include "fleet/clock.hpp"
 
 namespace greenfleet::app {
 
@@ -204,7 +204,7 @@ int runEmulate(const CommandArgs& args) {
   // Before any thread starts, so every thread inherits the mask.
   blockTerminationSignals();
   raiseOpenFileLimit();
-  static const fleet::SystemClock system_clock;
+  static const base::SystemClock system_clock;
   static emulator::ControllableClock controllable_clock(system_clock);
   emulator::EmulatorServer server = flags.isSet("controllable-clock")
                                         ? emulator::EmulatorServer(options, controllable_clock)

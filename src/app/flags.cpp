@@ -12,8 +12,8 @@ Flags::Flags(std::string command, std::string summary)
 
 Flags& Flags::option(std::string name, std::string value_name, std::string help,
                      std::optional<std::string> default_value) {
-  specs_.push_back({std::move(name), std::move(value_name), std::move(help),
-                    std::move(default_value), false});
+  specs_.push_back(
+      {std::move(name), std::move(value_name), std::move(help), std::move(default_value), false});
   return *this;
 }
 

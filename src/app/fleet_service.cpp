@@ -26,9 +26,9 @@
 #include "app/service_config.hpp"
 #include "app/status_mapping.hpp"
 #include "app/token_key.hpp"
-#include "fleet/comma_list.hpp"
-#include "fleet/log.hpp"
-#include "fleet/time_format.hpp"
+#include "base/comma_list.hpp"
+#include "base/log.hpp"
+#include "base/time_format.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "scheduler/pairing_code_requester.hpp"
@@ -47,7 +47,7 @@
 namespace greenfleet::app {
 
 namespace {
-const fleet::Log kLog{"app"};
+const base::Log kLog{"app"};
 
 void writeSecretFile(const std::string& path, const std::string& secret) {
   namespace fs = std::filesystem;
@@ -103,11 +103,11 @@ void securePrivateFiles(const std::string& db_path) {
 }
 
 // An operator's action goes into the event log, and is answered only once it is committed.
-api::EventRecorder actionRecorder(store::StatusWriter& writer, const fleet::Clock& clock) {
+api::EventRecorder actionRecorder(store::StatusWriter& writer, const base::Clock& clock) {
   return [&writer, &clock](std::int64_t id, const std::string& type, const std::string& detail,
                            const std::string& actor) {
     store::EventRow e;
-    e.at_ms = fleet::toUnixMillis(clock.wallNow());
+    e.at_ms = base::toUnixMillis(clock.wallNow());
     e.source = "action";
     e.type = type;
     e.detail = detail;
@@ -159,7 +159,7 @@ struct FleetService::Parts {
   std::unique_ptr<api::ApiContext> context;
   std::unique_ptr<api::AdminServer> server;
   std::unique_ptr<alerts::AlertDispatcher> alerts;  // null without alerts.targets
-  std::vector<http::Listener> server_listeners;  // what scan link URLs are built from
+  std::vector<http::Listener> server_listeners;     // what scan link URLs are built from
   std::atomic<bool> ready{false};
   // Retention: prunes old events in the background.
   std::thread pruner;
@@ -168,7 +168,7 @@ struct FleetService::Parts {
   bool pruner_stop = false;
 };
 
-FleetService::FleetService(config::Config config, const fleet::Clock& clock)
+FleetService::FleetService(config::Config config, const base::Clock& clock)
     : config_(std::move(config)), clock_(clock), parts_(std::make_unique<Parts>()) {}
 
 FleetService::~FleetService() { stop(); }
@@ -246,11 +246,11 @@ void FleetService::startPoller(const greenapi::TransferOptions& transfer_options
     };
   }
   auto* writer = p.writer.get();
-  const fleet::Clock* clock = &clock_;
+  const base::Clock* clock = &clock_;
   p.poller = std::make_unique<scheduler::FleetPoller>(
       schedulerConfig(config_), poller_options, *p.engine, clock_,
       [writer, clock](const scheduler::ProbeUpdate& update) {
-        const auto anchor = fleet::TimeAnchor::of(*clock);
+        const auto anchor = base::TimeAnchor::of(*clock);
         writer->enqueue(toStoredUpdate(update, anchor));
         for (auto& e : notableEvents(update, anchor)) writer->enqueueEvent(update.id, std::move(e));
       });
@@ -266,7 +266,7 @@ void FleetService::startPoller(const greenapi::TransferOptions& transfer_options
 std::size_t FleetService::loadRegistry() {
   auto& p = *parts_;
   std::size_t loaded = 0;
-  const auto anchor = fleet::TimeAnchor::of(clock_);
+  const auto anchor = base::TimeAnchor::of(clock_);
   // Sized once from the count: growing the per-id maps row by row rehashes them ~20 times.
   p.poller->reserve(static_cast<std::size_t>(p.instances->count()));
   {
@@ -378,7 +378,7 @@ void FleetService::startServer() {
   options.http = httpOptions(config_);
   p.server_listeners = options.http.listeners;
   const std::string origins = config_.getString("http.cors_origins");
-  for (const auto origin : fleet::splitCommaList(origins)) {
+  for (const auto origin : base::splitCommaList(origins)) {
     options.cors_origins.emplace_back(origin);
   }
   options.on_request = [metrics](const std::string& route, int status, double seconds) {
@@ -449,7 +449,7 @@ void FleetService::startPruner() {
       lock.unlock();
       try {
         const auto cutoff = clock_.wallNow() - std::chrono::hours(24 * days);
-        const auto cutoff_ms = fleet::toUnixMillis(cutoff);
+        const auto cutoff_ms = base::toUnixMillis(cutoff);
         const auto pruned = parts.event_log->pruneOlderThan(cutoff_ms);
         const auto sweeps = parts.sweep_store->pruneOlderThan(cutoff_ms);
         const auto links = parts.scan_links->pruneOlderThan(cutoff_ms);

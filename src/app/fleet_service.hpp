@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "base/clock.hpp"
 #include "config/config.hpp"
-#include "fleet/clock.hpp"
 
 namespace greenfleet::greenapi {
 struct TransferOptions;
@@ -20,7 +20,7 @@ namespace greenfleet::app {
 
 class FleetService {
  public:
-  FleetService(config::Config config, const fleet::Clock& clock);
+  FleetService(config::Config config, const base::Clock& clock);
   ~FleetService();
   FleetService(const FleetService&) = delete;
   FleetService& operator=(const FleetService&) = delete;
@@ -47,7 +47,7 @@ class FleetService {
   void startPruner();
   void stopPruner();
   config::Config config_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   std::unique_ptr<Parts> parts_;
 };
 

@@ -21,7 +21,7 @@
 #include "app/instance_file.hpp"
 #include "app/service_config.hpp"
 #include "app/token_key.hpp"
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/instance_repository.hpp"
 #include "store/readonly_status_reader.hpp"
 #include "sweep_cli/progress_bar.hpp"
@@ -70,7 +70,7 @@ void printErrors(const std::string& source, const std::vector<InstanceFileError>
 int importOffline(const config::Config& config, std::vector<InstanceFileRow> rows,
                   bool continue_on_error, std::vector<InstanceFileError>& errors) {
   const auto db = openMigratedDatabase(config);
-  const fleet::SystemClock clock;
+  const base::SystemClock clock;
   const auto cipher = openTokenCipher(config, *db);  // tokens are sealed as the server seals them
   store::InstanceRepository repo(*db, clock, *cipher);
   if (continue_on_error) {

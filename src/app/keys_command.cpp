@@ -5,7 +5,7 @@
 
 #include "app/command_table.hpp"
 #include "app/service_config.hpp"
-#include "fleet/time_format.hpp"
+#include "base/time_format.hpp"
 #include "store/api_key_repository.hpp"
 
 namespace greenfleet::app {
@@ -27,7 +27,7 @@ int runKeys(const CommandArgs& args) {
   const auto config = loadConfig(flags);
   setupLogging(config);
   const auto db = openMigratedDatabase(config);
-  fleet::SystemClock clock;
+  base::SystemClock clock;
   store::ApiKeyRepository keys(*db, clock);
 
   if (action == "create") {
@@ -45,13 +45,12 @@ int runKeys(const CommandArgs& args) {
     std::cout << fmt::format("{:<6} {:<8} {:<24} {:<26} {:<26} {}\n", "ID", "ROLE", "NAME",
                              "CREATED", "LAST USED", "REVOKED");
     for (const auto& k : keys.list()) {
-      const auto opt = [](const std::optional<fleet::WallTime>& t) {
-        return t ? fleet::formatRfc3339(*t) : std::string("-");
+      const auto opt = [](const std::optional<base::WallTime>& t) {
+        return t ? base::formatRfc3339(*t) : std::string("-");
       };
       std::cout << fmt::format("{:<6} {:<8} {:<24} {:<26} {:<26} {}\n", k.id,
-                               store::roleName(k.role), k.name,
-                               fleet::formatRfc3339(k.created_at), opt(k.last_used_at),
-                               opt(k.revoked_at));
+                               store::roleName(k.role), k.name, base::formatRfc3339(k.created_at),
+                               opt(k.last_used_at), opt(k.revoked_at));
     }
     return 0;
   }

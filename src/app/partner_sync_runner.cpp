@@ -2,19 +2,18 @@
 
 #include <fmt/format.h>
 
-#include "fleet/log.hpp"
-#include "fleet/time_format.hpp"
+#include "base/log.hpp"
+#include "base/time_format.hpp"
 #include "greenapi/partner_reply.hpp"
 
 namespace greenfleet::app {
 
 namespace {
-const fleet::Log kLog{"partners"};
+const base::Log kLog{"partners"};
 constexpr const char* kPeriodicActor = "partner-sync";
 
 store::EventRow partnerEvent(std::int64_t at_ms, const char* type,
-                                    const store::PartnerAccount& account,
-                                    const std::string& actor) {
+                             const store::PartnerAccount& account, const std::string& actor) {
   store::EventRow e;
   e.at_ms = at_ms;
   e.source = "partner";
@@ -60,7 +59,7 @@ PartnerSyncRunner::PartnerSyncRunner(store::PartnerRepository& partners,
                                      store::InstanceRepository& instances,
                                      greenapi::TransferEngine& engine,
                                      api::RegistryObserver& observer, store::StatusWriter& writer,
-                                     const fleet::Clock& clock, scheduler::PartnerSyncPacing pacing)
+                                     const base::Clock& clock, scheduler::PartnerSyncPacing pacing)
     : partners_(partners),
       instances_(instances),
       engine_(engine),
@@ -108,7 +107,7 @@ api::SyncAttempt PartnerSyncRunner::syncNow(std::int64_t id, const std::string& 
     if (stopping_) return {api::SyncAttempt::Kind::stopped};
     if (accounts_.count(id) == 0) return {api::SyncAttempt::Kind::unknown};
     const auto wait = pacer_.waitBeforeCall(id, clock_.steadyNow());
-    if (wait > fleet::Duration::zero()) {
+    if (wait > base::Duration::zero()) {
       api::SyncAttempt paced{api::SyncAttempt::Kind::too_soon};
       paced.retry_after = std::chrono::ceil<std::chrono::milliseconds>(wait);
       return paced;
@@ -178,8 +177,8 @@ void PartnerSyncRunner::run() {
       continue;
     }
     const auto next = pacer_.nextDue();
-    const auto wait = next ? std::max(fleet::Duration::zero(), *next - now)
-                           : fleet::Duration(std::chrono::hours(1));
+    const auto wait = next ? std::max(base::Duration::zero(), *next - now)
+                           : base::Duration(std::chrono::hours(1));
     wake_.wait_for(lock, wait);
   }
 }
@@ -217,7 +216,7 @@ api::SyncAttempt PartnerSyncRunner::sync(std::int64_t id, const std::string& act
   }
   if (!ok) {
     result = fleet::PartnerSyncResult{};
-    result.at_ms = fleet::toUnixMillis(clock_.wallNow());
+    result.at_ms = base::toUnixMillis(clock_.wallNow());
     result.errors.push_back(listing.outcome.message.empty()
                                 ? std::string(fleet::outcomeKindName(listing.outcome.kind))
                                 : listing.outcome.message);
@@ -278,7 +277,7 @@ fleet::PartnerSyncResult PartnerSyncRunner::reconcile(const store::PartnerAccoun
                                                       const std::string& actor) {
   auto plan = planSync(account, listing);
   const auto wall_now = clock_.wallNow();
-  const std::int64_t now_ms = fleet::toUnixMillis(wall_now);
+  const std::int64_t now_ms = base::toUnixMillis(wall_now);
   for (auto& in : plan.added) in.created_at = in.updated_at = wall_now;
   auto result = plannedResult(plan, listing.size(), now_ms);
 

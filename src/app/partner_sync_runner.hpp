@@ -15,8 +15,8 @@
 
 #include "api/api_context.hpp"
 #include "api/partner_sync_control.hpp"
-#include "fleet/clock.hpp"
-#include "fleet/random.hpp"
+#include "base/clock.hpp"
+#include "base/random.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/partner_sync_pacer.hpp"
 #include "store/instance_repository.hpp"
@@ -29,7 +29,7 @@ class PartnerSyncRunner final : public api::PartnerSyncControl {
  public:
   PartnerSyncRunner(store::PartnerRepository& partners, store::InstanceRepository& instances,
                     greenapi::TransferEngine& engine, api::RegistryObserver& observer,
-                    store::StatusWriter& writer, const fleet::Clock& clock,
+                    store::StatusWriter& writer, const base::Clock& clock,
                     scheduler::PartnerSyncPacing pacing);
   ~PartnerSyncRunner() override;
 
@@ -72,13 +72,13 @@ class PartnerSyncRunner final : public api::PartnerSyncControl {
   greenapi::TransferEngine& engine_;
   api::RegistryObserver& observer_;
   store::StatusWriter& writer_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   const scheduler::PartnerSyncPacing pacing_;
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable wake_;
   scheduler::PartnerSyncPacer pacer_;
-  fleet::Rng rng_;
+  base::Rng rng_;
   std::deque<Demand> demands_;
   std::map<std::int64_t, fleet::PartnerSyncResult> last_results_;
   std::set<std::int64_t> accounts_;

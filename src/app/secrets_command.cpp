@@ -9,13 +9,13 @@
 #include "app/database_lock.hpp"
 #include "app/service_config.hpp"
 #include "app/token_key.hpp"
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 #include "store/stored_tokens.hpp"
 
 namespace greenfleet::app {
 
 namespace {
-const fleet::Log kLog{"app"};
+const base::Log kLog{"app"};
 
 // Re-seals every token under `next` in one transaction. With a key file, the file is replaced
 // inside that transaction, just before COMMIT, keeping the old key in <file>.old:

@@ -7,7 +7,7 @@
 #include "app/service_config.hpp"
 #include "app/service_notification.hpp"
 #include "app/termination_signal.hpp"
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 namespace greenfleet::app {
 
@@ -32,15 +32,15 @@ int runServe(const CommandArgs& args) {
   setupLogging(config);
 
   blockTerminationSignals();
-  fleet::SystemClock clock;
+  base::SystemClock clock;
   FleetService service(config, clock);
   service.start();
   notifyServiceReady(fmt::format("serving on {}:{}", service.host(), service.port()));
   const int sig = waitForTerminationSignal();
-  fleet::Log("app").info("event=stopping signal={}", sig);
+  base::Log("app").info("event=stopping signal={}", sig);
   notifyServiceStopping();
   service.stop();
-  fleet::Log("app").info("event=stopped");
+  base::Log("app").info("event=stopped");
   return 0;
 }
 

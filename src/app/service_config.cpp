@@ -85,8 +85,10 @@ void setupLogging(const config::Config& config) {
   try {
     Poco::Logger::root().setLevel(level);
   } catch (const Poco::Exception&) {
-    throw config::ConfigError("log.level must be one of fatal, critical, error, warning, notice, "
-                              "information, debug, trace; got '" + level + "'");
+    throw config::ConfigError(
+        "log.level must be one of fatal, critical, error, warning, notice, "
+        "information, debug, trace; got '" +
+        level + "'");
   }
   // Loggers created before this call keep their old level; set the ones that exist.
   std::vector<std::string> names;
@@ -96,8 +98,8 @@ void setupLogging(const config::Config& config) {
 }
 
 namespace {
-fleet::Duration seconds(const config::Config& c, std::string_view key, double min, double max) {
-  return std::chrono::duration_cast<fleet::Duration>(
+base::Duration seconds(const config::Config& c, std::string_view key, double min, double max) {
+  return std::chrono::duration_cast<base::Duration>(
       std::chrono::duration<double>(c.getDouble(key, min, max)));
 }
 }  // namespace
@@ -121,7 +123,8 @@ scheduler::SchedulerConfig schedulerConfig(const config::Config& c) {
   s.qrRps = c.getDouble("scheduler.qr_rps", 0.01, 2.5);
   s.accountMethodRps = c.getDouble("scheduler.account_method_rps", 0.01, 0.9);
   s.maxRps = c.getDouble("upstream.max_rps", 1, 1e6);
-  s.maxInFlightPerHost = static_cast<std::size_t>(c.getInt("upstream.max_in_flight_per_host", 1, 100000));
+  s.maxInFlightPerHost =
+      static_cast<std::size_t>(c.getInt("upstream.max_in_flight_per_host", 1, 100000));
   s.backoffBase = seconds(c, "scheduler.backoff_base_s", 0.1, 3600);
   s.backoffCap = seconds(c, "scheduler.backoff_cap_s", 1, 86400);
   s.checkedWriteInterval = seconds(c, "status.checked_write_interval_s", 0, 3600);
@@ -217,7 +220,8 @@ http::ServerOptions httpOptions(const config::Config& config) {
   o.max_connections = static_cast<std::size_t>(config.getInt("http.max_connections", 1, 10000000));
   o.max_connections_per_ip =
       static_cast<std::size_t>(config.getInt("http.max_connections_per_ip", 1, 10000000));
-  o.max_body_bytes = static_cast<std::size_t>(config.getInt("http.max_body_bytes", 1024, 1LL << 30));
+  o.max_body_bytes =
+      static_cast<std::size_t>(config.getInt("http.max_body_bytes", 1024, 1LL << 30));
   return o;
 }
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 namespace greenfleet::app {
 
@@ -12,7 +12,7 @@ namespace {
 void notify(const std::string& message) {
   // 0: not under a service manager; < 0: the socket refused it. Neither stops the service.
   if (const int rc = sd_notify(0, message.c_str()); rc < 0) {
-    fleet::Log("app").warn("event=service_notify_failed errno={}", -rc);
+    base::Log("app").warn("event=service_notify_failed errno={}", -rc);
   }
 }
 }  // namespace

@@ -1,22 +1,22 @@
 #include "app/status_mapping.hpp"
 
+#include "base/time_format.hpp"
 #include "fleet/attention.hpp"
 #include "fleet/outcome_kind.hpp"
-#include "fleet/time_format.hpp"
 
 namespace greenfleet::app {
 
 namespace {
-std::optional<std::int64_t> wallMs(const std::optional<fleet::SteadyTime>& t,
-                                   const fleet::TimeAnchor& anchor) {
+std::optional<std::int64_t> wallMs(const std::optional<base::SteadyTime>& t,
+                                   const base::TimeAnchor& anchor) {
   if (!t) return std::nullopt;
-  return fleet::toUnixMillis(anchor.toWall(*t));
+  return base::toUnixMillis(anchor.toWall(*t));
 }
 
-std::optional<fleet::SteadyTime> steady(const std::optional<std::int64_t>& ms,
-                                        const fleet::TimeAnchor& anchor) {
+std::optional<base::SteadyTime> steady(const std::optional<std::int64_t>& ms,
+                                       const base::TimeAnchor& anchor) {
   if (!ms) return std::nullopt;
-  return anchor.toSteady(fleet::fromUnixMillis(*ms));
+  return anchor.toSteady(base::fromUnixMillis(*ms));
 }
 
 fleet::InstanceState loadState(const std::optional<std::string>& stored) {
@@ -31,14 +31,14 @@ std::optional<std::string> storedState(const fleet::InstanceState& state) {
 }
 
 store::StatusUpdate toStoredUpdate(const scheduler::ProbeUpdate& update,
-                                   const fleet::TimeAnchor& anchor) {
+                                   const base::TimeAnchor& anchor) {
   const auto& st = update.status;
   store::StatusUpdate out;
   out.id = update.id;
   out.seq = update.seq;
   out.seq_floor = update.seqFloor;
   out.state = storedState(st.state);
-  if (out.state) out.state_since_ms = fleet::toUnixMillis(anchor.toWall(st.stateSince));
+  if (out.state) out.state_since_ms = base::toUnixMillis(anchor.toWall(st.stateSince));
   out.attention = std::string(fleet::attentionName(st.attention));
   out.needs_scan = st.attention == fleet::Attention::needsScan;
   out.last_checked_at_ms = wallMs(st.lastCheckedAt, anchor);
@@ -49,20 +49,20 @@ store::StatusUpdate toStoredUpdate(const scheduler::ProbeUpdate& update,
     out.last_error = st.lastError;
   }
   out.phone = st.phone;
-  out.next_check_at_ms = fleet::toUnixMillis(anchor.toWall(update.nextProbeAt));
+  out.next_check_at_ms = base::toUnixMillis(anchor.toWall(update.nextProbeAt));
   if (update.transition) {
     const auto& t = *update.transition;
-    out.transition = store::EventRow{fleet::toUnixMillis(anchor.toWall(t.at)),
-                                            storedState(t.from), storedState(t.to),
-                                            std::string(fleet::readingSourceName(t.source))};
+    out.transition =
+        store::EventRow{base::toUnixMillis(anchor.toWall(t.at)), storedState(t.from),
+                        storedState(t.to), std::string(fleet::readingSourceName(t.source))};
   }
   return out;
 }
 
 std::vector<store::EventRow> notableEvents(const scheduler::ProbeUpdate& update,
-                                                  const fleet::TimeAnchor& anchor) {
+                                           const base::TimeAnchor& anchor) {
   std::vector<store::EventRow> out;
-  const auto at = fleet::toUnixMillis(anchor.wall);
+  const auto at = base::toUnixMillis(anchor.wall);
   const auto source = update.transition
                           ? std::string(fleet::readingSourceName(update.transition->source))
                           : std::string("poll");
@@ -85,8 +85,8 @@ std::vector<store::EventRow> notableEvents(const scheduler::ProbeUpdate& update,
 }
 
 fleet::InstanceStatus fromStoredStatus(const store::StoredStatus& stored,
-                                       fleet::SteadyTime registered_at,
-                                       const fleet::TimeAnchor& anchor) {
+                                       base::SteadyTime registered_at,
+                                       const base::TimeAnchor& anchor) {
   auto st = fleet::InstanceStatus::registered(registered_at);
   st.state = loadState(stored.state);
   st.lastObservedState = st.state;

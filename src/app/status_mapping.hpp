@@ -5,8 +5,8 @@
 
 #include <vector>
 
+#include "base/time_anchor.hpp"
 #include "fleet/instance_status.hpp"
-#include "fleet/time_anchor.hpp"
 #include "scheduler/probe_scheduler.hpp"
 #include "store/instance_repository.hpp"
 #include "store/status_update.hpp"
@@ -14,15 +14,15 @@
 namespace greenfleet::app {
 
 store::StatusUpdate toStoredUpdate(const scheduler::ProbeUpdate& update,
-                                   const fleet::TimeAnchor& anchor);
+                                   const base::TimeAnchor& anchor);
 // The notable events an update carries besides its state transition: attention changes and
 // scan sessions started or ended.
 std::vector<store::EventRow> notableEvents(const scheduler::ProbeUpdate& update,
-                                                  const fleet::TimeAnchor& anchor);
+                                           const base::TimeAnchor& anchor);
 // A stored row back into a status the scheduler resumes from.
 fleet::InstanceStatus fromStoredStatus(const store::StoredStatus& stored,
-                                       fleet::SteadyTime registered_at,
-                                       const fleet::TimeAnchor& anchor);
+                                       base::SteadyTime registered_at,
+                                       const base::TimeAnchor& anchor);
 // NULL in the database = never read.
 std::optional<std::string> storedState(const fleet::InstanceState& state);
 

@@ -11,7 +11,7 @@
 
 #include "app/command_table.hpp"
 #include "app/service_config.hpp"
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/readonly_status_reader.hpp"
 #include "sweep/report.hpp"
 #include "sweep_cli/json_format.hpp"
@@ -124,7 +124,7 @@ void checkCached(const SweepSettings& s, Deadline deadline, sweep_cli::SweepOutc
   outcome.generated_at = cached.generated_at;
 }
 
-void checkOffline(const SweepSettings& s, const fleet::Clock& clock,
+void checkOffline(const SweepSettings& s, const base::Clock& clock,
                   sweep_cli::SweepOutcome& outcome) {
   const store::ReadOnlyStatusReader reader(s.db_path);
   if (reader.walPresent()) {
@@ -164,7 +164,7 @@ Flags sweepFlags() {
 }
 
 // Runs the check the settings name; a check that fails or times out is an UNKNOWN verdict.
-sweep_cli::SweepOutcome checkFleet(const SweepSettings& settings, const fleet::Clock& clock) {
+sweep_cli::SweepOutcome checkFleet(const SweepSettings& settings, const base::Clock& clock) {
   const auto deadline = clock.steadyNow() + settings.timeout;
   sweep_cli::SweepOutcome outcome;
   outcome.source = settings.mode;
@@ -190,7 +190,7 @@ sweep_cli::SweepOutcome checkFleet(const SweepSettings& settings, const fleet::C
 }
 
 void printOutcome(const sweep_cli::SweepOutcome& outcome, const SweepSettings& settings,
-                  const fleet::Clock& clock) {
+                  const base::Clock& clock) {
   if (settings.format == "json") {
     std::cout << sweep_cli::formatJson(outcome);
   } else if (settings.format == "nagios") {
@@ -214,7 +214,7 @@ int runSweep(const CommandArgs& args) {
     std::cout << "GREENFLEET UNKNOWN - bad usage: " << e.what() << "\n";
     return kUsageExit;
   }
-  const fleet::SystemClock clock;
+  const base::SystemClock clock;
   const auto outcome = checkFleet(settings, clock);
   printOutcome(outcome, settings, clock);
   return sweep_cli::exitCode(outcome.verdict.status);

@@ -13,13 +13,13 @@
 #include <openssl/crypto.h>
 
 #include "app/service_config.hpp"
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 #include "store/stored_tokens.hpp"
 
 namespace greenfleet::app {
 
 namespace {
-const fleet::Log kLog{"app"};
+const base::Log kLog{"app"};
 
 using store::SecretsError;
 using Key = store::TokenCipher::Key;

@@ -34,14 +34,22 @@ const std::vector<ConfigKey>& configKeys() {
       {"public.enabled", "false", "serve the public routes (webhooks) on their own listener"},
       {"public.host", "0.0.0.0", "address of the public listener"},
       {"public.port", "8081", "port of the public listener (0 = pick a free port and print it)"},
-      {"public.base_url", "", "what scan link URLs start with, e.g. https://fleet.example.com (empty = the listener's address)"},
+      {"public.base_url", "",
+       "what scan link URLs start with, e.g. https://fleet.example.com (empty = the listener's "
+       "address)"},
       {"data.dir", "var", "directory for the database and the generated admin key (created 0700)"},
       {"db.path", "", "SQLite database file (default: <data.dir>/greenfleet.db)"},
       {"db.busy_timeout_ms", "5000", "how long a write waits for another writer's lock"},
-      {"auth.admin_key_file", "", "where the first admin key is written (default: <data.dir>/admin.key)"},
-      {"secrets.key_file", "", "key that encrypts tokens at rest, 64 hex digits (default: <data.dir>/secret.key, created 0600 on first start; GREENFLEET_SECRETS_KEY overrides it)"},
-      {"upstream.default_api_url", "https://api.green-api.com", "apiUrl for instances registered without one"},
-      {"upstream.allowed_hosts", "*.green-api.com, *.greenapi.com", "hosts apiUrls may name: host, *.domain, IP or CIDR, comma-separated; internal addresses only when listed"},
+      {"auth.admin_key_file", "",
+       "where the first admin key is written (default: <data.dir>/admin.key)"},
+      {"secrets.key_file", "",
+       "key that encrypts tokens at rest, 64 hex digits (default: <data.dir>/secret.key, created "
+       "0600 on first start; GREENFLEET_SECRETS_KEY overrides it)"},
+      {"upstream.default_api_url", "https://api.green-api.com",
+       "apiUrl for instances registered without one"},
+      {"upstream.allowed_hosts", "*.green-api.com, *.greenapi.com",
+       "hosts apiUrls may name: host, *.domain, IP or CIDR, comma-separated; internal addresses "
+       "only when listed"},
       {"upstream.connect_timeout_ms", "5000", "connect timeout of a Green API request"},
       {"upstream.request_timeout_ms", "30000",
        "total timeout of a Green API request (connect to last byte)"},
@@ -87,28 +95,47 @@ const std::vector<ConfigKey>& configKeys() {
       {"sessions.transport", "websocket",
        "where a scan session takes its QR: websocket (scanqrcode, falls back to polling) or poll"},
       {"scan_links.ttl_s", "900", "a scan link is valid this long after it is made, seconds"},
-      {"scan_links.link_rps", "2", "requests per second one scan link may make (burst: 10 s worth)"},
-      {"scan_links.client_rps", "5", "requests per second one client address may make to scan links (burst: 10 s worth)"},
-      {"pairing.min_interval_s", "20", "pairing codes of one instance are requested at least this far apart, seconds"},
-      {"status.batch_ms", "250", "status observations are committed in batches at least this often"},
-      {"status.checked_write_interval_s", "30", "a probe that changes nothing but its times is written at most this often per instance (0 = every probe)"},
-      {"status.max_pending_updates", "200000", "status rows and events waiting for the database at most; beyond it the oldest events drop (counted in a metric)"},
+      {"scan_links.link_rps", "2",
+       "requests per second one scan link may make (burst: 10 s worth)"},
+      {"scan_links.client_rps", "5",
+       "requests per second one client address may make to scan links (burst: 10 s worth)"},
+      {"pairing.min_interval_s", "20",
+       "pairing codes of one instance are requested at least this far apart, seconds"},
+      {"status.batch_ms", "250",
+       "status observations are committed in batches at least this often"},
+      {"status.checked_write_interval_s", "30",
+       "a probe that changes nothing but its times is written at most this often per instance (0 = "
+       "every probe)"},
+      {"status.max_pending_updates", "200000",
+       "status rows and events waiting for the database at most; beyond it the oldest events drop "
+       "(counted in a metric)"},
       {"events.retention_days", "30", "events older than this are pruned (0 = keep forever)"},
       {"events.heartbeat_s", "15", "an idle event stream sends a heartbeat this often"},
       {"events.max_subscribers", "1000",
        "event streams open at once at most, all API keys together"},
       {"events.max_streams_per_key", "8", "event streams one API key may hold open at once"},
-      {"webhooks.token", "", "token Green API must send (the instance's webhookUrlToken); empty = webhooks off"},
-      {"webhooks.configure_min_interval_ms", "1100", "configure-webhook/verify-webhook start at most this often per instance (setSettings: 1 per second per instance)"},
-      {"webhooks.configure_per_second", "2", "a configure-webhook job starts at most this many setSettings per second, fleet-wide"},
-      {"alerts.targets", "", "comma-separated URLs POSTed to when an instance enters or leaves an alerted attention; prefix slack: for a Slack-compatible body"},
-      {"alerts.reasons", "needs_scan,passkey_required,blocked,credentials_rejected", "attentions that raise alerts"},
-      {"alerts.dashboard_url", "", "dashboard base URL put in alerts (default: the admin listener's /ui/)"},
-      {"alerts.max_queue", "10000", "notices held per target while it fails; beyond, the oldest is dropped and counted"},
-      {"alerts.retry_min_s", "1", "first retry of a failed delivery after this; doubling up to alerts.retry_max_s"},
+      {"webhooks.token", "",
+       "token Green API must send (the instance's webhookUrlToken); empty = webhooks off"},
+      {"webhooks.configure_min_interval_ms", "1100",
+       "configure-webhook/verify-webhook start at most this often per instance (setSettings: 1 per "
+       "second per instance)"},
+      {"webhooks.configure_per_second", "2",
+       "a configure-webhook job starts at most this many setSettings per second, fleet-wide"},
+      {"alerts.targets", "",
+       "comma-separated URLs POSTed to when an instance enters or leaves an alerted attention; "
+       "prefix slack: for a Slack-compatible body"},
+      {"alerts.reasons", "needs_scan,passkey_required,blocked,credentials_rejected",
+       "attentions that raise alerts"},
+      {"alerts.dashboard_url", "",
+       "dashboard base URL put in alerts (default: the admin listener's /ui/)"},
+      {"alerts.max_queue", "10000",
+       "notices held per target while it fails; beyond, the oldest is dropped and counted"},
+      {"alerts.retry_min_s", "1",
+       "first retry of a failed delivery after this; doubling up to alerts.retry_max_s"},
       {"alerts.retry_max_s", "300", "longest wait between retries of a failing target"},
       {"alerts.timeout_s", "10", "one delivery attempt gives up after this"},
-      {"metrics.require_key", "false", "GET /metrics needs a read API key (default: open, like /healthz)"},
+      {"metrics.require_key", "false",
+       "GET /metrics needs a read API key (default: open, like /healthz)"},
       {"partners.sync_interval", "900",
        "seconds between periodic syncs of a partner account (jittered +/-10 %)"},
       {"partners.min_interval", "60",
@@ -194,7 +221,8 @@ Config Config::load(const std::string& file, const std::map<std::string, std::st
   }
   for (const std::string_view retired : {"upstream.workers"}) {
     if (env.contains(envVarFor(retired))) {
-      throw ConfigError(fmt::format("{} (from {})", *retiredKeyMessage(retired), envVarFor(retired)));
+      throw ConfigError(
+          fmt::format("{} (from {})", *retiredKeyMessage(retired), envVarFor(retired)));
     }
   }
   for (const auto& k : configKeys()) {
@@ -205,7 +233,8 @@ Config Config::load(const std::string& file, const std::map<std::string, std::st
   }
   for (const auto& [key, value] : overrides) {
     if (const auto retired = retiredKeyMessage(key)) throw ConfigError(*retired);
-    if (findKey(key) == nullptr) throw ConfigError(fmt::format("unknown configuration key '{}'", key));
+    if (findKey(key) == nullptr)
+      throw ConfigError(fmt::format("unknown configuration key '{}'", key));
     c.values_[key] = value;
     c.sources_[key] = "flag";
   }
@@ -214,7 +243,8 @@ Config Config::load(const std::string& file, const std::map<std::string, std::st
 
 std::string Config::getString(std::string_view key) const {
   const auto it = values_.find(key);
-  if (it == values_.end()) throw std::logic_error(fmt::format("config key '{}' is not declared", key));
+  if (it == values_.end())
+    throw std::logic_error(fmt::format("config key '{}' is not declared", key));
   return it->second;
 }
 
@@ -249,7 +279,8 @@ bool Config::getBool(std::string_view key) const {
   const std::string text = getString(key);
   if (text == "true" || text == "yes" || text == "on" || text == "1") return true;
   if (text == "false" || text == "no" || text == "off" || text == "0") return false;
-  throw ConfigError(fmt::format("{} must be true or false, got '{}' (from {})", key, text, sourceOf(key)));
+  throw ConfigError(
+      fmt::format("{} must be true or false, got '{}' (from {})", key, text, sourceOf(key)));
 }
 
 std::string Config::sourceOf(std::string_view key) const {

@@ -31,7 +31,7 @@ void appendCountersJson(std::string& out, const EmulatedInstance& inst) {
 }
 
 void appendInstanceJson(std::string& out, const std::string& api_url_json, EmulatedInstance& inst,
-                        fleet::SteadyTime now, bool with_counters) {
+                        base::SteadyTime now, bool with_counters) {
   // Token (hex), state (a known name), phone and wid (digits) and the QR payload need no escapes.
   out += R"({"apiTokenInstance":")";
   out += inst.token();

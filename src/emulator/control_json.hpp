@@ -6,15 +6,15 @@
 
 #include <string>
 
+#include "base/clock.hpp"
 #include "emulator/emulated_instance.hpp"
-#include "fleet/clock.hpp"
 
 namespace greenfleet::emulator {
 
 // The control API's view of one instance; api_url_json is the emulator's base URL as a JSON
 // string (quoted and escaped once per response, not per instance).
 void appendInstanceJson(std::string& out, const std::string& api_url_json, EmulatedInstance& inst,
-                        fleet::SteadyTime now, bool with_counters);
+                        base::SteadyTime now, bool with_counters);
 // {"<method>":{accepted, injectedFaults, maxPerSecond, rateLimited, requests}, ...}
 void appendCountersJson(std::string& out, const EmulatedInstance& inst);
 // {accepted, injectedFaults, maxPerSecond, rateLimited, requests} of one method or a total.

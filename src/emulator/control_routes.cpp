@@ -60,7 +60,7 @@ std::string instancesBody(EmulatorContext& ctx, const Ids& ids, bool with_counte
   std::size_t count = 0;
   for (const auto id : ids) {
     ctx.registry.with(id,
-                      [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+                      [&](EmulatedInstance& inst, base::SteadyTime now, std::vector<Transition>&) {
                         if (!keep(inst)) return;
                         if (count++ > 0) items += ',';
                         appendInstanceJson(items, api_url_json, inst, now, with_counters);
@@ -118,7 +118,7 @@ http::Response counters(EmulatorContext& ctx) {
   std::string body = "{\"instances\":{";
   bool first = true;
   for (const auto id : ctx.registry.ids()) {
-    ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime, std::vector<Transition>&) {
+    ctx.registry.with(id, [&](EmulatedInstance& inst, base::SteadyTime, std::vector<Transition>&) {
       bool any = false;
       inst.forEachCounter([&](const std::string& method, const MethodCounters& c) {
         addInto(per_method[method], c);
@@ -143,7 +143,8 @@ http::Response counters(EmulatorContext& ctx) {
   body += "},\"totals\":";
   appendTotalsJson(body, total);
   fmt::format_to(
-      std::back_inserter(body), R"(,"webhooks":{{"dropped":{},"failed":{},"sent":{}}},"partner":{{"getInstances":{}}}}})",
+      std::back_inserter(body),
+      R"(,"webhooks":{{"dropped":{},"failed":{},"sent":{}}},"partner":{{"getInstances":{}}}}})",
       ctx.webhooks ? ctx.webhooks->dropped() : 0, ctx.webhooks ? ctx.webhooks->failed() : 0,
       ctx.webhooks ? ctx.webhooks->sent() : 0, ctx.registry.partnerCalls());
   return jsonResponse(200, std::move(body));
@@ -170,7 +171,7 @@ http::Response faults(EmulatorContext& ctx, const http::Request& request,
   }
   Poco::Dynamic::Var current;
   const bool known = ctx.registry.with(
-      *id, [&](EmulatedInstance& inst, fleet::SteadyTime, std::vector<Transition>&) {
+      *id, [&](EmulatedInstance& inst, base::SteadyTime, std::vector<Transition>&) {
         if (update) inst.faults = *update;
         if (clear) inst.faults.reset();
         if (inst.faults) current = inst.faults->toJson();
@@ -212,7 +213,7 @@ http::Response partnerListing(EmulatorContext& ctx, const http::Request& request
   }
   std::string out;
   const bool known = ctx.registry.with(
-      id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+      id, [&](EmulatedInstance& inst, base::SteadyTime now, std::vector<Transition>&) {
         if (type) inst.partner.type = *type;
         if (deleted) inst.partner.deleted = *deleted;
         if (expired) inst.partner.expired = *expired;
@@ -239,7 +240,7 @@ http::Response passkey(EmulatorContext& ctx, const http::Request& request, std::
   }
   std::string out;
   const bool known = ctx.registry.with(
-      id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+      id, [&](EmulatedInstance& inst, base::SteadyTime now, std::vector<Transition>&) {
         inst.passkeyRequired = required;
         appendInstanceJson(out, jsonString(ctx.baseUrl), inst, now, false);
       });
@@ -251,7 +252,7 @@ http::Response passkey(EmulatorContext& ctx, const http::Request& request, std::
 http::Response instanceView(EmulatorContext& ctx, std::int64_t id) {
   std::string out;
   if (!ctx.registry.with(
-          id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+          id, [&](EmulatedInstance& inst, base::SteadyTime now, std::vector<Transition>&) {
             appendInstanceJson(out, jsonString(ctx.baseUrl), inst, now, true);
           })) {
     return errorResponse(404, "unknown instance");
@@ -302,7 +303,7 @@ http::Response runAction(EmulatorContext& ctx, std::int64_t id, const std::strin
   bool conflict = false;
   std::string state_now;
   const bool known = ctx.registry.with(
-      id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>& tr) {
+      id, [&](EmulatedInstance& inst, base::SteadyTime now, std::vector<Transition>& tr) {
         if (action == "scan") {
           conflict = !inst.scan(now, tr);
         } else if (action == "confirm-code") {
@@ -414,7 +415,7 @@ http::Response handleControl(EmulatorContext& ctx, const http::Request& request,
     }
     if (parts.size() == 2 && parts[1] == "reset-counters" && verb == kPost) {
       for (const auto id : ctx.registry.ids()) {
-        ctx.registry.with(id, [](EmulatedInstance& inst, fleet::SteadyTime,
+        ctx.registry.with(id, [](EmulatedInstance& inst, base::SteadyTime,
                                  std::vector<Transition>&) { inst.resetCounters(); });
       }
       return jsonResponse(200, R"({"reset":true})");

@@ -6,27 +6,27 @@
 
 #include <atomic>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
 namespace greenfleet::emulator {
 
-class ControllableClock final : public fleet::Clock {
+class ControllableClock final : public base::Clock {
  public:
   // Frozen at `start`'s present reading (wall time stays realistic in answers and webhooks).
-  explicit ControllableClock(const fleet::Clock& start)
+  explicit ControllableClock(const base::Clock& start)
       : steady_origin_(start.steadyNow()), wall_origin_(start.wallNow()) {}
 
-  fleet::SteadyTime steadyNow() const override { return steady_origin_ + elapsed(); }
-  fleet::WallTime wallNow() const override {
-    return wall_origin_ + std::chrono::duration_cast<fleet::WallTime::duration>(elapsed());
+  base::SteadyTime steadyNow() const override { return steady_origin_ + elapsed(); }
+  base::WallTime wallNow() const override {
+    return wall_origin_ + std::chrono::duration_cast<base::WallTime::duration>(elapsed());
   }
-  void advance(fleet::Duration by) { offset_ += by.count(); }
-  fleet::Duration elapsed() const { return fleet::Duration(offset_.load()); }
+  void advance(base::Duration by) { offset_ += by.count(); }
+  base::Duration elapsed() const { return base::Duration(offset_.load()); }
 
  private:
-  fleet::SteadyTime steady_origin_;
-  fleet::WallTime wall_origin_;
-  std::atomic<fleet::Duration::rep> offset_{0};
+  base::SteadyTime steady_origin_;
+  base::WallTime wall_origin_;
+  std::atomic<base::Duration::rep> offset_{0};
 };
 
 }  // namespace greenfleet::emulator

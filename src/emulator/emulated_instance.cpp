@@ -80,7 +80,7 @@ std::string tokenFor(std::uint64_t seed, std::int64_t id) {
 }
 
 EmulatedInstance::EmulatedInstance(std::int64_t id, const std::string& initial_state,
-                                   fleet::SteadyTime now, const EmulatorOptions& options)
+                                   base::SteadyTime now, const EmulatorOptions& options)
     : id_(id),
       options_(options),
       state_(stateIndex(initial_state)),
@@ -104,7 +104,7 @@ bool EmulatedInstance::tokenMatches(std::string_view token) const {
 
 const std::string& EmulatedInstance::state() const { return stateNames()[state_]; }
 
-void EmulatedInstance::scheduleInitialization(fleet::SteadyTime now) {
+void EmulatedInstance::scheduleInitialization(base::SteadyTime now) {
   const auto started = now + options_.delays.initializing;
   steps_.push_back({started, stateIndex(states::kStarting)});
   steps_.push_back({started + options_.delays.starting, stateIndex(states::kNotAuthorized)});
@@ -118,7 +118,7 @@ std::string EmulatedInstance::wid() const {
   return states::isLoggedIn(state()) ? phone() + "@c.us" : std::string();
 }
 
-void EmulatedInstance::enter(StateIndex to, fleet::SteadyTime now, std::vector<Transition>& out) {
+void EmulatedInstance::enter(StateIndex to, base::SteadyTime now, std::vector<Transition>& out) {
   if (to == state_) return;
   Transition t{id_, state(), stateNames()[to], {}};
   state_ = to;
@@ -131,7 +131,7 @@ void EmulatedInstance::enter(StateIndex to, fleet::SteadyTime now, std::vector<T
   out.push_back(std::move(t));
 }
 
-void EmulatedInstance::advance(fleet::SteadyTime now, std::vector<Transition>& out) {
+void EmulatedInstance::advance(base::SteadyTime now, std::vector<Transition>& out) {
   while (!steps_.empty() && steps_.front().at <= now) {
     const Step step = steps_.front();
     steps_.erase(steps_.begin());
@@ -141,7 +141,7 @@ void EmulatedInstance::advance(fleet::SteadyTime now, std::vector<Transition>& o
 }
 
 std::optional<std::string> EmulatedInstance::issuePairingCode(std::int64_t phone_number,
-                                                              fleet::SteadyTime now) {
+                                                              base::SteadyTime now) {
   std::vector<Transition> ignored;
   advance(now, ignored);
   if (state() != states::kNotAuthorized) return std::nullopt;
@@ -156,11 +156,11 @@ std::optional<std::string> EmulatedInstance::issuePairingCode(std::int64_t phone
   return code;
 }
 
-const EmulatedInstance::PairingCode* EmulatedInstance::pairingCode(fleet::SteadyTime now) const {
+const EmulatedInstance::PairingCode* EmulatedInstance::pairingCode(base::SteadyTime now) const {
   return pairing_ && now < pairing_->expires_at ? pairing_.get() : nullptr;
 }
 
-bool EmulatedInstance::confirmPairingCode(const std::string& code, fleet::SteadyTime now,
+bool EmulatedInstance::confirmPairingCode(const std::string& code, base::SteadyTime now,
                                           std::vector<Transition>& out) {
   advance(now, out);
   const PairingCode* pending = pairingCode(now);
@@ -172,7 +172,7 @@ bool EmulatedInstance::confirmPairingCode(const std::string& code, fleet::Steady
   return true;
 }
 
-bool EmulatedInstance::scan(fleet::SteadyTime now, std::vector<Transition>& out) {
+bool EmulatedInstance::scan(base::SteadyTime now, std::vector<Transition>& out) {
   advance(now, out);
   if (state() != states::kNotAuthorized) return false;
   steps_.clear();
@@ -180,7 +180,7 @@ bool EmulatedInstance::scan(fleet::SteadyTime now, std::vector<Transition>& out)
   return true;
 }
 
-void EmulatedInstance::setState(const std::string& state, fleet::SteadyTime now,
+void EmulatedInstance::setState(const std::string& state, base::SteadyTime now,
                                 std::vector<Transition>& out) {
   const StateIndex to = stateIndex(state);
   steps_.clear();
@@ -188,7 +188,7 @@ void EmulatedInstance::setState(const std::string& state, fleet::SteadyTime now,
   if (state == states::kNew) scheduleInitialization(now);
 }
 
-bool EmulatedInstance::logout(fleet::SteadyTime now, std::vector<Transition>& out) {
+bool EmulatedInstance::logout(base::SteadyTime now, std::vector<Transition>& out) {
   advance(now, out);
   if (!states::isLoggedIn(state())) return false;
   steps_.clear();
@@ -201,7 +201,7 @@ bool EmulatedInstance::logout(fleet::SteadyTime now, std::vector<Transition>& ou
   return true;
 }
 
-void EmulatedInstance::reboot(fleet::SteadyTime now, std::vector<Transition>& out) {
+void EmulatedInstance::reboot(base::SteadyTime now, std::vector<Transition>& out) {
   advance(now, out);
   StateIndex back = steps_.empty() ? state_ : steps_.back().to;
   if (back == stateIndex(states::kNew) || back == stateIndex(states::kStarting)) {
@@ -213,20 +213,20 @@ void EmulatedInstance::reboot(fleet::SteadyTime now, std::vector<Transition>& ou
   advance(now, out);
 }
 
-std::uint64_t EmulatedInstance::qrRotation(fleet::SteadyTime now) const {
+std::uint64_t EmulatedInstance::qrRotation(base::SteadyTime now) const {
   const auto period = options_.delays.qrRotation;
   if (period.count() <= 0 || now < qr_epoch_) return qr_base_;
   return qr_base_ + static_cast<std::uint64_t>((now - qr_epoch_) / period);
 }
 
-std::string EmulatedInstance::qrPayload(fleet::SteadyTime now) const {
+std::string EmulatedInstance::qrPayload(base::SteadyTime now) const {
   const std::uint64_t rotation = qrRotation(now);
   const std::uint64_t r =
       mix64(options_.seed ^ mix64(static_cast<std::uint64_t>(id_)) ^ mix64(rotation + 0x51ed));
   return fmt::format("2@{}-{}-{:016x}", id_, rotation, r);
 }
 
-const std::string& EmulatedInstance::qrPngBase64(fleet::SteadyTime now) {
+const std::string& EmulatedInstance::qrPngBase64(base::SteadyTime now) {
   const std::uint64_t rotation = qrRotation(now);
   if (!qr_) qr_ = std::make_unique<QrPolling>();
   if (!qr_->png_rotation || *qr_->png_rotation != rotation) {
@@ -236,7 +236,7 @@ const std::string& EmulatedInstance::qrPngBase64(fleet::SteadyTime now) {
   return qr_->png_base64;
 }
 
-void EmulatedInstance::noteQrPoll(fleet::SteadyTime now, std::vector<Transition>& out) {
+void EmulatedInstance::noteQrPoll(base::SteadyTime now, std::vector<Transition>& out) {
   if (state() != states::kNotAuthorized) return;
   if (!qr_) qr_ = std::make_unique<QrPolling>();
   if (!qr_->run_start || now - qr_->last_poll > options_.delays.qrQuirkGap) qr_->run_start = now;
@@ -268,7 +268,7 @@ EmulatedInstance::MethodUse& EmulatedInstance::use(const std::string& method) {
   return methods_.emplace_back(std::move(fresh));
 }
 
-bool EmulatedInstance::admit(const std::string& method, fleet::SteadyTime now) {
+bool EmulatedInstance::admit(const std::string& method, base::SteadyTime now) {
   MethodUse& m = use(method);
   MethodCounters& c = m.counters;
   c.requests++;

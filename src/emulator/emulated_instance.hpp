@@ -17,10 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "emulator/emulator_options.hpp"
 #include "emulator/fault_profile.hpp"
 #include "emulator/rate_window.hpp"
-#include "fleet/clock.hpp"
 
 namespace greenfleet::emulator {
 
@@ -66,7 +66,7 @@ const std::vector<std::string>& partnerTypes();
 class EmulatedInstance {
  public:
   // Throws std::invalid_argument for a state that is not states::isKnown.
-  EmulatedInstance(std::int64_t id, const std::string& initial_state, fleet::SteadyTime now,
+  EmulatedInstance(std::int64_t id, const std::string& initial_state, base::SteadyTime now,
                    const EmulatorOptions& options);
 
   std::int64_t id() const { return id_; }
@@ -81,43 +81,43 @@ class EmulatedInstance {
   std::string wid() const;  // "" unless authorized-like
 
   // Applies the timed transitions due at `now`, appending them to `out`.
-  void advance(fleet::SteadyTime now, std::vector<Transition>& out);
+  void advance(base::SteadyTime now, std::vector<Transition>& out);
 
   // Control API: notAuthorized → authorized; false in any other state.
-  bool scan(fleet::SteadyTime now, std::vector<Transition>& out);
+  bool scan(base::SteadyTime now, std::vector<Transition>& out);
   // Control API: force a state; held until changed (a forced `starting` waits for a reboot,
   // like upstream); "new" replays initialization.
-  void setState(const std::string& state, fleet::SteadyTime now, std::vector<Transition>& out);
+  void setState(const std::string& state, base::SteadyTime now, std::vector<Transition>& out);
   // Wire: returns isLogout; a logged-in instance becomes notAuthorized after Delays::logout.
-  bool logout(fleet::SteadyTime now, std::vector<Transition>& out);
+  bool logout(base::SteadyTime now, std::vector<Transition>& out);
   // Wire: starting now, back to the previous state after Delays::reboot.
-  void reboot(fleet::SteadyTime now, std::vector<Transition>& out);
+  void reboot(base::SteadyTime now, std::vector<Transition>& out);
 
   // The current QR payload ("2@<id>-<rotation>-<random>"); meaningful in notAuthorized.
-  std::string qrPayload(fleet::SteadyTime now) const;
-  std::uint64_t qrRotation(fleet::SteadyTime now) const;
+  std::string qrPayload(base::SteadyTime now) const;
+  std::uint64_t qrRotation(base::SteadyTime now) const;
   // Base64 PNG of the current payload, rendered once per rotation.
-  const std::string& qrPngBase64(fleet::SteadyTime now);
+  const std::string& qrPngBase64(base::SteadyTime now);
   // Records an accepted qr poll; continuous polling for Delays::qrQuirk → starting (issue #285).
-  void noteQrPoll(fleet::SteadyTime now, std::vector<Transition>& out);
+  void noteQrPoll(base::SteadyTime now, std::vector<Transition>& out);
 
   // Wire (getAuthorizationCode): a new 8-character pairing code for `phone_number`, valid for
   // ~2.5 minutes like upstream's; nullopt unless notAuthorized (Green API answers status false).
-  std::optional<std::string> issuePairingCode(std::int64_t phone_number, fleet::SteadyTime now);
+  std::optional<std::string> issuePairingCode(std::int64_t phone_number, base::SteadyTime now);
   // Control API: the phone holder typed the code: notAuthorized → authorized. `code` empty
   // confirms the pending one. False when no live code matches or the state is not notAuthorized.
-  bool confirmPairingCode(const std::string& code, fleet::SteadyTime now,
+  bool confirmPairingCode(const std::string& code, base::SteadyTime now,
                           std::vector<Transition>& out);
   struct PairingCode {
     std::string code;
     std::int64_t phone_number = 0;
-    fleet::SteadyTime expires_at{};
+    base::SteadyTime expires_at{};
   };
   // The pending code while it is valid.
-  const PairingCode* pairingCode(fleet::SteadyTime now) const;
+  const PairingCode* pairingCode(base::SteadyTime now) const;
 
   // Counts a request and applies the method's rate window: true = accepted, false = 429.
-  bool admit(const std::string& method, fleet::SteadyTime now);
+  bool admit(const std::string& method, base::SteadyTime now);
   void countFault(const std::string& method) { use(method).counters.injectedFaults++; }
   void countUnauthorized(const std::string& method) { use(method).counters.requests++; }
   // The counters of every method called since the last reset, by method name.
@@ -141,7 +141,7 @@ class EmulatedInstance {
  private:
   using StateIndex = std::uint8_t;  // into the table of state names
   struct Step {
-    fleet::SteadyTime at;
+    base::SteadyTime at;
     StateIndex to;
   };
   // One method called since creation: its counters and, when the method is rate-limited, its
@@ -156,11 +156,11 @@ class EmulatedInstance {
   struct QrPolling {
     std::optional<std::uint64_t> png_rotation;
     std::string png_base64;
-    std::optional<fleet::SteadyTime> run_start;
-    fleet::SteadyTime last_poll;
+    std::optional<base::SteadyTime> run_start;
+    base::SteadyTime last_poll;
   };
-  void enter(StateIndex to, fleet::SteadyTime now, std::vector<Transition>& out);
-  void scheduleInitialization(fleet::SteadyTime now);
+  void enter(StateIndex to, base::SteadyTime now, std::vector<Transition>& out);
+  void scheduleInitialization(base::SteadyTime now);
   MethodUse& use(const std::string& method);
 
   std::int64_t id_;
@@ -169,7 +169,7 @@ class EmulatedInstance {
   std::vector<Step> steps_;  // timed transitions, earliest first (at most a few)
   // QR rotation: counter = qr_base_ + (now - qr_epoch_) / rotation; qr_base_ moves on each new
   // notAuthorized period so payloads never repeat.
-  fleet::SteadyTime qr_epoch_;
+  base::SteadyTime qr_epoch_;
   std::uint64_t qr_base_ = 0;
   std::unique_ptr<QrPolling> qr_;  // made by the first qr poll or PNG; dropped on a state change
   std::vector<MethodUse> methods_;

@@ -42,11 +42,16 @@ struct EmulatorOptions {
   int queue = 4096;         // requests waiting for a worker
   Millis keepAlive{10000};  // idle keep-alive connection timeout
   // Requests per second per instance, per method (Green API ratelimiter table, section 6).
-  std::map<std::string, int> rateLimits{
-      {"getStateInstance", 1}, {"getStatusInstance", 1}, {"qr", 3},
-      {"logout", 1},           {"reboot", 1},            {"getWaSettings", 1},
-      {"getSettings", 1},      {"scanqrcode", 1},        {"getAuthorizationCode", 1},
-      {"setSettings", 1}};
+  std::map<std::string, int> rateLimits{{"getStateInstance", 1},
+                                        {"getStatusInstance", 1},
+                                        {"qr", 3},
+                                        {"logout", 1},
+                                        {"reboot", 1},
+                                        {"getWaSettings", 1},
+                                        {"getSettings", 1},
+                                        {"scanqrcode", 1},
+                                        {"getAuthorizationCode", 1},
+                                        {"setSettings", 1}};
   Millis rateWindow{1000};
 };
 

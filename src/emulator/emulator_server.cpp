@@ -3,15 +3,15 @@
 #include <Poco/URI.h>
 #include <fmt/format.h>
 
+#include "base/log.hpp"
 #include "emulator/control_routes.hpp"
 #include "emulator/wire_routes.hpp"
-#include "fleet/log.hpp"
 
 namespace greenfleet::emulator {
 
 namespace {
 
-const fleet::Log kLog{"emulator"};
+const base::Log kLog{"emulator"};
 
 // Benchmarks open tens of thousands of connections, all from one address.
 constexpr std::size_t kMaxConnections = 20000;
@@ -28,7 +28,7 @@ struct Route {
 
 }  // namespace
 
-EmulatorServer::EmulatorServer(EmulatorOptions options, const fleet::Clock& clock)
+EmulatorServer::EmulatorServer(EmulatorOptions options, const base::Clock& clock)
     : options_(std::move(options)), clock_(clock), registry_(clock_, options_) {}
 
 EmulatorServer::EmulatorServer(EmulatorOptions options, ControllableClock& clock)

@@ -12,20 +12,20 @@
 
 #include <Poco/Event.h>
 
+#include "base/clock.hpp"
 #include "emulator/controllable_clock.hpp"
 #include "emulator/emulator_options.hpp"
 #include "emulator/http_io.hpp"
 #include "emulator/instance_registry.hpp"
 #include "emulator/qr_websocket_sessions.hpp"
 #include "emulator/webhook_sender.hpp"
-#include "fleet/clock.hpp"
 #include "http/event_server.hpp"
 
 namespace greenfleet::emulator {
 
 class EmulatorServer : private http::Handler {
  public:
-  EmulatorServer(EmulatorOptions options, const fleet::Clock& clock);
+  EmulatorServer(EmulatorOptions options, const base::Clock& clock);
   // Tests: the control API may move this clock (POST /_emulator/clock/advance).
   EmulatorServer(EmulatorOptions options, ControllableClock& clock);
   ~EmulatorServer() override;
@@ -44,7 +44,7 @@ class EmulatorServer : private http::Handler {
   void handle(http::Request request, http::Exchange exchange) override;
 
   EmulatorOptions options_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   ControllableClock* controllable_clock_ = nullptr;
   InstanceRegistry registry_;
   Poco::Event stopping_{Poco::Event::EVENT_MANUALRESET};

@@ -8,7 +8,7 @@ namespace greenfleet::emulator {
 
 namespace {
 
-using Error = fleet::Unexpected<std::string>;
+using Error = base::Unexpected<std::string>;
 
 bool readNumber(const Poco::JSON::Object::Ptr& json, const std::string& name, double& out,
                 std::string& error) {
@@ -196,7 +196,7 @@ FaultDecision FaultProfile::decideWith(Rng& rng, const std::string& method_lower
   return d;
 }
 
-fleet::Result<FaultProfile, std::string> FaultProfile::fromJson(
+base::Result<FaultProfile, std::string> FaultProfile::fromJson(
     const Poco::JSON::Object::Ptr& json) {
   FaultProfile p;
   for (auto* step : {checkFieldNames, readTimingsAndOdds, readHugeBytes, readQrErrorMessage,

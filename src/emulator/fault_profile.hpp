@@ -13,8 +13,8 @@
 
 #include <Poco/JSON/Object.h>
 
+#include "base/result.hpp"
 #include "emulator/emulator_options.hpp"
-#include "fleet/result.hpp"
 
 namespace greenfleet::emulator {
 
@@ -66,7 +66,7 @@ struct FaultProfile {
   FaultDecision decide(std::mt19937_64& rng, const std::string& method_lower) const;
   FaultDecision decide(FaultRng& rng, const std::string& method_lower) const;
 
-  static fleet::Result<FaultProfile, std::string> fromJson(const Poco::JSON::Object::Ptr& json);
+  static base::Result<FaultProfile, std::string> fromJson(const Poco::JSON::Object::Ptr& json);
   Poco::JSON::Object::Ptr toJson() const;
 
  private:

@@ -9,7 +9,7 @@ namespace {
 constexpr std::int64_t kFirstId = 1101000001;
 }  // namespace
 
-InstanceRegistry::InstanceRegistry(const fleet::Clock& clock, const EmulatorOptions& options)
+InstanceRegistry::InstanceRegistry(const base::Clock& clock, const EmulatorOptions& options)
     : clock_(clock),
       options_(options),
       first_id_(kFirstId),
@@ -55,7 +55,7 @@ void InstanceRegistry::tick() { tick(ids()); }
 
 void InstanceRegistry::tick(const std::vector<std::int64_t>& ids) {
   for (const auto id : ids) {
-    with(id, [](EmulatedInstance&, fleet::SteadyTime, std::vector<Transition>&) {});
+    with(id, [](EmulatedInstance&, base::SteadyTime, std::vector<Transition>&) {});
   }
 }
 

@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "emulator/emulated_instance.hpp"
 #include "emulator/emulator_options.hpp"
 #include "emulator/fault_profile.hpp"
 #include "emulator/webhook_settings_table.hpp"
-#include "fleet/clock.hpp"
 
 namespace greenfleet::emulator {
 
@@ -29,7 +29,7 @@ class InstanceRegistry {
  public:
   using TransitionSink = std::function<void(const Transition&)>;
 
-  InstanceRegistry(const fleet::Clock& clock, const EmulatorOptions& options);
+  InstanceRegistry(const base::Clock& clock, const EmulatorOptions& options);
 
   // Creates `count` instances in `state`, ids continuing from the last one; returns their ids.
   std::vector<std::int64_t> add(int count, const std::string& state);
@@ -67,7 +67,7 @@ class InstanceRegistry {
   // getInstances calls answered (any token): tests prove the sync never calls faster than allowed.
   std::uint64_t countPartnerCall() { return ++partner_calls_; }
   std::uint64_t partnerCalls() const { return partner_calls_.load(); }
-  const fleet::Clock& clock() const { return clock_; }
+  const base::Clock& clock() const { return clock_; }
   const EmulatorOptions& options() const { return options_; }
 
  private:
@@ -75,7 +75,7 @@ class InstanceRegistry {
   EmulatedInstance* find(std::int64_t id);
   void publish(const std::vector<Transition>& transitions);
 
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   const EmulatorOptions& options_;
   mutable std::shared_mutex map_mutex_;
   std::deque<EmulatedInstance> slots_;  // slots_[i] has id first_id_ + i

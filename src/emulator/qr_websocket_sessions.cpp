@@ -11,14 +11,14 @@
 #include <Poco/Net/WebSocketImpl.h>
 #include <fmt/format.h>
 
+#include "base/log.hpp"
 #include "emulator/http_io.hpp"
-#include "fleet/log.hpp"
 
 namespace greenfleet::emulator {
 
 namespace {
 
-const fleet::Log kLog{"emulator"};
+const base::Log kLog{"emulator"};
 
 // Poco builds a WebSocket only from its own HTTP server or client; these reach the protected
 // pieces needed to build one over a socket the event loop handed over.
@@ -50,7 +50,7 @@ Poco::JSON::Object::Ptr frame(const std::string& type, const std::string& messag
 
 // The frame an instance shows now (null: nothing new since the last); `close` says the session
 // ends after it.
-Poco::JSON::Object::Ptr nextFrame(EmulatedInstance& inst, fleet::SteadyTime now,
+Poco::JSON::Object::Ptr nextFrame(EmulatedInstance& inst, base::SteadyTime now,
                                   std::optional<std::uint64_t>& sent_rotation, bool first,
                                   bool& close) {
   const std::string& s = inst.state();
@@ -100,7 +100,7 @@ void serve(EmulatorContext& ctx, std::int64_t id, Poco::Net::WebSocket& ws) {
     Poco::JSON::Object::Ptr out;
     bool close = false;
     ctx.registry.with(id,
-                      [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+                      [&](EmulatedInstance& inst, base::SteadyTime now, std::vector<Transition>&) {
                         out = nextFrame(inst, now, sent_rotation, first, close);
                       });
     first = false;

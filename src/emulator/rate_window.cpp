@@ -13,7 +13,7 @@ RateWindow::RateWindow(const RateWindow& o)
       capacity_(o.capacity_) {
   std::copy(std::begin(o.inline_), std::end(o.inline_), inline_);
   if (o.heap_) {
-    heap_ = std::make_unique<fleet::SteadyTime[]>(capacity_);
+    heap_ = std::make_unique<base::SteadyTime[]>(capacity_);
     std::copy(o.heap_.get(), o.heap_.get() + capacity_, heap_.get());
   }
 }
@@ -26,14 +26,14 @@ RateWindow& RateWindow::operator=(const RateWindow& o) {
 void RateWindow::grow() {
   // Unlimited windows need room; keep the times oldest first.
   const std::uint32_t bigger = 2 * capacity_;
-  auto fresh = std::make_unique<fleet::SteadyTime[]>(bigger);
+  auto fresh = std::make_unique<base::SteadyTime[]>(bigger);
   for (std::uint32_t i = 0; i < count_; ++i) fresh[i] = at(i);
   heap_ = std::move(fresh);
   capacity_ = bigger;
   head_ = 0;
 }
 
-bool RateWindow::tryAccept(fleet::SteadyTime now) {
+bool RateWindow::tryAccept(base::SteadyTime now) {
   while (count_ > 0 && at(0) <= now - window_) {
     head_ = (head_ + 1) % capacity_;
     --count_;

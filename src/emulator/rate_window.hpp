@@ -9,38 +9,38 @@
 #include <cstdint>
 #include <memory>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
 namespace greenfleet::emulator {
 
 class RateWindow {
  public:
   // limit <= 0: unlimited (still counts maxPerWindow).
-  RateWindow(int limit, fleet::Duration window) : limit_(limit), window_(window) {}
+  RateWindow(int limit, base::Duration window) : limit_(limit), window_(window) {}
   RateWindow(const RateWindow& o);
   RateWindow& operator=(const RateWindow& o);
   RateWindow(RateWindow&&) noexcept = default;
   RateWindow& operator=(RateWindow&&) noexcept = default;
 
-  bool tryAccept(fleet::SteadyTime now);
+  bool tryAccept(base::SteadyTime now);
   int maxPerWindow() const { return max_per_window_; }
   void resetMax() { max_per_window_ = 0; }
   int limit() const { return limit_; }
 
  private:
   static constexpr std::uint32_t kInline = 3;
-  fleet::SteadyTime* ring() { return heap_ ? heap_.get() : inline_; }
-  fleet::SteadyTime& at(std::uint32_t i) { return ring()[(head_ + i) % capacity_]; }
+  base::SteadyTime* ring() { return heap_ ? heap_.get() : inline_; }
+  base::SteadyTime& at(std::uint32_t i) { return ring()[(head_ + i) % capacity_]; }
   void grow();
 
   int limit_;
   int max_per_window_ = 0;
-  fleet::Duration window_;
+  base::Duration window_;
   std::uint32_t head_ = 0;
   std::uint32_t count_ = 0;
   std::uint32_t capacity_ = kInline;
-  fleet::SteadyTime inline_[kInline]{};
-  std::unique_ptr<fleet::SteadyTime[]> heap_;  // when more than kInline times are held
+  base::SteadyTime inline_[kInline]{};
+  std::unique_ptr<base::SteadyTime[]> heap_;  // when more than kInline times are held
 };
 
 }  // namespace greenfleet::emulator

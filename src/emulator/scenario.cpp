@@ -14,7 +14,7 @@ namespace greenfleet::emulator {
 
 namespace {
 
-using Error = fleet::Unexpected<std::string>;
+using Error = base::Unexpected<std::string>;
 
 bool readMs(const Poco::JSON::Object::Ptr& obj, const std::string& name, Millis& out,
             std::string& error) {
@@ -141,8 +141,8 @@ std::string readRateLimits(const Poco::JSON::Object::Ptr& root, EmulatorOptions&
 
 }  // namespace
 
-fleet::Result<Scenario, std::string> Scenario::parse(const std::string& text,
-                                                     EmulatorOptions& options) {
+base::Result<Scenario, std::string> Scenario::parse(const std::string& text,
+                                                    EmulatorOptions& options) {
   Poco::JSON::Object::Ptr root;
   Scenario s;
   const std::function<std::string()> steps[] = {
@@ -161,8 +161,8 @@ fleet::Result<Scenario, std::string> Scenario::parse(const std::string& text,
   return s;
 }
 
-fleet::Result<Scenario, std::string> Scenario::load(const std::string& path,
-                                                    EmulatorOptions& options) {
+base::Result<Scenario, std::string> Scenario::load(const std::string& path,
+                                                   EmulatorOptions& options) {
   std::ifstream in(path);
   if (!in) return Error(fmt::format("cannot read scenario file {}", path));
   std::ostringstream text;

@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/result.hpp"
 #include "emulator/emulator_options.hpp"
 #include "emulator/fault_profile.hpp"
-#include "fleet/result.hpp"
 
 namespace greenfleet::emulator {
 
@@ -22,10 +22,10 @@ struct Scenario {
   std::optional<FaultProfile> faults;
 
   // Parses the JSON text; fields that tune EmulatorOptions are written into `options`.
-  static fleet::Result<Scenario, std::string> parse(const std::string& text,
-                                                    EmulatorOptions& options);
-  static fleet::Result<Scenario, std::string> load(const std::string& path,
+  static base::Result<Scenario, std::string> parse(const std::string& text,
                                                    EmulatorOptions& options);
+  static base::Result<Scenario, std::string> load(const std::string& path,
+                                                  EmulatorOptions& options);
 };
 
 }  // namespace greenfleet::emulator

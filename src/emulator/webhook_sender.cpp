@@ -9,16 +9,16 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 namespace greenfleet::emulator {
 
 namespace {
-const fleet::Log kLog{"emulator"};
+const base::Log kLog{"emulator"};
 constexpr std::size_t kMaxQueued = 10000;
 }  // namespace
 
-WebhookSender::WebhookSender(const fleet::Clock& clock)
+WebhookSender::WebhookSender(const base::Clock& clock)
     : clock_(clock), thread_([this] { run(); }) {}
 
 WebhookSender::~WebhookSender() { stop(); }
@@ -32,7 +32,7 @@ void WebhookSender::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::string WebhookSender::body(const Transition& transition, fleet::WallTime at) {
+std::string WebhookSender::body(const Transition& transition, base::WallTime at) {
   Poco::JSON::Object::Ptr data = new Poco::JSON::Object;
   data->set("idInstance", static_cast<Poco::Int64>(transition.id));
   data->set("wid", transition.wid);
@@ -40,9 +40,9 @@ std::string WebhookSender::body(const Transition& transition, fleet::WallTime at
   Poco::JSON::Object o;
   o.set("typeWebhook", "stateInstanceChanged");
   o.set("instanceData", data);
-  o.set("timestamp", static_cast<Poco::Int64>(
-                         std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch())
-                             .count()));
+  o.set("timestamp",
+        static_cast<Poco::Int64>(
+            std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count()));
   o.set("stateInstance", transition.to);
   std::ostringstream s;
   o.stringify(s);

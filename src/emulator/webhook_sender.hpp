@@ -12,14 +12,14 @@
 #include <string>
 #include <thread>
 
+#include "base/clock.hpp"
 #include "emulator/emulated_instance.hpp"
-#include "fleet/clock.hpp"
 
 namespace greenfleet::emulator {
 
 class WebhookSender {
  public:
-  explicit WebhookSender(const fleet::Clock& clock);
+  explicit WebhookSender(const base::Clock& clock);
   ~WebhookSender();
   WebhookSender(const WebhookSender&) = delete;
   WebhookSender& operator=(const WebhookSender&) = delete;
@@ -32,7 +32,7 @@ class WebhookSender {
   std::uint64_t dropped() const { return dropped_; }
 
   // The body Green API posts for a state change (reference §8).
-  static std::string body(const Transition& transition, fleet::WallTime at);
+  static std::string body(const Transition& transition, base::WallTime at);
 
  private:
   struct Delivery {
@@ -43,7 +43,7 @@ class WebhookSender {
   void run();
   bool post(const Delivery& delivery);
 
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Delivery> queue_;

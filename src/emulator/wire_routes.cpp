@@ -7,8 +7,8 @@
 #include <Poco/String.h>
 #include <fmt/format.h>
 
+#include "base/time_format.hpp"
 #include "emulator/qr_websocket_sessions.hpp"
-#include "fleet/time_format.hpp"
 
 namespace greenfleet::emulator {
 
@@ -61,7 +61,7 @@ std::string upstreamErrorBody(EmulatorContext& ctx, int status, const std::strin
                               const std::string& message) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("statusCode", status);
-  o->set("timestamp", fleet::formatRfc3339(ctx.registry.clock().wallNow()));
+  o->set("timestamp", base::formatRfc3339(ctx.registry.clock().wallNow()));
   o->set("path", path);
   o->set("message", message);
   return stringify(o);
@@ -147,7 +147,7 @@ bool applySettings(WebhookSettingsTable& table, std::int64_t id, const std::stri
 
 // The qr method's answer once the poll is noted; nullopt when the poll moved the instance to
 // starting (continuous polling, issue #285).
-std::optional<std::string> qrBody(EmulatedInstance& inst, fleet::SteadyTime now,
+std::optional<std::string> qrBody(EmulatedInstance& inst, base::SteadyTime now,
                                   std::vector<Transition>& transitions) {
   inst.noteQrPoll(now, transitions);
   if (inst.state() == states::kStarting) return std::nullopt;
@@ -171,8 +171,8 @@ std::optional<std::string> qrBody(EmulatedInstance& inst, fleet::SteadyTime now,
 std::string waSettingsBody(EmulatedInstance& inst) {
   const bool in = states::isLoggedIn(inst.state());
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("avatar", in ? fmt::format("https://pps.whatsapp.net/v/emulated/{}.jpg", inst.id())
-                      : std::string());
+  o->set("avatar",
+         in ? fmt::format("https://pps.whatsapp.net/v/emulated/{}.jpg", inst.id()) : std::string());
   o->set("phone", in ? inst.phone() : std::string());
   o->set("stateInstance", inst.state());
   o->set("deviceId", in ? inst.phone() + ":8@s.whatsapp.net" : std::string());
@@ -180,7 +180,7 @@ std::string waSettingsBody(EmulatedInstance& inst) {
 }
 
 // The answer of an accepted, unfaulted request. Runs under the instance lock.
-void answer(EmulatorContext& ctx, EmulatedInstance& inst, fleet::SteadyTime now,
+void answer(EmulatorContext& ctx, EmulatedInstance& inst, base::SteadyTime now,
             std::vector<Transition>& transitions, const std::string& method,
             const std::string& path, const std::string& request_body, int& status,
             std::string& body) {
@@ -338,7 +338,7 @@ Checks admit(EmulatorContext& ctx, const InstanceCall& call) {
   Checks adm;
   const auto global = ctx.registry.globalFaults();
   adm.known = ctx.registry.with(
-      call.id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>&) {
+      call.id, [&](EmulatedInstance& inst, base::SteadyTime now, std::vector<Transition>&) {
         adm.token_ok = inst.tokenMatches(call.token);
         if (!adm.token_ok || !call.known_method || !call.verb_ok) {
           inst.countUnauthorized(call.method);
@@ -416,7 +416,7 @@ void handleInstanceMethod(EmulatorContext& ctx, const http::Request& request,
   int status = 200;
   std::string body;
   const bool still_known = ctx.registry.with(
-      call->id, [&](EmulatedInstance& inst, fleet::SteadyTime now, std::vector<Transition>& tr) {
+      call->id, [&](EmulatedInstance& inst, base::SteadyTime now, std::vector<Transition>& tr) {
         answer(ctx, inst, now, tr, call->method, path, request.body, status, body);
       });
   if (!still_known) {
@@ -466,7 +466,7 @@ http::Response handlePartnerMethod(EmulatorContext& ctx, const http::Request& re
     }
     Poco::JSON::Array::Ptr arr = new Poco::JSON::Array;
     for (const auto id : ctx.registry.ids()) {
-      ctx.registry.with(id, [&](EmulatedInstance& inst, fleet::SteadyTime,
+      ctx.registry.with(id, [&](EmulatedInstance& inst, base::SteadyTime,
                                 std::vector<Transition>&) { arr->add(partnerItem(inst)); });
     }
     return jsonResponse(200, stringify(arr));
@@ -478,7 +478,7 @@ http::Response handlePartnerMethod(EmulatorContext& ctx, const http::Request& re
     const auto ids = ctx.registry.add(1, states::kNew);
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
     ctx.registry.with(ids.front(),
-                      [&](EmulatedInstance& inst, fleet::SteadyTime, std::vector<Transition>&) {
+                      [&](EmulatedInstance& inst, base::SteadyTime, std::vector<Transition>&) {
                         o->set("idInstance", static_cast<Poco::Int64>(inst.id()));
                         o->set("apiTokenInstance", inst.token());
                         o->set("typeInstance", "whatsapp");

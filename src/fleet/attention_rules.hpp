@@ -6,12 +6,15 @@
 #include <chrono>
 #include <optional>
 
+#include "base/clock.hpp"
 #include "fleet/attention.hpp"
-#include "fleet/clock.hpp"
 #include "fleet/instance_status.hpp"
 #include "fleet/probe_policy.hpp"
 
 namespace greenfleet::fleet {
+
+using base::Duration;
+using base::SteadyTime;
 
 struct AttentionRules {
   // 401 right after creation means "initializing", not a bad token (issue #306): give a new (or

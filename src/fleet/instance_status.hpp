@@ -9,12 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "base/clock.hpp"
 #include "fleet/attention.hpp"
-#include "fleet/clock.hpp"
 #include "fleet/instance_state.hpp"
 #include "fleet/outcome_kind.hpp"
 
 namespace greenfleet::fleet {
+
+using base::Duration;
+using base::SteadyTime;
 
 // Where a reading came from; the `source` column of state_events.
 enum class ReadingSource { poll, webhook, action };
@@ -22,8 +25,8 @@ std::string_view readingSourceName(ReadingSource source);
 
 // A reading that would make attention worse, waiting for a second reading to confirm it.
 struct PendingReading {
-  InstanceState state;     // proposed confirmed state
-  bool qrOffered = false;  // proposed qrOffered
+  InstanceState state;        // proposed confirmed state
+  bool qrOffered = false;     // proposed qrOffered
   bool passkeyAsked = false;  // proposed passkeyAsked
   SteadyTime firstSeenAt{};
   ReadingSource source = ReadingSource::poll;

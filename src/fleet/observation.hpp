@@ -16,6 +16,9 @@
 
 namespace greenfleet::fleet {
 
+using base::Duration;
+using base::SteadyTime;
+
 struct Observation {
   SteadyTime at{};
   OutcomeKind outcome = OutcomeKind::ok;

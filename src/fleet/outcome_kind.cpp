@@ -7,9 +7,18 @@ namespace greenfleet::fleet {
 namespace {
 
 constexpr std::array<std::string_view, kOutcomeKindCount> kNames{
-    "ok",       "rateLimited",    "unauthorized",  "forbidden",
-    "notFound", "quotaExceeded",  "badRequest",    "serverError",
-    "timeout",  "transportError", "malformedBody", "unexpectedStatus",
+    "ok",
+    "rateLimited",
+    "unauthorized",
+    "forbidden",
+    "notFound",
+    "quotaExceeded",
+    "badRequest",
+    "serverError",
+    "timeout",
+    "transportError",
+    "malformedBody",
+    "unexpectedStatus",
     "addressRefused",
 };
 

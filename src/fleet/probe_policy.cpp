@@ -5,6 +5,9 @@
 
 namespace greenfleet::fleet {
 
+using base::mix64;
+using base::uniformUnit;
+
 Duration ProbePolicy::intervalFor(StateKind kind) const {
   switch (kind) {
     case StateKind::authorized:

@@ -5,12 +5,15 @@
 
 #include <chrono>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
+#include "base/random.hpp"
 #include "fleet/instance_id.hpp"
 #include "fleet/instance_state.hpp"
-#include "fleet/random.hpp"
 
 namespace greenfleet::fleet {
+
+using base::Duration;
+using base::Rng;
 
 struct ProbePolicy {
   Duration authorized = std::chrono::seconds(60);

@@ -19,7 +19,8 @@ std::optional<std::string> validateInstanceId(std::int64_t id) {
 
 std::optional<std::string> validateToken(std::string_view token) {
   if (token.empty()) return "must not be empty";
-  if (token.size() > kMaxTokenLength) return fmt::format("must be at most {} characters", kMaxTokenLength);
+  if (token.size() > kMaxTokenLength)
+    return fmt::format("must be at most {} characters", kMaxTokenLength);
   // The token goes into a URL path segment.
   for (const unsigned char c : token) {
     if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.')) {
@@ -37,7 +38,8 @@ std::optional<std::string> validateName(std::string_view name) {
 
 std::optional<std::string> validateTag(std::string_view tag) {
   if (tag.empty()) return "tags must not be empty strings";
-  if (tag.size() > kMaxTagLength) return fmt::format("tags must be at most {} bytes", kMaxTagLength);
+  if (tag.size() > kMaxTagLength)
+    return fmt::format("tags must be at most {} bytes", kMaxTagLength);
   if (hasControl(tag)) return "tags must not contain control characters";
   return std::nullopt;
 }

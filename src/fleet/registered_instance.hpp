@@ -9,10 +9,12 @@
 #include <string_view>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "fleet/input_limits.hpp"
 
 namespace greenfleet::fleet {
+
+using base::WallTime;
 
 inline constexpr std::string_view kDefaultApiUrl = "https://api.green-api.com";
 

@@ -36,7 +36,7 @@ Poco::Net::Context::Ptr tlsContext() {
 }
 
 // The first address of the host that the policy lets us reach, or why none.
-fleet::Result<Poco::Net::SocketAddress, std::string> checkedAddress(
+base::Result<Poco::Net::SocketAddress, std::string> checkedAddress(
     const UpstreamUrl& url, const UpstreamHostPolicy& policy) {
   const std::uint16_t port = url.port.value_or(url.isHttps() ? 443 : 80);
   std::vector<Poco::Net::IPAddress> candidates;
@@ -55,7 +55,7 @@ fleet::Result<Poco::Net::SocketAddress, std::string> checkedAddress(
     }
     return Poco::Net::SocketAddress(candidate, port);
   }
-  return fleet::Unexpected<std::string>(std::move(refusal));
+  return base::Unexpected<std::string>(std::move(refusal));
 }
 
 }  // namespace
@@ -83,11 +83,11 @@ QrWebsocket::QrWebsocket(std::unique_ptr<Poco::Net::HTTPClientSession> session,
 
 QrWebsocket::~QrWebsocket() { close(); }
 
-fleet::Result<std::unique_ptr<QrWebsocket>, Failure> QrWebsocket::open(
+base::Result<std::unique_ptr<QrWebsocket>, Failure> QrWebsocket::open(
     const InstanceCredentials& creds, const UpstreamHostPolicy& policy,
     std::chrono::milliseconds connect_timeout) {
   auto fail = [&](int status, const std::string& text) {
-    return fleet::Unexpected<Failure>(Failure{status, scrubSecrets(text, creds.apiTokenInstance)});
+    return base::Unexpected<Failure>(Failure{status, scrubSecrets(text, creds.apiTokenInstance)});
   };
   const auto url = UpstreamUrl::parse(creds.apiUrl);
   if (!url) return fail(0, url.error());

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "fleet/result.hpp"
+#include "base/result.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "greenapi/upstream_host_policy.hpp"
 
@@ -39,7 +39,7 @@ class QrWebsocket {
   QrWebsocket(const QrWebsocket&) = delete;
   QrWebsocket& operator=(const QrWebsocket&) = delete;
 
-  static fleet::Result<std::unique_ptr<QrWebsocket>, Failure> open(
+  static base::Result<std::unique_ptr<QrWebsocket>, Failure> open(
       const InstanceCredentials& creds, const UpstreamHostPolicy& policy,
       std::chrono::milliseconds connect_timeout);
 

@@ -18,7 +18,7 @@
 
 #include <fmt/format.h>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 #include "greenapi/partner_reply.hpp"
 #include "greenapi/wire_format.hpp"
 
@@ -26,7 +26,7 @@ namespace greenfleet::greenapi {
 
 namespace {
 
-const fleet::Log kLog{"greenapi"};
+const base::Log kLog{"greenapi"};
 using SteadyClock = std::chrono::steady_clock;
 
 void initCurlOnce() {

@@ -1,13 +1,13 @@
 #include "greenapi/typed_reply.hpp"
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 #include "greenapi/wire_format.hpp"
 
 namespace greenfleet::greenapi {
 
 namespace {
 
-const fleet::Log kLog{"greenapi"};
+const base::Log kLog{"greenapi"};
 
 template <typename T>
 CallResult<T> typed(RawReply&& raw, const InstanceCredentials& creds, std::string_view method,
@@ -26,8 +26,9 @@ CallResult<T> typed(RawReply&& raw, const InstanceCredentials& creds, std::strin
   }
   if (!result.ok()) {
     kLog.debug("call method={} id={} token={} outcome={} status={} message={}", method,
-               creds.idInstance, fleet::tokenHint(creds.apiTokenInstance),
-               fleet::outcomeKindName(result.outcome.kind), result.outcome.httpStatus, result.outcome.message);
+               creds.idInstance, base::tokenHint(creds.apiTokenInstance),
+               fleet::outcomeKindName(result.outcome.kind), result.outcome.httpStatus,
+               result.outcome.message);
   }
   return result;
 }

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "fleet/comma_list.hpp"
+#include "base/comma_list.hpp"
 
 namespace greenfleet::greenapi {
 
@@ -70,19 +70,19 @@ std::optional<std::string> UpstreamHostPolicy::parseEntry(std::string_view text,
   return std::nullopt;
 }
 
-fleet::Result<UpstreamHostPolicy, std::string> UpstreamHostPolicy::parse(std::string_view list) {
+base::Result<UpstreamHostPolicy, std::string> UpstreamHostPolicy::parse(std::string_view list) {
   UpstreamHostPolicy policy(Unparsed{});
-  for (const std::string_view item : fleet::splitCommaList(list, " \t")) {
+  for (const std::string_view item : base::splitCommaList(list, " \t")) {
     Entry entry;
     if (const auto problem = parseEntry(item, entry)) {
-      return fleet::Unexpected<std::string>(fmt::format("entry '{}': {}", item, *problem));
+      return base::Unexpected<std::string>(fmt::format("entry '{}': {}", item, *problem));
     }
     policy.entries_.push_back(std::move(entry));
     if (!policy.text_.empty()) policy.text_ += ", ";
     policy.text_ += item;
   }
   if (policy.entries_.empty()) {
-    return fleet::Unexpected<std::string>(std::string("names no host: nothing could be polled"));
+    return base::Unexpected<std::string>(std::string("names no host: nothing could be polled"));
   }
   return policy;
 }
@@ -121,10 +121,10 @@ std::optional<std::string> UpstreamHostPolicy::checkUrl(const UpstreamUrl& url) 
   return std::nullopt;
 }
 
-fleet::Result<std::string, std::string> UpstreamHostPolicy::admit(std::string_view api_url) const {
+base::Result<std::string, std::string> UpstreamHostPolicy::admit(std::string_view api_url) const {
   const auto url = UpstreamUrl::parse(api_url);
-  if (!url) return fleet::Unexpected<std::string>(url.error());
-  if (auto refusal = checkUrl(url.value())) return fleet::Unexpected<std::string>(*refusal);
+  if (!url) return base::Unexpected<std::string>(url.error());
+  if (auto refusal = checkUrl(url.value())) return base::Unexpected<std::string>(*refusal);
   return url.value().toString();
 }
 

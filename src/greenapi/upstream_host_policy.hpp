@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fleet/result.hpp"
+#include "base/result.hpp"
 #include "greenapi/ip_address.hpp"
 #include "greenapi/upstream_url.hpp"
 
@@ -34,13 +34,13 @@ class UpstreamHostPolicy {
 
   UpstreamHostPolicy();  // kGreenApiHosts
   // The policy, or why an entry is not one ("entry 'x/99': prefix length must be 0-32").
-  static fleet::Result<UpstreamHostPolicy, std::string> parse(std::string_view list);
+  static base::Result<UpstreamHostPolicy, std::string> parse(std::string_view list);
 
   // nullopt when requests to `url` may start; else why not, naming the rule.
   std::optional<std::string> checkUrl(const UpstreamUrl& url) const;
   // An apiUrl as given → its normalised text when it parses and checkUrl passes, else why not
   // ("must be an http:// or https:// URL", "host x is not in upstream.allowed_hosts (…)").
-  fleet::Result<std::string, std::string> admit(std::string_view api_url) const;
+  base::Result<std::string, std::string> admit(std::string_view api_url) const;
   // nullopt when a request to `url` may connect to `address`, which DNS gave for its host.
   std::optional<std::string> checkAddress(const UpstreamUrl& url, const IpAddress& address) const;
   // The entries as configured, for messages and logs.

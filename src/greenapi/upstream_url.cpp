@@ -9,9 +9,9 @@ namespace greenfleet::greenapi {
 
 namespace {
 
-using Parsed = fleet::Result<UpstreamUrl, std::string>;
+using Parsed = base::Result<UpstreamUrl, std::string>;
 
-Parsed failure(std::string why) { return fleet::Unexpected<std::string>(std::move(why)); }
+Parsed failure(std::string why) { return base::Unexpected<std::string>(std::move(why)); }
 
 bool allOf(std::string_view s, bool (*pred)(char)) {
   return !s.empty() && std::all_of(s.begin(), s.end(), pred);
@@ -66,9 +66,9 @@ std::optional<std::string> checkCharacters(std::string_view text) {
 
 // Takes an authority ("host", "host:port", "[v6]:port") apart: sets url.address for an IPv6
 // literal and url.port, and gives the host text, or why the authority is not acceptable.
-fleet::Result<std::string_view, std::string> takeAuthority(std::string_view authority,
-                                                           UpstreamUrl& url) {
-  using Refused = fleet::Unexpected<std::string>;
+base::Result<std::string_view, std::string> takeAuthority(std::string_view authority,
+                                                          UpstreamUrl& url) {
+  using Refused = base::Unexpected<std::string>;
   std::string_view host;
   std::optional<std::string_view> port_text;
   if (!authority.empty() && authority.front() == '[') {

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "fleet/result.hpp"
+#include "base/result.hpp"
 #include "greenapi/ip_address.hpp"
 
 namespace greenfleet::greenapi {
@@ -27,7 +27,7 @@ struct UpstreamUrl {
   std::string path;                   // "" or "/…", never ending in '/'
 
   // The URL, or why it is not an acceptable apiUrl ("must be an http:// or https:// URL").
-  static fleet::Result<UpstreamUrl, std::string> parse(std::string_view text);
+  static base::Result<UpstreamUrl, std::string> parse(std::string_view text);
 
   bool isHttps() const { return scheme == "https"; }
   // The normalised URL: "https://7103.api.green-api.com", "http://[::1]:9090/base".

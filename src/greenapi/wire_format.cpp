@@ -116,13 +116,20 @@ void writeMethodUrl(std::string& out, std::string_view api_url, std::int64_t id_
 OutcomeKind classifyStatus(int http_status) {
   if (http_status >= 200 && http_status < 300) return OutcomeKind::ok;
   switch (http_status) {
-    case 400: return OutcomeKind::badRequest;
-    case 401: return OutcomeKind::unauthorized;
-    case 403: return OutcomeKind::forbidden;
-    case 404: return OutcomeKind::notFound;
-    case 429: return OutcomeKind::rateLimited;
-    case 466: return OutcomeKind::quotaExceeded;
-    default: break;
+    case 400:
+      return OutcomeKind::badRequest;
+    case 401:
+      return OutcomeKind::unauthorized;
+    case 403:
+      return OutcomeKind::forbidden;
+    case 404:
+      return OutcomeKind::notFound;
+    case 429:
+      return OutcomeKind::rateLimited;
+    case 466:
+      return OutcomeKind::quotaExceeded;
+    default:
+      break;
   }
   if (http_status >= 500 && http_status < 600) return OutcomeKind::serverError;
   return OutcomeKind::unexpectedStatus;
@@ -138,7 +145,8 @@ std::string scrubSecrets(std::string_view text, std::string_view token, std::siz
   }
   // Upstream error bodies echo the request path: /waInstance{id}/{method}/{token}[/...].
   static constexpr std::string_view kPrefix = "waInstance";
-  for (std::size_t pos = s.find(kPrefix); pos != std::string::npos; pos = s.find(kPrefix, pos + 1)) {
+  for (std::size_t pos = s.find(kPrefix); pos != std::string::npos;
+       pos = s.find(kPrefix, pos + 1)) {
     std::size_t i = pos + kPrefix.size();
     while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
     if (i >= s.size() || s[i] != '/') continue;

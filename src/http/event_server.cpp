@@ -28,7 +28,7 @@
 #include <Poco/Timestamp.h>
 #include <fmt/format.h>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 #include "http/mailbox.hpp"
 #include "http/worker_pool.hpp"
 
@@ -36,7 +36,7 @@ namespace greenfleet::http {
 
 namespace {
 
-const fleet::Log kLog{"http"};
+const base::Log kLog{"http"};
 using SteadyClock = std::chrono::steady_clock;
 using TimePoint = SteadyClock::time_point;
 

@@ -1,11 +1,11 @@
 #include "http/worker_pool.hpp"
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 namespace greenfleet::http {
 
 namespace {
-const fleet::Log kLog{"http"};
+const base::Log kLog{"http"};
 }
 
 WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {

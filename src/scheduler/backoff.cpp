@@ -14,11 +14,11 @@ Duration Backoff::nextCeiling() const {
   return std::min(ceiling, cap_);
 }
 
-Duration Backoff::onFailure(SteadyTime now, fleet::Rng& rng) {
+Duration Backoff::onFailure(SteadyTime now, base::Rng& rng) {
   const Duration ceiling = nextCeiling();
   ++failures_;
   const auto delay = Duration(static_cast<Duration::rep>(
-      std::floor(static_cast<double>(ceiling.count()) * fleet::uniformUnit(rng))));
+      std::floor(static_cast<double>(ceiling.count()) * base::uniformUnit(rng))));
   readyAt_ = now + delay;
   return delay;
 }

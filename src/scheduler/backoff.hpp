@@ -7,20 +7,20 @@
 #include <chrono>
 #include <cstdint>
 
-#include "fleet/clock.hpp"
-#include "fleet/random.hpp"
+#include "base/clock.hpp"
+#include "base/random.hpp"
 
 namespace greenfleet::scheduler {
 
-using fleet::Duration;
-using fleet::SteadyTime;
+using base::Duration;
+using base::SteadyTime;
 
 class Backoff {
  public:
   explicit Backoff(Duration base = std::chrono::seconds(2), Duration cap = std::chrono::minutes(5));
 
   // Records one more failure at `now` and returns the chosen delay; readyAt() = now + delay.
-  Duration onFailure(SteadyTime now, fleet::Rng& rng);
+  Duration onFailure(SteadyTime now, base::Rng& rng);
   void reset();
 
   // The earliest time the next attempt may start; in the past when not backing off.

@@ -25,15 +25,15 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.hpp"
 #include "fleet/attention.hpp"
 #include "fleet/attention_rules.hpp"
-#include "fleet/clock.hpp"
 #include "fleet/instance_id.hpp"
 #include "fleet/instance_status.hpp"
 
 namespace greenfleet::scheduler {
 
-using SteadyTime = fleet::SteadyTime;
+using SteadyTime = base::SteadyTime;
 
 // How many instances are in each state and attention at one `now` (for /summary, /metrics).
 // byState keys are fleet::InstanceState::name() ("unknown" = never read); states with no

@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <chrono>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 #include "greenapi/typed_reply.hpp"
 
 namespace greenfleet::scheduler {
 
 namespace {
-const fleet::Log kLog{"scheduler"};
+const base::Log kLog{"scheduler"};
 // The dispatcher re-checks at least this often even with nothing due (sessions expire, stats).
 constexpr auto kMaxIdleWait = std::chrono::milliseconds(500);
 
@@ -29,7 +29,7 @@ std::string hostOf(const std::string& api_url) {
 }
 
 FleetPoller::FleetPoller(SchedulerConfig config, PollerOptions options,
-                         greenapi::TransferEngine& engine, const fleet::Clock& clock,
+                         greenapi::TransferEngine& engine, const base::Clock& clock,
                          UpdateSink sink)
     : config_(config),
       options_(options),
@@ -83,7 +83,7 @@ void FleetPoller::stop() {
 
 void FleetPoller::upsertLocked(const fleet::RegisteredInstance& instance,
                                std::optional<fleet::InstanceStatus> stored, SteadyTime now,
-                               const fleet::TimeAnchor& anchor) {
+                               const base::TimeAnchor& anchor) {
   if (!instance.enabled) {
     registry_.erase(instance.id);
     core_.removeInstance(instance.id);
@@ -102,7 +102,7 @@ void FleetPoller::upsert(const fleet::RegisteredInstance& instance,
   invalidateSnapshot();
   {
     std::lock_guard lock(mutex_);
-    upsertLocked(instance, std::move(stored), clock_.steadyNow(), fleet::TimeAnchor::of(clock_));
+    upsertLocked(instance, std::move(stored), clock_.steadyNow(), base::TimeAnchor::of(clock_));
   }
   dispatch_wake_.notify_one();
 }
@@ -112,7 +112,7 @@ void FleetPoller::upsertMany(const std::vector<const fleet::RegisteredInstance*>
   {
     std::lock_guard lock(mutex_);
     const auto now = clock_.steadyNow();
-    const auto anchor = fleet::TimeAnchor::of(clock_);
+    const auto anchor = base::TimeAnchor::of(clock_);
     for (const auto* instance : instances) upsertLocked(*instance, std::nullopt, now, anchor);
   }
   dispatch_wake_.notify_one();
@@ -156,7 +156,7 @@ SessionStart FleetPoller::startSession(fleet::InstanceId id) {
 }
 
 std::optional<ProbeUpdate> FleetPoller::applyWebhookState(fleet::InstanceId id,
-                                                           std::optional<std::string> state) {
+                                                          std::optional<std::string> state) {
   invalidateSnapshot();
   std::optional<ProbeUpdate> update;
   {
@@ -486,8 +486,8 @@ void FleetPoller::publish(const ProbeUpdate& update) {
 
 Outcome FleetPoller::toOutcome(Method method, const greenapi::CallOutcome& outcome,
                                const std::optional<std::string>& state,
-                               const std::optional<std::string>& phone,
-                               const std::string& qr_type, const std::string& qr_message) {
+                               const std::optional<std::string>& phone, const std::string& qr_type,
+                               const std::string& qr_message) {
   Outcome out;
   if (!outcome.ok()) {
     out = Outcome::failure(outcome.kind, outcome.message);

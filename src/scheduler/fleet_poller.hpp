@@ -28,10 +28,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/clock.hpp"
+#include "base/time_anchor.hpp"
 #include "fleet/attention.hpp"
-#include "fleet/clock.hpp"
 #include "fleet/registered_instance.hpp"
-#include "fleet/time_anchor.hpp"
 #include "greenapi/qr_websocket.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/probe_scheduler.hpp"
@@ -77,7 +77,7 @@ class FleetPoller {
   using UpdateSink = std::function<void(const ProbeUpdate&)>;
 
   FleetPoller(SchedulerConfig config, PollerOptions options, greenapi::TransferEngine& engine,
-              const fleet::Clock& clock, UpdateSink sink);
+              const base::Clock& clock, UpdateSink sink);
   ~FleetPoller();
   FleetPoller(const FleetPoller&) = delete;
   FleetPoller& operator=(const FleetPoller&) = delete;
@@ -101,7 +101,7 @@ class FleetPoller {
   ActionDecision requestAction(fleet::InstanceId id, Method method);
   SessionStart startSession(fleet::InstanceId id);
   std::optional<ProbeUpdate> applyWebhookState(fleet::InstanceId id,
-                                                std::optional<std::string> state);
+                                               std::optional<std::string> state);
   bool requestSweepProbe(fleet::InstanceId id);
 
   std::optional<InstanceView> view(fleet::InstanceId id) const;
@@ -116,9 +116,9 @@ class FleetPoller {
   SchedulerStats stats() const;
   // O(states), from the scheduler's FleetIndex.
   FleetCounts counts() const;
-  fleet::TimeAnchor anchor() const { return fleet::TimeAnchor::of(clock_); }
+  base::TimeAnchor anchor() const { return base::TimeAnchor::of(clock_); }
   const SchedulerConfig& config() const { return config_; }
-  const fleet::Clock& clock() const { return clock_; }
+  const base::Clock& clock() const { return clock_; }
 
   // greenapi outcome of one call → the scheduler's Outcome (pure; exposed for tests).
   static Outcome toOutcome(Method method, const greenapi::CallOutcome& outcome,
@@ -134,7 +134,7 @@ class FleetPoller {
   };
   void upsertLocked(const fleet::RegisteredInstance& instance,
                     std::optional<fleet::InstanceStatus> stored, SteadyTime now,
-                    const fleet::TimeAnchor& anchor);
+                    const base::TimeAnchor& anchor);
   void dispatchLoop();
   // Starts a stream thread for each streamed session that has none, and joins the ended ones
   // (requires mutex_).
@@ -164,7 +164,7 @@ class FleetPoller {
   const SchedulerConfig config_;
   const PollerOptions options_;
   greenapi::TransferEngine& engine_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   UpdateSink sink_;
 
   void invalidateSnapshot() { snapshot_stale_ = true; }
@@ -180,7 +180,7 @@ class FleetPoller {
   std::unordered_map<fleet::InstanceId, Registered> registry_;
   std::vector<Job> due_;                   // issueDueLocked's scratch, kept for its capacity
   std::vector<std::uint64_t> publishing_;  // seqs decided, not yet handed to the sink
-  std::size_t in_flight_ = 0;    // submitted to the engine, completion not yet applied
+  std::size_t in_flight_ = 0;              // submitted to the engine, completion not yet applied
   std::size_t completing_ = 0;   // completions applied but still publishing (stop() waits)
   SteadyTime dispatch_until_{};  // when the sleeping dispatcher wakes by itself
   bool running_ = false;
@@ -194,7 +194,8 @@ class FleetPoller {
   std::condition_variable stream_wake_;  // stop() wakes the stream threads waiting to connect
 };
 
-// The host part of an apiUrl ("https://7103.api.green-api.com:443/x" → "7103.api.green-api.com:443").
+// The host part of an apiUrl ("https://7103.api.green-api.com:443/x" →
+// "7103.api.green-api.com:443").
 std::string hostOf(const std::string& api_url);
 
 }  // namespace greenfleet::scheduler

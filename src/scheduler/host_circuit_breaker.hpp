@@ -9,7 +9,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "scheduler/sliding_counter.hpp"
 
 namespace greenfleet::scheduler {

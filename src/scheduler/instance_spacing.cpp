@@ -6,7 +6,7 @@ namespace {
 constexpr std::size_t kForgetAbove = 4096;
 }  // namespace
 
-InstanceSpacing::InstanceSpacing(const fleet::Clock& clock, fleet::Duration min_interval)
+InstanceSpacing::InstanceSpacing(const base::Clock& clock, base::Duration min_interval)
     : clock_(clock), min_interval_(min_interval) {}
 
 std::optional<InstanceSpacing::Refusal> InstanceSpacing::claim(std::int64_t id) {

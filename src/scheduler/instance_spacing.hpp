@@ -10,30 +10,30 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
 namespace greenfleet::scheduler {
 
 class InstanceSpacing {
  public:
   struct Refusal {
-    bool busy = false;             // an operation is in flight; else spaced
-    fleet::Duration retryAfter{};  // when the next one may start
+    bool busy = false;            // an operation is in flight; else spaced
+    base::Duration retryAfter{};  // when the next one may start
   };
 
-  InstanceSpacing(const fleet::Clock& clock, fleet::Duration min_interval);
+  InstanceSpacing(const base::Clock& clock, base::Duration min_interval);
 
   // Claims the instance for one operation (nullopt), or says why not.
   std::optional<Refusal> claim(std::int64_t id);
   void release(std::int64_t id);
-  fleet::Duration minInterval() const { return min_interval_; }
+  base::Duration minInterval() const { return min_interval_; }
 
  private:
-  const fleet::Clock& clock_;
-  const fleet::Duration min_interval_;
+  const base::Clock& clock_;
+  const base::Duration min_interval_;
   std::mutex mutex_;
   std::unordered_set<std::int64_t> in_flight_;
-  std::unordered_map<std::int64_t, fleet::SteadyTime> last_start_;
+  std::unordered_map<std::int64_t, base::SteadyTime> last_start_;
 };
 
 }  // namespace greenfleet::scheduler

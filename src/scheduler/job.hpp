@@ -9,14 +9,14 @@
 #include <string>
 #include <string_view>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "fleet/instance_id.hpp"
 #include "fleet/outcome_kind.hpp"
 
 namespace greenfleet::scheduler {
 
-using fleet::Duration;
-using fleet::SteadyTime;
+using base::Duration;
+using base::SteadyTime;
 
 enum class Method : std::uint8_t { getStateInstance, qr, logout, reboot, getWaSettings };
 inline constexpr std::size_t kMethodCount = 5;

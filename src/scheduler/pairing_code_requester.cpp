@@ -8,7 +8,7 @@
 namespace greenfleet::scheduler {
 
 PairingCodeRequester::PairingCodeRequester(greenapi::TransferEngine& engine,
-                                           const fleet::Clock& clock, fleet::Duration min_interval)
+                                           const base::Clock& clock, base::Duration min_interval)
     : engine_(engine), spacing_(clock, min_interval) {}
 
 std::optional<std::string> PairingCodeRequester::parseAnswer(const std::string& body) {

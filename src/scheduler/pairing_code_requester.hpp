@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "greenapi/call_outcome.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/instance_spacing.hpp"
@@ -27,14 +27,14 @@ struct PairingCodeAnswer {
   };
   Status status = Status::failed;
   std::string code;
-  fleet::Duration retryAfter{};
+  base::Duration retryAfter{};
   greenapi::CallOutcome upstream;
 };
 
 class PairingCodeRequester {
  public:
-  PairingCodeRequester(greenapi::TransferEngine& engine, const fleet::Clock& clock,
-                       fleet::Duration min_interval);
+  PairingCodeRequester(greenapi::TransferEngine& engine, const base::Clock& clock,
+                       base::Duration min_interval);
 
   PairingCodeAnswer request(const greenapi::InstanceCredentials& credentials,
                             std::int64_t phone_number);

@@ -25,10 +25,10 @@ SteadyTime PartnerSyncPacer::earliestCall(const Account& a) const {
   return a.last_call ? *a.last_call + pacing_.min_interval : SteadyTime::min();
 }
 
-fleet::Duration PartnerSyncPacer::waitBeforeCall(std::int64_t id, SteadyTime now) const {
+base::Duration PartnerSyncPacer::waitBeforeCall(std::int64_t id, SteadyTime now) const {
   const auto it = accounts_.find(id);
-  if (it == accounts_.end() || !it->second.last_call) return fleet::Duration::zero();
-  return std::max(fleet::Duration::zero(), earliestCall(it->second) - now);
+  if (it == accounts_.end() || !it->second.last_call) return base::Duration::zero();
+  return std::max(base::Duration::zero(), earliestCall(it->second) - now);
 }
 
 void PartnerSyncPacer::callStarted(std::int64_t id, SteadyTime now) {
@@ -37,15 +37,15 @@ void PartnerSyncPacer::callStarted(std::int64_t id, SteadyTime now) {
   a.due = std::max(a.due, now + pacing_.min_interval);
 }
 
-void PartnerSyncPacer::succeeded(std::int64_t id, SteadyTime now, fleet::Rng& rng) {
+void PartnerSyncPacer::succeeded(std::int64_t id, SteadyTime now, base::Rng& rng) {
   auto& a = accounts_[id];
   a.backoff.reset();
-  const double factor = 1.0 + pacing_.jitter * (2.0 * fleet::uniformUnit(rng) - 1.0);
-  const auto interval = std::chrono::duration_cast<fleet::Duration>(pacing_.sync_interval * factor);
+  const double factor = 1.0 + pacing_.jitter * (2.0 * base::uniformUnit(rng) - 1.0);
+  const auto interval = std::chrono::duration_cast<base::Duration>(pacing_.sync_interval * factor);
   a.due = std::max(now + interval, earliestCall(a));
 }
 
-void PartnerSyncPacer::failed(std::int64_t id, SteadyTime now, fleet::Rng& rng) {
+void PartnerSyncPacer::failed(std::int64_t id, SteadyTime now, base::Rng& rng) {
   auto& a = accounts_[id];
   const auto delay = a.backoff.onFailure(now, rng);
   a.due = std::max({now + delay, now + pacing_.min_interval, earliestCall(a)});

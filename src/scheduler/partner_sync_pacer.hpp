@@ -10,15 +10,15 @@
 #include <unordered_map>
 #include <vector>
 
-#include "fleet/clock.hpp"
-#include "fleet/random.hpp"
+#include "base/clock.hpp"
+#include "base/random.hpp"
 #include "scheduler/backoff.hpp"
 
 namespace greenfleet::scheduler {
 
 struct PartnerSyncPacing {
-  fleet::Duration sync_interval = std::chrono::minutes(15);
-  fleet::Duration min_interval = std::chrono::minutes(1);
+  base::Duration sync_interval = std::chrono::minutes(15);
+  base::Duration min_interval = std::chrono::minutes(1);
   double jitter = 0.1;  // ± fraction of sync_interval
 };
 
@@ -33,12 +33,12 @@ class PartnerSyncPacer {
   void resetBackoff(std::int64_t id);
 
   // How long before `id` may be called (zero: now). Unknown ids may be called at once.
-  fleet::Duration waitBeforeCall(std::int64_t id, SteadyTime now) const;
+  base::Duration waitBeforeCall(std::int64_t id, SteadyTime now) const;
   // A call starts now (periodic or on demand): the next one waits min_interval at least.
   void callStarted(std::int64_t id, SteadyTime now);
   // Its outcome: the next periodic sync is one jittered interval away, or backs off.
-  void succeeded(std::int64_t id, SteadyTime now, fleet::Rng& rng);
-  void failed(std::int64_t id, SteadyTime now, fleet::Rng& rng);
+  void succeeded(std::int64_t id, SteadyTime now, base::Rng& rng);
+  void failed(std::int64_t id, SteadyTime now, base::Rng& rng);
 
   // Accounts whose periodic sync is due (and allowed) at `now`.
   std::vector<std::int64_t> due(SteadyTime now) const;

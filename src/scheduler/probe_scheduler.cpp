@@ -4,13 +4,13 @@
 #include <array>
 #include <utility>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 namespace greenfleet::scheduler {
 
 namespace {
 
-const fleet::Log kLog{"scheduler"};
+const base::Log kLog{"scheduler"};
 
 constexpr std::size_t idx(Method m) { return static_cast<std::size_t>(m); }
 

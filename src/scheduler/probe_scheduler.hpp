@@ -27,12 +27,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/clock.hpp"
+#include "base/random.hpp"
 #include "fleet/attention_rules.hpp"
-#include "fleet/clock.hpp"
 #include "fleet/instance_id.hpp"
 #include "fleet/instance_status.hpp"
 #include "fleet/observation.hpp"
-#include "fleet/random.hpp"
 #include "scheduler/backoff.hpp"
 #include "scheduler/fleet_index.hpp"
 #include "scheduler/host_circuit_breaker.hpp"
@@ -297,7 +297,7 @@ class ProbeScheduler {
   void pruneRetired(SteadyTime now);
 
   SchedulerConfig config_;
-  fleet::Rng rng_;
+  base::Rng rng_;
   TokenBucket global_;
   std::array<TokenBucket, kMethodCount> buckets_;  // per-method templates (see MethodPacing)
   Backoff backoff_;                                // the template of every method's backoff

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "fleet/outcome_kind.hpp"
 #include "scheduler/sliding_counter.hpp"
 

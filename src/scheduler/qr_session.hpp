@@ -11,14 +11,14 @@
 #include <optional>
 #include <string>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "fleet/qr_kind.hpp"
 #include "scheduler/qr_stream_plan.hpp"
 
 namespace greenfleet::scheduler {
 
-using fleet::Duration;
-using fleet::SteadyTime;
+using base::Duration;
+using base::SteadyTime;
 
 // Where a session takes its QR from: the scanqrcode websocket (falling back to polling when it
 // cannot be used), or polling `qr`. The service's default is websocket (sessions.transport);

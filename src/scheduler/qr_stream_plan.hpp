@@ -12,12 +12,12 @@
 #include <cstdint>
 #include <string_view>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
 namespace greenfleet::scheduler {
 
-using fleet::Duration;
-using fleet::SteadyTime;
+using base::Duration;
+using base::SteadyTime;
 
 struct QrStreamConfig {
   Duration connectSpacing = std::chrono::milliseconds(1100);  // 1/s upstream, with a margin

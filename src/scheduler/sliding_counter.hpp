@@ -6,12 +6,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
 namespace greenfleet::scheduler {
 
-using fleet::Duration;
-using fleet::SteadyTime;
+using base::Duration;
+using base::SteadyTime;
 
 class SlidingCounter {
  public:

@@ -8,12 +8,12 @@
 
 #include <cstdint>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
 namespace greenfleet::scheduler {
 
-using fleet::Duration;
-using fleet::SteadyTime;
+using base::Duration;
+using base::SteadyTime;
 
 class TokenBucket {
  public:

@@ -24,8 +24,8 @@ std::optional<std::string> stringField(const Poco::JSON::Object::Ptr& o, const c
 }
 }  // namespace
 
-WebhookSetter::WebhookSetter(greenapi::TransferEngine& engine, const fleet::Clock& clock,
-                             fleet::Duration min_interval)
+WebhookSetter::WebhookSetter(greenapi::TransferEngine& engine, const base::Clock& clock,
+                             base::Duration min_interval)
     : engine_(engine), spacing_(clock, min_interval) {}
 
 std::string WebhookSetter::settingsBody(const std::string& url, const std::string& token) {

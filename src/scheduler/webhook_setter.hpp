@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "fleet/webhook_status.hpp"
 #include "greenapi/call_outcome.hpp"
 #include "greenapi/transfer_engine.hpp"
@@ -31,14 +31,14 @@ struct WebhookCheck {
   Status status = Status::failed;
   fleet::WebhookStatus webhook = fleet::WebhookStatus::unknown;
   bool saved = false;  // configure: setSettings answered saveSettings true
-  fleet::Duration retryAfter{};
+  base::Duration retryAfter{};
   greenapi::CallOutcome upstream;
 };
 
 class WebhookSetter {
  public:
-  WebhookSetter(greenapi::TransferEngine& engine, const fleet::Clock& clock,
-                fleet::Duration min_interval);
+  WebhookSetter(greenapi::TransferEngine& engine, const base::Clock& clock,
+                base::Duration min_interval);
 
   WebhookCheck configure(const greenapi::InstanceCredentials& credentials, const std::string& url,
                          const std::string& token);
@@ -46,7 +46,7 @@ class WebhookSetter {
   WebhookCheck verify(const greenapi::InstanceCredentials& credentials, const std::string& url,
                       const std::optional<std::string>& token);
 
-  fleet::Duration minInterval() const { return spacing_.minInterval(); }
+  base::Duration minInterval() const { return spacing_.minInterval(); }
 
   // Pure; exposed for tests. The setSettings body; the webhook fields of a getSettings answer
   // (nullopt when the body is not a settings object); whether a setSettings answer saved.

@@ -10,15 +10,15 @@
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 
-#include "fleet/log.hpp"
-#include "fleet/time_format.hpp"
+#include "base/log.hpp"
+#include "base/time_format.hpp"
 
 using namespace Poco::Data::Keywords;
 
 namespace greenfleet::store {
 
 namespace {
-const fleet::Log kLog{"store"};
+const base::Log kLog{"store"};
 constexpr auto kTouchEvery = std::chrono::minutes(1);
 
 std::string randomHex(std::size_t bytes) {
@@ -32,9 +32,9 @@ std::string randomHex(std::size_t bytes) {
   return Poco::DigestEngine::digestToHex(buf);
 }
 
-std::optional<fleet::WallTime> optTime(const Poco::Dynamic::Var& v) {
+std::optional<base::WallTime> optTime(const Poco::Dynamic::Var& v) {
   if (v.isEmpty()) return std::nullopt;
-  return fleet::fromUnixMillis(v.convert<Poco::Int64>());
+  return base::fromUnixMillis(v.convert<Poco::Int64>());
 }
 
 // Columns id, name, role, created_at, last_used_at of `row`.
@@ -43,7 +43,7 @@ ApiKey keyFromRow(Poco::Data::RecordSet& rs, std::size_t row) {
   k.id = rs.value(0, row).convert<Poco::Int64>();
   k.name = rs.value(1, row).convert<std::string>();
   k.role = parseRole(rs.value(2, row).convert<std::string>()).value_or(Role::read);
-  k.created_at = fleet::fromUnixMillis(rs.value(3, row).convert<Poco::Int64>());
+  k.created_at = base::fromUnixMillis(rs.value(3, row).convert<Poco::Int64>());
   k.last_used_at = optTime(rs.value(4, row));
   return k;
 }
@@ -57,7 +57,7 @@ std::optional<Role> parseRole(std::string_view name) {
   return std::nullopt;
 }
 
-ApiKeyRepository::ApiKeyRepository(Database& db, const fleet::Clock& clock)
+ApiKeyRepository::ApiKeyRepository(Database& db, const base::Clock& clock)
     : db_(db), clock_(clock) {}
 
 ApiKeyRepository::~ApiKeyRepository() {
@@ -80,7 +80,7 @@ CreatedApiKey ApiKeyRepository::create(const std::string& name, Role role) {
   std::string hash = hashSecret(out.secret);
   std::string role_text(roleName(role));
   std::string key_name = name;
-  Poco::Int64 created = fleet::toUnixMillis(out.key.created_at);
+  Poco::Int64 created = base::toUnixMillis(out.key.created_at);
   auto session = db_.acquire();
   WriteTransaction tx(*session);
   *session << "INSERT INTO api_keys(name, role, hash, created_at) VALUES (?, ?, ?, ?)",
@@ -114,7 +114,7 @@ std::vector<ApiKey> ApiKeyRepository::list() {
 bool ApiKeyRepository::revoke(std::int64_t id) {
   auto session = db_.acquire();
   WriteTransaction tx(*session);
-  Poco::Int64 at = fleet::toUnixMillis(clock_.wallNow());
+  Poco::Int64 at = base::toUnixMillis(clock_.wallNow());
   Poco::Int64 key = id;
   Poco::Data::Statement stmt(*session);
   stmt << "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", use(at),
@@ -165,7 +165,7 @@ std::optional<ApiKeyRepository::Cached> ApiKeyRepository::lookupLocked(const std
   return c;
 }
 
-void ApiKeyRepository::reloadLocked(fleet::SteadyTime now) {
+void ApiKeyRepository::reloadLocked(base::SteadyTime now) {
   // Whatever fails, try again in a second rather than on every request.
   loaded_at_ = now;
   flushTouchesLocked();
@@ -211,7 +211,7 @@ void ApiKeyRepository::flushTouchesLocked() {
     auto session = db_.acquire();
     WriteTransaction tx(*session);
     for (const Cached* c : due) {
-      Poco::Int64 at = fleet::toUnixMillis(*c->key.last_used_at);
+      Poco::Int64 at = base::toUnixMillis(*c->key.last_used_at);
       Poco::Int64 id = c->key.id;
       *session << "UPDATE api_keys SET last_used_at = ? WHERE id = ?", use(at), use(id), now;
     }

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/database.hpp"
 
 namespace greenfleet::store {
@@ -29,9 +29,9 @@ struct ApiKey {
   std::int64_t id = 0;
   std::string name;
   Role role = Role::read;
-  fleet::WallTime created_at{};
-  std::optional<fleet::WallTime> last_used_at;
-  std::optional<fleet::WallTime> revoked_at;
+  base::WallTime created_at{};
+  std::optional<base::WallTime> last_used_at;
+  std::optional<base::WallTime> revoked_at;
 };
 
 struct CreatedApiKey {
@@ -41,7 +41,7 @@ struct CreatedApiKey {
 
 class ApiKeyRepository {
  public:
-  ApiKeyRepository(Database& db, const fleet::Clock& clock);
+  ApiKeyRepository(Database& db, const base::Clock& clock);
   ~ApiKeyRepository();  // writes pending last_used_at
   ApiKeyRepository(const ApiKeyRepository&) = delete;
   ApiKeyRepository& operator=(const ApiKeyRepository&) = delete;
@@ -61,17 +61,17 @@ class ApiKeyRepository {
  private:
   struct Cached {
     ApiKey key;
-    std::optional<fleet::WallTime> stored_last_used;  // as in SQLite
+    std::optional<base::WallTime> stored_last_used;  // as in SQLite
   };
-  void reloadLocked(fleet::SteadyTime now);
+  void reloadLocked(base::SteadyTime now);
   void flushTouchesLocked();
   std::optional<Cached> lookupLocked(const std::string& hash);
 
   Database& db_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   std::mutex mutex_;  // guards the members below
   std::unordered_map<std::string, Cached> by_hash_;
-  std::optional<fleet::SteadyTime> loaded_at_;  // nullopt: reload on next use
+  std::optional<base::SteadyTime> loaded_at_;  // nullopt: reload on next use
 };
 
 }  // namespace greenfleet::store

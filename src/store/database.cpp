@@ -12,14 +12,14 @@
 #include <Poco/Data/SQLite/SessionImpl.h>
 #include <fmt/format.h>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 using namespace Poco::Data::Keywords;
 
 namespace greenfleet::store {
 
 namespace {
-const fleet::Log kLog{"store"};
+const base::Log kLog{"store"};
 
 void prepareFile(const std::string& path) {
   namespace fs = std::filesystem;

@@ -15,7 +15,7 @@
 namespace greenfleet::store {
 
 struct DatabaseOptions {
-  std::string path;                 // file path, or ":memory:" (then a single shared connection)
+  std::string path;  // file path, or ":memory:" (then a single shared connection)
   int busy_timeout_ms = 5000;
   std::size_t max_connections = 8;
   bool read_only = false;

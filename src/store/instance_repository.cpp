@@ -6,7 +6,7 @@
 #include <Poco/Data/Statement.h>
 #include <fmt/format.h>
 
-#include "fleet/time_format.hpp"
+#include "base/time_format.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/tags_json.hpp"
 
@@ -63,7 +63,7 @@ int bindFilter(SqliteStatement& stmt, const FilterSql& f) {
 
 }  // namespace
 
-InstanceRepository::InstanceRepository(Database& db, const fleet::Clock& clock,
+InstanceRepository::InstanceRepository(Database& db, const base::Clock& clock,
                                        const TokenCipher& cipher)
     : db_(db), clock_(clock), cipher_(cipher) {}
 
@@ -80,9 +80,9 @@ std::vector<InstanceRow> InstanceRepository::readRows(SqliteStatement& stmt) con
   return out;
 }
 
-fleet::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::create(
+base::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::create(
     std::vector<fleet::RegisteredInstance> instances) {
-  const std::int64_t now_ms = fleet::toUnixMillis(clock_.wallNow());
+  const std::int64_t now_ms = base::toUnixMillis(clock_.wallNow());
   auto session = db_.acquire();
   WriteTransaction tx(*session);
   // Two statements prepared once per batch, stepped per row: a batch of 10,000 is one
@@ -94,14 +94,14 @@ fleet::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::c
   SqliteStatement insert_status(db, "INSERT INTO instance_status(id) VALUES (?)");
   for (std::size_t k = 0; k < instances.size(); ++k) {
     auto& in = instances[k];
-    in.created_at = in.updated_at = fleet::fromUnixMillis(now_ms);
+    in.created_at = in.updated_at = base::fromUnixMillis(now_ms);
     bindInstanceColumns(insert, in, now_ms, cipher_);
     insert.bind(8, std::int64_t{in.enabled ? 1 : 0});
     insert.bind(9, cipher_.keyId());
     try {
       insert.execute();
     } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
-      return fleet::Unexpected(DuplicateInstance{k, in.id});
+      return base::Unexpected(DuplicateInstance{k, in.id});
     }
     insert_status.bind(1, in.id);
     insert_status.execute();
@@ -156,7 +156,7 @@ std::optional<InstanceRow> InstanceRepository::update(std::int64_t id, const Ins
     WriteTransaction tx(*session);
     std::string sets = "updated_at = ?";
     Statement stmt(*session);
-    Poco::Int64 now_ms = fleet::toUnixMillis(clock_.wallNow());
+    Poco::Int64 now_ms = base::toUnixMillis(clock_.wallNow());
     std::vector<std::string> texts;
     if (p.api_url) sets += ", api_url = ?";
     if (p.token) sets += ", token = ?, token_key_id = ?";
@@ -268,8 +268,8 @@ void readInstanceRow(sqlite3_stmt* s, InstanceRow& row, bool lenient_tags) {
     if (!lenient_tags) throw;
     in.tags.clear();  // a hand-edited tags column must not hide the instance's status
   }
-  in.created_at = fleet::fromUnixMillis(sqlite3_column_int64(s, 5));
-  in.updated_at = fleet::fromUnixMillis(sqlite3_column_int64(s, 6));
+  in.created_at = base::fromUnixMillis(sqlite3_column_int64(s, 5));
+  in.updated_at = base::fromUnixMillis(sqlite3_column_int64(s, 6));
   in.enabled = sqlite3_column_int(s, 7) != 0;
   auto& st = row.status;
   st.state = columnOptText(s, 8);

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
+#include "base/result.hpp"
 #include "fleet/registered_instance.hpp"
-#include "fleet/result.hpp"
 #include "fleet/webhook_status.hpp"
 #include "store/database.hpp"
 #include "store/token_cipher.hpp"
@@ -76,10 +76,10 @@ struct DuplicateInstance {
 class InstanceRepository {
  public:
   // `cipher` must outlive the repository.
-  InstanceRepository(Database& db, const fleet::Clock& clock, const TokenCipher& cipher);
+  InstanceRepository(Database& db, const base::Clock& clock, const TokenCipher& cipher);
 
   // Inserts all or none; the first id already stored (or repeated in the batch) is the error.
-  fleet::Result<std::vector<InstanceRow>, DuplicateInstance> create(
+  base::Result<std::vector<InstanceRow>, DuplicateInstance> create(
       std::vector<fleet::RegisteredInstance> instances);
   std::optional<InstanceRow> get(std::int64_t id);
   InstancePage list(const InstanceFilter& filter);
@@ -96,7 +96,7 @@ class InstanceRepository {
   std::vector<InstanceRow> readRows(SqliteStatement& stmt) const;
 
   Database& db_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   const TokenCipher& cipher_;
 };
 

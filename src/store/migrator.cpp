@@ -6,7 +6,7 @@
 #include <Poco/Data/SQLite/Utility.h>
 #include <fmt/format.h>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 using namespace Poco::Data::Keywords;
 
@@ -16,7 +16,7 @@ namespace greenfleet::store {
 const std::vector<std::pair<std::string_view, std::string_view>>& embeddedMigrations();
 
 namespace {
-const fleet::Log kLog{"store"};
+const base::Log kLog{"store"};
 
 std::vector<std::string> splitStatements(std::string_view sql) {
   // Our migrations hold no triggers or string literals with ';', so a plain split is enough;

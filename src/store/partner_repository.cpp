@@ -11,10 +11,10 @@
 #include <Poco/JSON/Stringifier.h>
 #include <openssl/crypto.h>
 
+#include "base/log.hpp"
+#include "base/time_format.hpp"
 #include "fleet/attention.hpp"
-#include "fleet/log.hpp"
 #include "fleet/stored_attention.hpp"
-#include "fleet/time_format.hpp"
 #include "store/instance_repository.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/tags_json.hpp"
@@ -41,7 +41,7 @@ PartnerAccount readAccount(sqlite3_stmt* s, const TokenCipher& cipher, bool with
   std::string token;
   columnTextInto(s, 3, token);
   openStoredToken(cipher, s, kTokenKeyIdColumn, a.id, token, TokenOwner::partner);
-  a.token_hint = fleet::tokenHint(token);
+  a.token_hint = base::tokenHint(token);
   if (with_token) {
     a.token = std::move(token);
   } else {
@@ -203,13 +203,13 @@ fleet::PartnerSyncResult decodeSyncResult(const std::string& json) {
   return r;
 }
 
-PartnerRepository::PartnerRepository(Database& db, const fleet::Clock& clock,
+PartnerRepository::PartnerRepository(Database& db, const base::Clock& clock,
                                      const TokenCipher& cipher)
     : db_(db), clock_(clock), cipher_(cipher) {}
 
-fleet::Result<PartnerAccount, DuplicatePartnerName> PartnerRepository::create(
+base::Result<PartnerAccount, DuplicatePartnerName> PartnerRepository::create(
     const PartnerAccount& account) {
-  const std::int64_t now_ms = fleet::toUnixMillis(clock_.wallNow());
+  const std::int64_t now_ms = base::toUnixMillis(clock_.wallNow());
   std::int64_t id = 0;
   {
     auto session = db_.acquire();
@@ -229,7 +229,7 @@ fleet::Result<PartnerAccount, DuplicatePartnerName> PartnerRepository::create(
     try {
       insert.execute();
     } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
-      return fleet::Unexpected(DuplicatePartnerName{account.name});  // the only constraint: name
+      return base::Unexpected(DuplicatePartnerName{account.name});  // the only constraint: name
     }
     id = sqlite3_last_insert_rowid(db);
     storeToken(db, cipher_, id, account.token);
@@ -254,7 +254,7 @@ std::vector<PartnerAccount> PartnerRepository::list() {
   return out;
 }
 
-fleet::Result<std::optional<PartnerAccount>, DuplicatePartnerName> PartnerRepository::update(
+base::Result<std::optional<PartnerAccount>, DuplicatePartnerName> PartnerRepository::update(
     std::int64_t id, const PartnerPatch& p) {
   {
     auto session = db_.acquire();
@@ -266,7 +266,7 @@ fleet::Result<std::optional<PartnerAccount>, DuplicatePartnerName> PartnerReposi
     if (p.api_url_template) sql += ", api_url_template = ?";
     SqliteStatement stmt(sqliteHandle(*session), sql + " WHERE id = ?");
     int k = 1;
-    stmt.bind(k++, fleet::toUnixMillis(clock_.wallNow()));
+    stmt.bind(k++, base::toUnixMillis(clock_.wallNow()));
     if (p.name) stmt.bind(k++, *p.name);
     if (p.api_url) stmt.bind(k++, *p.api_url);
     if (p.tags) stmt.bind(k++, encodeTags(*p.tags));
@@ -275,7 +275,7 @@ fleet::Result<std::optional<PartnerAccount>, DuplicatePartnerName> PartnerReposi
     try {
       stmt.execute();
     } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
-      return fleet::Unexpected(DuplicatePartnerName{p.name.value_or("")});
+      return base::Unexpected(DuplicatePartnerName{p.name.value_or("")});
     }
     if (sqlite3_changes(sqliteHandle(*session)) == 0) return std::optional<PartnerAccount>{};
     if (p.token) storeToken(sqliteHandle(*session), cipher_, id, *p.token);
@@ -320,7 +320,7 @@ std::unordered_map<std::int64_t, fleet::KnownInstance> PartnerRepository::known(
 std::vector<std::int64_t> PartnerRepository::applySync(std::int64_t partner_id,
                                                        const fleet::ReconciliationPlan& plan,
                                                        const fleet::PartnerSyncResult& result) {
-  const std::int64_t now_ms = fleet::toUnixMillis(clock_.wallNow());
+  const std::int64_t now_ms = base::toUnixMillis(clock_.wallNow());
   auto session = db_.acquire();
   WriteTransaction tx(*session);
   sqlite3* db = sqliteHandle(*session);

@@ -11,10 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
+#include "base/result.hpp"
 #include "fleet/partner_reconciliation.hpp"
 #include "fleet/partner_sync_result.hpp"
-#include "fleet/result.hpp"
 #include "store/database.hpp"
 #include "store/token_cipher.hpp"
 
@@ -51,13 +51,13 @@ class PartnerRepository {
  public:
   // `cipher` seals the partner tokens and the instance tokens a sync writes, as
   // InstanceRepository does.
-  PartnerRepository(Database& db, const fleet::Clock& clock, const TokenCipher& cipher);
+  PartnerRepository(Database& db, const base::Clock& clock, const TokenCipher& cipher);
 
-  fleet::Result<PartnerAccount, DuplicatePartnerName> create(const PartnerAccount& account);
+  base::Result<PartnerAccount, DuplicatePartnerName> create(const PartnerAccount& account);
   std::optional<PartnerAccount> get(std::int64_t id, bool with_token = false);
   std::vector<PartnerAccount> list();
   // nullopt inside: no such account.
-  fleet::Result<std::optional<PartnerAccount>, DuplicatePartnerName> update(
+  base::Result<std::optional<PartnerAccount>, DuplicatePartnerName> update(
       std::int64_t id, const PartnerPatch& patch);
   // Its instances stay registered, as if registered by hand.
   bool remove(std::int64_t id);
@@ -75,7 +75,7 @@ class PartnerRepository {
 
  private:
   Database& db_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   const TokenCipher& cipher_;
 };
 

@@ -6,7 +6,7 @@
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/Statement.h>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 using namespace Poco::Data::Keywords;
 using Poco::Data::RecordSet;
@@ -16,7 +16,7 @@ namespace greenfleet::store {
 
 namespace {
 
-const fleet::Log kLog{"store"};
+const base::Log kLog{"store"};
 
 constexpr const char* kSelectColumns =
     "SELECT seq, id, at, from_state, to_state, source, type, detail, actor FROM state_events";

@@ -8,7 +8,7 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Nullable.h>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 
 using namespace Poco::Data::Keywords;
 using Poco::Data::Statement;
@@ -17,7 +17,7 @@ namespace greenfleet::store {
 
 namespace {
 
-const fleet::Log kLog{"store"};
+const base::Log kLog{"store"};
 
 // A batch this large is committed at once rather than at its deadline: it bounds how long one
 // transaction holds the write lock and how much a crash can take with it.
@@ -112,7 +112,7 @@ struct EventColumns {
 
 }  // namespace
 
-StatusWriter::StatusWriter(Database& db, const fleet::Clock& clock,
+StatusWriter::StatusWriter(Database& db, const base::Clock& clock,
                            std::chrono::milliseconds max_batch_delay, StatusWriterLimits limits)
     : db_(db), clock_(clock), max_batch_delay_(max_batch_delay), limits_(std::move(limits)) {
   if (limits_.max_pending == 0) throw std::invalid_argument("StatusWriter needs max_pending > 0");
@@ -224,7 +224,7 @@ bool StatusWriter::stop(std::chrono::milliseconds give_up_after) {
   return dropped_ == dropped_before && pending_.empty();
 }
 
-std::optional<fleet::SteadyTime> StatusWriter::lastCommitAt() const {
+std::optional<base::SteadyTime> StatusWriter::lastCommitAt() const {
   std::lock_guard lock(mutex_);
   return last_commit_;
 }

@@ -32,7 +32,7 @@
 
 #include <Poco/Data/Session.h>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/database.hpp"
 #include "store/status_update.hpp"
 
@@ -51,7 +51,7 @@ class StatusWriter {
   // `clock` times the batches, the retry backoff, the stop() deadline and lastCommitAt(); it
   // must outlive the writer. (A clock that never moves makes stop() on a failing database wait
   // for good.)
-  StatusWriter(Database& db, const fleet::Clock& clock,
+  StatusWriter(Database& db, const base::Clock& clock,
                std::chrono::milliseconds max_batch_delay = std::chrono::milliseconds(250),
                StatusWriterLimits limits = {});
   ~StatusWriter();  // stop()s if still running
@@ -72,7 +72,7 @@ class StatusWriter {
   bool stop(std::chrono::milliseconds give_up_after = std::chrono::seconds(10));
 
   // Steady time of the last successful commit; nullopt before the first.
-  std::optional<fleet::SteadyTime> lastCommitAt() const;
+  std::optional<base::SteadyTime> lastCommitAt() const;
   // Updates enqueued and not yet committed (nor dropped).
   std::uint64_t pendingCount() const;
   std::uint64_t committedBatches() const;
@@ -98,7 +98,7 @@ class StatusWriter {
     std::deque<Event> events;
     std::uint64_t last_ticket = 0;  // ticket of the newest update folded in
     std::size_t updates = 0;        // enqueue() calls folded in
-    fleet::SteadyTime oldest{};     // when the oldest update arrived
+    base::SteadyTime oldest{};      // when the oldest update arrived
 
     bool empty() const { return updates == 0; }
   };
@@ -114,7 +114,7 @@ class StatusWriter {
   void reportDropped(std::uint64_t count);
 
   Database& db_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   const std::chrono::milliseconds max_batch_delay_;
   const StatusWriterLimits limits_;
 
@@ -134,12 +134,12 @@ class StatusWriter {
   std::unordered_map<std::int64_t, std::uint64_t> taken_seq_;
   std::uint64_t seq_floor_ = 0;
   std::size_t prune_seqs_at_ = 1024;
-  std::uint64_t unlogged_drops_ = 0;                // dropped since the last log line
-  std::optional<fleet::SteadyTime> last_drop_log_;  // when that line was written
-  std::optional<fleet::SteadyTime> last_commit_;
+  std::uint64_t unlogged_drops_ = 0;               // dropped since the last log line
+  std::optional<base::SteadyTime> last_drop_log_;  // when that line was written
+  std::optional<base::SteadyTime> last_commit_;
   bool running_ = false;
   bool stopping_ = false;
-  fleet::SteadyTime give_up_at_{};  // while stopping: drop what still fails after this
+  base::SteadyTime give_up_at_{};  // while stopping: drop what still fails after this
   std::thread thread_;
 
   // Serialises writes (writer thread or an inline flush) and guards session_.

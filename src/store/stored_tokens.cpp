@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "fleet/log.hpp"
+#include "base/log.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/webhook_repository.hpp"
 
@@ -19,7 +19,7 @@ using namespace Poco::Data::Keywords;
 namespace greenfleet::store {
 
 namespace {
-const fleet::Log kLog{"store"};
+const base::Log kLog{"store"};
 
 // Rows are read in id order, a batch at a time, and rewritten before the next batch is read:
 // the scan never runs over rows it has just updated, and a million rows never sit in memory.

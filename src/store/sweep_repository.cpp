@@ -34,7 +34,8 @@ std::int64_t SweepRepository::create(std::int64_t created_at_ms, const std::stri
   WriteTransaction tx(*session);
   Poco::Int64 at = created_at_ms;
   std::string by = created_by;
-  *session << "INSERT INTO sweeps(created_at, status, created_by, body) VALUES (?, 'running', ?, '{}')",
+  *session
+      << "INSERT INTO sweeps(created_at, status, created_by, body) VALUES (?, 'running', ?, '{}')",
       use(at), use(by), now;
   Poco::Int64 id = 0;
   *session << "SELECT last_insert_rowid()", into(id), now;
@@ -82,7 +83,8 @@ std::size_t SweepRepository::failRunning(std::int64_t now_ms) {
   Poco::Int64 at = now_ms;
   Statement stmt(*session);
   stmt << "UPDATE sweeps SET status = 'failed', finished_at = ?, "
-          "body = json_set(body, '$.status', 'failed', '$.finishedAt', strftime('%Y-%m-%dT%H:%M:%fZ', ? / 1000.0, 'unixepoch')) "
+          "body = json_set(body, '$.status', 'failed', '$.finishedAt', "
+          "strftime('%Y-%m-%dT%H:%M:%fZ', ? / 1000.0, 'unixepoch')) "
           "WHERE status = 'running'",
       use(at), use(at);
   const auto n = stmt.execute();

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
+#include "base/time_format.hpp"
 #include "fleet/attention.hpp"
-#include "fleet/time_format.hpp"
 
 namespace greenfleet::sweep {
 
@@ -34,7 +34,7 @@ void sortAttention(std::vector<AttentionEntry>& entries) {
                    });
 }
 
-Report buildReport(const std::vector<store::InstanceRow>& rows, fleet::WallTime now) {
+Report buildReport(const std::vector<store::InstanceRow>& rows, base::WallTime now) {
   Report report;
   for (std::size_t i = 0; i < fleet::kAttentionCount; ++i) {
     report
@@ -58,7 +58,7 @@ Report buildReport(const std::vector<store::InstanceRow>& rows, fleet::WallTime 
     entry.tags = row.instance.tags;
     entry.state = state;
     entry.attention = attention;
-    if (st.state_since_ms) entry.since = std::min(fleet::fromUnixMillis(*st.state_since_ms), now);
+    if (st.state_since_ms) entry.since = std::min(base::fromUnixMillis(*st.state_since_ms), now);
     entry.last_error = st.last_error;
     report.attention.push_back(std::move(entry));
   }

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/instance_repository.hpp"
 
 namespace greenfleet::sweep {
@@ -23,7 +23,7 @@ struct AttentionEntry {
   std::vector<std::string> tags;
   std::string state;      // upstream state verbatim; "unknown" when never read
   std::string attention;  // fleet::attentionName spelling (unknown names kept verbatim)
-  std::optional<fleet::WallTime> since;  // when the current state began
+  std::optional<base::WallTime> since;  // when the current state began
   std::optional<std::string> last_error;
 };
 
@@ -53,7 +53,7 @@ inline constexpr const char* kNotProbedYet = "not_probed_yet";
 // `countsByState` but as attention "none": nobody watches them, so they raise no alarm.
 // Never-probed enabled instances are listed in `unprobed` (reason kNotProbedYet). `now` clamps
 // `since` values from the future (a clock that stepped back) so ordering stays meaningful.
-Report buildReport(const std::vector<store::InstanceRow>& rows, fleet::WallTime now);
+Report buildReport(const std::vector<store::InstanceRow>& rows, base::WallTime now);
 
 // Sorts entries most severe attention first (credentials_rejected, blocked, needs_scan,
 // suspended, stuck_starting, unreachable, stale, then unknown names), then longest waiting first

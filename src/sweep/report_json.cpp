@@ -4,8 +4,8 @@
 
 #include <Poco/JSON/Array.h>
 
+#include "base/time_format.hpp"
 #include "fleet/attention.hpp"
-#include "fleet/time_format.hpp"
 #include "sweep/malformed_answer.hpp"
 
 namespace greenfleet::sweep {
@@ -60,7 +60,7 @@ Poco::JSON::Object::Ptr toJson(const Report& report) {
     item->set("state", e.state);
     item->set("attention", e.attention);
     item->set("since",
-              e.since ? Poco::Dynamic::Var(fleet::formatRfc3339(*e.since)) : Poco::Dynamic::Var());
+              e.since ? Poco::Dynamic::Var(base::formatRfc3339(*e.since)) : Poco::Dynamic::Var());
     item->set("lastError", optionalString(e.last_error));
     attention->add(item);
   }
@@ -110,7 +110,7 @@ Report reportFromJson(const JsonReader& in) {
     e.state = item.string("state");
     e.attention = item.string("attention");
     if (const auto since = item.optString("since")) {
-      e.since = fleet::parseRfc3339(*since);
+      e.since = base::parseRfc3339(*since);
       if (!e.since) throw MalformedAnswer(item.pathOf("since"), "not an RFC 3339 UTC time");
     }
     e.last_error = item.optString("lastError");

@@ -4,7 +4,7 @@
 
 #include <Poco/JSON/Array.h>
 
-#include "fleet/time_format.hpp"
+#include "base/time_format.hpp"
 #include "sweep/malformed_answer.hpp"
 #include "sweep/report_json.hpp"
 
@@ -14,8 +14,8 @@ namespace {
 
 constexpr std::array<std::string_view, 3> kStatusNames{"running", "done", "failed"};
 
-fleet::WallTime requiredTime(const JsonReader& in, const std::string& key) {
-  const auto t = fleet::parseRfc3339(in.string(key));
+base::WallTime requiredTime(const JsonReader& in, const std::string& key) {
+  const auto t = base::parseRfc3339(in.string(key));
   if (!t) throw MalformedAnswer(in.pathOf(key), "not an RFC 3339 UTC time");
   return *t;
 }
@@ -69,10 +69,9 @@ Poco::JSON::Object::Ptr toJson(const SweepRun& run) {
   Poco::JSON::Object::Ptr out = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
   out->set("id", static_cast<Poco::Int64>(run.id));
   out->set("status", std::string(sweepStatusName(run.status)));
-  out->set("createdAt", fleet::formatRfc3339(run.created_at));
-  out->set("finishedAt", run.finished_at
-                             ? Poco::Dynamic::Var(fleet::formatRfc3339(*run.finished_at))
-                             : Poco::Dynamic::Var());
+  out->set("createdAt", base::formatRfc3339(run.created_at));
+  out->set("finishedAt", run.finished_at ? Poco::Dynamic::Var(base::formatRfc3339(*run.finished_at))
+                                         : Poco::Dynamic::Var());
   out->set("filter", toJson(run.filter));
   out->set("done", static_cast<Poco::Int64>(run.done));
   out->set("total", static_cast<Poco::Int64>(run.total));

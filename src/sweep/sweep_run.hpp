@@ -12,7 +12,7 @@
 
 #include <Poco/JSON/Object.h>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "sweep/json_reader.hpp"
 #include "sweep/report.hpp"
 
@@ -32,8 +32,8 @@ std::optional<SweepStatus> parseSweepStatus(std::string_view name);
 struct SweepRun {
   std::int64_t id = 0;
   SweepStatus status = SweepStatus::running;
-  fleet::WallTime created_at{};
-  std::optional<fleet::WallTime> finished_at;
+  base::WallTime created_at{};
+  std::optional<base::WallTime> finished_at;
   SweepFilter filter;
   std::int64_t done = 0;
   std::int64_t total = 0;

@@ -6,15 +6,15 @@
 
 #include <Poco/JSON/Parser.h>
 
-#include "fleet/log.hpp"
-#include "fleet/time_format.hpp"
+#include "base/log.hpp"
+#include "base/time_format.hpp"
 #include "sweep/json_reader.hpp"
 #include "sweep/report_json.hpp"
 
 namespace greenfleet::sweep {
 
 namespace {
-const fleet::Log kLog{"sweep"};
+const base::Log kLog{"sweep"};
 
 std::string jsonText(const Poco::JSON::Object::Ptr& object) {
   std::ostringstream out;
@@ -38,7 +38,7 @@ bool matches(const store::InstanceRow& row, const SweepFilter& f,
 
 SweepRunner::SweepRunner(scheduler::FleetPoller& poller, store::InstanceRepository& instances,
                          store::SweepRepository& sweeps, std::function<void()> flush_status,
-                         const fleet::Clock& clock, SweepRunnerOptions options)
+                         const base::Clock& clock, SweepRunnerOptions options)
     : poller_(poller),
       instances_(instances),
       sweeps_(sweeps),
@@ -49,7 +49,7 @@ SweepRunner::SweepRunner(scheduler::FleetPoller& poller, store::InstanceReposito
 SweepRunner::~SweepRunner() { stop(); }
 
 void SweepRunner::start() {
-  const auto failed = sweeps_.failRunning(fleet::toUnixMillis(clock_.wallNow()));
+  const auto failed = sweeps_.failRunning(base::toUnixMillis(clock_.wallNow()));
   if (failed > 0) kLog.warn("event=sweeps_abandoned count={} reason=restart", failed);
   std::lock_guard lock(mutex_);
   running_ = true;
@@ -88,7 +88,7 @@ SweepRun SweepRunner::begin(const SweepFilter& filter, const std::string& create
     active.ids.push_back(row.instance.id);
     poller_.requestSweepProbe(row.instance.id);
   }
-  active.run.id = sweeps_.create(fleet::toUnixMillis(active.run.created_at), created_by);
+  active.run.id = sweeps_.create(base::toUnixMillis(active.run.created_at), created_by);
   save(active.run);
   kLog.info("event=sweep_started id={} instances={} by={}", active.run.id, rows.size(), created_by);
   SweepRun run = active.run;
@@ -136,7 +136,7 @@ Report SweepRunner::currentReport(const std::optional<std::string>& tag) {
 }
 
 std::vector<std::int64_t> SweepRunner::probedSince(const std::vector<std::int64_t>& ids,
-                                                   fleet::SteadyTime since) const {
+                                                   base::SteadyTime since) const {
   std::vector<std::int64_t> out;
   for (const auto id : ids) {
     const auto view = poller_.view(id);
@@ -162,9 +162,8 @@ void SweepRunner::monitor() {
       active.run.done = static_cast<std::int64_t>(probed.size());
       const auto elapsed = std::chrono::duration<double>(now - active.started).count();
       if (active.run.done > 0 && active.run.done < active.run.total) {
-        active.run.eta_seconds =
-            elapsed / static_cast<double>(active.run.done) *
-            static_cast<double>(active.run.total - active.run.done);
+        active.run.eta_seconds = elapsed / static_cast<double>(active.run.done) *
+                                 static_cast<double>(active.run.total - active.run.done);
       }
       if (active.run.done >= active.run.total || now - active.started >= options_.max_duration) {
         lock.unlock();
@@ -208,8 +207,8 @@ void SweepRunner::finish(Active& active, const std::vector<std::int64_t>& probed
 void SweepRunner::save(const SweepRun& run) {
   store::StoredSweep s;
   s.id = run.id;
-  s.created_at_ms = fleet::toUnixMillis(run.created_at);
-  if (run.finished_at) s.finished_at_ms = fleet::toUnixMillis(*run.finished_at);
+  s.created_at_ms = base::toUnixMillis(run.created_at);
+  if (run.finished_at) s.finished_at_ms = base::toUnixMillis(*run.finished_at);
   s.status = std::string(sweepStatusName(run.status));
   s.body = jsonText(toJson(run));
   sweeps_.save(s);

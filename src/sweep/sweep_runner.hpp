@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "store/instance_repository.hpp"
 #include "store/sweep_repository.hpp"
@@ -35,7 +35,7 @@ class SweepRunner {
  public:
   SweepRunner(scheduler::FleetPoller& poller, store::InstanceRepository& instances,
               store::SweepRepository& sweeps, std::function<void()> flush_status,
-              const fleet::Clock& clock, SweepRunnerOptions options = {});
+              const base::Clock& clock, SweepRunnerOptions options = {});
   ~SweepRunner();
   SweepRunner(const SweepRunner&) = delete;
   SweepRunner& operator=(const SweepRunner&) = delete;
@@ -53,12 +53,13 @@ class SweepRunner {
   struct Active {
     SweepRun run;
     std::vector<std::int64_t> ids;
-    fleet::SteadyTime started{};
+    base::SteadyTime started{};
     std::string created_by;
   };
   void monitor();
   // Instances of `ids` whose probe finished after `since`.
-  std::vector<std::int64_t> probedSince(const std::vector<std::int64_t>& ids, fleet::SteadyTime since) const;
+  std::vector<std::int64_t> probedSince(const std::vector<std::int64_t>& ids,
+                                        base::SteadyTime since) const;
   void finish(Active& active, const std::vector<std::int64_t>& probed);
   void save(const SweepRun& run);
   std::vector<store::InstanceRow> rowsMatching(const SweepFilter& filter);
@@ -67,7 +68,7 @@ class SweepRunner {
   store::InstanceRepository& instances_;
   store::SweepRepository& sweeps_;
   std::function<void()> flush_status_;
-  const fleet::Clock& clock_;
+  const base::Clock& clock_;
   const SweepRunnerOptions options_;
 
   std::mutex mutex_;

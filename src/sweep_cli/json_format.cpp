@@ -4,7 +4,7 @@
 
 #include <Poco/JSON/Object.h>
 
-#include "fleet/time_format.hpp"
+#include "base/time_format.hpp"
 #include "sweep/report_json.hpp"
 
 namespace greenfleet::sweep_cli {
@@ -23,7 +23,7 @@ std::string formatJson(const SweepOutcome& outcome) {
   out->set("source", outcome.source);
   out->set("sweepId", optionalInt(outcome.sweep_id));
   out->set("generatedAt", outcome.generated_at
-                              ? Poco::Dynamic::Var(fleet::formatRfc3339(*outcome.generated_at))
+                              ? Poco::Dynamic::Var(base::formatRfc3339(*outcome.generated_at))
                               : Poco::Dynamic::Var());
   Poco::JSON::Object::Ptr thresholds = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
   thresholds->set("warnNeedsScan", optionalInt(outcome.thresholds.warn_needs_scan));

@@ -12,7 +12,7 @@
 #include <Poco/URI.h>
 #include <fmt/format.h>
 
-#include "fleet/time_format.hpp"
+#include "base/time_format.hpp"
 #include "sweep/json_reader.hpp"
 #include "sweep/malformed_answer.hpp"
 #include "sweep/report_json.hpp"
@@ -149,7 +149,7 @@ CachedReport SweepClient::cachedReport(const std::optional<std::string>& tag,
   try {
     const JsonReader in(JsonReader::parseObject(answer.body), "");
     CachedReport out;
-    const auto at = fleet::parseRfc3339(in.string("generatedAt"));
+    const auto at = base::parseRfc3339(in.string("generatedAt"));
     if (!at) throw MalformedAnswer("generatedAt", "not an RFC 3339 UTC time");
     out.generated_at = *at;
     out.report = sweep::reportFromJson(in.object("report"));

@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "sweep/report.hpp"
 #include "sweep/sweep_run.hpp"
 
@@ -32,7 +32,7 @@ class SweepTimeout : public SweepFailure {
 };
 
 struct CachedReport {
-  fleet::WallTime generated_at{};
+  base::WallTime generated_at{};
   sweep::Report report;
 };
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "sweep/report.hpp"
 #include "sweep_cli/verdict.hpp"
 
@@ -19,7 +19,7 @@ struct SweepOutcome {
   std::optional<sweep::Report> report;
   std::string source;                    // "fresh" (a server sweep), "cached" (GET /report), "db"
   std::optional<std::int64_t> sweep_id;  // fresh only
-  std::optional<fleet::WallTime> generated_at;  // when the report's data was read
+  std::optional<base::WallTime> generated_at;  // when the report's data was read
 };
 
 }  // namespace greenfleet::sweep_cli

@@ -5,14 +5,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "base/time_format.hpp"
 #include "fleet/attention.hpp"
-#include "fleet/time_format.hpp"
 
 namespace greenfleet::sweep_cli {
 
 namespace {
 
-std::string waitedFor(std::optional<fleet::WallTime> since, fleet::WallTime now) {
+std::string waitedFor(std::optional<base::WallTime> since, base::WallTime now) {
   if (!since) return "-";
   const auto s = std::chrono::duration_cast<std::chrono::seconds>(now - *since).count();
   if (s < 0) return "0s";
@@ -32,7 +32,7 @@ std::string cell(const std::string& text, std::size_t width) {
 
 }  // namespace
 
-std::string formatText(const SweepOutcome& outcome, std::size_t max_rows, fleet::WallTime now) {
+std::string formatText(const SweepOutcome& outcome, std::size_t max_rows, base::WallTime now) {
   std::string out = fmt::format("greenfleet sweep: {} - {}\n",
                                 checkStatusName(outcome.verdict.status), outcome.verdict.reason);
   if (!outcome.report) return out;
@@ -43,7 +43,7 @@ std::string formatText(const SweepOutcome& outcome, std::size_t max_rows, fleet:
                       : outcome.source == "db"     ? "offline database read (stored status)"
                                                    : outcome.source;
   if (outcome.sweep_id) where += fmt::format(" #{}", *outcome.sweep_id);
-  if (outcome.generated_at) where += ", as of " + fleet::formatRfc3339(*outcome.generated_at);
+  if (outcome.generated_at) where += ", as of " + base::formatRfc3339(*outcome.generated_at);
   out += fmt::format("{} instances; {}\n", r.total, where);
 
   std::vector<std::string> parts;

@@ -6,11 +6,11 @@
 #include <cstddef>
 #include <string>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "sweep_cli/sweep_outcome.hpp"
 
 namespace greenfleet::sweep_cli {
 
-std::string formatText(const SweepOutcome& outcome, std::size_t max_rows, fleet::WallTime now);
+std::string formatText(const SweepOutcome& outcome, std::size_t max_rows, base::WallTime now);
 
 }  // namespace greenfleet::sweep_cli

@@ -51,7 +51,8 @@ std::size_t count(const std::vector<Notice>& notices, std::int64_t id, const std
 
 }  // namespace
 
-TEST_CASE("alerts: one notice per transition to every target, retried until a failing receiver is back") {
+TEST_CASE(
+    "alerts: one notice per transition to every target, retried until a failing receiver is back") {
   EmulatorProcess emu({"--instances", "3", "--state", "authorized"});
   const auto fleet = emu.instances();
   HttpReceiver receiver;
@@ -75,12 +76,14 @@ TEST_CASE("alerts: one notice per transition to every target, retried until a fa
 
   // Logged out: one "entered needs_scan" at each target, with the name as registered.
   REQUIRE(emu.setState(a, "notAuthorized") == 200);
-  REQUIRE(waitFor([&] { return count(noticesAt(receiver, "/hook"), a, "entered", "needs_scan") == 1; },
-                  30s, 100ms));
+  REQUIRE(
+      waitFor([&] { return count(noticesAt(receiver, "/hook"), a, "entered", "needs_scan") == 1; },
+              30s, 100ms));
   REQUIRE(waitFor(
       [&] {
         for (const auto& r : receiver.requests()) {
-          if (r.path == "/slack" && r.body.find("needs a QR scan") != std::string::npos) return true;
+          if (r.path == "/slack" && r.body.find("needs a QR scan") != std::string::npos)
+            return true;
         }
         return false;
       },

@@ -9,7 +9,6 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
-#include <set>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -21,6 +20,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/WebSocket.h>
 #include <Poco/StreamCopier.h>
+#include <set>
 
 #include "support/emulator_process.hpp"
 #include "support/process_limits.hpp"
@@ -82,7 +82,8 @@ class WebhookReceiver {
   };
   struct Factory : Poco::Net::HTTPRequestHandlerFactory {
     explicit Factory(WebhookReceiver& r) : r_(r) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
       return new Handler(r_);
     }
     WebhookReceiver& r_;
@@ -137,8 +138,8 @@ TEST_CASE("emulate prints its address, serves the wire routes and answers Green 
     CHECK(emu.http().get(emu.wirePath(b, "reboot")).body == R"({"isReboot":true})");
   }
   SUBCASE("partner getInstances lists every instance; a bad partner token is HTTP 200 code 401") {
-    const auto token =
-        parseJsonObject(emu.http().get("/_emulator/instances").body)->getValue<std::string>("partnerToken");
+    const auto token = parseJsonObject(emu.http().get("/_emulator/instances").body)
+                           ->getValue<std::string>("partnerToken");
     CHECK(token.rfind("gac.", 0) == 0);
     const auto bad = emu.http().get("/partner/getInstances/gac.nope");
     CHECK(bad.status == 200);
@@ -291,8 +292,8 @@ TEST_CASE("the qr PNG decodes to the payload the control API reports, and rotate
 }
 
 TEST_CASE("continuous qr polling pushes the instance into starting; reboot recovers (#285)") {
-  EmulatorProcess emu(with({"--instances", "1", "--state", "notAuthorized", "--qr-quirk-ms", "600"},
-                           kFast));
+  EmulatorProcess emu(
+      with({"--instances", "1", "--state", "notAuthorized", "--qr-quirk-ms", "600"}, kFast));
   const auto a = emu.instances().at(0);
   CHECK(waitFor(
       [&] {
@@ -340,7 +341,8 @@ TEST_CASE("the scanqrcode websocket pushes a frame per rotation, then accountDat
       CHECK(got[i]->getValue<std::string>("type") == "qrCode");
       CHECK(readPng(base64Decode(got[i]->getValue<std::string>("message"))).has_value());
     }
-    CHECK(got.front()->getValue<std::string>("message") != got[1]->getValue<std::string>("message"));
+    CHECK(got.front()->getValue<std::string>("message") !=
+          got[1]->getValue<std::string>("message"));
     CHECK(got.back()->getValue<std::string>("type") == "timeoutExpired");
   }
   SUBCASE("a scan during the session ends it with accountData") {
@@ -379,7 +381,8 @@ TEST_CASE("state transitions are posted as stateInstanceChanged webhooks with a 
 TEST_CASE("a scenario file builds the fleet; 1000 instances start well under a second") {
   TempDir dir;
   std::ofstream(dir.file("s.json"))
-      << R"({"instances":{"authorized":150,"notAuthorized":30,"starting":10,"blocked":5,"suspended":5},)"
+      << R"({"instances":{"authorized":150,"notAuthorized":30,"starting":10,"blocked":5,)"
+         R"("suspended":5},)"
          R"("delays":{"startingMs":60000}})";
   {
     EmulatorProcess emu({"--scenario", dir.file("s.json")});

@@ -516,7 +516,8 @@ TEST_CASE("malformed or unauthenticated webhooks are refused and change nothing"
       {"no instanceData", R"({"typeWebhook":"stateInstanceChanged","stateInstance":"blocked"})",
        bearer(kWebhookToken), 400, "missing_field"},
       {"idInstance as text",
-       R"({"typeWebhook":"stateInstanceChanged","instanceData":{"idInstance":"x"},"stateInstance":"blocked"})",
+       R"({"typeWebhook":"stateInstanceChanged","instanceData":{"idInstance":"x"},)"
+       R"("stateInstance":"blocked"})",
        bearer(kWebhookToken), 400, "invalid_type"},
       {"no token", blocked, std::nullopt, 401, "unauthorized"},
       {"wrong token", blocked, bearer("wh-0000000000000000"), 401, "unauthorized"},
@@ -675,10 +676,9 @@ TEST_CASE("an operator action is an event naming the key that asked for it") {
 }
 
 TEST_CASE("twenty streams all get the same event, one more gets 503, and SIGTERM ends them all") {
-  Fleet fleet(
-      {"--instances", "1", "--state", "authorized"},
-      quietEnv({{"GREENFLEET_EVENTS_MAX_SUBSCRIBERS", "20"},
-                {"GREENFLEET_EVENTS_MAX_STREAMS_PER_KEY", "20"}}));
+  Fleet fleet({"--instances", "1", "--state", "authorized"},
+              quietEnv({{"GREENFLEET_EVENTS_MAX_SUBSCRIBERS", "20"},
+                        {"GREENFLEET_EVENTS_MAX_STREAMS_PER_KEY", "20"}}));
   const Id id = fleet.registerAll().at(0).idInstance;
   REQUIRE(waitFor([&] { return fleet.stateOf(id) == "authorized"; }, 10s, 50ms));
   // The first reading's event is committed before the streams open, so they start quiet.

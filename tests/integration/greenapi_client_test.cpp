@@ -39,8 +39,8 @@ void checkNoToken(const CallOutcome& o, const std::string& token) {
 }  // namespace
 
 TEST_CASE("Client calls every method against the emulator and parses the answers") {
-  EmulatorProcess emu({"--instances", "2", "--state", "notAuthorized", "--logout-ms", "0",
-                       "--reboot-ms", "100"});
+  EmulatorProcess emu(
+      {"--instances", "2", "--state", "notAuthorized", "--logout-ms", "0", "--reboot-ms", "100"});
   const auto inst = emu.instances();
   Client client(loopbackOptions());
   const auto a = credsOf(emu, inst[0]);
@@ -207,8 +207,9 @@ TEST_CASE("Client is safe to share between worker threads and reuses connections
     workers.emplace_back([&] {
       for (std::size_t i = next++; i < 2000; i = next++) {
         const auto r = client.getStateInstance(credsOf(emu, inst[i % inst.size()]));
-        (r.outcome.kind == OutcomeKind::ok || r.outcome.kind == OutcomeKind::rateLimited ? ok
-                                                                                          : failed)++;
+        (r.outcome.kind == OutcomeKind::ok || r.outcome.kind == OutcomeKind::rateLimited
+             ? ok
+             : failed)++;
       }
     });
   }

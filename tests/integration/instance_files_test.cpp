@@ -39,9 +39,10 @@ std::string makeFile(const std::string& format, long long first, int rows, int b
     if (format == "csv") {
       out += fmt::format("{},{},http://127.0.0.1:9,\"shop, {}\",bulk;eu\n", id, tok, id);
     } else {
-      out += fmt::format(
-          R"({{"id":{},"token":"{}","apiUrl":"http://127.0.0.1:9","name":"shop, {}","tags":["bulk","eu"]}})",
-          id, tok, id);
+      out +=
+          fmt::format(R"({{"id":{},"token":"{}","apiUrl":"http://127.0.0.1:9","name":"shop, {}",)"
+                      R"("tags":["bulk","eu"]}})",
+                      id, tok, id);
       out += format == "json" && i + 1 < rows ? ",\n" : "\n";
     }
   }

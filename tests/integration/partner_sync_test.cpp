@@ -50,7 +50,8 @@ struct PartnerWorld {
 
   std::string partnerJson(const std::string& name, const std::string& token) const {
     return fmt::format(
-        R"({{"name":"{}","partnerToken":"{}","partnerApiUrl":"{}","tags":["partner"],"apiUrlTemplate":"{}"}})",
+        R"({{"name":"{}","partnerToken":"{}","partnerApiUrl":"{}","tags":["partner"],)"
+        R"("apiUrlTemplate":"{}"}})",
         name, token, emu->apiUrl(), emu->apiUrl());
   }
   Poco::JSON::Object::Ptr partner(Id id) const {
@@ -264,9 +265,9 @@ TEST_CASE(
     "registration") {
   PartnerWorld w(2, partnerEnv("3600", "0.2"));
   // The fixture allows loopback hosts only: Green API's own hosts are refused here.
-  const auto json = fmt::format(
-      R"({{"name":"main","partnerToken":"{}","partnerApiUrl":"{}","apiUrlTemplate":"https://{{first4}}.api.green-api.com"}})",
-      w.partner_token, w.emu->apiUrl());
+  const auto json = fmt::format(R"({{"name":"main","partnerToken":"{}","partnerApiUrl":"{}",)"
+                                R"("apiUrlTemplate":"https://{{first4}}.api.green-api.com"}})",
+                                w.partner_token, w.emu->apiUrl());
   REQUIRE(w.http().post("/api/v1/partners", json, w.key()).status == 201);
   const auto sync = w.lastSyncOf(1);
   CHECK(sync->getValue<bool>("ok"));

@@ -40,7 +40,9 @@ TEST_CASE("registry CRUD round trip over HTTP survives a restart") {
   CHECK(body->getValue<long long>("id") == 1101000001);
   // upstream.default_api_url of the fixture: a closed loopback port.
   CHECK(body->getValue<std::string>("apiUrl") == kClosedLoopbackApiUrl);
-  CHECK(body->getValue<std::string>("tokenHint") == "\u2026" "98a4");
+  CHECK(body->getValue<std::string>("tokenHint") ==
+        "\u2026"
+        "98a4");
   CHECK_FALSE(body->has("token"));
 
   // A host outside upstream.allowed_hosts (loopback only here) is refused before it is stored,
@@ -51,10 +53,12 @@ TEST_CASE("registry CRUD round trip over HTTP survives a restart") {
   CHECK(r.status == 422);
   CHECK(errorField(r.body) == "apiUrl");
   // A new apiUrl host takes the token along in the same request (issue 15).
-  r = http.patch("/api/v1/instances/1101000001",
-                 fmt::format(R"({{"name":"renamed","tags":["us"],"apiUrl":"HTTP://LocalHost:9/","token":"{}"}})",
-                             kToken),
-                 key);
+  r = http.patch(
+      "/api/v1/instances/1101000001",
+      fmt::format(
+          R"({{"name":"renamed","tags":["us"],"apiUrl":"HTTP://LocalHost:9/","token":"{}"}})",
+          kToken),
+      key);
   REQUIRE(r.status == 200);
   body = parseObject(r.body);
   CHECK(body->getValue<std::string>("name") == "renamed");
@@ -84,7 +88,9 @@ TEST_CASE("a write answered 2xx survives kill -9 right after the response") {
   for (int i = 0; i < 50; ++i) batch += (i ? "," : "") + instanceJson(2000 + i);
   batch += "]";
   REQUIRE(http.post("/api/v1/instances", batch, server.adminKey()).status == 201);
-  REQUIRE(http.patch("/api/v1/instances/2007", R"({"name":"last write"})", server.adminKey()).status == 200);
+  REQUIRE(
+      http.patch("/api/v1/instances/2007", R"({"name":"last write"})", server.adminKey()).status ==
+      200);
   server.kill9();
   server.start();
   CHECK(totalInstances(server) == 50);
@@ -143,8 +149,9 @@ TEST_CASE("list filters by tag, name and state and pages with a keyset cursor") 
   const auto& key = server.adminKey();
   std::string batch = "[";
   for (int i = 1; i <= 25; ++i) {
-    batch += fmt::format(R"({}{{"id":{},"token":"{}","name":"{}","tags":["{}"]}})", i > 1 ? "," : "",
-                         i, kToken, i % 5 == 0 ? "Berlin Shop" : "other", i % 2 ? "odd" : "even");
+    batch +=
+        fmt::format(R"({}{{"id":{},"token":"{}","name":"{}","tags":["{}"]}})", i > 1 ? "," : "", i,
+                    kToken, i % 5 == 0 ? "Berlin Shop" : "other", i % 2 ? "odd" : "even");
   }
   batch += "]";
   REQUIRE(http.post("/api/v1/instances", batch, key).status == 201);
@@ -186,7 +193,8 @@ TEST_CASE("missing, unknown and read-only keys get 401 and 403") {
   CHECK(r.status == 401);
   CHECK(r.header("WWW-Authenticate").rfind("Bearer", 0) == 0);
   CHECK(errorCode(r.body) == "unauthorized");
-  r = http.get("/api/v1/instances", "gf_0000000000000000000000000000000000000000000000000000000000000000");
+  r = http.get("/api/v1/instances",
+               "gf_0000000000000000000000000000000000000000000000000000000000000000");
   CHECK(r.status == 401);
   CHECK(http.get("/api/v1/instances", read_key).status == 200);
   auto me = parseObject(http.get("/api/v1/me", read_key).body);
@@ -204,8 +212,9 @@ TEST_CASE("missing, unknown and read-only keys get 401 and 403") {
     return list;
   };
   CHECK(names(meta->getArray("attention")) ==
-        std::vector<std::string>{"credentials_rejected", "blocked", "passkey_required", "needs_scan",
-                                 "suspended", "stuck_starting", "unreachable", "stale", "none"});
+        std::vector<std::string>{"credentials_rejected", "blocked", "passkey_required",
+                                 "needs_scan", "suspended", "stuck_starting", "unreachable",
+                                 "stale", "none"});
   CHECK(names(meta->getArray("states")) ==
         std::vector<std::string>{"unknown", "initializing", "notAuthorized", "authorized",
                                  "blocked", "starting", "sleepMode", "yellowCard", "suspended"});
@@ -238,13 +247,13 @@ TEST_CASE("a key created or revoked by the keys command in another process takes
   REQUIRE(http.get("/api/v1/me", server.adminKey()).status == 200);
   REQUIRE(server.runCommand({"keys", "create", "--name", "viewer", "--role", "read"}, out) == 0);
   const std::string key = out.substr(out.rfind("gf_"), 67);
-  CHECK(waitFor([&] { return http.get("/api/v1/me", key).status == 200; },
-                std::chrono::seconds(10)));
+  CHECK(
+      waitFor([&] { return http.get("/api/v1/me", key).status == 200; }, std::chrono::seconds(10)));
   REQUIRE(http.get("/api/v1/me", server.adminKey()).status == 200);
 
   REQUIRE(server.runCommand({"keys", "revoke", "2"}, out) == 0);
-  CHECK(waitFor([&] { return http.get("/api/v1/me", key).status == 401; },
-                std::chrono::seconds(10)));
+  CHECK(
+      waitFor([&] { return http.get("/api/v1/me", key).status == 401; }, std::chrono::seconds(10)));
   CHECK(http.get("/api/v1/me", server.adminKey()).status == 200);
 }
 
@@ -261,22 +270,42 @@ TEST_CASE("every bad-input class answers its 4xx JSON and writes nothing") {
       {"malformed JSON", R"({"id": 1,)", 400, "malformed_json", ""},
       {"empty body", "", 400, "malformed_json", ""},
       {"not an object", R"([1, 2])", 400, "invalid_type", "[0]"},
-      {"id as string", fmt::format(R"({{"id":"1","token":"{}"}})", kToken), 400, "invalid_type", "id"},
-      {"id as float", fmt::format(R"({{"id":1.5,"token":"{}"}})", kToken), 400, "invalid_type", "id"},
-      {"id negative", fmt::format(R"({{"id":-4,"token":"{}"}})", kToken), 422, "invalid_value", "id"},
-      {"id too big", fmt::format(R"({{"id":18446744073709551615,"token":"{}"}})", kToken), 422, "invalid_value", "id"},
+      {"id as string", fmt::format(R"({{"id":"1","token":"{}"}})", kToken), 400, "invalid_type",
+       "id"},
+      {"id as float", fmt::format(R"({{"id":1.5,"token":"{}"}})", kToken), 400, "invalid_type",
+       "id"},
+      {"id negative", fmt::format(R"({{"id":-4,"token":"{}"}})", kToken), 422, "invalid_value",
+       "id"},
+      {"id too big", fmt::format(R"({{"id":18446744073709551615,"token":"{}"}})", kToken), 422,
+       "invalid_value", "id"},
       {"missing token", R"({"id":1})", 400, "missing_field", "token"},
       {"missing id", fmt::format(R"({{"token":"{}"}})", kToken), 400, "missing_field", "id"},
       {"token with slash", R"({"id":1,"token":"abc/def"})", 422, "invalid_value", "token"},
-      {"unknown field", fmt::format(R"({{"id":1,"token":"{}","colour":"red"}})", kToken), 400, "unknown_field", "colour"},
-      {"ftp apiUrl", fmt::format(R"({{"id":1,"token":"{}","apiUrl":"ftp://x"}})", kToken), 422, "invalid_value", "apiUrl"},
-      {"apiUrl host not allowed", fmt::format(R"({{"id":1,"token":"{}","apiUrl":"https://api.green-api.com"}})", kToken), 422, "invalid_value", "apiUrl"},
-      {"apiUrl metadata address", fmt::format(R"({{"id":1,"token":"{}","apiUrl":"http://169.254.169.254"}})", kToken), 422, "invalid_value", "apiUrl"},
-      {"apiUrl with user info", fmt::format(R"({{"id":1,"token":"{}","apiUrl":"http://x@127.0.0.1:9"}})", kToken), 422, "invalid_value", "apiUrl"},
-      {"batch item apiUrl not allowed", fmt::format(R"([{{"id":1,"token":"{}"}},{{"id":2,"token":"{}","apiUrl":"http://10.0.0.5"}}])", kToken, kToken), 422, "invalid_value", "[1].apiUrl"},
-      {"tags not array", fmt::format(R"({{"id":1,"token":"{}","tags":"a"}})", kToken), 400, "invalid_type", "tags"},
-      {"empty tag", fmt::format(R"({{"id":1,"token":"{}","tags":[""]}})", kToken), 422, "invalid_value", "tags[0]"},
-      {"name too long", fmt::format(R"({{"id":1,"token":"{}","name":"{}"}})", kToken, std::string(300, 'x')), 422, "invalid_value", "name"},
+      {"unknown field", fmt::format(R"({{"id":1,"token":"{}","colour":"red"}})", kToken), 400,
+       "unknown_field", "colour"},
+      {"ftp apiUrl", fmt::format(R"({{"id":1,"token":"{}","apiUrl":"ftp://x"}})", kToken), 422,
+       "invalid_value", "apiUrl"},
+      {"apiUrl host not allowed",
+       fmt::format(R"({{"id":1,"token":"{}","apiUrl":"https://api.green-api.com"}})", kToken), 422,
+       "invalid_value", "apiUrl"},
+      {"apiUrl metadata address",
+       fmt::format(R"({{"id":1,"token":"{}","apiUrl":"http://169.254.169.254"}})", kToken), 422,
+       "invalid_value", "apiUrl"},
+      {"apiUrl with user info",
+       fmt::format(R"({{"id":1,"token":"{}","apiUrl":"http://x@127.0.0.1:9"}})", kToken), 422,
+       "invalid_value", "apiUrl"},
+      {"batch item apiUrl not allowed",
+       fmt::format(
+           R"([{{"id":1,"token":"{}"}},{{"id":2,"token":"{}","apiUrl":"http://10.0.0.5"}}])",
+           kToken, kToken),
+       422, "invalid_value", "[1].apiUrl"},
+      {"tags not array", fmt::format(R"({{"id":1,"token":"{}","tags":"a"}})", kToken), 400,
+       "invalid_type", "tags"},
+      {"empty tag", fmt::format(R"({{"id":1,"token":"{}","tags":[""]}})", kToken), 422,
+       "invalid_value", "tags[0]"},
+      {"name too long",
+       fmt::format(R"({{"id":1,"token":"{}","name":"{}"}})", kToken, std::string(300, 'x')), 422,
+       "invalid_value", "name"},
       {"empty array", "[]", 422, "invalid_value", "[]"},
   };
   for (const auto& c : cases) {
@@ -337,11 +366,15 @@ TEST_CASE("no token appears in any response body or log line") {
   bodies.push_back(http.post("/api/v1/instances", instanceJson(11, kToken), key).body);
   bodies.push_back(http.post("/api/v1/instances", "[" + instanceJson(12, kToken2) + "]", key).body);
   bodies.push_back(http.post("/api/v1/instances", instanceJson(11, kToken), key).body);  // 409
-  bodies.push_back(http.post("/api/v1/instances", R"({"id":13,"token":"short-odd-token"})", key).body);
+  bodies.push_back(
+      http.post("/api/v1/instances", R"({"id":13,"token":"short-odd-token"})", key).body);
   bodies.push_back(http.get("/api/v1/instances", key).body);
   bodies.push_back(http.get("/api/v1/instances/12", key).body);
-  bodies.push_back(http.patch("/api/v1/instances/12", fmt::format(R"({{"token":"{}"}})", kToken), key).body);
-  bodies.push_back(http.patch("/api/v1/instances/12", fmt::format(R"({{"token":"{}","x":1}})", kToken2), key).body);
+  bodies.push_back(
+      http.patch("/api/v1/instances/12", fmt::format(R"({{"token":"{}"}})", kToken), key).body);
+  bodies.push_back(
+      http.patch("/api/v1/instances/12", fmt::format(R"({{"token":"{}","x":1}})", kToken2), key)
+          .body);
   server.stop();
   for (const auto& b : bodies) {
     CHECK(b.find(kToken) == std::string::npos);
@@ -370,7 +403,8 @@ TEST_CASE("migrate refuses a database newer than the binary") {
   ServerFixture server;
   server.stop();
   std::string out;
-  REQUIRE(runToCompletion("/usr/bin/sqlite3", {server.dbPath(), "PRAGMA user_version = 999;"}, out) == 0);
+  REQUIRE(runToCompletion("/usr/bin/sqlite3", {server.dbPath(), "PRAGMA user_version = 999;"},
+                          out) == 0);
   CHECK(server.runCommand({"migrate"}, out) == 1);
   CHECK(out.find("newer than this binary") != std::string::npos);
 }

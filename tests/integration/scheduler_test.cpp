@@ -185,7 +185,8 @@ struct Fleet {
         out[o->getValue<Id>("id")] =
             o->isNull("lastError") ? std::string() : o->getValue<std::string>("lastError");
       }
-      cursor = page->isNull("nextCursor") ? std::string() : page->getValue<std::string>("nextCursor");
+      cursor =
+          page->isNull("nextCursor") ? std::string() : page->getValue<std::string>("nextCursor");
     } while (!cursor.empty());
     return out;
   }
@@ -254,7 +255,8 @@ struct Fleet {
 
 std::string mixedFleetScenario() {
   // starting stays starting for the whole test; logged-out instances need a scan after 200 ms.
-  return R"({"instances":{"authorized":120,"notAuthorized":40,"starting":20,"blocked":10,"suspended":10},)"
+  return R"({"instances":{"authorized":120,"notAuthorized":40,"starting":20,"blocked":10,)"
+         R"("suspended":10},)"
          R"("delays":{"startingMs":600000,"logoutMs":200}})";
 }
 
@@ -489,9 +491,8 @@ TEST_CASE("the scheduler never trips an upstream rate limit, with slow answers o
   }
   SUBCASE("storms of injected 429, 500 and 502") {
     REQUIRE(
-        fleet.emu->setFaults(
-            R"({"errorRates":{"429":0.3,"500":0.2,"502":0.1},"latencyMinMs":5,"latencyMaxMs":60})") ==
-        200);
+        fleet.emu->setFaults(R"({"errorRates":{"429":0.3,"500":0.2,"502":0.1},"latencyMinMs":5,)"
+                             R"("latencyMaxMs":60})") == 200);
     fleet.registerAll(fleet.all);
     CHECK(runUntil(3 * 30, 20s));
     const auto c = countersOf(*fleet.emu);

@@ -38,13 +38,16 @@ TEST_CASE("summary counts the fleet by state and attention and names the longest
   REQUIRE(http.post("/api/v1/instances", batch, server.adminKey()).status == 201);
 
   Poco::JSON::Object::Ptr summary;
-  const bool converged = waitFor([&] {
-    summary = parseObject(http.get("/api/v1/summary", server.adminKey()).body);
-    const auto by_state = summary->getObject("byState");
-    return by_state->optValue<int>("authorized", 0) == 12 &&
-           by_state->optValue<int>("notAuthorized", 0) == 5 &&
-           by_state->optValue<int>("blocked", 0) == 2 && by_state->optValue<int>("suspended", 0) == 1;
-  }, std::chrono::seconds(30));
+  const bool converged = waitFor(
+      [&] {
+        summary = parseObject(http.get("/api/v1/summary", server.adminKey()).body);
+        const auto by_state = summary->getObject("byState");
+        return by_state->optValue<int>("authorized", 0) == 12 &&
+               by_state->optValue<int>("notAuthorized", 0) == 5 &&
+               by_state->optValue<int>("blocked", 0) == 2 &&
+               by_state->optValue<int>("suspended", 0) == 1;
+      },
+      std::chrono::seconds(30));
   CAPTURE(summary ? toJsonForCapture(summary) : std::string());
   REQUIRE(converged);
   CHECK(summary->getValue<int>("instances") == 20);

@@ -45,9 +45,9 @@ void registerFleet(const ServerFixture& server, const EmulatorProcess& emu) {
   std::string batch = "[";
   for (std::size_t i = 0; i < all.size(); ++i) {
     REQUIRE(emu.setState(all[i].idInstance, states[i]) == 200);
-    batch += fmt::format(R"({}{{"id":{},"token":"{}","name":"emu {}","apiUrl":"{}","tags":["{}"]}})",
-                         i ? "," : "", all[i].idInstance, all[i].apiTokenInstance, i, emu.apiUrl(),
-                         i == 4 ? "bad" : "good");
+    batch += fmt::format(
+        R"({}{{"id":{},"token":"{}","name":"emu {}","apiUrl":"{}","tags":["{}"]}})", i ? "," : "",
+        all[i].idInstance, all[i].apiTokenInstance, i, emu.apiUrl(), i == 4 ? "bad" : "good");
   }
   batch += "]";
   REQUIRE(server.client().post("/api/v1/instances", batch, server.adminKey()).status == 201);
@@ -85,7 +85,8 @@ TEST_CASE("a cached sweep works with a read key, a fresh one needs an admin key"
   std::string out;
   REQUIRE(server.runCommand({"keys", "create", "--name", "nagios", "--role", "read"}, out) == 0);
   const auto read_key = out.substr(out.find_last_of(':') + 1);
-  const auto reader = keyFile(server, "read.key", read_key.substr(read_key.find_first_not_of(" \n")));
+  const auto reader =
+      keyFile(server, "read.key", read_key.substr(read_key.find_first_not_of(" \n")));
 
   auto r = sweep(server, reader, {"--cached", "--format", "json"});
   CHECK(r.code != 3);
@@ -106,7 +107,8 @@ TEST_CASE("a rejected key is reported as 401 and exit 3") {
   }
 }
 
-TEST_CASE("a sweep of 1000 instances stays within every limit while a scan session keeps its cadence") {
+TEST_CASE(
+    "a sweep of 1000 instances stays within every limit while a scan session keeps its cadence") {
   EmulatorProcess emu({"--instances", "1000", "--state", "authorized"});
   // The session polls qr (sessions.transport = poll): its requests compete with the sweep's.
   ServerFixture server({}, {{"GREENFLEET_SCHEDULER_CONFIRM_DELAY_S", "1"},
@@ -124,10 +126,12 @@ TEST_CASE("a sweep of 1000 instances stays within every limit while a scan sessi
   batch += "]";
   const auto http = server.client();
   REQUIRE(http.post("/api/v1/instances", batch, server.adminKey()).status == 201);
-  REQUIRE(waitFor([&] {
-    const auto body = parseObject(http.get("/api/v1/needs-scan", server.adminKey()).body);
-    return body->getValue<int>("total") == 1;
-  }, std::chrono::seconds(30)));
+  REQUIRE(waitFor(
+      [&] {
+        const auto body = parseObject(http.get("/api/v1/needs-scan", server.adminKey()).body);
+        return body->getValue<int>("total") == 1;
+      },
+      std::chrono::seconds(30)));
   const auto started = http.post(fmt::format("/api/v1/instances/{}/actions/scan-session", scanned),
                                  "", server.adminKey());
   REQUIRE(started.status == 202);
@@ -136,7 +140,8 @@ TEST_CASE("a sweep of 1000 instances stays within every limit while a scan sessi
   const auto t0 = std::chrono::steady_clock::now();
   const auto r = sweep(server, keyFile(server, "admin.copy", server.adminKey()),
                        {"--format", "json", "--timeout", "120"});
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   CAPTURE(r.output);
   REQUIRE(r.code == 1);  // the one instance waiting for its scan
   const auto report = parseObject(r.output)->getObject("report");

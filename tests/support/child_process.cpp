@@ -17,9 +17,8 @@ extern char** environ;
 
 namespace greenfleet::testing {
 
-ChildProcess::ChildProcess(std::string program, std::vector<std::string> args,
-                           std::string log_path, std::map<std::string, std::string> env,
-                           std::string cwd)
+ChildProcess::ChildProcess(std::string program, std::vector<std::string> args, std::string log_path,
+                           std::map<std::string, std::string> env, std::string cwd)
     : log_path_(std::move(log_path)) {
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {

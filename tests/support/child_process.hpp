@@ -26,7 +26,8 @@ class ChildProcess {
   // Waits for exit; returns the exit code (128+signal when killed), nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   std::string log() const;
-  // Polls this run's part of the log for "listening on http://HOST:PORT" and returns the port (throws on timeout).
+  // Polls this run's part of the log for "listening on http://HOST:PORT" and returns the port
+  // (throws on timeout).
   int waitForListeningPort(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
  private:

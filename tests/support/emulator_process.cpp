@@ -58,7 +58,8 @@ Poco::JSON::Object::Ptr EmulatorProcess::counters() const {
 int EmulatorProcess::setFaults(const std::string& json, std::int64_t id) const {
   HttpRequest req;
   req.method = "PUT";
-  req.path = id == 0 ? "/_emulator/faults" : "/_emulator/instances/" + std::to_string(id) + "/faults";
+  req.path =
+      id == 0 ? "/_emulator/faults" : "/_emulator/instances/" + std::to_string(id) + "/faults";
   req.body = json;
   req.headers["Content-Type"] = "application/json";
   return http_.send(req).status;
@@ -66,7 +67,8 @@ int EmulatorProcess::setFaults(const std::string& json, std::int64_t id) const {
 
 int EmulatorProcess::setState(std::int64_t id, const std::string& state) const {
   return http_
-      .post("/_emulator/instances/" + std::to_string(id) + "/state", R"({"state":")" + state + "\"}")
+      .post("/_emulator/instances/" + std::to_string(id) + "/state",
+            R"({"state":")" + state + "\"}")
       .status;
 }
 
@@ -82,7 +84,8 @@ void EmulatorProcess::advanceClock(std::chrono::milliseconds by) const {
   if (r.status != 200) throw std::runtime_error("clock/advance answered " + r.body);
 }
 
-std::string EmulatorProcess::wirePath(const EmulatedCredentials& c, const std::string& method) const {
+std::string EmulatorProcess::wirePath(const EmulatedCredentials& c,
+                                      const std::string& method) const {
   return "/waInstance" + std::to_string(c.idInstance) + "/" + method + "/" + c.apiTokenInstance;
 }
 

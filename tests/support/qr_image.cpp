@@ -66,7 +66,9 @@ std::optional<GrayImage> readPng(const std::string& png_bytes) {
 }
 
 std::vector<std::vector<bool>> qrModules(const GrayImage& img) {
-  auto dark = [&](int x, int y) { return img.pixels[static_cast<std::size_t>(y) * img.width + x] < 128; };
+  auto dark = [&](int x, int y) {
+    return img.pixels[static_cast<std::size_t>(y) * img.width + x] < 128;
+  };
   int top = -1, left = img.width, right = -1, bottom = -1;
   for (int y = 0; y < img.height; ++y) {
     for (int x = 0; x < img.width; ++x) {

@@ -45,7 +45,8 @@ TEST_CASE("AlertQueue: an open condition is entered once; a leave is always sent
   CHECK(queue.pending() == 6);
 }
 
-TEST_CASE("AlertQueue: in order per target; a failing target backs off alone, doubling to the cap") {
+TEST_CASE(
+    "AlertQueue: in order per target; a failing target backs off alone, doubling to the cap") {
   AlertQueue queue(2, AlertQueueOptions{100, 1000ms, 4000ms});
   queue.push(notice(1, fleet::Attention::needsScan, true));
   queue.push(notice(2, fleet::Attention::needsScan, true));
@@ -170,11 +171,11 @@ TEST_CASE("FleetIndex tells its listener every attention change: updates, timers
   index.update(1, s, now);
   CHECK(told.empty());  // none → none is no change
   // Silence turns it stale through the timer queue, found by a query.
-  now += rules.staleAfter(fleet::StateKind::authorized) + fleet::Duration(1);
+  now += rules.staleAfter(fleet::StateKind::authorized) + base::Duration(1);
   index.counts(now);
   REQUIRE(told.size() == 1);
-  CHECK(told[0] == std::make_tuple(fleet::InstanceId{1}, fleet::Attention::none,
-                                   fleet::Attention::stale));
+  CHECK(told[0] ==
+        std::make_tuple(fleet::InstanceId{1}, fleet::Attention::none, fleet::Attention::stale));
   s.state = fleet::InstanceState::fromRaw("notAuthorized");
   s.stateSince = now;
   s.lastReadingAt = now;
@@ -186,6 +187,6 @@ TEST_CASE("FleetIndex tells its listener every attention change: updates, timers
                                    fleet::Attention::needsScan));
   index.remove(1);
   REQUIRE(told.size() == 3);
-  CHECK(told[2] == std::make_tuple(fleet::InstanceId{1}, fleet::Attention::needsScan,
-                                   fleet::Attention::none));
+  CHECK(told[2] ==
+        std::make_tuple(fleet::InstanceId{1}, fleet::Attention::needsScan, fleet::Attention::none));
 }

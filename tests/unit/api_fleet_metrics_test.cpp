@@ -8,7 +8,7 @@
 #include "api/api_error.hpp"
 #include "api/fleet_metrics.hpp"
 #include "api/metrics_handler.hpp"
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "support/prometheus_text.hpp"
@@ -25,7 +25,7 @@ constexpr const char* kToken = "5e1f0c3a9b7d4e2f8a6c1b3d5e7f9a0b2c4d6e8f0a1b3c5d
 
 // A poller that is never started: it makes no upstream calls, it only holds the fleet.
 struct IdlePoller {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   greenapi::TransferEngine engine;
   scheduler::FleetPoller poller{scheduler::SchedulerConfig{}, scheduler::PollerOptions{}, engine,
                                 clock, [](const scheduler::ProbeUpdate&) {}};
@@ -50,17 +50,17 @@ struct IdlePoller {
   }
 };
 
-scheduler::Job job(scheduler::Method method, fleet::Duration late = {}) {
+scheduler::Job job(scheduler::Method method, base::Duration late = {}) {
   scheduler::Job j;
   j.id = 7103000042;
   j.method = method;
-  j.dueAt = fleet::SteadyTime(1h);
+  j.dueAt = base::SteadyTime(1h);
   j.startedAt = j.dueAt + late;
   j.ticket = 99;
   return j;
 }
 
-scheduler::Outcome outcome(fleet::OutcomeKind kind, fleet::Duration took) {
+scheduler::Outcome outcome(fleet::OutcomeKind kind, base::Duration took) {
   auto o = kind == fleet::OutcomeKind::ok ? scheduler::Outcome::stateReading("authorized")
                                           : scheduler::Outcome::failure(kind, "boom");
   o.took = took;

@@ -8,7 +8,7 @@
 #include "api/api_request.hpp"
 #include "api/instance_json.hpp"
 #include "api/json_fields.hpp"
-#include "fleet/time_format.hpp"
+#include "base/time_format.hpp"
 
 using namespace greenfleet;
 
@@ -21,7 +21,7 @@ store::InstanceRow plainRow() {
   row.instance.token = std::string(50, 'c');
   row.instance.name = "bench-1";
   row.instance.tags = {"bench"};
-  row.instance.created_at = row.instance.updated_at = fleet::fromUnixMillis(1767225600123);
+  row.instance.created_at = row.instance.updated_at = base::fromUnixMillis(1767225600123);
   return row;
 }
 

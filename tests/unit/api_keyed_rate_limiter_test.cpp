@@ -9,7 +9,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE("KeyedRateLimiter allows a burst per key, then says how long to wait") {
   api::KeyedRateLimiter limiter(2.0, 3);
-  const fleet::SteadyTime t0{std::chrono::hours(1)};
+  const base::SteadyTime t0{std::chrono::hours(1)};
   CHECK_FALSE(limiter.take("a", t0).has_value());
   CHECK_FALSE(limiter.take("a", t0).has_value());
   CHECK_FALSE(limiter.take("a", t0).has_value());
@@ -23,7 +23,7 @@ TEST_CASE("KeyedRateLimiter allows a burst per key, then says how long to wait")
 
 TEST_CASE("KeyedRateLimiter stays bounded: idle keys go first, a flood clears the table") {
   api::KeyedRateLimiter limiter(1.0, 2, /*max_keys=*/2);
-  const fleet::SteadyTime t0{std::chrono::hours(1)};
+  const base::SteadyTime t0{std::chrono::hours(1)};
   CHECK_FALSE(limiter.take("a", t0).has_value());
   CHECK_FALSE(limiter.take("a", t0).has_value());
   CHECK(limiter.take("a", t0).has_value());

@@ -1,12 +1,12 @@
 #include <doctest/doctest.h>
 
 #include "api/snapshot_body_cache.hpp"
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
 using greenfleet::api::SnapshotBodyCache;
 
 TEST_CASE("SnapshotBodyCache renders once per snapshot and query, and again for a new snapshot") {
-  greenfleet::fleet::ManualClock clock;
+  greenfleet::base::ManualClock clock;
   SnapshotBodyCache cache{clock};
   int renders = 0;
   const auto render = [&] { return "body " + std::to_string(++renders); };
@@ -21,7 +21,7 @@ TEST_CASE("SnapshotBodyCache renders once per snapshot and query, and again for 
 }
 
 TEST_CASE("SnapshotBodyCache peeks only at bodies rendered from the same snapshot") {
-  greenfleet::fleet::ManualClock clock;
+  greenfleet::base::ManualClock clock;
   SnapshotBodyCache cache{clock};
   const std::shared_ptr<const void> first = std::make_shared<int>(1);
   CHECK(cache.peek(first, "a") == nullptr);
@@ -32,7 +32,7 @@ TEST_CASE("SnapshotBodyCache peeks only at bodies rendered from the same snapsho
 }
 
 TEST_CASE("SnapshotBodyCache offers the previous body only while a newer one is being made") {
-  greenfleet::fleet::ManualClock clock;
+  greenfleet::base::ManualClock clock;
   SnapshotBodyCache cache{clock};
   const std::shared_ptr<const void> first = std::make_shared<int>(1);
   const std::shared_ptr<const void> second = std::make_shared<int>(2);
@@ -54,7 +54,7 @@ TEST_CASE("SnapshotBodyCache offers the previous body only while a newer one is 
 }
 
 TEST_CASE("SnapshotBodyCache ages bodies on the injected clock") {
-  greenfleet::fleet::ManualClock clock;
+  greenfleet::base::ManualClock clock;
   SnapshotBodyCache cache{clock};
   const std::shared_ptr<const void> snapshot = std::make_shared<int>(1);
   const auto body = cache.get(snapshot, "a", [] { return std::string("body"); });

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "app/status_mapping.hpp"
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "scheduler/probe_scheduler.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
@@ -30,7 +30,7 @@ TEST_CASE(
   testing::TempDir dir;
   store::Database db{store::DatabaseOptions{.path = dir.file("greenfleet.db")}};
   store::Migrator(db).migrate();
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   const store::TokenCipher cipher{store::TokenCipher::generateKey()};
   store::InstanceRepository instances{db, clock, cipher};
   fleet::RegisteredInstance in;
@@ -53,7 +53,7 @@ TEST_CASE(
   REQUIRE(probe.has_value());
   REQUIRE(webhook.has_value());
   REQUIRE(probe->seq < webhook->seq);
-  const auto anchor = fleet::TimeAnchor::of(clock);
+  const auto anchor = base::TimeAnchor::of(clock);
   const auto first = app::toStoredUpdate(*probe, anchor);
   const auto last = app::toStoredUpdate(*webhook, anchor);
   REQUIRE(first.state == "starting");

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/comma_list.hpp"
 #include "config/config.hpp"
-#include "fleet/comma_list.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace greenfleet::config;
@@ -21,10 +21,12 @@ TEST_CASE("etc/greenfleet.properties lists every key with its default") {
   for (const auto& k : configKeys()) {
     CAPTURE(k.key);
     const std::string line = std::string(k.key) + " =" +
-                             (k.default_value.empty() ? "" : " " + std::string(k.default_value)) + "\n";
+                             (k.default_value.empty() ? "" : " " + std::string(k.default_value)) +
+                             "\n";
     CHECK(text.find(line) != std::string::npos);
   }
-  const auto c = Config::load(std::string(GREENFLEET_SOURCE_DIR) + "/etc/greenfleet.properties", {}, {});
+  const auto c =
+      Config::load(std::string(GREENFLEET_SOURCE_DIR) + "/etc/greenfleet.properties", {}, {});
   for (const auto& k : configKeys()) CHECK(c.getString(k.key) == k.default_value);
 }
 
@@ -56,8 +58,12 @@ TEST_CASE("the retired upstream.workers is refused with a message naming its rep
   std::ofstream(dir.file("old.properties")) << "upstream.workers = 32\n";
   for (const auto& load : std::vector<std::function<Config()>>{
            [&] { return Config::load(dir.file("old.properties"), {}, {}); },
-           [] { return Config::load("", {{"GREENFLEET_UPSTREAM_WORKERS", "32"}}, {}); },
-           [] { return Config::load("", {}, {{"upstream.workers", "32"}}); }}) {
+           [] {
+             return Config::load("", {{"GREENFLEET_UPSTREAM_WORKERS", "32"}}, {});
+           },
+           [] {
+             return Config::load("", {}, {{"upstream.workers", "32"}});
+           }}) {
     try {
       load();
       FAIL("upstream.workers was accepted");
@@ -74,7 +80,7 @@ TEST_CASE("the retired upstream.workers is refused with a message naming its rep
 }
 
 TEST_CASE("splitCommaList trims the given blanks and leaves out empty items") {
-  using greenfleet::fleet::splitCommaList;
+  using greenfleet::base::splitCommaList;
   using V = std::vector<std::string_view>;
   CHECK(splitCommaList("") == V{});
   CHECK(splitCommaList(" , ,") == V{});

@@ -2,10 +2,10 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include "base/clock.hpp"
 #include "emulator/control_json.hpp"
 #include "emulator/emulated_instance.hpp"
 #include "emulator/rate_window.hpp"
-#include "fleet/clock.hpp"
 
 using namespace greenfleet;
 using namespace greenfleet::emulator;
@@ -16,7 +16,7 @@ Poco::JSON::Object::Ptr parseObject(const std::string& text) {
   return Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
 }
 
-std::string instanceText(EmulatedInstance& inst, fleet::SteadyTime now, bool with_counters) {
+std::string instanceText(EmulatedInstance& inst, base::SteadyTime now, bool with_counters) {
   std::string out;
   appendInstanceJson(out, jsonString("http://127.0.0.1:9/a\"b"), inst, now, with_counters);
   return out;
@@ -29,7 +29,7 @@ TEST_CASE("an emulated instance stays small: a million of them fit in ~120 MB id
 }
 
 TEST_CASE("the token is derived from seed and id, not stored") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   EmulatorOptions o;
   o.seed = 9;
   EmulatedInstance inst(1101000007, states::kAuthorized, clock.steadyNow(), o);
@@ -41,7 +41,7 @@ TEST_CASE("the token is derived from seed and id, not stored") {
 }
 
 TEST_CASE("the control API's instance JSON carries token, URL, state, phone, QR and faults") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   EmulatorOptions o;
   EmulatedInstance waiting(1101000001, states::kNotAuthorized, clock.steadyNow(), o);
   clock.advance(45s);
@@ -84,7 +84,7 @@ TEST_CASE("the control API's instance JSON carries token, URL, state, phone, QR 
 }
 
 TEST_CASE("RateWindow beyond its inline slots: a limit of 5 and an unlimited window") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   const auto t0 = clock.steadyNow();
   RateWindow five(5, 1s);
   for (int i = 0; i < 5; ++i) CHECK(five.tryAccept(t0 + i * 10ms));

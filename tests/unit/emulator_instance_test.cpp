@@ -5,13 +5,13 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include "base/clock.hpp"
 #include "emulator/controllable_clock.hpp"
 #include "emulator/emulated_instance.hpp"
 #include "emulator/fault_profile.hpp"
-#include "fleet/qr_png.hpp"
 #include "emulator/rate_window.hpp"
 #include "emulator/scenario.hpp"
-#include "fleet/clock.hpp"
+#include "fleet/qr_png.hpp"
 #include "support/qr_image.hpp"
 
 using namespace greenfleet;
@@ -41,22 +41,22 @@ std::vector<std::string> targets(const std::vector<Transition>& ts) {
 }  // namespace
 
 TEST_CASE("RateWindow accepts exactly N requests in any one-second window and never more") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   RateWindow w(3, 1s);
   const auto t0 = clock.steadyNow();
   CHECK(w.tryAccept(t0));
   CHECK(w.tryAccept(t0 + 100ms));
   CHECK(w.tryAccept(t0 + 200ms));
-  CHECK_FALSE(w.tryAccept(t0 + 300ms));     // 4th within (t-1s, t]
-  CHECK_FALSE(w.tryAccept(t0 + 999ms));     // still 3 accepted in the window
-  CHECK(w.tryAccept(t0 + 1000ms));          // t0 left the window
+  CHECK_FALSE(w.tryAccept(t0 + 300ms));  // 4th within (t-1s, t]
+  CHECK_FALSE(w.tryAccept(t0 + 999ms));  // still 3 accepted in the window
+  CHECK(w.tryAccept(t0 + 1000ms));       // t0 left the window
   CHECK_FALSE(w.tryAccept(t0 + 1050ms));
   CHECK(w.tryAccept(t0 + 1100ms));
   CHECK(w.maxPerWindow() == 3);
 }
 
 TEST_CASE("RateWindow at 1/s: rejected requests do not count, a paced client never trips it") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   RateWindow w(1, 1s);
   const auto t0 = clock.steadyNow();
   CHECK(w.tryAccept(t0));
@@ -67,7 +67,7 @@ TEST_CASE("RateWindow at 1/s: rejected requests do not count, a paced client nev
 }
 
 TEST_CASE("a new instance initializes, starts, then waits for a scan; scan authorizes it") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   const auto o = shortDelays();
   EmulatedInstance inst(1101000001, states::kNew, clock.steadyNow(), o);
   std::vector<Transition> tr;
@@ -92,7 +92,7 @@ TEST_CASE("a new instance initializes, starts, then waits for a scan; scan autho
 }
 
 TEST_CASE("logout takes effect after the logout delay; reboot returns to the previous state") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   const auto o = shortDelays();
   EmulatedInstance inst(7, states::kAuthorized, clock.steadyNow(), o);
   std::vector<Transition> tr;
@@ -123,7 +123,7 @@ TEST_CASE("logout takes effect after the logout delay; reboot returns to the pre
 }
 
 TEST_CASE("QR payload rotates every qrRotation and never repeats across notAuthorized periods") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   const auto o = shortDelays();
   EmulatedInstance inst(42, states::kNotAuthorized, clock.steadyNow(), o);
   std::vector<Transition> tr;
@@ -147,7 +147,7 @@ TEST_CASE("QR payload rotates every qrRotation and never repeats across notAutho
 }
 
 TEST_CASE("polling qr continuously for five minutes pushes the instance into starting (#285)") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   const auto o = shortDelays();
   EmulatedInstance inst(5, states::kNotAuthorized, clock.steadyNow(), o);
   std::vector<Transition> tr;
@@ -181,7 +181,7 @@ TEST_CASE("polling qr continuously for five minutes pushes the instance into sta
 }
 
 TEST_CASE("admit counts requests, accepted, 429s and the peak per second per method") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   const auto o = shortDelays();
   EmulatedInstance inst(5, states::kNotAuthorized, clock.steadyNow(), o);
   for (int i = 0; i < 5; ++i) inst.admit("qr", clock.steadyNow());
@@ -255,7 +255,8 @@ TEST_CASE("FaultProfile parses strictly and its rolls follow the probabilities")
 TEST_CASE("Scenario reads instances by state, faults and delays, and rejects unknown fields") {
   EmulatorOptions o;
   auto s = Scenario::parse(
-      R"({"instances":{"authorized":150,"notAuthorized":30,"starting":10,"blocked":5,"suspended":5},)"
+      R"({"instances":{"authorized":150,"notAuthorized":30,"starting":10,"blocked":5,)"
+      R"("suspended":5},)"
       R"("faults":{"errorRates":{"502":0.01}},"delays":{"startingMs":500,"qrRotationMs":2000},)"
       R"("seed":9,"wsTimeoutType":"timeout"})",
       o);
@@ -277,7 +278,7 @@ TEST_CASE("Scenario reads instances by state, faults and delays, and rejects unk
 }
 
 TEST_CASE("ControllableClock starts at its source's present and moves only when advanced") {
-  fleet::ManualClock source;
+  base::ManualClock source;
   emulator::ControllableClock clock(source);
   const auto steady = clock.steadyNow();
   const auto wall = clock.wallNow();

@@ -5,6 +5,7 @@
 #include "fleet/attention_rules.hpp"
 
 using namespace greenfleet::fleet;
+using namespace greenfleet::base;
 using namespace std::chrono_literals;
 
 namespace {

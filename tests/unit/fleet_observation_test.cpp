@@ -5,6 +5,7 @@
 #include "fleet/observation.hpp"
 
 using namespace greenfleet::fleet;
+using namespace greenfleet::base;
 using namespace std::chrono_literals;
 
 namespace {

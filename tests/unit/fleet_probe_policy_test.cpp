@@ -7,6 +7,7 @@
 #include "fleet/probe_policy.hpp"
 
 using namespace greenfleet::fleet;
+using namespace greenfleet::base;
 using namespace std::chrono_literals;
 
 TEST_CASE("Probe intervals follow the state") {

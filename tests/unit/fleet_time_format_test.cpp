@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "fleet/clock.hpp"
-#include "fleet/time_format.hpp"
+#include "base/clock.hpp"
+#include "base/time_format.hpp"
 
-using namespace greenfleet::fleet;
+using namespace greenfleet::base;
 
 TEST_CASE("formatRfc3339 prints UTC with milliseconds and parses back") {
   const WallTime t = fromUnixMillis(1767225600123);

@@ -31,7 +31,8 @@ TEST_CASE("buildPartnerUrl puts method and partner token in the partner API's pa
 
 TEST_CASE("a getInstances listing is read with its types and deleted/expired flags") {
   const auto r = partnerInstancesReply(
-      ok(R"([{"idInstance":1101728004,"name":"Instance 1","typeInstance":"whatsapp","typeAccount":"",
+      ok(R"([{"idInstance":1101728004,"name":"Instance 1","typeInstance":"whatsapp",)"
+         R"("typeAccount":"",
               "apiTokenInstance":")" +
          kToken + R"(","deleted":false,"isExpired":false},
              {"idInstance":1101728005,"name":"tg","typeInstance":"telegram",

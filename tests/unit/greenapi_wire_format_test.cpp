@@ -120,10 +120,11 @@ TEST_CASE("parseLogout, parseReboot and parseWaSettings read their documented bo
   CHECK(rb.isReboot);
   CHECK_FALSE(parseReboot("{}", rb).empty());
   WaSettings wa;
-  CHECK(parseWaSettings(R"({"avatar":"https://pps.whatsapp.net/x","phone":"79001234567",)"
-                        R"("stateInstance":"authorized","deviceId":"79001234567:8@s.whatsapp.net"})",
-                        wa)
-            .empty());
+  CHECK(
+      parseWaSettings(R"({"avatar":"https://pps.whatsapp.net/x","phone":"79001234567",)"
+                      R"("stateInstance":"authorized","deviceId":"79001234567:8@s.whatsapp.net"})",
+                      wa)
+          .empty());
   CHECK(wa.phone == "79001234567");
   CHECK(wa.stateInstance == "authorized");
   CHECK(wa.deviceId == "79001234567:8@s.whatsapp.net");
@@ -156,8 +157,8 @@ TEST_CASE(
 
 TEST_CASE("errorTextOf keeps the upstream 400 text that tells starting from not authorized") {
   CHECK(errorTextOf(R"({"statusCode":400,"timestamp":"2023-09-13T22:29:37.459Z",)"
-                    R"("path":"/waInstance1101848922/qr/)" + kToken +
-                    R"(","message":"instance in starting process try later"})") ==
+                    R"("path":"/waInstance1101848922/qr/)" +
+                    kToken + R"(","message":"instance in starting process try later"})") ==
         "instance in starting process try later");
   CHECK(errorTextOf(R"({"message":"instance is starting or not authorized"})") ==
         "instance is starting or not authorized");
@@ -188,7 +189,8 @@ TEST_CASE("scrubSecrets removes the token everywhere, in echoed paths and as bar
           "token=***;");
   }
   SUBCASE("short hex and plain text survive") {
-    CHECK(scrubSecrets("HTTP 502: Bad Gateway deadbeef", kToken) == "HTTP 502: Bad Gateway deadbeef");
+    CHECK(scrubSecrets("HTTP 502: Bad Gateway deadbeef", kToken) ==
+          "HTTP 502: Bad Gateway deadbeef");
   }
   SUBCASE("long messages are cut") {
     CHECK(scrubSecrets(std::string(1000, 'z'), kToken, 20).size() == 23);

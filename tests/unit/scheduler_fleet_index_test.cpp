@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "fleet/random.hpp"
+#include "base/random.hpp"
 #include "scheduler/fleet_index.hpp"
 #include "scheduler/probe_scheduler.hpp"
 
@@ -20,13 +20,13 @@ namespace {
 
 const SteadyTime kT0 = SteadyTime(std::chrono::hours(1));
 
-std::uint64_t below(fleet::Rng& rng, std::uint64_t n) { return rng() % n; }
+std::uint64_t below(base::Rng& rng, std::uint64_t n) { return rng() % n; }
 
-Duration randomAge(fleet::Rng& rng, std::chrono::minutes at_most) {
+Duration randomAge(base::Rng& rng, std::chrono::minutes at_most) {
   return std::chrono::seconds(below(rng, static_cast<std::uint64_t>(at_most.count()) * 60));
 }
 
-fleet::InstanceState randomState(fleet::Rng& rng) {
+fleet::InstanceState randomState(base::Rng& rng) {
   switch (below(rng, 10)) {
     case 0:
       return {};  // unknown: never read
@@ -44,7 +44,7 @@ fleet::InstanceState randomState(fleet::Rng& rng) {
 }
 
 // A status as a probe might leave it, with times around `now` that cross every threshold.
-fleet::InstanceStatus randomStatus(fleet::Rng& rng, SteadyTime now) {
+fleet::InstanceStatus randomStatus(base::Rng& rng, SteadyTime now) {
   auto s = fleet::InstanceStatus::registered(now - randomAge(rng, 30min));
   s.state = randomState(rng);
   s.stateSince = now - randomAge(rng, 15min);
@@ -107,7 +107,7 @@ TEST_CASE("FleetIndex equals a full recomputation after 100,000 random status ch
   const auto walk = [&](auto&& visit) {
     for (const auto& [id, s] : truth) visit(id, s);
   };
-  fleet::Rng rng(20260114);
+  base::Rng rng(20260114);
   SteadyTime now = kT0;
   constexpr int kChanges = 100000;
   constexpr fleet::InstanceId kIds = 600;
@@ -193,7 +193,7 @@ TEST_CASE("ProbeScheduler's index equals a full recomputation while it polls a c
   SchedulerConfig config;
   config.attention.authGrace = 2min;
   ProbeScheduler scheduler(config, 7);
-  fleet::Rng rng(99);
+  base::Rng rng(99);
   SteadyTime now = kT0;
   for (fleet::InstanceId id = 1; id <= 300; ++id) {
     std::optional<fleet::InstanceStatus> stored;

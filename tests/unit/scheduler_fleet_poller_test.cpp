@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "greenapi/transfer_engine.hpp"
 #include "scheduler/fleet_poller.hpp"
 #include "support/wait_for.hpp"
@@ -18,7 +18,7 @@ namespace {
 
 // Never started: no upstream call is made, the poller only holds the fleet.
 struct IdlePoller {
-  explicit IdlePoller(const fleet::ManualClock& clock)
+  explicit IdlePoller(const base::ManualClock& clock)
       : poller{scheduler::SchedulerConfig{}, options(), engine, clock,
                [](const scheduler::ProbeUpdate&) {}} {}
   static scheduler::PollerOptions options() {
@@ -30,7 +30,7 @@ struct IdlePoller {
   scheduler::FleetPoller poller;
 };
 
-fleet::RegisteredInstance instance(std::int64_t id, const fleet::ManualClock& clock) {
+fleet::RegisteredInstance instance(std::int64_t id, const base::ManualClock& clock) {
   fleet::RegisteredInstance in;
   in.id = id;
   in.api_url = id % 2 == 0 ? "http://127.0.0.1:9" : "http://127.0.0.1:10/";
@@ -44,7 +44,7 @@ fleet::RegisteredInstance instance(std::int64_t id, const fleet::ManualClock& cl
 }  // namespace
 
 TEST_CASE("FleetPoller::upsertMany leaves the fleet as upserting one by one does") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   IdlePoller one_by_one(clock);
   IdlePoller bulk(clock);
   std::vector<fleet::RegisteredInstance> batch;
@@ -87,7 +87,7 @@ TEST_CASE("FleetPoller::upsertMany leaves the fleet as upserting one by one does
 }
 
 TEST_CASE("FleetPoller::reserve changes nothing the fleet shows") {
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   IdlePoller idle(clock);
   idle.poller.upsert(instance(1, clock));
   idle.poller.reserve(1000);
@@ -101,7 +101,7 @@ TEST_CASE("FleetPoller::stop waits for a completion that is still publishing its
   // The completion used to free its in-flight slot before publishing, so stop() could return
   // (and the poller be destroyed) while the engine thread still called the sink: a
   // heap-use-after-free under ASan when the service shut down under load.
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   greenapi::TransferEngine engine;
   std::atomic<bool> publishing{false};
   std::atomic<bool> stop_called{false};

@@ -6,7 +6,7 @@
 
 using namespace greenfleet::scheduler;
 using namespace std::chrono_literals;
-using greenfleet::fleet::Rng;
+using greenfleet::base::Rng;
 
 namespace {
 const SteadyTime kT0 = SteadyTime(std::chrono::hours(1));

@@ -8,7 +8,7 @@
 #include <set>
 #include <vector>
 
-#include "fleet/random.hpp"
+#include "base/random.hpp"
 #include "scheduler/probe_scheduler.hpp"
 
 using namespace greenfleet;
@@ -751,10 +751,10 @@ TEST_CASE(
   for (fleet::InstanceId id = 1; id <= kInstances; ++id) {
     s.upsertInstance(loadedInstance(id, id % 2 ? "notAuthorized" : "authorized"), kT0);
   }
-  fleet::Rng rng(99);
+  base::Rng rng(99);
   auto rand_ms = [&](double max_ms) {
     return std::chrono::duration_cast<Duration>(
-        std::chrono::duration<double, std::milli>(fleet::uniformUnit(rng) * max_ms));
+        std::chrono::duration<double, std::milli>(base::uniformUnit(rng) * max_ms));
   };
   struct Pending {
     SteadyTime done;
@@ -766,7 +766,7 @@ TEST_CASE(
   const SteadyTime end = kT0 + 10min;
   while (t < end) {
     // Operators hammer the API: polls, reboots, QR fetches, at random.
-    if (fleet::uniformUnit(rng) < 0.3) {
+    if (base::uniformUnit(rng) < 0.3) {
       const auto id = static_cast<fleet::InstanceId>(1 + rng() % kInstances);
       const Method m = std::array{Method::getStateInstance, Method::reboot, Method::logout,
                                   Method::getWaSettings}[rng() % 4];
@@ -787,7 +787,7 @@ TEST_CASE(
     while (!pending.empty() && pending.front().done <= t) {
       const Job j = pending.front().job;
       pending.erase(pending.begin());
-      const double u = fleet::uniformUnit(rng);
+      const double u = base::uniformUnit(rng);
       Outcome o = j.method == Method::qr ? Outcome::qrAnswer("qrCode", "x")
                   : j.method == Method::reboot || j.method == Method::logout
                       ? Outcome::ok()

@@ -5,13 +5,13 @@
 #include <deque>
 #include <vector>
 
-#include "fleet/random.hpp"
+#include "base/random.hpp"
 #include "scheduler/token_bucket.hpp"
 
 using namespace greenfleet::scheduler;
 using namespace std::chrono_literals;
-using greenfleet::fleet::Rng;
-using greenfleet::fleet::uniformUnit;
+using greenfleet::base::Rng;
+using greenfleet::base::uniformUnit;
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/api_key_repository.hpp"
 #include "store/database.hpp"
 #include "store/migrator.hpp"
@@ -20,7 +20,7 @@ namespace {
 struct KeyFixture {
   testing::TempDir dir;
   Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   ApiKeyRepository server{db, clock};
   ApiKeyRepository cli{db, clock};
 

@@ -4,7 +4,7 @@
 #include <tuple>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
@@ -18,7 +18,7 @@ namespace {
 struct RepositoryFixture {
   testing::TempDir dir;
   Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   TokenCipher cipher{TokenCipher::generateKey()};
   InstanceRepository repo{db, clock, cipher};
 

@@ -4,7 +4,7 @@
 
 #include <Poco/Data/Statement.h>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
@@ -31,7 +31,7 @@ std::string rawFile(Database& db, const testing::TempDir& dir) {
 struct Fixture {
   testing::TempDir dir;
   Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   TokenCipher cipher{TokenCipher::generateKey()};
   PartnerRepository partners{db, clock, cipher};
   InstanceRepository instances{db, clock, cipher};
@@ -196,7 +196,7 @@ TEST_CASE("partner tokens stored in clear before migration 0007 are sealed, then
         use(token), now;
   }
   CHECK(migrator.migrate() == std::vector<int>({7, 8}));  // 0008: webhook tokens
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   const TokenCipher cipher(TokenCipher::generateKey());
   PartnerRepository partners(db, clock, cipher);
   CHECK(partners.get(1, true)->token == clear);  // a clear row reads as it is until sealed

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
@@ -19,7 +19,7 @@ namespace {
 struct EventFixture {
   testing::TempDir dir;
   Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   TokenCipher cipher{TokenCipher::generateKey()};
   InstanceRepository instances{db, clock, cipher};
   StatusWriter writer{db, clock};

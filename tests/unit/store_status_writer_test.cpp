@@ -10,7 +10,7 @@
 #include <Poco/Message.h>
 #include <fmt/format.h>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
@@ -23,7 +23,7 @@ using namespace greenfleet;
 using namespace greenfleet::store;
 using namespace std::chrono_literals;
 
-const fleet::SystemClock kSystemClock;  // real waits: some tests stop a writer whose database fails
+const base::SystemClock kSystemClock;  // real waits: some tests stop a writer whose database fails
 
 namespace {
 
@@ -33,7 +33,7 @@ struct StoreFixture {
   testing::TempDir dir;
   DatabaseOptions options{.path = dir.file("greenfleet.db")};
   Database db{options};
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   TokenCipher cipher{TokenCipher::generateKey()};
   InstanceRepository instances{db, clock, cipher};
 
@@ -289,7 +289,7 @@ TEST_CASE("fifty thousand updates commit in a bounded number of batches") {
 TEST_CASE("StatusWriter on an in-memory database writes through the shared connection") {
   Database db(DatabaseOptions{.path = ":memory:"});
   Migrator(db).migrate();
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   TokenCipher cipher(TokenCipher::generateKey());
   InstanceRepository instances(db, clock, cipher);
   fleet::RegisteredInstance in;

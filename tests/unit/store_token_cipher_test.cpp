@@ -6,7 +6,7 @@
 #include <Poco/Data/Statement.h>
 #include <openssl/evp.h>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
@@ -113,7 +113,7 @@ namespace {
 struct SealedStoreFixture {
   testing::TempDir dir;
   Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   TokenCipher cipher{TokenCipher::generateKey()};
   InstanceRepository repo{db, clock, cipher};
 

@@ -5,7 +5,7 @@
 
 #include <Poco/Data/Session.h>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
 #include "store/migrator.hpp"
@@ -27,7 +27,7 @@ const std::string kUrl = "https://fleet.example.com/webhooks/green-api";
 struct WebhookFixture {
   testing::TempDir dir;
   Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  fleet::ManualClock clock;
+  base::ManualClock clock;
   TokenCipher cipher{TokenCipher::generateKey()};
   InstanceRepository instances{db, clock, cipher};
   WebhookRepository webhooks{db, cipher};

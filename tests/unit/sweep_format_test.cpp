@@ -2,8 +2,8 @@
 
 #include <regex>
 
-#include "fleet/clock.hpp"
-#include "fleet/time_format.hpp"
+#include "base/clock.hpp"
+#include "base/time_format.hpp"
 #include "sweep/json_reader.hpp"
 #include "sweep/report_json.hpp"
 #include "sweep_cli/json_format.hpp"
@@ -17,8 +17,7 @@ using namespace greenfleet::sweep_cli;
 namespace {
 
 // Whole milliseconds, the precision stored and serialised times have.
-const fleet::WallTime kNow =
-    fleet::fromUnixMillis(fleet::toUnixMillis(fleet::ManualClock().wallNow()));
+const base::WallTime kNow = base::fromUnixMillis(base::toUnixMillis(base::ManualClock().wallNow()));
 
 AttentionEntry entry(std::int64_t id, std::string name, std::string attention) {
   AttentionEntry e;

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "fleet/time_format.hpp"
+#include "base/time_format.hpp"
 #include "sweep/json_reader.hpp"
 #include "sweep/malformed_answer.hpp"
 #include "sweep/report.hpp"
@@ -15,18 +15,17 @@ using std::chrono::minutes;
 namespace {
 
 // Whole milliseconds, the precision stored and serialised times have.
-const fleet::WallTime kNow =
-    fleet::fromUnixMillis(fleet::toUnixMillis(fleet::ManualClock().wallNow()));
+const base::WallTime kNow = base::fromUnixMillis(base::toUnixMillis(base::ManualClock().wallNow()));
 
 store::InstanceRow row(std::int64_t id, std::optional<std::string> state, std::string attention,
-                       std::optional<fleet::WallTime> since = std::nullopt) {
+                       std::optional<base::WallTime> since = std::nullopt) {
   store::InstanceRow r;
   r.instance.id = id;
   r.instance.name = "shop " + std::to_string(id);
   r.instance.tags = {"eu"};
   r.status.state = std::move(state);
   r.status.attention = std::move(attention);
-  if (since) r.status.state_since_ms = fleet::toUnixMillis(*since);
+  if (since) r.status.state_since_ms = base::toUnixMillis(*since);
   return r;
 }
 
@@ -151,15 +150,12 @@ TEST_CASE("reportFromJson names the field of a malformed report") {
   CHECK(fieldOf(R"({"total":"1",)" + counts + R"(,"attention":[],"unprobed":[]})") ==
         "report.total");
   CHECK(fieldOf(R"({"total":1,)" + counts + R"(,"unprobed":[]})") == "report.attention");
-  CHECK(
-      fieldOf(
-          R"({"total":1,)" + counts +
-          R"(,"attention":[{"id":1,"name":"a","tags":[],"state":"s","attention":"blocked","since":"yesterday","lastError":null}],"unprobed":[]})") ==
-      "report.attention[0].since");
-  CHECK(
-      fieldOf(
-          R"({"total":1,"countsByState":{"x":-1},"countsByAttention":{},"attention":[],"unprobed":[]})") ==
-      "report.countsByState.x");
+  CHECK(fieldOf(R"({"total":1,)" + counts +
+                R"(,"attention":[{"id":1,"name":"a","tags":[],"state":"s","attention":"blocked",)"
+                R"("since":"yesterday","lastError":null}],"unprobed":[]})") ==
+        "report.attention[0].since");
+  CHECK(fieldOf(R"({"total":1,"countsByState":{"x":-1},"countsByAttention":{},"attention":[],)"
+                R"("unprobed":[]})") == "report.countsByState.x");
   CHECK(fieldOf(R"({"total":1,)" + counts + R"(,"attention":[],"unprobed":[]})") == "(accepted)");
 }
 

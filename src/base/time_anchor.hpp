@@ -6,9 +6,9 @@
 
 #include <chrono>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
-namespace greenfleet::fleet {
+namespace greenfleet::base {
 
 struct TimeAnchor {
   SteadyTime steady{};
@@ -23,4 +23,4 @@ struct TimeAnchor {
   }
 };
 
-}  // namespace greenfleet::fleet
+}  // namespace greenfleet::base

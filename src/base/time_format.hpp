@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-#include "fleet/clock.hpp"
+#include "base/clock.hpp"
 
-namespace greenfleet::fleet {
+namespace greenfleet::base {
 
 std::string formatRfc3339(WallTime t);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fff]Z"; anything else is nullopt.
@@ -15,4 +15,4 @@ std::optional<WallTime> parseRfc3339(std::string_view text);
 std::int64_t toUnixMillis(WallTime t);
 WallTime fromUnixMillis(std::int64_t ms);
 
-}  // namespace greenfleet::fleet
+}  // namespace greenfleet::base

@@ -1,11 +1,11 @@
-#include "fleet/time_format.hpp"
+#include "base/time_format.hpp"
 
 #include <chrono>
 #include <cstdio>
 
 #include <fmt/format.h>
 
-namespace greenfleet::fleet {
+namespace greenfleet::base {
 
 std::string formatRfc3339(WallTime t) {
   using namespace std::chrono;
@@ -54,4 +54,4 @@ WallTime fromUnixMillis(std::int64_t ms) {
   return WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::milliseconds(ms)));
 }
 
-}  // namespace greenfleet::fleet
+}  // namespace greenfleet::base

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <random>
 
-namespace greenfleet::fleet {
+namespace greenfleet::base {
 
 using Rng = std::mt19937_64;
 
@@ -25,4 +25,4 @@ inline std::uint64_t mix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-}  // namespace greenfleet::fleet
+}  // namespace greenfleet::base

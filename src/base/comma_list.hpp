@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-namespace greenfleet::fleet {
+namespace greenfleet::base {
 
 std::vector<std::string_view> splitCommaList(std::string_view text, std::string_view blanks = " ");
 
-}  // namespace greenfleet::fleet
+}  // namespace greenfleet::base

@@ -7,7 +7,7 @@
 #include <utility>
 #include <variant>
 
-namespace greenfleet::fleet {
+namespace greenfleet::base {
 
 template <typename E>
 class Unexpected {
@@ -24,7 +24,7 @@ template <typename T, typename E>
 class Result {
  public:
   Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
-  Result(Unexpected<E> error)                                             // NOLINT: implicit
+  Result(Unexpected<E> error)                                              // NOLINT: implicit
       : storage_(std::in_place_index<1>, std::move(error).error()) {}
 
   bool has_value() const { return storage_.index() == 0; }
@@ -41,4 +41,4 @@ class Result {
   std::variant<T, E> storage_;
 };
 
-}  // namespace greenfleet::fleet
+}  // namespace greenfleet::base

@@ -10,7 +10,7 @@
 #include <Poco/Logger.h>
 #include <fmt/format.h>
 
-namespace greenfleet::fleet {
+namespace greenfleet::base {
 
 class Log {
  public:
@@ -30,7 +30,8 @@ class Log {
   }
   template <typename... Args>
   void debug(fmt::format_string<Args...> f, Args&&... args) const {
-    if (logger().debug()) emit(Poco::Message::PRIO_DEBUG, fmt::format(f, std::forward<Args>(args)...));
+    if (logger().debug())
+      emit(Poco::Message::PRIO_DEBUG, fmt::format(f, std::forward<Args>(args)...));
   }
 
  private:
@@ -64,4 +65,4 @@ inline std::string tokenHint(std::string_view token) {
   return "\u2026" + std::string(token.substr(token.size() - 4));
 }
 
-}  // namespace greenfleet::fleet
+}  // namespace greenfleet::base

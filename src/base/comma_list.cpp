@@ -1,6 +1,6 @@
-#include "fleet/comma_list.hpp"
+#include "base/comma_list.hpp"
 
-namespace greenfleet::fleet {
+namespace greenfleet::base {
 
 std::vector<std::string_view> splitCommaList(std::string_view text, std::string_view blanks) {
   std::vector<std::string_view> items;
@@ -17,4 +17,4 @@ std::vector<std::string_view> splitCommaList(std::string_view text, std::string_
   }
 }
 
-}  // namespace greenfleet::fleet
+}  // namespace greenfleet::base

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <chrono>
 
-namespace greenfleet::fleet {
+namespace greenfleet::base {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 using WallTime = std::chrono::system_clock::time_point;
@@ -36,7 +36,8 @@ class ManualClock final : public Clock {
   void advance(Duration by) { offset_ += by.count(); }
 
  private:
-  std::atomic<Duration::rep> offset_{std::chrono::duration_cast<Duration>(std::chrono::hours(1)).count()};
+  std::atomic<Duration::rep> offset_{
+      std::chrono::duration_cast<Duration>(std::chrono::hours(1)).count()};
 };
 
-}  // namespace greenfleet::fleet
+}  // namespace greenfleet::base
