@@ -31,24 +31,8 @@ using Id = std::int64_t;
 
 constexpr const char* kWebhookToken = "wh-4c1f0e9d7b2a4e58";
 
-// Probes only when asked (60 s intervals), first probe at once, alarms confirmed after 0.5 s,
-// events committed every 20 ms, heartbeats every 0.2 s; debug logging so the token checks see
-// every line the server can write.
-Env quietEnv(const Env& extra = {}) {
-  Env env = {{"GREENFLEET_SCHEDULER_INTERVAL_AUTHORIZED_S", "60"},
-             {"GREENFLEET_SCHEDULER_INTERVAL_NOT_AUTHORIZED_S", "60"},
-             {"GREENFLEET_SCHEDULER_INTERVAL_STARTING_S", "60"},
-             {"GREENFLEET_SCHEDULER_INTERVAL_BLOCKED_S", "60"},
-             {"GREENFLEET_SCHEDULER_INTERVAL_OTHER_S", "60"},
-             {"GREENFLEET_SCHEDULER_STARTUP_SPREAD_S", "0"},
-             {"GREENFLEET_SCHEDULER_JITTER", "0"},
-             {"GREENFLEET_SCHEDULER_CONFIRM_DELAY_S", "0.5"},
-             {"GREENFLEET_STATUS_BATCH_MS", "20"},
-             {"GREENFLEET_EVENTS_HEARTBEAT_S", "0.2"},
-             {"GREENFLEET_LOG_LEVEL", "debug"}};
-  for (const auto& [k, v] : extra) env[k] = v;
-  return env;
-}
+// The quiet server of the support code: probes only when asked, events committed every 20 ms.
+Env quietEnv(const Env& extra = {}) { return greenfleet::testing::quietServerEnv(extra); }
 
 Env withWebhooks(Env env) {
   env["GREENFLEET_WEBHOOKS_TOKEN"] = kWebhookToken;

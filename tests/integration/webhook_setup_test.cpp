@@ -29,17 +29,7 @@ constexpr int kTagged = 50;
 
 // Probes only when asked (60 s intervals), so only a webhook can move an instance quickly.
 Env quietEnv() {
-  return {{"GREENFLEET_SCHEDULER_INTERVAL_AUTHORIZED_S", "60"},
-          {"GREENFLEET_SCHEDULER_INTERVAL_NOT_AUTHORIZED_S", "60"},
-          {"GREENFLEET_SCHEDULER_INTERVAL_STARTING_S", "60"},
-          {"GREENFLEET_SCHEDULER_INTERVAL_BLOCKED_S", "60"},
-          {"GREENFLEET_SCHEDULER_INTERVAL_OTHER_S", "60"},
-          {"GREENFLEET_SCHEDULER_STARTUP_SPREAD_S", "0"},
-          {"GREENFLEET_SCHEDULER_JITTER", "0"},
-          {"GREENFLEET_SCHEDULER_CONFIRM_DELAY_S", "0.5"},
-          {"GREENFLEET_STATUS_BATCH_MS", "20"},
-          {"GREENFLEET_WEBHOOKS_CONFIGURE_PER_SECOND", "50"},
-          {"GREENFLEET_LOG_LEVEL", "debug"}};
+  return greenfleet::testing::quietServerEnv({{"GREENFLEET_WEBHOOKS_CONFIGURE_PER_SECOND", "50"}});
 }
 
 std::string bearer(const std::string& token) { return "Bearer " + token; }

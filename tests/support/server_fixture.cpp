@@ -11,6 +11,23 @@
 
 namespace greenfleet::testing {
 
+std::map<std::string, std::string> quietServerEnv(const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> env = {
+      {"GREENFLEET_SCHEDULER_INTERVAL_AUTHORIZED_S", "60"},
+      {"GREENFLEET_SCHEDULER_INTERVAL_NOT_AUTHORIZED_S", "60"},
+      {"GREENFLEET_SCHEDULER_INTERVAL_STARTING_S", "60"},
+      {"GREENFLEET_SCHEDULER_INTERVAL_BLOCKED_S", "60"},
+      {"GREENFLEET_SCHEDULER_INTERVAL_OTHER_S", "60"},
+      {"GREENFLEET_SCHEDULER_STARTUP_SPREAD_S", "0"},
+      {"GREENFLEET_SCHEDULER_JITTER", "0"},
+      {"GREENFLEET_SCHEDULER_CONFIRM_DELAY_S", "0.5"},
+      {"GREENFLEET_STATUS_BATCH_MS", "20"},
+      {"GREENFLEET_EVENTS_HEARTBEAT_S", "0.2"},
+      {"GREENFLEET_LOG_LEVEL", "debug"}};
+  for (const auto& [k, v] : extra) env[k] = v;
+  return env;
+}
+
 ServerFixture::ServerFixture(std::vector<std::string> extra_args,
                              std::map<std::string, std::string> env)
     : extra_args_(std::move(extra_args)), env_(std::move(env)) {

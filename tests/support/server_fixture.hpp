@@ -17,6 +17,12 @@
 
 namespace greenfleet::testing {
 
+// A server that probes only when asked (60 s intervals), probes a new instance at once, confirms
+// alarms after 0.5 s, commits events every 20 ms, sends heartbeats every 0.2 s and logs at debug
+// level (so token checks see every line it can write); `extra` adds or overrides keys.
+std::map<std::string, std::string> quietServerEnv(
+    const std::map<std::string, std::string>& extra = {});
+
 inline constexpr const char* kLoopbackAllowedHosts = "127.0.0.0/8, localhost, [::1]";
 inline constexpr const char* kClosedLoopbackApiUrl = "http://127.0.0.1:9";
 
