@@ -139,7 +139,12 @@ QrWebsocket::Read QrWebsocket::read(std::chrono::milliseconds wait, QrFrame& out
   if (!socket_) return Read::closed;
   try {
     const Poco::Timespan span(std::chrono::duration_cast<std::chrono::microseconds>(wait).count());
-    if (!socket_->poll(span, Poco::Net::Socket::SELECT_READ)) return Read::idle;
+    // available() first: a frame sent right behind the 101 answer may already sit in the buffer
+    // the handshake read into (Poco's WebSocketImpl keeps it), where poll() on the socket cannot
+    // see it.
+    if (socket_->available() == 0 && !socket_->poll(span, Poco::Net::Socket::SELECT_READ)) {
+      return Read::idle;
+    }
     socket_->setReceiveTimeout(Poco::Timespan(5, 0));  // a frame that started arrives whole
     buffer_.resize(kMaxFrameBytes);
     int flags = 0;
