@@ -7,6 +7,7 @@ GREENFLEET_BUILD_PACKAGES=(
   libqrencode-dev libpng-dev prometheus-cpp-dev libcurl4-openssl-dev
   libssl-dev  # AES-256-GCM for tokens at rest (EVP); also what Poco::Crypto builds on
   libsystemd-dev  # sd_notify: READY=1 for the Type=notify unit
+  libmimalloc-dev  # the service binary's allocator (libcurl allocates on every poll)
 )
 GREENFLEET_TEST_PACKAGES=(
   zbar-tools sqlite3 curl
