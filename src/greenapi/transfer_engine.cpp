@@ -15,6 +15,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -207,9 +208,9 @@ class TransferEngine::Loop {
                       static_cast<long>(options_.maxConnectionsPerHost));
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(cap_));
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-    headers_ = curl_slist_append(nullptr, "Accept: application/json");
-    json_headers_ = curl_slist_append(nullptr, "Accept: application/json");
-    json_headers_ = curl_slist_append(json_headers_, "Content-Type: application/json");
+    // GETs carry libcurl's own headers only: every custom header is formatted byte by byte per
+    // request (libcurl 7.88's printf), and Green API answers JSON whatever Accept says.
+    json_headers_ = curl_slist_append(nullptr, "Content-Type: application/json");
     thread_ = std::thread([this] { run(); });
   }
 
@@ -244,8 +245,21 @@ class TransferEngine::Loop {
   std::size_t openSockets() const { return open_sockets_.load(std::memory_order_relaxed); }
 
  private:
+  // An apiUrl the host policy accepted, parsed once per loop: a fleet has few distinct apiUrls
+  // and each request would otherwise parse and normalise its own.
+  struct Target {
+    UpstreamUrl url;
+    std::string base;  // url.toString()
+    std::string host;  // as libcurl's URL API takes it: an IPv6 literal in brackets
+    std::string port;  // "" for the scheme's default
+  };
+
   struct Transfer {
     CURL* easy = nullptr;
+    // The request's URL in parts (CURLOPT_CURLU): scheme, host and port are set when the target
+    // changes, the path per request, so libcurl neither parses nor normalises a URL string.
+    CURLU* where = nullptr;
+    const Target* where_target = nullptr;  // whose scheme, host and port `where` holds
     Loop* loop = nullptr;
     std::string token;
     std::string url;  // reused: written per request, copied by libcurl
@@ -256,9 +270,9 @@ class TransferEngine::Loop {
     int sends = 0;
     bool retry_refused = false;
     SteadyClock::time_point first_send{};
-    std::optional<UpstreamUrl> target;  // the apiUrl the policy accepted
-    std::string refused;                // why the policy refused a resolved address, if it did
-    bool opened = false;                // a socket to some address of the host was opened
+    std::shared_ptr<const Target> target;  // the apiUrl the policy accepted
+    std::string refused;                   // why the policy refused a resolved address, if it did
+    bool opened = false;                   // a socket to some address of the host was opened
     Completion done;
   };
 
@@ -339,9 +353,15 @@ class TransferEngine::Loop {
     Transfer* t = owned.get();
     t->loop = this;
     t->easy = curl_easy_init();
-    if (t->easy == nullptr) return nullptr;
+    t->where = curl_url();
+    if (t->easy == nullptr || t->where == nullptr) {
+      curl_easy_cleanup(t->easy);
+      curl_url_cleanup(t->where);
+      return nullptr;
+    }
     all_.push_back(std::move(owned));
     CURL* e = t->easy;
+    curl_easy_setopt(e, CURLOPT_CURLU, t->where);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Loop::onWrite);
@@ -359,23 +379,42 @@ class TransferEngine::Loop {
         1, std::chrono::ceil<std::chrono::seconds>(options_.idleTimeout).count());
     curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, static_cast<long>(idle_s));
     curl_easy_setopt(e, CURLOPT_USERAGENT, options_.userAgent.c_str());
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_PROXY, "");  // "" = no proxy, whatever http_proxy says
+    curl_easy_setopt(e, CURLOPT_PROXY, "");     // "" = no proxy, whatever http_proxy says
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");  // and no_proxy is not read from the environment
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     curl_easy_setopt(e, CURLOPT_SHARE, dns_);
     return t;
   }
 
+  // The accepted target of an apiUrl, or why the policy refuses it; both remembered.
+  using TargetResult = base::Result<std::shared_ptr<const Target>, std::string>;
+  TargetResult targetOf(const std::string& api_url) {
+    if (const auto it = targets_.find(api_url); it != targets_.end()) return it->second;
+    auto parsed = UpstreamUrl::parse(api_url);
+    const auto refusal = parsed ? options_.allowedHosts.checkUrl(parsed.value())
+                                : std::optional<std::string>("apiUrl " + parsed.error());
+    TargetResult result = base::Unexpected<std::string>(refusal.value_or(""));
+    if (!refusal) {
+      const UpstreamUrl& url = parsed.value();
+      const bool v6 = url.address && !url.address->isV4();
+      result = std::make_shared<const Target>(
+          Target{url, url.toString(), v6 ? "[" + url.host + "]" : url.host,
+                 url.port ? std::to_string(*url.port) : std::string()});
+    }
+    // Bounded: a fleet with more distinct apiUrls than this only parses again.
+    if (targets_.size() >= kMaxCachedTargets) targets_.clear();
+    targets_.emplace(api_url, result);
+    return result;
+  }
+
   void start(Request r) {
     const auto& c = r.credentials;
     // Refused here, a request sends nothing, not even a DNS query.
-    auto target = UpstreamUrl::parse(c.apiUrl);
-    const auto refusal = target ? options_.allowedHosts.checkUrl(target.value())
-                                : std::optional<std::string>("apiUrl " + target.error());
-    if (refusal) {
-      finishEarly(std::move(r.done), *refusal, OutcomeKind::addressRefused);
+    auto target = targetOf(c.apiUrl);
+    if (!target) {
+      finishEarly(std::move(r.done), target.error(), OutcomeKind::addressRefused);
       return;
     }
     Transfer* t = acquire();
@@ -384,10 +423,17 @@ class TransferEngine::Loop {
       return;
     }
     // The normalised URL: libcurl connects to exactly the host the policy judged.
+    const Target& where = *target.value();
     if (r.partner) {
-      t->url = buildPartnerUrl(target.value().toString(), r.method, c.apiTokenInstance);
+      t->url = buildPartnerUrl(where.base, r.method, c.apiTokenInstance);
     } else {
-      writeMethodUrl(t->url, target.value().toString(), c.idInstance, r.method, c.apiTokenInstance);
+      writeMethodUrl(t->url, where.base, c.idInstance, r.method, c.apiTokenInstance);
+    }
+    if (!setWhere(*t, where)) {
+      Completion done = std::move(r.done);
+      free_.push_back(t);
+      finishEarly(std::move(done), "apiUrl not usable");
+      return;
     }
     t->target = std::move(target.value());
     t->refused.clear();
@@ -399,11 +445,10 @@ class TransferEngine::Loop {
     t->sends = 0;
     t->retry_refused = false;
     t->done = std::move(r.done);
-    curl_easy_setopt(t->easy, CURLOPT_URL, t->url.c_str());
     // Handles are pooled: every transfer sets its verb and headers afresh.
     if (r.postBody.empty()) {
       curl_easy_setopt(t->easy, CURLOPT_HTTPGET, 1L);
-      curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, headers_);
+      curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, nullptr);
     } else {
       t->post_body = std::move(r.postBody);
       curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(t->post_body.size()));
@@ -411,7 +456,7 @@ class TransferEngine::Loop {
       curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, json_headers_);
     }
     // Waiting for a multiplexed connection only pays off over TLS, where HTTP/2 is negotiated.
-    curl_easy_setopt(t->easy, CURLOPT_PIPEWAIT, t->url.starts_with("https:") ? 1L : 0L);
+    curl_easy_setopt(t->easy, CURLOPT_PIPEWAIT, where.url.isHttps() ? 1L : 0L);
     if (curl_multi_add_handle(multi_, t->easy) != CURLM_OK) {
       Completion done = std::move(t->done);
       free_.push_back(t);
@@ -419,6 +464,23 @@ class TransferEngine::Loop {
       return;
     }
     ++active_;
+  }
+
+  // The URL handle of `t` pointed at `where`, with t.url's path (t.url starts with where.base).
+  static bool setWhere(Transfer& t, const Target& where) {
+    CURLU* u = t.where;
+    if (t.where_target != &where) {
+      t.where_target = nullptr;
+      if (curl_url_set(u, CURLUPART_SCHEME, where.url.scheme.c_str(), 0) != CURLUE_OK ||
+          curl_url_set(u, CURLUPART_HOST, where.host.c_str(), 0) != CURLUE_OK ||
+          curl_url_set(u, CURLUPART_PORT, where.port.empty() ? nullptr : where.port.c_str(), 0) !=
+              CURLUE_OK) {
+        return false;
+      }
+      t.where_target = &where;  // t.target keeps `where` alive until the next one is set
+    }
+    const std::size_t path_at = where.base.size() - where.url.path.size();  // after the port
+    return curl_url_set(u, CURLUPART_PATH, t.url.c_str() + path_at, 0) == CURLUE_OK;
   }
 
   void finishEarly(Completion done, std::string_view why,
@@ -531,8 +593,9 @@ class TransferEngine::Loop {
       t->refused = "connection refused: not an IP connection";
       return CURL_SOCKET_BAD;
     }
-    if (auto refusal = t->loop->options_.allowedHosts.checkAddress(*t->target, *ip)) {
-      kLog.warn("event=upstream_address_refused host={} reason=\"{}\"", t->target->host, *refusal);
+    if (auto refusal = t->loop->options_.allowedHosts.checkAddress(t->target->url, *ip)) {
+      kLog.warn("event=upstream_address_refused host={} reason=\"{}\"", t->target->url.host,
+                *refusal);
       t->refused = std::move(*refusal);
       return CURL_SOCKET_BAD;
     }
@@ -630,12 +693,13 @@ class TransferEngine::Loop {
       for (auto& r : rest) finishEarly(std::move(r.done), "engine stopped");
       waiting_.clear();
     }
-    for (auto& owned : all_) curl_easy_cleanup(owned->easy);
+    for (auto& owned : all_) {
+      curl_easy_cleanup(owned->easy);
+      curl_url_cleanup(owned->where);
+    }
     all_.clear();
     if (multi_ != nullptr) curl_multi_cleanup(multi_);  // closes cached connections
     multi_ = nullptr;
-    if (headers_ != nullptr) curl_slist_free_all(headers_);
-    headers_ = nullptr;
     if (json_headers_ != nullptr) curl_slist_free_all(json_headers_);
     json_headers_ = nullptr;
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
@@ -650,7 +714,6 @@ class TransferEngine::Loop {
   const std::size_t cap_;
   std::atomic<std::size_t>& pending_;
   CURLM* multi_ = nullptr;
-  curl_slist* headers_ = nullptr;
   curl_slist* json_headers_ = nullptr;  // for POSTs with a JSON body
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
@@ -665,6 +728,8 @@ class TransferEngine::Loop {
   std::vector<std::unique_ptr<Transfer>> all_;
   std::vector<Transfer*> free_;
   std::vector<FdState> fds_;  // by socket number
+  static constexpr std::size_t kMaxCachedTargets = 4096;
+  std::unordered_map<std::string, TargetResult> targets_;
   std::size_t active_ = 0;
   std::optional<SteadyClock::time_point> timer_;
   std::thread thread_;

@@ -108,9 +108,12 @@ std::string buildMethodUrl(std::string_view api_url, std::int64_t id_instance,
 void writeMethodUrl(std::string& out, std::string_view api_url, std::int64_t id_instance,
                     std::string_view method, std::string_view token) {
   while (!api_url.empty() && api_url.back() == '/') api_url.remove_suffix(1);
+  // Once per poll: appended into the caller's reused buffer, no formatting pass.
+  char id[24];
+  const auto id_end = fmt::format_to(id, "{}", id_instance);
   out.clear();
-  fmt::format_to(std::back_inserter(out), "{}/waInstance{}/{}/{}", api_url, id_instance, method,
-                 token);
+  out.append(api_url).append("/waInstance").append(id, id_end);
+  out.append(1, '/').append(method).append(1, '/').append(token);
 }
 
 OutcomeKind classifyStatus(int http_status) {
