@@ -285,16 +285,18 @@ void FleetPoller::dispatchLoop() {
       lock.lock();
       if (!running_) break;
     }
-    auto wait = kMaxIdleWait;
+    // Due work gathers for a tick and goes out as one batch (one wake-up of the engine's loop).
+    const auto tick = std::chrono::duration_cast<std::chrono::microseconds>(core_.dispatchTick());
+    auto wait = std::chrono::duration_cast<std::chrono::microseconds>(kMaxIdleWait);
     if (const auto next = core_.nextWakeup()) {
-      wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - now),
-                        std::chrono::milliseconds(0), kMaxIdleWait);
+      wait = std::clamp(std::chrono::duration_cast<std::chrono::microseconds>(*next - now), tick,
+                        wait);
     }
     // At the cap, completions refill the slots themselves; work due but held back (host cap,
     // global rate) must not turn this loop into a spin.
     if (free == 0) wait = kMaxIdleWait;
-    if (!taken) wait = std::max(wait, std::chrono::milliseconds(1));
-    if (wait.count() > 0 && !wake_requested_) {
+    if (!taken) wait = std::max(wait, std::chrono::microseconds(std::chrono::milliseconds(1)));
+    if (!wake_requested_) {
       dispatch_until_ = now + wait;
       dispatch_wake_.wait_for(lock, wait, [this] { return wake_requested_ || !running_; });
     }
@@ -437,10 +439,13 @@ void FleetPoller::complete(const Job& job, const Outcome& outcome) {
       // The freed slot is refilled here, on the engine's loop thread, so a busy poller issues
       // and completes probes without waking the dispatcher. It is woken only when it would sleep
       // past work that is not due yet and a slot is free for it (a confirm probe, a backoff).
-      const std::size_t free = issueDueLocked(now, batch);
+      // Paced by upstream.max_rps, slots are refilled by the dispatcher's batches instead:
+      // taking each token as it arrives here would send probes one by one.
+      const std::size_t free =
+          core_.rateIdle(now) ? issueDueLocked(now, batch) : std::size_t{1} + batch.size();
       if (free > batch.size() && !wake_requested_) {
         const auto next = core_.nextWakeup();
-        wake = next && *next < dispatch_until_;
+        wake = next && *next + core_.dispatchTick() < dispatch_until_;
         if (wake) wake_requested_ = true;
       }
       // A session that started here may need its websocket thread: the dispatcher starts it.

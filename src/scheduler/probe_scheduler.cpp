@@ -353,6 +353,15 @@ std::optional<SteadyTime> ProbeScheduler::nextWakeup() {
   return std::nullopt;
 }
 
+Duration ProbeScheduler::dispatchTick() const {
+  constexpr Duration kMaxTick = std::chrono::milliseconds(2);
+  return std::min(kMaxTick, global_.period() * global_.burst());
+}
+
+bool ProbeScheduler::rateIdle(SteadyTime now) const {
+  return global_.available(now) >= static_cast<double>(global_.burst());
+}
+
 void ProbeScheduler::planProbeNoLaterThan(Entry& e, SteadyTime at, JobReason reason) {
   if (at < e.probeDue) {
     e.probeDue = at;

@@ -168,6 +168,14 @@ class ProbeScheduler {
   // When takeDue may next return something; nullopt when nothing is scheduled. Results and
   // registry/API calls can make work runnable sooner: re-check after each.
   std::optional<SteadyTime> nextWakeup();
+  // How long a dispatcher may let due work gather before it issues it: up to 2 ms, never more
+  // than the global bucket's burst takes to refill (a longer nap would lose tokens). Paced by
+  // upstream.max_rps, issuing each probe as its token arrives cost two thread wake-ups per probe
+  // and doubled its CPU; a batch per tick costs one.
+  Duration dispatchTick() const;
+  // True when upstream.max_rps holds nothing back now (the global bucket is full): a completion
+  // may then refill its slot at once; otherwise the dispatcher issues the next batch.
+  bool rateIdle(SteadyTime now) const;
   // Feeds a finished job back. nullopt for an unknown ticket or a removed instance.
   std::optional<ProbeUpdate> onResult(const Job& job, const Outcome& outcome, SteadyTime now);
   // A stateInstanceChanged webhook (nullopt state = null). Ends a scan session at once unless the

@@ -165,6 +165,30 @@ TEST_CASE("The global rps limit caps starts across all instances and hosts") {
   }
 }
 
+TEST_CASE("The dispatch tick lets due work gather without losing global-bucket tokens") {
+  SchedulerConfig cfg;
+  cfg.maxRps = 25000;
+  cfg.maxBurst = 50;
+  CHECK(ProbeScheduler(cfg, 1).dispatchTick() == 2ms);  // 50 tokens take 2 ms to refill
+  cfg.maxRps = 1e6;
+  CHECK(ProbeScheduler(cfg, 1).dispatchTick() == 50us);  // a longer nap would drop tokens
+  cfg.maxRps = 100;
+  CHECK(ProbeScheduler(cfg, 1).dispatchTick() == 2ms);  // never more than 2 ms late
+}
+
+TEST_CASE("rateIdle says whether upstream.max_rps holds anything back") {
+  SchedulerConfig cfg;
+  cfg.maxRps = 10;
+  cfg.maxBurst = 2;
+  ProbeScheduler s(cfg, 6);
+  for (fleet::InstanceId id = 1; id <= 5; ++id) s.upsertInstance(newInstance(id, "a.example"), kT0);
+  CHECK(s.rateIdle(kT0));
+  CHECK(s.takeDue(kT0, 10).size() == 2);  // the burst
+  CHECK_FALSE(s.rateIdle(kT0));
+  CHECK_FALSE(s.rateIdle(kT0 + 100ms));  // one token back of two
+  CHECK(s.rateIdle(kT0 + 200ms));
+}
+
 TEST_CASE("The per-host concurrency cap holds jobs until a slot frees") {
   SchedulerConfig cfg;
   cfg.maxInFlightPerHost = 3;
