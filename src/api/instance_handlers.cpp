@@ -65,9 +65,9 @@ std::vector<fleet::RegisteredInstance> InstanceHandlers::plainBatch(const std::s
   std::vector<fleet::RegisteredInstance> items;
   items.reserve(read->size());
   std::set<std::int64_t> seen;
+  ApiUrlAdmission admission(context_.allowed_hosts);
   for (std::size_t i = 0; i < read->size(); ++i) {
-    items.push_back(
-        instanceFromBatchItem((*read)[i], i, context_.default_api_url, context_.allowed_hosts));
+    items.push_back(instanceFromBatchItem((*read)[i], i, context_.default_api_url, admission));
     checkUnique(seen, items.back().id, i);
   }
   return items;

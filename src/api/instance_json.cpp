@@ -44,7 +44,7 @@ Poco::Dynamic::Var optText(const std::optional<std::string>& s) {
 // JsonFields (a Poco tree) or BatchItemFields (the streaming batch reader's item).
 template <typename Fields>
 fleet::RegisteredInstance readInstance(Fields& f, const std::string& default_api_url,
-                                       const greenapi::UpstreamHostPolicy& allowed_hosts) {
+                                       ApiUrlAdmission& admission) {
   fleet::RegisteredInstance in;
   const auto id = f.optInt64("id");
   if (!id) {
@@ -60,8 +60,8 @@ fleet::RegisteredInstance readInstance(Fields& f, const std::string& default_api
                                f.fieldName("token"));
   }
   in.token = checkedToken(*token, f.fieldName("token"));
-  in.api_url = checkedApiUrl(f.optString("apiUrl").value_or(default_api_url), f.fieldName("apiUrl"),
-                             allowed_hosts);
+  in.api_url =
+      admission.admit(f.optString("apiUrl").value_or(default_api_url), f.fieldName("apiUrl"));
   in.name = f.optString("name").value_or("");
   check(fleet::validateName(in.name), f.fieldName("name"));
   if (auto tags = f.optStringArray("tags")) in.tags = checkedTags(*tags, f.fieldName("tags"));
@@ -74,7 +74,8 @@ fleet::RegisteredInstance readInstance(Fields& f, const std::string& default_api
 // fields). The "[i]." prefix is only formatted for an error.
 class BatchItemFields {
  public:
-  BatchItemFields(BatchItem& item, std::size_t index) : item_(item), index_(index) {}
+  BatchItemFields(BatchItem& item, std::size_t index)
+      : item_(item), prefix_("[" + std::to_string(index) + "].") {}
   std::optional<std::int64_t> optInt64(const char*) const { return item_.id; }
   std::optional<std::string> optString(std::string_view name) {
     if (name == "token") return std::move(item_.token);
@@ -86,13 +87,12 @@ class BatchItemFields {
   }
   std::optional<bool> optBool(const char*) const { return item_.enabled; }
   void finish() const {}
-  std::string fieldName(const std::string& name) const {
-    return fmt::format("[{}].{}", index_, name);
-  }
+  // Asked for every checked field, error or not: a short string, no formatting pass.
+  std::string fieldName(const std::string& name) const { return prefix_ + name; }
 
  private:
   BatchItem& item_;
-  std::size_t index_;
+  std::string prefix_;
 };
 }  // namespace
 
@@ -120,19 +120,27 @@ std::string checkedApiUrl(const std::string& url, const std::string& field,
   return std::move(admitted).value();
 }
 
+const std::string& ApiUrlAdmission::admit(const std::string& url, const std::string& field) {
+  if (!last_ || last_->first != url) {
+    last_.emplace(url, checkedApiUrl(url, field, hosts_));  // a refusal throws, never remembered
+  }
+  return last_->second;
+}
+
 fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json,
                                            const std::string& prefix,
                                            const std::string& default_api_url,
                                            const greenapi::UpstreamHostPolicy& allowed_hosts) {
   JsonFields f(json, prefix);
-  return readInstance(f, default_api_url, allowed_hosts);
+  ApiUrlAdmission admission(allowed_hosts);
+  return readInstance(f, default_api_url, admission);
 }
 
 fleet::RegisteredInstance instanceFromBatchItem(BatchItem& item, std::size_t index,
                                                 const std::string& default_api_url,
-                                                const greenapi::UpstreamHostPolicy& allowed_hosts) {
+                                                ApiUrlAdmission& admission) {
   BatchItemFields f(item, index);
-  return readInstance(f, default_api_url, allowed_hosts);
+  return readInstance(f, default_api_url, admission);
 }
 
 store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json,

@@ -3,7 +3,9 @@
 // field checked for presence, type and range, errors naming the field), toJson() renders a
 // stored row — with tokenHint, never the token.
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Poco/Dynamic/Var.h>
@@ -24,11 +26,23 @@ fleet::RegisteredInstance instanceFromJson(const Poco::Dynamic::Var& json,
                                            const std::string& prefix,
                                            const std::string& default_api_url,
                                            const greenapi::UpstreamHostPolicy& allowed_hosts);
+// The apiUrl check over a batch, whose items mostly share one apiUrl: the same input is parsed,
+// normalised and checked against upstream.allowed_hosts once (checkedApiUrl).
+class ApiUrlAdmission {
+ public:
+  explicit ApiUrlAdmission(const greenapi::UpstreamHostPolicy& hosts) : hosts_(hosts) {}
+  const std::string& admit(const std::string& url, const std::string& field);
+
+ private:
+  const greenapi::UpstreamHostPolicy& hosts_;
+  std::optional<std::pair<std::string, std::string>> last_;  // input → normalised
+};
+
 // The same checks and errors for one item of the streaming batch reader (field names "[i].id");
 // consumes the item's strings.
 fleet::RegisteredInstance instanceFromBatchItem(BatchItem& item, std::size_t index,
                                                 const std::string& default_api_url,
-                                                const greenapi::UpstreamHostPolicy& allowed_hosts);
+                                                ApiUrlAdmission& admission);
 store::InstancePatch instancePatchFromJson(const Poco::Dynamic::Var& json,
                                            const greenapi::UpstreamHostPolicy& allowed_hosts);
 // With `live`, the status fields come from the running scheduler (fresher than the stored row,

@@ -45,7 +45,8 @@ std::string viaReader(const std::string& body, std::size_t index) {
   auto items = readInstanceBatch(body, 10000);
   REQUIRE(items.has_value());
   try {
-    const auto in = instanceFromBatchItem((*items)[index], index, kUrl, loopback());
+    ApiUrlAdmission admission(loopback());
+    const auto in = instanceFromBatchItem((*items)[index], index, kUrl, admission);
     return fmt::format("{}|{}|{}|{}|{}|{}", in.id, in.token, in.api_url, in.name,
                        fmt::join(in.tags, ","), in.enabled);
   } catch (const ApiError& e) {

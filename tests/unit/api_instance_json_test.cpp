@@ -116,3 +116,18 @@ TEST_CASE("an admitted apiUrl is stored normalised, and the default applies when
       greenapi::UpstreamHostPolicy());
   CHECK(patch.api_url == "https://7103.api.greenapi.com");
 }
+
+TEST_CASE("a batch's apiUrl admission normalises like one item and never remembers a refusal") {
+  const auto loopback = greenapi::UpstreamHostPolicy::parse("127.0.0.0/8, localhost").value();
+  api::ApiUrlAdmission admission(loopback);
+  CHECK(admission.admit("HTTP://2130706433:9090/", "[0].apiUrl") == "http://127.0.0.1:9090");
+  CHECK(admission.admit("HTTP://2130706433:9090/", "[1].apiUrl") == "http://127.0.0.1:9090");
+  for (int i = 0; i < 2; ++i) {  // refused every time, each item's field named
+    const auto field = fmt::format("[{}].apiUrl", 2 + i);
+    const auto e = raised([&] { admission.admit("https://evil.example", field); });
+    CHECK(e.status() == 422);
+    CHECK(e.field() == field);
+  }
+  CHECK(admission.admit("http://localhost:9", "[4].apiUrl") == "http://localhost:9");
+  CHECK(admission.admit("HTTP://2130706433:9090/", "[5].apiUrl") == "http://127.0.0.1:9090");
+}
