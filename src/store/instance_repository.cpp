@@ -85,13 +85,13 @@ base::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::cr
   const std::int64_t now_ms = base::toUnixMillis(clock_.wallNow());
   auto session = db_.acquire();
   WriteTransaction tx(*session);
-  // Two statements prepared once per batch, stepped per row: a batch of 10,000 is one
-  // transaction and no SQL parsing per row.
+  // One statement prepared once per batch, stepped per row: a batch of 10,000 is one
+  // transaction and no SQL parsing per row. No instance_status row yet: the first status write
+  // creates it, and every read LEFT JOINs it (an absent row reads as "not probed yet").
   sqlite3* db = sqliteHandle(*session);
   SqliteStatement insert(db,
                          "INSERT INTO instances(id, api_url, token, name, tags, created_at, "
                          "updated_at, enabled, token_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  SqliteStatement insert_status(db, "INSERT INTO instance_status(id) VALUES (?)");
   for (std::size_t k = 0; k < instances.size(); ++k) {
     auto& in = instances[k];
     in.created_at = in.updated_at = base::fromUnixMillis(now_ms);
@@ -103,8 +103,6 @@ base::Result<std::vector<InstanceRow>, DuplicateInstance> InstanceRepository::cr
     } catch (const Poco::Data::SQLite::ConstraintViolationException&) {
       return base::Unexpected(DuplicateInstance{k, in.id});
     }
-    insert_status.bind(1, in.id);
-    insert_status.execute();
   }
   tx.commit();
   std::vector<InstanceRow> rows;

@@ -88,15 +88,13 @@ std::vector<std::int64_t> insertAdded(sqlite3* db, const TokenCipher& cipher,
                          "updated_at, enabled, partner_id, token_key_id) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) "
                          "ON CONFLICT(id) DO NOTHING");
-  SqliteStatement insert_status(db, "INSERT INTO instance_status(id) VALUES (?)");
+  // No instance_status row yet: the first status write creates it (reads LEFT JOIN it).
   for (const auto& in : added) {
     bindInstanceColumns(insert, in, now_ms, cipher);
     insert.bind(8, partner_id);
     insert.bind(9, cipher.keyId());
     insert.execute();
     if (sqlite3_changes(db) == 0) continue;
-    insert_status.bind(1, in.id);
-    insert_status.execute();
     inserted.push_back(in.id);
   }
   return inserted;
@@ -115,8 +113,9 @@ void updateManaged(sqlite3* db, const TokenCipher& cipher, std::int64_t partner_
                          "WHERE id = ?3 AND partner_id = ?4");
   SqliteStatement attention(
       db,
-      "UPDATE instance_status SET attention = ?1, needs_scan = 0 WHERE id = ?2 AND "
-      "EXISTS (SELECT 1 FROM instances WHERE id = ?2 AND partner_id = ?3)");
+      "INSERT INTO instance_status(id, attention, needs_scan) SELECT ?2, ?1, 0 WHERE "
+      "EXISTS (SELECT 1 FROM instances WHERE id = ?2 AND partner_id = ?3) "
+      "ON CONFLICT(id) DO UPDATE SET attention = excluded.attention, needs_scan = 0");
   const auto setToken = [&](const fleet::InstanceTokenChange& change) {
     token.bind(1, cipher.seal(change.token, change.id));
     token.bind(2, cipher.keyId());

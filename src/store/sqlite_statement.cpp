@@ -36,6 +36,18 @@ void SqliteStatement::bind(int index, std::string_view text) {
   if (rc != SQLITE_OK) fail(db_, rc);
 }
 
+void SqliteStatement::bindOptional(int index, const std::optional<std::int64_t>& value) {
+  if (value) return bind(index, *value);
+  const int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) fail(db_, rc);
+}
+
+void SqliteStatement::bindOptional(int index, const std::optional<std::string>& text) {
+  if (text) return bind(index, std::string_view(*text));
+  const int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) fail(db_, rc);
+}
+
 bool SqliteStatement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;

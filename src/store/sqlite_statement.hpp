@@ -31,6 +31,9 @@ class SqliteStatement {
   // Parameters are 1-based. Text is copied (SQLITE_TRANSIENT): temporaries are fine.
   void bind(int index, std::int64_t value);
   void bind(int index, std::string_view text);
+  // NULL when empty.
+  void bindOptional(int index, const std::optional<std::int64_t>& value);
+  void bindOptional(int index, const std::optional<std::string>& text);
   // Next row: true when one is there, false when done.
   bool step();
   // Runs a statement without rows and resets it for the next bindings.

@@ -5,13 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include <Poco/Data/Statement.h>
-#include <Poco/Nullable.h>
-
 #include "base/log.hpp"
-
-using namespace Poco::Data::Keywords;
-using Poco::Data::Statement;
+#include "store/sqlite_statement.hpp"
 
 namespace greenfleet::store {
 
@@ -43,72 +38,6 @@ constexpr const char* kUpsertSql =
 constexpr const char* kEventSql =
     "INSERT INTO state_events(id, at, from_state, to_state, source, type, detail, actor) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-
-template <typename T, typename U = T>
-Poco::Nullable<U> nullable(const std::optional<T>& v) {
-  if (!v) return Poco::Nullable<U>();
-  return Poco::Nullable<U>(static_cast<U>(*v));
-}
-
-// Column vectors bound with use(): Poco binds a container row by row and runs the statement once
-// per row while preparing it once (re-executing a Statement re-prepares it, which dominated the
-// profile).
-struct RowColumns {
-  std::vector<Poco::Int64> id;
-  std::vector<Poco::Nullable<std::string>> state;
-  std::vector<Poco::Nullable<Poco::Int64>> state_since;
-  std::vector<int> needs_scan;
-  std::vector<std::string> attention;
-  std::vector<Poco::Nullable<Poco::Int64>> last_checked_at;
-  std::vector<Poco::Nullable<Poco::Int64>> last_ok_at;
-  std::vector<int> consecutive_failures;
-  std::vector<Poco::Nullable<std::string>> last_error_code;
-  std::vector<Poco::Nullable<std::string>> last_error;
-  std::vector<Poco::Nullable<std::string>> phone;
-  std::vector<Poco::Nullable<Poco::Int64>> next_check_at;
-
-  explicit RowColumns(const std::vector<StatusUpdate>& rows) {
-    for (const auto& u : rows) {
-      id.push_back(u.id);
-      state.push_back(nullable(u.state));
-      state_since.push_back(nullable<std::int64_t, Poco::Int64>(u.state_since_ms));
-      needs_scan.push_back(u.needs_scan ? 1 : 0);
-      attention.push_back(u.attention);
-      last_checked_at.push_back(nullable<std::int64_t, Poco::Int64>(u.last_checked_at_ms));
-      last_ok_at.push_back(nullable<std::int64_t, Poco::Int64>(u.last_ok_at_ms));
-      consecutive_failures.push_back(u.consecutive_failures);
-      last_error_code.push_back(nullable(u.last_error_code));
-      last_error.push_back(nullable(u.last_error));
-      phone.push_back(nullable(u.phone));
-      next_check_at.push_back(nullable<std::int64_t, Poco::Int64>(u.next_check_at_ms));
-    }
-  }
-};
-
-struct EventColumns {
-  std::vector<Poco::Int64> id;
-  std::vector<Poco::Int64> at;
-  std::vector<Poco::Nullable<std::string>> from_state;
-  std::vector<Poco::Nullable<std::string>> to_state;
-  std::vector<std::string> source;
-  std::vector<std::string> type;
-  std::vector<Poco::Nullable<std::string>> detail;
-  std::vector<Poco::Nullable<std::string>> actor;
-
-  template <typename Events>
-  explicit EventColumns(const Events& events) {
-    for (const auto& e : events) {
-      id.push_back(e.id);
-      at.push_back(e.transition.at_ms);
-      from_state.push_back(nullable(e.transition.from_state));
-      to_state.push_back(nullable(e.transition.to_state));
-      source.push_back(e.transition.source);
-      type.push_back(e.transition.type);
-      detail.push_back(nullable(e.transition.detail));
-      actor.push_back(nullable(e.transition.actor));
-    }
-  }
-};
 
 }  // namespace
 
@@ -354,20 +283,43 @@ bool StatusWriter::commitPending() {
 
 void StatusWriter::write(Poco::Data::Session& session, const Batch& batch) {
   WriteTransaction tx(session);
+  // Prepared once per batch and stepped per row on the raw connection: Poco::Data's bound
+  // containers cost more per row than SQLite's own work (the first readings of a big import
+  // write one row each).
+  sqlite3* db = sqliteHandle(session);
   if (!batch.rows.empty()) {
-    RowColumns c(batch.rows);
-    Statement upsert(session);
-    upsert << kUpsertSql, use(c.id), use(c.state), use(c.state_since), use(c.needs_scan),
-        use(c.attention), use(c.last_checked_at), use(c.last_ok_at), use(c.consecutive_failures),
-        use(c.last_error_code), use(c.last_error), use(c.phone), use(c.next_check_at), use(c.id);
-    upsert.execute();
+    SqliteStatement upsert(db, kUpsertSql);
+    for (const auto& u : batch.rows) {
+      upsert.bind(1, u.id);
+      upsert.bindOptional(2, u.state);
+      upsert.bindOptional(3, u.state_since_ms);
+      upsert.bind(4, std::int64_t{u.needs_scan ? 1 : 0});
+      upsert.bind(5, u.attention);
+      upsert.bindOptional(6, u.last_checked_at_ms);
+      upsert.bindOptional(7, u.last_ok_at_ms);
+      upsert.bind(8, std::int64_t{u.consecutive_failures});
+      upsert.bindOptional(9, u.last_error_code);
+      upsert.bindOptional(10, u.last_error);
+      upsert.bindOptional(11, u.phone);
+      upsert.bindOptional(12, u.next_check_at_ms);
+      upsert.bind(13, u.id);
+      upsert.execute();
+    }
   }
   if (!batch.events.empty()) {
-    EventColumns c(batch.events);
-    Statement insert(session);
-    insert << kEventSql, use(c.id), use(c.at), use(c.from_state), use(c.to_state), use(c.source),
-        use(c.type), use(c.detail), use(c.actor);
-    insert.execute();
+    SqliteStatement insert(db, kEventSql);
+    for (const auto& e : batch.events) {
+      const auto& t = e.transition;
+      insert.bind(1, e.id);
+      insert.bind(2, t.at_ms);
+      insert.bindOptional(3, t.from_state);
+      insert.bindOptional(4, t.to_state);
+      insert.bind(5, t.source);
+      insert.bind(6, t.type);
+      insert.bindOptional(7, t.detail);
+      insert.bindOptional(8, t.actor);
+      insert.execute();
+    }
   }
   tx.commit();
 }
