@@ -89,8 +89,8 @@ void FleetPoller::upsertLocked(const fleet::RegisteredInstance& instance,
     core_.removeInstance(instance.id);
     return;
   }
-  registry_[instance.id] =
-      Registered{{instance.api_url, instance.id, instance.token}, instance.name, instance.tags};
+  registry_[instance.id] = Registered{api_urls_.intern(instance.api_url), instance.token,
+                                      instance.name, tag_sets_.intern(instance.tags)};
   core_.upsertInstance(InstanceSpec{instance.id, hostOf(instance.api_url),
                                     anchor.toSteady(instance.created_at), std::move(stored)},
                        now);
@@ -186,7 +186,7 @@ InstanceView FleetPoller::makeView(fleet::InstanceId id, const Registered& reg,
   InstanceView v;
   v.id = id;
   v.name = reg.name;
-  v.tags = reg.tags;
+  v.tags = *reg.tags;
   if (const auto* st = core_.status(id)) {
     v.status = *st;
     v.attention = fleet::deriveAttention(*st, now, config_.attention);
@@ -264,7 +264,7 @@ std::size_t FleetPoller::issueDueLocked(SteadyTime now,
       core_.onResult(job, Outcome::failure(fleet::OutcomeKind::transportError, "removed"), now);
       continue;
     }
-    batch.push_back(requestFor(job, it->second.credentials));
+    batch.push_back(requestFor(job, it->second.credentials(job.id)));
     ++in_flight_;
   }
   return free;
@@ -347,7 +347,7 @@ void FleetPoller::streamLoop(fleet::InstanceId id) {
         continue;
       }
       core_.streamConnecting(id, now);
-      creds = registry_.at(id).credentials;
+      creds = registry_.at(id).credentials(id);
     }
     auto opened =
         greenapi::QrWebsocket::open(creds, upstream.allowedHosts, upstream.connectTimeout);

@@ -34,6 +34,7 @@
 #include "fleet/registered_instance.hpp"
 #include "greenapi/qr_websocket.hpp"
 #include "greenapi/transfer_engine.hpp"
+#include "scheduler/intern_pool.hpp"
 #include "scheduler/probe_scheduler.hpp"
 
 namespace greenfleet::scheduler {
@@ -128,9 +129,13 @@ class FleetPoller {
 
  private:
   struct Registered {
-    greenapi::InstanceCredentials credentials;
+    std::shared_ptr<const std::string> api_url;  // interned
+    std::string token;
     std::string name;
-    std::vector<std::string> tags;
+    std::shared_ptr<const std::vector<std::string>> tags;  // interned
+    greenapi::InstanceCredentials credentials(fleet::InstanceId id) const {
+      return {*api_url, id, token};
+    }
   };
   void upsertLocked(const fleet::RegisteredInstance& instance,
                     std::optional<fleet::InstanceStatus> stored, SteadyTime now,
@@ -178,6 +183,8 @@ class FleetPoller {
   std::condition_variable drained_;  // stop() waits here for the requests in flight
   ProbeScheduler core_;
   std::unordered_map<fleet::InstanceId, Registered> registry_;
+  InternPool<std::string> api_urls_;
+  InternPool<std::vector<std::string>> tag_sets_;
   std::vector<Job> due_;                   // issueDueLocked's scratch, kept for its capacity
   std::vector<std::uint64_t> publishing_;  // seqs decided, not yet handed to the sink
   std::size_t in_flight_ = 0;              // submitted to the engine, completion not yet applied
