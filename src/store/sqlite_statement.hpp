@@ -34,6 +34,12 @@ class SqliteStatement {
   // NULL when empty.
   void bindOptional(int index, const std::optional<std::int64_t>& value);
   void bindOptional(int index, const std::optional<std::string>& text);
+  // Binds the values to parameters 1..N in order; an empty optional binds NULL.
+  template <typename... Values>
+  void bindRow(const Values&... values) {
+    int index = 0;
+    (bindValue(++index, values), ...);
+  }
   // Next row: true when one is there, false when done.
   bool step();
   // Runs a statement without rows and resets it for the next bindings.
@@ -44,6 +50,13 @@ class SqliteStatement {
   sqlite3_stmt* get() const { return stmt_; }
 
  private:
+  void bindValue(int index, std::int64_t value) { bind(index, value); }
+  void bindValue(int index, const std::string& text) { bind(index, std::string_view(text)); }
+  void bindValue(int index, const std::optional<std::int64_t>& value) {
+    bindOptional(index, value);
+  }
+  void bindValue(int index, const std::optional<std::string>& text) { bindOptional(index, text); }
+
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
 };

@@ -290,19 +290,10 @@ void StatusWriter::write(Poco::Data::Session& session, const Batch& batch) {
   if (!batch.rows.empty()) {
     SqliteStatement upsert(db, kUpsertSql);
     for (const auto& u : batch.rows) {
-      upsert.bind(1, u.id);
-      upsert.bindOptional(2, u.state);
-      upsert.bindOptional(3, u.state_since_ms);
-      upsert.bind(4, std::int64_t{u.needs_scan ? 1 : 0});
-      upsert.bind(5, u.attention);
-      upsert.bindOptional(6, u.last_checked_at_ms);
-      upsert.bindOptional(7, u.last_ok_at_ms);
-      upsert.bind(8, std::int64_t{u.consecutive_failures});
-      upsert.bindOptional(9, u.last_error_code);
-      upsert.bindOptional(10, u.last_error);
-      upsert.bindOptional(11, u.phone);
-      upsert.bindOptional(12, u.next_check_at_ms);
-      upsert.bind(13, u.id);
+      upsert.bindRow(u.id, u.state, u.state_since_ms, std::int64_t{u.needs_scan ? 1 : 0},
+                     u.attention, u.last_checked_at_ms, u.last_ok_at_ms,
+                     std::int64_t{u.consecutive_failures}, u.last_error_code, u.last_error, u.phone,
+                     u.next_check_at_ms, u.id);
       upsert.execute();
     }
   }
@@ -310,14 +301,7 @@ void StatusWriter::write(Poco::Data::Session& session, const Batch& batch) {
     SqliteStatement insert(db, kEventSql);
     for (const auto& e : batch.events) {
       const auto& t = e.transition;
-      insert.bind(1, e.id);
-      insert.bind(2, t.at_ms);
-      insert.bindOptional(3, t.from_state);
-      insert.bindOptional(4, t.to_state);
-      insert.bind(5, t.source);
-      insert.bind(6, t.type);
-      insert.bindOptional(7, t.detail);
-      insert.bindOptional(8, t.actor);
+      insert.bindRow(e.id, t.at_ms, t.from_state, t.to_state, t.source, t.type, t.detail, t.actor);
       insert.execute();
     }
   }
