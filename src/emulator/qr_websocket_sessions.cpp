@@ -1,5 +1,9 @@
 #include "emulator/qr_websocket_sessions.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <optional>
 
 #include <Poco/JSON/Object.h>
@@ -87,12 +91,21 @@ bool clientClosed(Poco::Net::WebSocket& ws) {
          (flags & Poco::Net::WebSocket::FRAME_OP_BITMASK) == Poco::Net::WebSocket::FRAME_OP_CLOSE;
 }
 
+// TCP_CORK holds what is written until it is released: the 101 answer and the first frame leave
+// in one segment, as they can from Green API, and a client must take that frame from the bytes its
+// handshake read already buffered (QrWebsocket once missed it there and showed no QR for 30 s).
+void setCork(int fd, bool on) {
+  const int value = on ? 1 : 0;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &value, sizeof value);
+}
+
 // Frames until the session ends; the same frames and timing Green API's scanqrcode has.
 void serve(EmulatorContext& ctx, std::int64_t id, Poco::Net::WebSocket& ws) {
   auto send = [&](const Poco::JSON::Object::Ptr& out) {
     const std::string text = stringify(out);
     ws.sendFrame(text.data(), static_cast<int>(text.size()), Poco::Net::WebSocket::FRAME_TEXT);
   };
+  const int fd = ws.impl()->sockfd();
   const auto deadline = ctx.registry.clock().steadyNow() + ctx.options.delays.wsTimeout;
   std::optional<std::uint64_t> sent_rotation;
   bool first = true;
@@ -103,8 +116,9 @@ void serve(EmulatorContext& ctx, std::int64_t id, Poco::Net::WebSocket& ws) {
                       [&](EmulatedInstance& inst, base::SteadyTime now, std::vector<Transition>&) {
                         out = nextFrame(inst, now, sent_rotation, first, close);
                       });
-    first = false;
     if (out) send(out);
+    if (first) setCork(fd, false);  // the 101 and the first frame go out together
+    first = false;
     if (close) break;
     if (ctx.registry.clock().steadyNow() >= deadline) {
       send(frame(ctx.options.wsTimeoutType, ctx.options.wsTimeoutType));
@@ -122,6 +136,7 @@ void run(EmulatorContext& ctx, std::int64_t id, int fd, const std::string& key, 
   try {
     socket.setBlocking(true);  // the event loop kept it non-blocking
     if (delay.count() > 0 && ctx.stopping.tryWait(static_cast<long>(delay.count()))) return;
+    setCork(fd, true);
     sendAll(socket, fmt::format("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                                 "Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
                                 Handshake::computeAccept(key)));

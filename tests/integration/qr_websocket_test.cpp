@@ -156,6 +156,19 @@ TEST_CASE("accountData on the socket ends the session with the instance authoriz
   w.checkNoTokenInLog();
 }
 
+// The emulator corks the socket so that its 101 answer and the first frame arrive in one segment,
+// read whole by the handshake. With rotations 10 minutes apart that first frame is the only one:
+// it must be served from the handshake's buffer, on the first connection, without polling qr.
+TEST_CASE("the first frame, sent with the 101 answer, is served at once") {
+  EmulatorProcess emu(
+      {"--instances", "1", "--state", "notAuthorized", "--qr-rotation-ms", "600000"});
+  Watched w(emu, emu.instances().at(0), sessionEnv("websocket", 60));
+  CHECK(waitFor([&] { return servesEmulatorQr(w, false); }, 10s, 100ms));
+  CHECK(w.upstreamCalls("scanqrcode") == 1);
+  CHECK(w.upstreamCalls("qr") == 0);
+  w.checkNoTokenInLog();
+}
+
 TEST_CASE("a session falls back to polling qr when the emulator refuses the websocket") {
   EmulatorProcess emu({"--instances", "1", "--state", "notAuthorized", "--qr-rotation-ms", "1000"});
   const auto creds = emu.instances().at(0);
