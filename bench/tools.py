@@ -259,6 +259,10 @@ def main(argv):
         with open(args[1], "w") as f:
             for i in emulator_instances(args[0])[:limit]:
                 f.write(f"/waInstance{i['idInstance']}/getStateInstance/{i['apiTokenInstance']}\n")
+    elif cmd == "emulator-ids":
+        with open(args[1], "w") as f:
+            for i in emulator_instances(args[0]):
+                f.write(f"{i['idInstance']} {i['apiTokenInstance']}\n")
     elif cmd == "import":
         print(import_fleet(*args))
     elif cmd == "cpu":
