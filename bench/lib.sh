@@ -104,3 +104,23 @@ run_wrk() {
 
 calc() { python3 -c "print($*)"; }
 row() { $TOOLS row "$RESULTS" "$@"; }
+
+# bench_tool TARGET [PREBUILT]: path of a bench/ tool (GREENFLEET_BENCH_TOOLS), PREBUILT when
+# given, else built into build/release; exits the scenario when the build fails.
+bench_tool() {
+  local target="$1" prebuilt="${2:-}"
+  if [ -n "$prebuilt" ]; then
+    echo "$prebuilt"
+    return
+  fi
+  local root
+  root="$(cd "$BENCH_DIR/.." && pwd)"
+  cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+    -DGREENFLEET_BENCH_TOOLS=ON >"$WORK/$target-cmake.log" 2>&1
+  if ! cmake --build "$root/build/release" -j"$(nproc)" --target "$target" \
+      >"$WORK/$target-build.log" 2>&1; then
+    tail -n 30 "$WORK/$target-build.log" >&2
+    exit 1
+  fi
+  echo "$root/build/release/$target"
+}

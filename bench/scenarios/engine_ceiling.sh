@@ -12,17 +12,7 @@ win="${BENCH_WINDOW_SECONDS:-10}"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # BENCH_EC_TOOL: an engine_ceiling binary built elsewhere (skips the build here).
-tool="${BENCH_EC_TOOL:-}"
-if [ -z "$tool" ]; then
-  root="$(cd "$BENCH_DIR/.." && pwd)"
-  cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-    -DGREENFLEET_BENCH_TOOLS=ON >"$WORK/ec-cmake.log" 2>&1
-  if ! cmake --build "$root/build/release" -j"$(nproc)" --target engine_ceiling >"$WORK/ec-build.log" 2>&1; then
-    tail -n 30 "$WORK/ec-build.log" >&2
-    exit 1
-  fi
-  tool="$root/build/release/engine_ceiling"
-fi
+tool="$(bench_tool engine_ceiling "${BENCH_EC_TOOL:-}")"
 
 start_emulator ec "$n"
 $TOOLS emulator-ids "$EMU_URL" "$WORK/ec.instances"

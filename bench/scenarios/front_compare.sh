@@ -18,17 +18,7 @@ trickle_s="${BENCH_FC_TRICKLE_SECONDS:-15}"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # BENCH_FC_TOOL: a front_compare binary built elsewhere (skips the build here).
-tool="${BENCH_FC_TOOL:-}"
-if [ -z "$tool" ]; then
-  root="$(cd "$BENCH_DIR/.." && pwd)"
-  cmake -S "$root" -B "$root/build/release" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-    -DGREENFLEET_BENCH_TOOLS=ON >"$WORK/fc-cmake.log" 2>&1
-  if ! cmake --build "$root/build/release" -j"$(nproc)" --target front_compare >"$WORK/fc-build.log" 2>&1; then
-    tail -n 30 "$WORK/fc-build.log" >&2
-    exit 1
-  fi
-  tool="$root/build/release/front_compare"
-fi
+tool="$(bench_tool front_compare "${BENCH_FC_TOOL:-}")"
 
 body="$WORK/fc-summary.json"
 python3 - "$body" <<'PY'
