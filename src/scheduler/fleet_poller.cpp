@@ -293,8 +293,9 @@ void FleetPoller::dispatchLoop() {
                         wait);
     }
     // At the cap, completions refill the slots themselves; work due but held back (host cap,
-    // global rate) must not turn this loop into a spin.
-    if (free == 0) wait = kMaxIdleWait;
+    // global rate) must not turn this loop into a spin. Paced by max_rps they leave it to this
+    // loop, which then looks again after a tick rather than being woken by each of them.
+    if (free == 0) wait = core_.rateIdle(now) ? kMaxIdleWait : tick;
     if (!taken) wait = std::max(wait, std::chrono::microseconds(std::chrono::milliseconds(1)));
     if (!wake_requested_) {
       dispatch_until_ = now + wait;
