@@ -249,7 +249,6 @@ class TransferEngine::Loop {
   // and each request would otherwise parse and normalise its own.
   struct Target {
     UpstreamUrl url;
-    std::string base;  // url.toString()
     std::string host;  // as libcurl's URL API takes it: an IPv6 literal in brackets
     std::string port;  // "" for the scheme's default
   };
@@ -262,7 +261,7 @@ class TransferEngine::Loop {
     const Target* where_target = nullptr;  // whose scheme, host and port `where` holds
     Loop* loop = nullptr;
     std::string token;
-    std::string url;  // reused: written per request, copied by libcurl
+    std::string path;  // reused: the request's path (apiUrl's own path first), written per request
     std::string body;
     std::size_t max_body = 0;
     std::string post_body;  // kept alive while libcurl sends it
@@ -400,7 +399,7 @@ class TransferEngine::Loop {
       const UpstreamUrl& url = parsed.value();
       const bool v6 = url.address && !url.address->isV4();
       result = std::make_shared<const Target>(
-          Target{url, url.toString(), v6 ? "[" + url.host + "]" : url.host,
+          Target{url, v6 ? "[" + url.host + "]" : url.host,
                  url.port ? std::to_string(*url.port) : std::string()});
     }
     // Bounded: a fleet with more distinct apiUrls than this only parses again.
@@ -422,12 +421,12 @@ class TransferEngine::Loop {
       finishEarly(std::move(r.done), "cannot create a transfer");
       return;
     }
-    // The normalised URL: libcurl connects to exactly the host the policy judged.
+    // The normalised URL in parts: libcurl connects to exactly the host the policy judged.
     const Target& where = *target.value();
     if (r.partner) {
-      t->url = buildPartnerUrl(where.base, r.method, c.apiTokenInstance);
+      t->path = buildPartnerUrl(where.url.path, r.method, c.apiTokenInstance);
     } else {
-      writeMethodUrl(t->url, where.base, c.idInstance, r.method, c.apiTokenInstance);
+      writeMethodUrl(t->path, where.url.path, c.idInstance, r.method, c.apiTokenInstance);
     }
     if (!setWhere(*t, where)) {
       Completion done = std::move(r.done);
@@ -466,7 +465,7 @@ class TransferEngine::Loop {
     ++active_;
   }
 
-  // The URL handle of `t` pointed at `where`, with t.url's path (t.url starts with where.base).
+  // The URL handle of `t` pointed at `where`, with t.path.
   static bool setWhere(Transfer& t, const Target& where) {
     CURLU* u = t.where;
     if (t.where_target != &where) {
@@ -479,8 +478,7 @@ class TransferEngine::Loop {
       }
       t.where_target = &where;  // t.target keeps `where` alive until the next one is set
     }
-    const std::size_t path_at = where.base.size() - where.url.path.size();  // after the port
-    return curl_url_set(u, CURLUPART_PATH, t.url.c_str() + path_at, 0) == CURLUE_OK;
+    return curl_url_set(u, CURLUPART_PATH, t.path.c_str(), 0) == CURLUE_OK;
   }
 
   void finishEarly(Completion done, std::string_view why,
@@ -513,7 +511,7 @@ class TransferEngine::Loop {
       --active_;
       Completion done = std::move(t->done);
       t->token.clear();
-      t->url.clear();
+      t->path.clear();
       free_.push_back(t);
       deliver(done, std::move(reply));
     }

@@ -414,10 +414,12 @@ void FleetPoller::readStream(fleet::InstanceId id, greenapi::QrWebsocket& socket
   }
 }
 
-greenapi::TransferEngine::Request FleetPoller::requestFor(
-    const Job& job, const greenapi::InstanceCredentials& creds) {
+greenapi::TransferEngine::Request FleetPoller::requestFor(const Job& job,
+                                                          greenapi::InstanceCredentials creds) {
+  // A braced list initialises left to right: the request copies `creds`, the completion takes it.
   return greenapi::TransferEngine::Request{
-      creds, std::string(methodName(job.method)), [this, job, creds](greenapi::RawReply&& raw) {
+      creds, std::string(methodName(job.method)),
+      [this, job, creds = std::move(creds)](greenapi::RawReply&& raw) {
         // On the engine's I/O thread: parse outside the lock, then one short critical section.
         complete(job, outcomeOf(job.method, std::move(raw), creds));
       }};

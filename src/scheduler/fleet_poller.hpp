@@ -154,8 +154,7 @@ class FleetPoller {
   // Takes the jobs due at `now` within the free in-flight slots into `batch` (requires mutex_);
   // returns how many slots were free before.
   std::size_t issueDueLocked(SteadyTime now, std::vector<greenapi::TransferEngine::Request>& batch);
-  greenapi::TransferEngine::Request requestFor(const Job& job,
-                                               const greenapi::InstanceCredentials& creds);
+  greenapi::TransferEngine::Request requestFor(const Job& job, greenapi::InstanceCredentials creds);
   void complete(const Job& job, const Outcome& outcome);
   static Outcome outcomeOf(Method method, greenapi::RawReply&& raw,
                            const greenapi::InstanceCredentials& creds);
