@@ -61,8 +61,9 @@ class Rotation {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: engine_ceiling API_URL INSTANCES_FILE [--in-flight N] "
-                         "[--io-threads N] [--seconds S]\n");
+    std::fprintf(stderr,
+                 "usage: engine_ceiling API_URL INSTANCES_FILE [--in-flight N] "
+                 "[--io-threads N] [--seconds S]\n");
     return 2;
   }
   std::vector<Rotation::Instance> instances;
