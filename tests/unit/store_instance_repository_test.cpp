@@ -4,25 +4,16 @@
 #include <tuple>
 #include <vector>
 
-#include "base/clock.hpp"
-#include "store/database.hpp"
 #include "store/instance_repository.hpp"
-#include "store/migrator.hpp"
-#include "support/temp_dir.hpp"
+#include "support/migrated_store.hpp"
 
 using namespace greenfleet;
 using namespace greenfleet::store;
 
 namespace {
 
-struct RepositoryFixture {
-  testing::TempDir dir;
-  Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  base::ManualClock clock;
-  TokenCipher cipher{TokenCipher::generateKey()};
-  InstanceRepository repo{db, clock, cipher};
-
-  RepositoryFixture() { Migrator(db).migrate(); }
+struct RepositoryFixture : testing::MigratedStore {
+  InstanceRepository& repo = instances;
 };
 
 fleet::RegisteredInstance instance(std::int64_t id, std::vector<std::string> tags = {"bench"}) {

@@ -10,7 +10,7 @@
 #include "store/migrator.hpp"
 #include "store/partner_repository.hpp"
 #include "store/stored_tokens.hpp"
-#include "support/file_bytes.hpp"
+#include "support/migrated_store.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace greenfleet;
@@ -20,22 +20,8 @@ using namespace Poco::Data::Keywords;
 namespace {
 const std::string kPartnerToken = "gac.02dff0c4fa944bc882bf207d379d9e3f0123456789";
 
-// The database file greenfleet.db in `dir` and its WAL after a checkpoint, as bytes.
-std::string rawFile(Database& db, const testing::TempDir& dir) {
-  auto session = db.acquire();
-  *session << "PRAGMA wal_checkpoint(TRUNCATE)", now;
-  return testing::fileBytes(dir.file("greenfleet.db")) +
-         testing::fileBytes(dir.file("greenfleet.db-wal"));
-}
-
-struct Fixture {
-  testing::TempDir dir;
-  Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  base::ManualClock clock;
-  TokenCipher cipher{TokenCipher::generateKey()};
+struct Fixture : testing::MigratedStore {
   PartnerRepository partners{db, clock, cipher};
-  InstanceRepository instances{db, clock, cipher};
-  Fixture() { Migrator(db).migrate(); }
 
   PartnerAccount account(const std::string& name = "main") {
     PartnerAccount a;
@@ -150,7 +136,7 @@ TEST_CASE("PartnerRepository seals the partner token in the file, bound to its k
   CHECK(f.partners.get(a.id, true)->token == kPartnerToken);
   CHECK(f.partners.get(b.id, true)->token == rotated);
   CHECK(f.partners.list().at(1).token_hint == "\u2026" + rotated.substr(rotated.size() - 4));
-  const auto raw = rawFile(f.db, f.dir);
+  const auto raw = f.rawFile();
   CHECK(raw.find(kPartnerToken) == std::string::npos);
   CHECK(raw.find(rotated) == std::string::npos);
   StoredTokens tokens(f.db);
@@ -207,7 +193,7 @@ TEST_CASE("partner tokens stored in clear before migration 0007 are sealed, then
   CHECK_FALSE(tokens.hasClear());
   CHECK(tokens.countSealedBy(cipher.keyId()) == 1);
   CHECK(partners.get(1, true)->token == clear);
-  CHECK(rawFile(db, dir).find(clear) == std::string::npos);
+  CHECK(testing::databaseBytes(db, dir.file("greenfleet.db")).find(clear) == std::string::npos);
 
   // `secrets rotate` re-seals partner tokens with the instance tokens.
   const TokenCipher next(TokenCipher::generateKey());
@@ -215,5 +201,5 @@ TEST_CASE("partner tokens stored in clear before migration 0007 are sealed, then
   CHECK(PartnerRepository(db, clock, next).get(1, true)->token == clear);
   CHECK_THROWS_AS(partners.get(1, true), SecretsError);
   CHECK(tokens.countSealedBy(next.keyId()) == 1);
-  CHECK(rawFile(db, dir).find(clear) == std::string::npos);
+  CHECK(testing::databaseBytes(db, dir.file("greenfleet.db")).find(clear) == std::string::npos);
 }

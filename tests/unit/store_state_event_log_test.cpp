@@ -6,35 +6,19 @@
 #include "base/clock.hpp"
 #include "store/database.hpp"
 #include "store/instance_repository.hpp"
-#include "store/migrator.hpp"
 #include "store/state_event_log.hpp"
 #include "store/status_writer.hpp"
-#include "support/temp_dir.hpp"
+#include "support/migrated_store.hpp"
 
 using namespace greenfleet;
 using namespace greenfleet::store;
 
 namespace {
 
-struct EventFixture {
-  testing::TempDir dir;
-  Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  base::ManualClock clock;
-  TokenCipher cipher{TokenCipher::generateKey()};
-  InstanceRepository instances{db, clock, cipher};
+struct EventFixture : testing::MigratedStore {
   StatusWriter writer{db, clock};
 
-  EventFixture() {
-    Migrator(db).migrate();
-    std::vector<fleet::RegisteredInstance> batch;
-    for (const std::int64_t id : {1, 2}) {
-      fleet::RegisteredInstance in;
-      in.id = id;
-      in.token = "1f2485e80f474293b935f77d78c64e76fa4bdceb417a4998a4";
-      batch.push_back(in);
-    }
-    REQUIRE(instances.create(std::move(batch)).has_value());
-  }
+  EventFixture() { addInstances({1, 2}); }
 
   // Appends one transition per entry, in order, and commits them.
   void record(const std::vector<std::tuple<std::int64_t, std::int64_t, std::string>>& events) {

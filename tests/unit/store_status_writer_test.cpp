@@ -16,6 +16,7 @@
 #include "store/migrator.hpp"
 #include "store/state_event_log.hpp"
 #include "store/status_writer.hpp"
+#include "support/migrated_store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait_for.hpp"
 
@@ -29,28 +30,7 @@ namespace {
 
 constexpr auto kNever = std::chrono::hours(1);  // batches commit only on flush, size or stop
 
-struct StoreFixture {
-  testing::TempDir dir;
-  DatabaseOptions options{.path = dir.file("greenfleet.db")};
-  Database db{options};
-  base::ManualClock clock;
-  TokenCipher cipher{TokenCipher::generateKey()};
-  InstanceRepository instances{db, clock, cipher};
-
-  StoreFixture() { Migrator(db).migrate(); }
-
-  void addInstances(const std::vector<std::int64_t>& ids) {
-    std::vector<fleet::RegisteredInstance> batch;
-    for (const auto id : ids) {
-      fleet::RegisteredInstance in;
-      in.id = id;
-      in.token = "1f2485e80f474293b935f77d78c64e76fa4bdceb417a4998a4";
-      in.name = "shop " + std::to_string(id);
-      batch.push_back(in);
-    }
-    REQUIRE(instances.create(std::move(batch)).has_value());
-  }
-};
+using StoreFixture = testing::MigratedStore;
 
 StatusUpdate update(std::int64_t id, std::string state, int failures = 0) {
   StatusUpdate u;

@@ -12,12 +12,10 @@
 #include "store/migrator.hpp"
 #include "store/stored_tokens.hpp"
 #include "store/token_cipher.hpp"
-#include "support/file_bytes.hpp"
-#include "support/temp_dir.hpp"
+#include "support/migrated_store.hpp"
 
 using namespace greenfleet;
 using namespace greenfleet::store;
-using greenfleet::testing::fileBytes;
 using namespace Poco::Data::Keywords;
 
 namespace {
@@ -110,32 +108,12 @@ TEST_CASE("TokenCipher: keys read and print as 64 hex digits; the key id is a st
 }
 
 namespace {
-struct SealedStoreFixture {
-  testing::TempDir dir;
-  Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  base::ManualClock clock;
-  TokenCipher cipher{TokenCipher::generateKey()};
-  InstanceRepository repo{db, clock, cipher};
+struct SealedStoreFixture : testing::MigratedStore {
+  InstanceRepository& repo = instances;
 
-  SealedStoreFixture() {
-    Migrator(db).migrate();
-    std::vector<fleet::RegisteredInstance> batch;
-    for (std::int64_t id = 1; id <= 3; ++id) {
-      fleet::RegisteredInstance in;
-      in.id = id;
-      in.api_url = "http://127.0.0.1:9";
-      in.token = tokenOf(id);
-      batch.push_back(in);
-    }
-    REQUIRE(repo.create(std::move(batch)).has_value());
-  }
+  SealedStoreFixture() { addInstances({1, 2, 3}, tokenOf); }
   static std::string tokenOf(std::int64_t id) {
     return kToken.substr(0, 40) + std::to_string(id * 1111111111);
-  }
-  std::string rawFile() {
-    auto session = db.acquire();
-    *session << "PRAGMA wal_checkpoint(TRUNCATE)", now;
-    return fileBytes(dir.file("greenfleet.db")) + fileBytes(dir.file("greenfleet.db-wal"));
   }
 };
 }  // namespace

@@ -5,15 +5,11 @@
 
 #include <Poco/Data/Session.h>
 
-#include "base/clock.hpp"
-#include "store/database.hpp"
 #include "store/instance_repository.hpp"
-#include "store/migrator.hpp"
 #include "store/stored_tokens.hpp"
 #include "store/token_cipher.hpp"
 #include "store/webhook_repository.hpp"
-#include "support/file_bytes.hpp"
-#include "support/temp_dir.hpp"
+#include "support/migrated_store.hpp"
 
 using namespace greenfleet;
 using namespace greenfleet::store;
@@ -24,31 +20,13 @@ namespace {
 
 const std::string kUrl = "https://fleet.example.com/webhooks/green-api";
 
-struct WebhookFixture {
-  testing::TempDir dir;
-  Database db{DatabaseOptions{.path = dir.file("greenfleet.db")}};
-  base::ManualClock clock;
-  TokenCipher cipher{TokenCipher::generateKey()};
-  InstanceRepository instances{db, clock, cipher};
+struct WebhookFixture : testing::MigratedStore {
   WebhookRepository webhooks{db, cipher};
 
   WebhookFixture() {
-    Migrator(db).migrate();
-    std::vector<fleet::RegisteredInstance> batch;
-    for (std::int64_t id = 1; id <= 3; ++id) {
-      fleet::RegisteredInstance in;
-      in.id = id;
-      in.api_url = "http://127.0.0.1:9";
-      in.token = "1f2485e80f474293b935f77d78c64e76fa4bdceb417a4998a" + std::to_string(id);
-      batch.push_back(in);
-    }
-    REQUIRE(instances.create(std::move(batch)).has_value());
-  }
-  std::string rawFile() {
-    auto session = db.acquire();
-    *session << "PRAGMA wal_checkpoint(TRUNCATE)", now;
-    return testing::fileBytes(dir.file("greenfleet.db")) +
-           testing::fileBytes(dir.file("greenfleet.db-wal"));
+    addInstances({1, 2, 3}, [](std::int64_t id) {
+      return "1f2485e80f474293b935f77d78c64e76fa4bdceb417a4998a" + std::to_string(id);
+    });
   }
 };
 
