@@ -27,9 +27,12 @@ using Id = std::int64_t;
 
 constexpr int kTagged = 50;
 
-// Probes only when asked (60 s intervals), so only a webhook can move an instance quickly.
+// Probes only when asked (60 s intervals, and no confirming probe within the test: a probe that
+// confirms one webhook could otherwise read the next change before its own webhook lands), so only
+// a webhook can move an instance quickly.
 Env quietEnv() {
-  return greenfleet::testing::quietServerEnv({{"GREENFLEET_WEBHOOKS_CONFIGURE_PER_SECOND", "50"}});
+  return greenfleet::testing::quietServerEnv({{"GREENFLEET_WEBHOOKS_CONFIGURE_PER_SECOND", "50"},
+                                              {"GREENFLEET_SCHEDULER_CONFIRM_DELAY_S", "60"}});
 }
 
 std::string bearer(const std::string& token) { return "Bearer " + token; }
