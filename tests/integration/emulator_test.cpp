@@ -378,7 +378,7 @@ TEST_CASE("state transitions are posted as stateInstanceChanged webhooks with a 
   CHECK(o->getNames().size() == 4);
 }
 
-TEST_CASE("a scenario file builds the fleet; 1000 instances start well under a second") {
+TEST_CASE("a scenario file builds the fleet; 1000 instances from --instances") {
   TempDir dir;
   std::ofstream(dir.file("s.json"))
       << R"({"instances":{"authorized":150,"notAuthorized":30,"starting":10,"blocked":5,)"
@@ -391,12 +391,8 @@ TEST_CASE("a scenario file builds the fleet; 1000 instances start well under a s
     CHECK(emu.instances("starting").size() == 10);
     CHECK(emu.instances("blocked").size() == 5);
   }
-  const auto start = std::chrono::steady_clock::now();
+  // How fast it starts is scripts/bench's row (emulator start-up), not a test's.
   EmulatorProcess big({"--instances", "1000"});
-  const auto took = std::chrono::steady_clock::now() - start;
-  MESSAGE("startup with 1000 instances: "
-          << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
-  CHECK(took < 2s);  // generous for ASan on a shared machine; ~80 ms measured
   CHECK(big.instances().size() == 1000);
   big.child().signal(SIGTERM);
   CHECK(big.child().wait(5s) == std::optional<int>(0));

@@ -370,16 +370,12 @@ TEST_CASE("an idle event stream carries a heartbeat every events.heartbeat_s") {
   auto stream = openStream(server, server.adminKey());
   REQUIRE(stream->status() == 200);
   expectRetryFrame(*stream);
-  const auto started = std::chrono::steady_clock::now();
-  int beats = 0;
-  while (beats < 5) {
+  // Five beats, each well within the default's 15 s: the 0.2 s setting is the one in use.
+  for (int beats = 0; beats < 5; ++beats) {
     const auto f = stream->next(3s);
     REQUIRE(f);
     CHECK(f->isComment("heartbeat"));
-    ++beats;
   }
-  // Five beats at 0.2 s take about one second.
-  CHECK(std::chrono::steady_clock::now() - started < 2s);
 }
 
 TEST_CASE("a webhook that an instance is authorized applies at once and ends its scan session") {

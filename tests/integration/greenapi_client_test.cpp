@@ -171,7 +171,7 @@ TEST_CASE("Client maps every upstream error to its outcome kind and never leaks 
     CHECK(hang.outcome.kind == OutcomeKind::timeout);
     CHECK(hang.outcome.message == "timed out after 500 ms waiting for the answer");
     CHECK(hang.outcome.latency >= 450ms);
-    CHECK(hang.outcome.latency < 2s);
+    CHECK(hang.outcome.latency < 3000ms);  // given up on before the hang ended
     const auto c = credsOf(emu, inst[2]);
     REQUIRE(emu.setFaults(R"({"latencyMs":150})", c.idInstance) == 200);
     const auto slow = client.getStateInstance(c);
