@@ -3,13 +3,14 @@
 // (DESIGN §4). Names are the JSON/SQLite spelling and parse back. Derivation lives in
 // attention_rules.hpp.
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
 namespace greenfleet::fleet {
 
 // Declared most severe first; severity() relies on this order.
-enum class Attention {
+enum class Attention : std::uint8_t {
   credentialsRejected,  // 401/403 beyond the grace period
   blocked,              // state blocked
   passkeyRequired,      // notAuthorized and the QR answer was passkeyRequired: no QR helps

@@ -5,6 +5,7 @@
 // the wiring converts to wall time for SQLite/JSON (TimeAnchor). Value type, no invariants beyond
 // what applyObservation maintains.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,7 +21,7 @@ using base::Duration;
 using base::SteadyTime;
 
 // Where a reading came from; the `source` column of state_events.
-enum class ReadingSource { poll, webhook, action };
+enum class ReadingSource : std::uint8_t { poll, webhook, action };
 std::string_view readingSourceName(ReadingSource source);
 
 // A reading that would make attention worse, waiting for a second reading to confirm it.
@@ -28,10 +29,12 @@ struct PendingReading {
   InstanceState state;        // proposed confirmed state
   bool qrOffered = false;     // proposed qrOffered
   bool passkeyAsked = false;  // proposed passkeyAsked
-  SteadyTime firstSeenAt{};
   ReadingSource source = ReadingSource::poll;
+  SteadyTime firstSeenAt{};
 };
 
+// The small members sit together: the scheduler keeps one of these per instance, and each 8 bytes
+// count at a million instances (see ProbeScheduler::Entry's size budget).
 struct InstanceStatus {
   InstanceState state;      // confirmed; unknown until the first reading
   SteadyTime stateSince{};  // when the confirmed state was first seen
@@ -41,6 +44,8 @@ struct InstanceStatus {
   // qrOffered: the next answer of a scan session sets it again.
   bool passkeyAsked = false;
   Attention attention = Attention::none;  // as derived at the last change; re-derive with `now`
+  std::optional<OutcomeKind> lastErrorKind;  // of the last probe; cleared on success
+  int consecutiveFailures = 0;               // outages in a row (isOutage)
 
   InstanceState lastObservedState;  // raw latest reading, confirmed or not
   std::optional<SteadyTime> lastObservedAt;
@@ -50,9 +55,7 @@ struct InstanceStatus {
   std::optional<SteadyTime> lastCheckedAt;  // any probe finished (any outcome)
   std::optional<SteadyTime> lastOkAt;       // last 2xx; anchors the 401 grace period
   std::optional<SteadyTime> lastReadingAt;  // last answer that told us a state; anchors `stale`
-  int consecutiveFailures = 0;              // outages in a row (isOutage)
   std::optional<SteadyTime> firstAuthFailureAt;  // start of the current 401/403 streak
-  std::optional<OutcomeKind> lastErrorKind;      // of the last probe; cleared on success
   std::string lastError;                         // short text, never a token
   Duration lastCheckDuration{};
   std::optional<std::string> phone;  // from getWaSettings, when authorized

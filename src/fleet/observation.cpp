@@ -109,7 +109,7 @@ void adopt(InstanceStatus& s, const Proposal& p, const Observation& obs,
                          s.pending->qrOffered == p.qrOffered &&
                          s.pending->passkeyAsked == p.passkeyAsked;
   if (worse && !confirmed) {
-    s.pending = PendingReading{p.state, p.qrOffered, p.passkeyAsked, obs.at, obs.source};
+    s.pending = PendingReading{p.state, p.qrOffered, p.passkeyAsked, obs.source, obs.at};
     result.confirmationNeeded = true;
     return;
   }

@@ -2,12 +2,13 @@
 // OutcomeKind: how one upstream call ended, classified for the domain. The client (greenapi/)
 // classifies its transfers into this type directly, so fleet/ stays free of the client.
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
 namespace greenfleet::fleet {
 
-enum class OutcomeKind {
+enum class OutcomeKind : std::uint8_t {
   ok,
   rateLimited,    // 429
   unauthorized,   // 401: wrong token, or still initializing (issue #306)
