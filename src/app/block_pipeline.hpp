@@ -1,11 +1,13 @@
 #pragma once
 // BlockPipeline: hands items from one producer thread to a consumer thread in blocks, so the two
 // halves of a long loop overlap on two cores — at start-up, SQLite stepping and row decoding on
-// the caller's thread, scheduler upserts on the pipeline's. Two blocks alternate; an item is
-// copy-assigned into a recycled slot, so its strings keep their capacity and the steady state
-// allocates nothing. push() and finish() from the producer thread only; finish() waits until every
-// pushed item was consumed. The consumer's first exception is rethrown once, by the next push()
-// that hands a block over or by finish(); the blocks after it are not consumed.
+// the caller's thread, token opening and scheduler upserts on the pipeline's. Two blocks
+// alternate; an item is copy-assigned (or filled, pushWith) into a recycled slot, so its strings
+// keep their capacity and the steady state allocates nothing — nor frees on one thread what the
+// other allocated, which costs more than the work it moves. push() and finish() from the producer
+// thread only; finish() waits until every pushed item was consumed. The consumer's first exception
+// is rethrown once, by the next push() that hands a block over or by finish(); the blocks after it
+// are not consumed.
 
 #include <condition_variable>
 #include <cstddef>
@@ -21,7 +23,8 @@ namespace greenfleet::app {
 template <typename T>
 class BlockPipeline {
  public:
-  BlockPipeline(std::size_t block_size, std::function<void(const T&)> consume)
+  // `consume` may change the item it is handed: its slot is the pipeline's until it is refilled.
+  BlockPipeline(std::size_t block_size, std::function<void(T&)> consume)
       : block_size_(block_size == 0 ? 1 : block_size),
         consume_(std::move(consume)),
         thread_([this] { run(); }) {}
@@ -35,11 +38,13 @@ class BlockPipeline {
   BlockPipeline& operator=(const BlockPipeline&) = delete;
 
   void push(const T& item) {
-    if (filled_ < filling_.size()) {
-      filling_[filled_] = item;
-    } else {
-      filling_.push_back(item);
-    }
+    pushWith([&](T& slot) { slot = item; });
+  }
+  // Fills the next slot in place with `fill(T&)`: no item of the caller's to copy from.
+  template <typename Fill>
+  void pushWith(Fill&& fill) {
+    if (filled_ == filling_.size()) filling_.emplace_back();
+    fill(filling_[filled_]);
     if (++filled_ == block_size_) handOff();
   }
 
@@ -100,7 +105,7 @@ class BlockPipeline {
   }
 
   const std::size_t block_size_;
-  std::function<void(const T&)> consume_;
+  std::function<void(T&)> consume_;
   std::vector<T> filling_;  // the producer's
   std::size_t filled_ = 0;
   std::vector<T> handed_;  // the consumer's while full_

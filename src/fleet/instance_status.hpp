@@ -43,7 +43,7 @@ struct InstanceStatus {
   // or qrCode: the phone must confirm with its passkey, a QR cannot help. Not persisted, like
   // qrOffered: the next answer of a scan session sets it again.
   bool passkeyAsked = false;
-  Attention attention = Attention::none;  // as derived at the last change; re-derive with `now`
+  Attention attention = Attention::none;     // as derived at the last change; re-derive with `now`
   std::optional<OutcomeKind> lastErrorKind;  // of the last probe; cleared on success
   int consecutiveFailures = 0;               // outages in a row (isOutage)
 

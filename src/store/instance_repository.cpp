@@ -194,6 +194,20 @@ std::int64_t InstanceRepository::count() {
 }
 
 void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)>& sink) {
+  forEachSealedRow([&](const InstanceRow& row, bool sealed) {
+    if (!sealed) return sink(row);
+    InstanceRow open = row;
+    openSealedToken(open.instance);
+    sink(open);
+  });
+}
+
+void InstanceRepository::openSealedToken(fleet::RegisteredInstance& instance) const {
+  cipher_.openInPlace(instance.token, instance.id);
+}
+
+void InstanceRepository::forEachSealedRow(
+    const std::function<void(const InstanceRow&, bool sealed)>& sink) {
   auto session = db_.acquire();
   sqlite3* db = sqliteHandle(*session);
   // Poco opens connections serialized, so every sqlite3_column_* call takes the connection's
@@ -209,8 +223,7 @@ void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)
   InstanceRow row;
   while (stmt.step()) {
     readInstanceRow(stmt.get(), row, false);
-    openToken(stmt.get(), row);
-    sink(row);
+    sink(row, storedTokenSealed(cipher_, stmt.get(), kTokenKeyIdColumn, row.instance.id));
   }
 }
 
@@ -223,19 +236,26 @@ std::string instanceSelectSql(bool with_token, bool with_token_key_id) {
          " FROM instances i LEFT JOIN instance_status s ON s.id = i.id";
 }
 
-void openStoredToken(const TokenCipher& cipher, sqlite3_stmt* stmt, int key_id_column,
-                     std::int64_t id, std::string& token, TokenOwner owner) {
+bool storedTokenSealed(const TokenCipher& cipher, sqlite3_stmt* stmt, int key_id_column,
+                       std::int64_t id, TokenOwner owner) {
   // NULL: a row from before migration 0004 (0007 for partners) that start-up has not sealed
   // yet; it is clear text.
   const auto* key_id = reinterpret_cast<const char*>(sqlite3_column_text(stmt, key_id_column));
-  if (key_id == nullptr) return;
+  if (key_id == nullptr) return false;
   if (cipher.keyId() != key_id) {
     throw SecretsError(fmt::format(
         "secrets: the token of {} {} was sealed by key id {}, "
         "not by the loaded key (id {})",
         owner == TokenOwner::instance ? "instance" : "partner", id, key_id, cipher.keyId()));
   }
-  token = cipher.openOrThrow(token, id, owner);
+  return true;
+}
+
+void openStoredToken(const TokenCipher& cipher, sqlite3_stmt* stmt, int key_id_column,
+                     std::int64_t id, std::string& token, TokenOwner owner) {
+  if (storedTokenSealed(cipher, stmt, key_id_column, id, owner)) {
+    cipher.openInPlace(token, id, owner);
+  }
 }
 
 void bindInstanceColumns(SqliteStatement& insert, const fleet::RegisteredInstance& in,

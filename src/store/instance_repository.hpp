@@ -90,6 +90,13 @@ class InstanceRepository {
   // order: the scheduler resumes from this at start. Reads throw SecretsError for a token the
   // cipher cannot open (never an empty token).
   void forEachRow(const std::function<void(const InstanceRow&)>& sink);
+  // As forEachRow, but a token reaches `sink` as stored, `sealed` when it still has to be opened
+  // with openSealedToken() — on another thread if the caller likes (start-up opens them on its
+  // pipeline's second thread). The key id is checked here (SecretsError).
+  void forEachSealedRow(const std::function<void(const InstanceRow&, bool sealed)>& sink);
+  // Opens in place a token forEachSealedRow handed over sealed; SecretsError when it does not
+  // decrypt. Thread-safe.
+  void openSealedToken(fleet::RegisteredInstance& instance) const;
 
  private:
   void openToken(sqlite3_stmt* stmt, InstanceRow& row) const;
@@ -119,5 +126,9 @@ void bindInstanceColumns(SqliteStatement& insert, const fleet::RegisteredInstanc
 // `key_id_column`: NULL leaves it as is (clear, not sealed yet); SecretsError for another key.
 void openStoredToken(const TokenCipher& cipher, sqlite3_stmt* stmt, int key_id_column,
                      std::int64_t id, std::string& token, TokenOwner owner = TokenOwner::instance);
+// Whether the token of the current row is sealed (its token_key_id, column `key_id_column`, is
+// not NULL); SecretsError when another key sealed it.
+bool storedTokenSealed(const TokenCipher& cipher, sqlite3_stmt* stmt, int key_id_column,
+                       std::int64_t id, TokenOwner owner = TokenOwner::instance);
 
 }  // namespace greenfleet::store

@@ -2,6 +2,8 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
+#include <array>
 #include <vector>
 
 #include <fmt/format.h>
@@ -17,13 +19,25 @@ constexpr std::size_t kTagBytes = 16;
 
 // Binds the sealed token to its row: the id as 8 big-endian bytes behind a format label that
 // names the table (instance tokens keep the label they were first sealed with).
-std::string additionalData(std::int64_t row_id, TokenOwner owner) {
-  std::string aad =
-      owner == TokenOwner::instance ? "greenfleet.token.v1:" : "greenfleet.partner-token.v1:";
-  const auto id = static_cast<std::uint64_t>(row_id);
-  for (int shift = 56; shift >= 0; shift -= 8) aad.push_back(static_cast<char>(id >> shift));
-  return aad;
-}
+class AdditionalData {
+ public:
+  AdditionalData(std::int64_t row_id, TokenOwner owner) {
+    const std::string_view label =
+        owner == TokenOwner::instance ? "greenfleet.token.v1:" : "greenfleet.partner-token.v1:";
+    std::copy(label.begin(), label.end(), bytes_.begin());
+    size_ = label.size();
+    const auto id = static_cast<std::uint64_t>(row_id);
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      bytes_[size_++] = static_cast<unsigned char>(id >> shift);
+    }
+  }
+  const unsigned char* data() const { return bytes_.data(); }
+  int size() const { return static_cast<int>(size_); }
+
+ private:
+  std::array<unsigned char, 40> bytes_{};  // the longest label (28) and 8 bytes of id
+  std::size_t size_ = 0;
+};
 
 void randomBytes(unsigned char* out, std::size_t n) {
   std::size_t got = 0;
@@ -52,18 +66,18 @@ std::string base64(const unsigned char* data, std::size_t n) {
   return out;
 }
 
-std::optional<std::vector<unsigned char>> unbase64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  std::vector<unsigned char> out(text.size() / 4 * 3);
+bool unbase64Into(std::string_view text, std::vector<unsigned char>& out) {
+  if (text.empty() || text.size() % 4 != 0) return false;
+  out.resize(text.size() / 4 * 3);
   const int len = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
                                   static_cast<int>(text.size()));
-  if (len < 0) return std::nullopt;
+  if (len < 0) return false;
   // EVP_DecodeBlock counts the padding as zero bytes.
   std::size_t size = static_cast<std::size_t>(len);
   if (text.back() == '=') --size;
   if (text[text.size() - 2] == '=') --size;
   out.resize(size);
-  return out;
+  return true;
 }
 }  // namespace
 
@@ -162,12 +176,11 @@ std::string TokenCipher::formatKey(const Key& key) {
 namespace {
 // Sets the nonce on a pooled context (key and direction kept) and runs the associated data and
 // `n` bytes of `in` into `out`; GCM's final step and tag are the caller's.
-bool runGcm(EVP_CIPHER_CTX* ctx, const unsigned char* nonce, const std::string& aad,
+bool runGcm(EVP_CIPHER_CTX* ctx, const unsigned char* nonce, const AdditionalData& aad,
             const unsigned char* in, std::size_t n, unsigned char* out) {
   int len = 0;
   return EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce, -1, nullptr) == 1 &&
-         EVP_CipherUpdate(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
-                          static_cast<int>(aad.size())) == 1 &&
+         EVP_CipherUpdate(ctx, nullptr, &len, aad.data(), aad.size()) == 1 &&
          EVP_CipherUpdate(ctx, out, &len, in, static_cast<int>(n)) == 1;
 }
 }  // namespace
@@ -181,7 +194,7 @@ std::string TokenCipher::seal(std::string_view token, std::int64_t id, TokenOwne
   const PooledContext ctx(*this, true);
   int len = 0;
   const bool ok =
-      runGcm(ctx.get(), nonce, additionalData(id, owner),
+      runGcm(ctx.get(), nonce, AdditionalData(id, owner),
              reinterpret_cast<const unsigned char*>(token.data()), token.size(), body) &&
       EVP_EncryptFinal_ex(ctx.get(), tag, &len) == 1 &&  // GCM: writes no bytes
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes), tag) == 1;
@@ -191,36 +204,50 @@ std::string TokenCipher::seal(std::string_view token, std::int64_t id, TokenOwne
 
 std::optional<std::string> TokenCipher::open(std::string_view sealed, std::int64_t id,
                                              TokenOwner owner) const {
-  auto bytes = unbase64(sealed);
-  if (!bytes || bytes->size() < kNonceBytes + kTagBytes) return std::nullopt;
-  const std::size_t body_size = bytes->size() - kNonceBytes - kTagBytes;
-  unsigned char* nonce = bytes->data();
+  std::string token;
+  if (!openInto(sealed, id, owner, token)) return std::nullopt;
+  return token;
+}
+
+bool TokenCipher::openInto(std::string_view sealed, std::int64_t id, TokenOwner owner,
+                           std::string& out) const {
+  // nonce ‖ body ‖ tag, decoded before `out` (perhaps `sealed` itself) is written; no secret.
+  thread_local std::vector<unsigned char> bytes;
+  if (!unbase64Into(sealed, bytes) || bytes.size() < kNonceBytes + kTagBytes) return false;
+  const std::size_t body_size = bytes.size() - kNonceBytes - kTagBytes;
+  unsigned char* nonce = bytes.data();
   unsigned char* body = nonce + kNonceBytes;
   unsigned char* tag = body + body_size;
-  std::string token(body_size, '\0');
-  auto* plain = reinterpret_cast<unsigned char*>(token.data());
+  out.resize(body_size);
+  auto* plain = reinterpret_cast<unsigned char*>(out.data());
   const PooledContext ctx(*this, false);
   int len = 0;
   const bool ok =
-      runGcm(ctx.get(), nonce, additionalData(id, owner), body, body_size, plain) &&
+      runGcm(ctx.get(), nonce, AdditionalData(id, owner), body, body_size, plain) &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag) == 1 &&
       EVP_DecryptFinal_ex(ctx.get(), plain + body_size, &len) == 1;
   if (!ok) {
-    OPENSSL_cleanse(token.data(), token.size());
-    return std::nullopt;
+    OPENSSL_cleanse(out.data(), out.size());
+    out.clear();
   }
-  return token;
+  return ok;
+}
+
+void TokenCipher::throwUnopened(std::int64_t id, TokenOwner owner) const {
+  throw SecretsError(
+      fmt::format("secrets: the token of {} {} does not decrypt with key id {} (altered row?)",
+                  owner == TokenOwner::instance ? "instance" : "partner", id, key_id_));
 }
 
 std::string TokenCipher::openOrThrow(std::string_view sealed, std::int64_t id,
                                      TokenOwner owner) const {
-  auto token = open(sealed, id, owner);
-  if (!token) {
-    throw SecretsError(
-        fmt::format("secrets: the token of {} {} does not decrypt with key id {} (altered row?)",
-                    owner == TokenOwner::instance ? "instance" : "partner", id, key_id_));
-  }
-  return std::move(*token);
+  std::string token;
+  if (!openInto(sealed, id, owner, token)) throwUnopened(id, owner);
+  return token;
+}
+
+void TokenCipher::openInPlace(std::string& token, std::int64_t id, TokenOwner owner) const {
+  if (!openInto(token, id, owner, token)) throwUnopened(id, owner);
 }
 
 }  // namespace greenfleet::store

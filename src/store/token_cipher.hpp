@@ -60,9 +60,17 @@ class TokenCipher {
   // open(), or SecretsError naming the row and the key id.
   std::string openOrThrow(std::string_view sealed, std::int64_t id,
                           TokenOwner owner = TokenOwner::instance) const;
+  // Replaces a sealed token by the token in the same string, keeping its capacity (a read of a
+  // million rows into one reused row allocates nothing); SecretsError as openOrThrow().
+  void openInPlace(std::string& token, std::int64_t id,
+                   TokenOwner owner = TokenOwner::instance) const;
 
  private:
   class PooledContext;
+  // open() into `out`, which may be the string `sealed` views; false, `out` wiped, when the tag
+  // does not verify.
+  bool openInto(std::string_view sealed, std::int64_t id, TokenOwner owner, std::string& out) const;
+  [[noreturn]] void throwUnopened(std::int64_t id, TokenOwner owner) const;
   evp_cipher_ctx_st* takeContext(bool encrypt) const;
   void returnContext(bool encrypt, evp_cipher_ctx_st* ctx) const;
 

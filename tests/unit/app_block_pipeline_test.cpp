@@ -47,3 +47,27 @@ TEST_CASE("BlockPipeline hands the consumer's exception to the producer and stop
   CHECK(consumed == 15);             // 0..14; the blocks after the failing one were skipped
   CHECK_NOTHROW(pipeline.finish());  // already finished: nothing more to do
 }
+
+TEST_CASE("BlockPipeline::pushWith fills slots in place, and the consumer may change its item") {
+  struct Item {
+    std::string text;
+    bool done = false;
+  };
+  std::vector<std::string> seen;
+  BlockPipeline<Item> pipeline(3, [&](Item& item) {
+    CHECK_FALSE(item.done);  // a recycled slot comes back refilled, not as the consumer left it
+    item.text += " consumed";
+    item.done = true;
+    seen.push_back(item.text);
+  });
+  for (int i = 0; i < 10; ++i) {
+    pipeline.pushWith([&](Item& slot) {
+      slot.text = "item " + std::to_string(i);
+      slot.done = false;
+    });
+  }
+  pipeline.finish();
+  REQUIRE(seen.size() == 10);
+  for (int i = 0; i < 10; ++i)
+    CHECK(seen[static_cast<std::size_t>(i)] == "item " + std::to_string(i) + " consumed");
+}

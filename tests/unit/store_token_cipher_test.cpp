@@ -76,6 +76,31 @@ TEST_CASE("TokenCipher: a tampered nonce, ciphertext or tag does not open") {
   CHECK_FALSE(cipher.open(kToken, 5).has_value());  // a clear token is not a sealed one
 }
 
+TEST_CASE("TokenCipher: openInPlace turns the sealed text into the token in the same string") {
+  const TokenCipher cipher(TokenCipher::generateKey());
+  const auto sealed = cipher.seal(kToken, 1101000001);
+  std::string token = sealed;
+  const auto capacity = token.capacity();
+  cipher.openInPlace(token, 1101000001);
+  CHECK(token == kToken);
+  CHECK(token.capacity() == capacity);  // kept for the next row's sealed text
+  const auto partner_sealed = cipher.seal(kToken, 9, TokenOwner::partner);
+  token = partner_sealed;
+  cipher.openInPlace(token, 9, TokenOwner::partner);
+  CHECK(token == kToken);
+
+  // Altered or another row's: SecretsError, and the string keeps nothing of what it held.
+  token = flipBit(sealed, 40);
+  CHECK_THROWS_WITH_AS(cipher.openInPlace(token, 1101000001),
+                       doctest::Contains("token of instance 1101000001 does not decrypt"),
+                       SecretsError);
+  CHECK(token.empty());
+  token = sealed;
+  CHECK_THROWS_AS(cipher.openInPlace(token, 1101000002), SecretsError);
+  token = partner_sealed;  // a partner's, read as an instance's
+  CHECK_THROWS_AS(cipher.openInPlace(token, 9), SecretsError);
+}
+
 TEST_CASE("TokenCipher: a sealed token moved to another instance does not open (AAD)") {
   const TokenCipher cipher(TokenCipher::generateKey());
   const auto sealed = cipher.seal(kToken, 1101000001);
@@ -133,6 +158,40 @@ TEST_CASE("InstanceRepository seals tokens on write and opens them on read") {
   CHECK(raw.find(kToken) == std::string::npos);
   CHECK(StoredTokens(f.db).countByKeyId() ==
         std::map<std::string, std::int64_t>{{f.cipher.keyId(), 3}});
+}
+
+TEST_CASE(
+    "InstanceRepository::forEachSealedRow hands tokens over sealed, for another thread to open") {
+  SealedStoreFixture f;
+  {
+    // A row from before migration 0004: its token in clear, no key id.
+    auto session = f.db.acquire();
+    *session << "UPDATE instances SET token = 'cleartoken', token_key_id = NULL WHERE id = 3", now;
+  }
+  std::vector<std::pair<std::string, bool>> seen;
+  f.repo.forEachSealedRow(
+      [&](const InstanceRow& row, bool sealed) { seen.emplace_back(row.instance.token, sealed); });
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0].second);
+  CHECK(seen[1].second);
+  CHECK(seen[0].first != SealedStoreFixture::tokenOf(1));  // still sealed
+  CHECK(seen[2] == std::pair<std::string, bool>{"cleartoken", false});
+  fleet::RegisteredInstance opened;
+  opened.id = 2;
+  opened.token = seen[1].first;
+  f.repo.openSealedToken(opened);
+  CHECK(opened.token == SealedStoreFixture::tokenOf(2));
+  opened.id = 1;  // another row's sealed token: its associated data does not match
+  opened.token = seen[1].first;
+  CHECK_THROWS_AS(f.repo.openSealedToken(opened), SecretsError);
+
+  // Another key's rows are refused while reading, before anything is handed over.
+  const TokenCipher other(TokenCipher::generateKey());
+  InstanceRepository wrong(f.db, f.clock, other);
+  int handed = 0;
+  CHECK_THROWS_WITH_AS(wrong.forEachSealedRow([&](const InstanceRow&, bool) { ++handed; }),
+                       doctest::Contains("was sealed by key id"), SecretsError);
+  CHECK(handed == 0);
 }
 
 TEST_CASE("InstanceRepository refuses to read a token sealed by another key (never an empty one)") {
