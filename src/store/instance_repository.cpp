@@ -194,11 +194,9 @@ std::int64_t InstanceRepository::count() {
 }
 
 void InstanceRepository::forEachRow(const std::function<void(const InstanceRow&)>& sink) {
-  forEachSealedRow([&](const InstanceRow& row, bool sealed) {
-    if (!sealed) return sink(row);
-    InstanceRow open = row;
-    openSealedToken(open.instance);
-    sink(open);
+  forEachSealedRow([&](InstanceRow& row, bool sealed) {
+    if (sealed) openSealedToken(row.instance);
+    sink(row);
   });
 }
 
@@ -207,7 +205,7 @@ void InstanceRepository::openSealedToken(fleet::RegisteredInstance& instance) co
 }
 
 void InstanceRepository::forEachSealedRow(
-    const std::function<void(const InstanceRow&, bool sealed)>& sink) {
+    const std::function<void(InstanceRow&, bool sealed)>& sink) {
   auto session = db_.acquire();
   sqlite3* db = sqliteHandle(*session);
   // Poco opens connections serialized, so every sqlite3_column_* call takes the connection's

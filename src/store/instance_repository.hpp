@@ -92,8 +92,9 @@ class InstanceRepository {
   void forEachRow(const std::function<void(const InstanceRow&)>& sink);
   // As forEachRow, but a token reaches `sink` as stored, `sealed` when it still has to be opened
   // with openSealedToken() — on another thread if the caller likes (start-up opens them on its
-  // pipeline's second thread). The key id is checked here (SecretsError).
-  void forEachSealedRow(const std::function<void(const InstanceRow&, bool sealed)>& sink);
+  // pipeline's second thread). The key id is checked here (SecretsError). The row is reused for
+  // the next one: `sink` may change it (forEachRow opens the token in it).
+  void forEachSealedRow(const std::function<void(InstanceRow&, bool sealed)>& sink);
   // Opens in place a token forEachSealedRow handed over sealed; SecretsError when it does not
   // decrypt. Thread-safe.
   void openSealedToken(fleet::RegisteredInstance& instance) const;
